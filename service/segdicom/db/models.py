@@ -1,0 +1,189 @@
+"""The schema, as typed SQLAlchemy models. Alembic revisions create it; nothing else does."""
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from segdicom.db.types import UTCDateTime, utcnow
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+UID = String(64)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Instance(Base):
+    """One stored DICOM instance: the index over the files of the local store."""
+
+    __tablename__ = "instances"
+
+    sop_instance_uid: Mapped[str] = mapped_column(UID, primary_key=True)
+    sop_class_uid: Mapped[str] = mapped_column(UID)
+    study_uid: Mapped[str] = mapped_column(UID, index=True)
+    series_uid: Mapped[str] = mapped_column(UID, index=True)
+    modality: Mapped[str] = mapped_column(String(16), default="")
+    patient_id: Mapped[str] = mapped_column(String(64), default="")
+    patient_name: Mapped[str] = mapped_column(String(324), default="")
+    study_date: Mapped[str] = mapped_column(String(8), default="")
+    study_description: Mapped[str] = mapped_column(String(64), default="")
+    accession_number: Mapped[str] = mapped_column(String(16), default="")
+    series_description: Mapped[str] = mapped_column(String(64), default="")
+    series_number: Mapped[int | None] = mapped_column(Integer)
+    instance_number: Mapped[int | None] = mapped_column(Integer)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    columns: Mapped[int] = mapped_column(Integer, default=0)
+    num_frames: Mapped[int] = mapped_column(Integer, default=0)
+    is_image: Mapped[bool] = mapped_column(Boolean, default=False)
+    transfer_syntax_uid: Mapped[str] = mapped_column(UID, default="")
+    path: Mapped[str] = mapped_column(String(512))
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    source: Mapped[str] = mapped_column(String(16), default="upload")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Annotation(Base):
+    """A segmentation of one series by one user; `version` rises with every write."""
+
+    __tablename__ = "annotations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    series_uid: Mapped[str] = mapped_column(UID, index=True)
+    study_uid: Mapped[str] = mapped_column(UID)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Every export of this annotation goes into this one SEG series (DESIGN: SEG).
+    seg_series_uid: Mapped[str] = mapped_column(UID)
+    description: Mapped[str] = mapped_column(String(64), default="")
+
+    segments: Mapped[list["Segment"]] = relationship(
+        back_populates="annotation",
+        order_by="Segment.number",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
+class Segment(Base):
+    """A numbered segment: label, colour and the coded concepts of PS3.3 C.8.20.4."""
+
+    __tablename__ = "segments"
+
+    annotation_id: Mapped[int] = mapped_column(
+        ForeignKey("annotations.id", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(String(64))
+    color: Mapped[str] = mapped_column(String(7))  # "#rrggbb"
+    category_code: Mapped[str] = mapped_column(String(16))
+    category_scheme: Mapped[str] = mapped_column(String(16))
+    category_meaning: Mapped[str] = mapped_column(String(64))
+    type_code: Mapped[str] = mapped_column(String(16))
+    type_scheme: Mapped[str] = mapped_column(String(16))
+    type_meaning: Mapped[str] = mapped_column(String(64))
+
+    annotation: Mapped[Annotation] = relationship(back_populates="segments")
+
+
+class SliceMask(Base):
+    """One segment's mask on one slice, in the wire format (zlib of packbits)."""
+
+    __tablename__ = "slice_masks"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["annotation_id", "segment_number"],
+            ["segments.annotation_id", "segments.number"],
+            ondelete="CASCADE",
+            name="fk_slice_masks_segment",
+        ),
+    )
+
+    annotation_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    segment_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slice_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Export(Base):
+    """A SEG written from an annotation, and its delivery (the durable outbox)."""
+
+    __tablename__ = "exports"
+    __table_args__ = (Index("ix_exports_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    annotation_id: Mapped[int] = mapped_column(
+        ForeignKey("annotations.id", ondelete="CASCADE"), index=True
+    )
+    annotation_version: Mapped[int] = mapped_column(Integer)
+    sop_instance_uid: Mapped[str] = mapped_column(UID, unique=True)
+    series_instance_uid: Mapped[str] = mapped_column(UID)
+    study_uid: Mapped[str] = mapped_column(UID)
+    instance_number: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(String(512))
+    destination: Mapped[str] = mapped_column(String(16))  # local | pacs
+    status: Mapped[str] = mapped_column(String(16))  # local | pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Event(Base):
+    """The audit record: one row per save and export, streamed as CSV."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    study_uid: Mapped[str] = mapped_column(UID, default="")
+    series_uid: Mapped[str] = mapped_column(UID, default="", index=True)
+    annotation_id: Mapped[int | None] = mapped_column(Integer)
+    slice: Mapped[str] = mapped_column(String(32), default="")
+    labels: Mapped[str] = mapped_column(Text, default="")
+    seg_sop_instance_uid: Mapped[str] = mapped_column(UID, default="")
+    seg_path: Mapped[str] = mapped_column(String(512), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class Job(Base):
+    """Long work (a series pull, an export) with progress the browser follows."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16))  # queued | running | done | failed
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    params: Mapped[str] = mapped_column(Text, default="{}")
+    result: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
