@@ -1,0 +1,53 @@
+"""HTTP endpoints, one module per resource; `routes()` is the whole table."""
+
+from starlette.routing import BaseRoute, Route
+
+from segdicom.api import (
+    annotations,
+    exports,
+    health,
+    log,
+    openapi,
+    presets,
+    seed,
+    series,
+    studies,
+    uploads,
+)
+from segdicom.api.errors import HANDLERS
+
+
+def routes() -> list[BaseRoute]:
+    a = annotations
+    mask = "/api/annotations/{id:int}/segments/{number:int}/slices/{index:int}"
+    return [
+        Route("/healthz", health.healthz),
+        Route("/openapi.json", openapi.openapi),
+        Route("/api/uploads", uploads.upload, methods=["POST"]),
+        Route("/api/studies", studies.list_studies),
+        Route("/api/studies/{study_uid}/series", studies.list_series),
+        Route("/api/series/{series_uid}", series.series_info),
+        Route("/api/series/{series_uid}/slices/{index:int}", series.slice_data),
+        Route("/api/presets", presets.list_presets),
+        Route("/api/annotations", a.create_annotation, methods=["POST"]),
+        Route("/api/annotations", a.list_annotations, methods=["GET"]),
+        Route("/api/annotations/{id:int}", a.get_annotation, methods=["GET"]),
+        Route("/api/annotations/{id:int}", a.delete_annotation, methods=["DELETE"]),
+        Route("/api/annotations/{id:int}/segments/{number:int}", a.put_segment, methods=["PUT"]),
+        Route(
+            "/api/annotations/{id:int}/segments/{number:int}", a.delete_segment, methods=["DELETE"]
+        ),
+        Route(mask, a.put_mask, methods=["PUT"]),
+        Route(mask, a.get_mask, methods=["GET"]),
+        Route("/api/annotations/{id:int}/exports", exports.create_export, methods=["POST"]),
+        Route("/api/exports", exports.list_exports),
+        Route("/api/exports/{id:int}", exports.get_export),
+        Route("/api/exports/{id:int}/file", exports.export_file),
+        Route("/api/log.csv", log.log_csv),
+        Route("/upload", seed.upload, methods=["POST"]),
+        Route("/slice/{volume_id}/{index:int}", seed.get_slice),
+        Route("/save_mask/{volume_id}/{index:int}", seed.save_mask, methods=["POST"]),
+    ]
+
+
+__all__ = ["HANDLERS", "routes"]

@@ -1,0 +1,76 @@
+"""SEG exports: write one, follow its delivery, download the file."""
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse
+
+from segdicom.api.common import json_body, path_int, state, user
+from segdicom.db import exports as outbox
+from segdicom.db.models import Export
+from segdicom.workflows.exports import export_annotation
+
+
+def export_json(row: Export) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "annotation_id": row.annotation_id,
+        "annotation_version": row.annotation_version,
+        "sop_instance_uid": row.sop_instance_uid,
+        "series_instance_uid": row.series_instance_uid,
+        "study_uid": row.study_uid,
+        "instance_number": row.instance_number,
+        "destination": row.destination,
+        "status": row.status,
+        "attempts": row.attempts,
+        "error": row.error or None,
+        "path": row.path,
+        "created_by": row.created_by,
+        "created_at": row.created_at.isoformat(),
+        "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+        "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
+        "file_url": f"/api/exports/{row.id}/file",
+    }
+
+
+async def create_export(request: Request) -> JSONResponse:
+    """Write the annotation as a DICOM SEG; `destination` pacs also queues delivery."""
+    st = state(request)
+    annotation_id = path_int(request, "id", 1)
+    body = await json_body(request)
+    destination = body.get("destination", "local")
+    row = await run_in_threadpool(export_annotation, st, annotation_id, destination, user(request))
+    wake = st.services.get("outbox_wake")
+    if destination == "pacs" and callable(wake):
+        wake()
+    return JSONResponse(export_json(row), status_code=201)
+
+
+def get_export(request: Request) -> JSONResponse:
+    """An export and its delivery state (local, pending, sent, failed)."""
+    st = state(request)
+    with st.sessions() as session:
+        return JSONResponse(export_json(outbox.get(session, path_int(request, "id", 1))))
+
+
+def list_exports(request: Request) -> JSONResponse:
+    """Exports, newest first; of one annotation with `annotation_id`."""
+    st = state(request)
+    raw = request.query_params.get("annotation_id")
+    annotation_id = int(raw) if raw and raw.isdigit() else None
+    with st.sessions() as session:
+        return JSONResponse([export_json(r) for r in outbox.list_for(session, annotation_id)])
+
+
+def export_file(request: Request) -> FileResponse:
+    """The SEG file, application/dicom."""
+    st = state(request)
+    with st.sessions() as session:
+        row = outbox.get(session, path_int(request, "id", 1))
+    path = st.store.files.absolute(row.path)
+    return FileResponse(
+        path,
+        media_type="application/dicom",
+        filename=f"SEG_{row.sop_instance_uid}.dcm",
+    )

@@ -1,0 +1,68 @@
+"""The event log as CSV, streamed, with spreadsheet formula injection neutralised."""
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+
+from segdicom.api.common import state
+from segdicom.db import events
+from segdicom.errors import BadInput
+from segdicom.state import AppState
+from segdicom.uids import validate_uid
+
+# OWASP CSV injection: a cell starting with one of these is read as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> str:
+    """A cell that a spreadsheet shows as text: formula starts get a leading quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def parse_since(raw: str | None) -> datetime | None:
+    """An ISO 8601 date or time; naive values are taken as UTC."""
+    if not raw:
+        return None
+    try:
+        when = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise BadInput(f"since must be an ISO 8601 date or time, got {raw[:40]!r}") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def log_csv(request: Request) -> StreamingResponse:
+    """Every save and export: who, what, when, which series, slices, labels and SEG."""
+    st = state(request)
+    series_uid = request.query_params.get("series_uid") or None
+    if series_uid:
+        validate_uid(series_uid, "series_uid")
+    since = parse_since(request.query_params.get("since"))
+    return StreamingResponse(
+        _lines(st, series_uid, since),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="segdicom-log.csv"'},
+    )
+
+
+def _lines(st: AppState, series_uid: str | None, since: datetime | None) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(events.COLUMNS)
+    with st.sessions() as session:
+        for count, row in enumerate(events.rows(session, series_uid, since), 1):
+            writer.writerow([neutralise(v) for v in row])
+            if count % 500 == 0:
+                yield _drain(buffer)
+    yield _drain(buffer)
+
+
+def _drain(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text

@@ -1,0 +1,40 @@
+"""The original SegDICOM endpoints, kept working for existing scripts."""
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from segdicom.api.common import json_body, path_int, path_uid, state, user
+from segdicom.api.uploads import receive_files
+from segdicom.errors import BadInput
+from segdicom.workflows import seed
+from segdicom.workflows.volumes import load_volume
+
+
+async def upload(request: Request) -> JSONResponse:
+    """Seed upload (field `files[]`): `volume_id` (the series UID) and `num_slices`."""
+    st = state(request)
+    result = await receive_files(request, "files[]")
+    if not result["series"]:
+        reasons = "; ".join(f"{r['name']}: {r['reason']}" for r in result["rejected"][:5])
+        raise BadInput(f"no DICOM image could be stored: {reasons}")
+    largest = max(result["series"], key=lambda s: s["received"])
+    volume = await run_in_threadpool(load_volume, st, largest["series_uid"])
+    return JSONResponse({"volume_id": volume.series_uid, "num_slices": volume.num_slices, **result})
+
+
+def get_slice(request: Request) -> JSONResponse:
+    """Seed slice: 8-bit windowed `pixel_data` and the `mask` as JSON lists."""
+    st = state(request)
+    body = seed.seed_slice(st, path_uid(request, "volume_id"), path_int(request, "index"))
+    return JSONResponse(body)
+
+
+async def save_mask(request: Request) -> JSONResponse:
+    """Seed save: JSON `mask` (rows x columns, 0 or segment number) and `labels`."""
+    st = state(request)
+    volume_id = path_uid(request, "volume_id")
+    index = path_int(request, "index")
+    body = await json_body(request, limit=64 * 1024 * 1024)
+    result = await run_in_threadpool(seed.seed_save, st, volume_id, index, body, user(request))
+    return JSONResponse(result)

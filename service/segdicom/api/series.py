@@ -1,0 +1,70 @@
+"""A series as a volume: its geometry, and its slices as compact binary."""
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from segdicom.api.common import path_int, path_uid, state
+from segdicom.workflows import volumes
+
+
+def series_info(request: Request) -> JSONResponse:
+    """Dimensions, spacing, orientation, per-slice position, window presets."""
+    st = state(request)
+    volume = volumes.load_volume(st, path_uid(request, "series_uid"))
+    sample = volumes.middle_sample(st, volume)
+    return JSONResponse(
+        {
+            "series_uid": volume.series_uid,
+            "study_uid": volume.study_uid,
+            "modality": volume.modality,
+            "rows": volume.rows,
+            "columns": volume.columns,
+            "dtype": volume.dtype,
+            "num_slices": volume.num_slices,
+            "spacing": list(volume.spacing),
+            "orientation": list(volume.orientation) if volume.orientation else None,
+            "frame_of_reference_uid": volume.frame_of_reference_uid,
+            "invert": volume.invert,
+            "slices": [
+                {
+                    "sop_instance_uid": f.sop_instance_uid,
+                    "frame": f.frame + 1,
+                    "position": list(f.position) if f.position else None,
+                }
+                for f in volume.frames
+            ],
+            "windows": [
+                {"name": w.name, "center": w.center, "width": w.width}
+                for w in volume.windows(sample)
+            ],
+        }
+    )
+
+
+async def slice_data(request: Request) -> Response:
+    """Slice values after the modality LUT: raw little-endian `dtype`, row-major."""
+    st = state(request)
+    series_uid = path_uid(request, "series_uid")
+    slice_index = path_int(request, "index")
+    volume = await run_in_threadpool(volumes.load_volume, st, series_uid)
+    volumes.check_index(volume, slice_index)
+    etag = f'"{volume.token}-{slice_index}"'
+    headers = {
+        "ETag": etag,
+        # Revalidate (cheap 304) rather than trust: a series can still be arriving.
+        "Cache-Control": "private, no-cache",
+        "Vary": "Accept-Encoding",
+        "X-Rows": str(volume.rows),
+        "X-Columns": str(volume.columns),
+        "X-Dtype": volume.dtype,
+        "X-Sop-Instance-Uid": volume.frames[slice_index].sop_instance_uid,
+        "Access-Control-Expose-Headers": "X-Rows, X-Columns, X-Dtype, X-Sop-Instance-Uid",
+    }
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    gzip_ok = "gzip" in request.headers.get("accept-encoding", "")
+    payload = await run_in_threadpool(volumes.slice_payload, st, volume, slice_index, gzip_ok)
+    if gzip_ok:
+        headers["Content-Encoding"] = "gzip"
+    return Response(payload, media_type="application/octet-stream", headers=headers)

@@ -1,0 +1,87 @@
+"""Browser upload: many files (a whole folder too) in one multipart request."""
+
+from collections import Counter
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from segdicom.api.common import state
+from segdicom.db import instances as index
+from segdicom.errors import BadInput, SegDicomError, TooLarge
+from segdicom.state import AppState
+from segdicom.store import Stored
+
+MAX_NAME = 255
+
+
+async def upload(request: Request) -> JSONResponse:
+    """Store every valid DICOM image or SEG; list the series and each refused file."""
+    result = await receive_files(request, "files")
+    if result["series"]:
+        return JSONResponse(result)
+    first = result["rejected"][0]
+    detail = f"no file could be stored; {first['name']}: {first['reason']}"
+    return JSONResponse({"error": "unprocessable", "detail": detail, **result}, status_code=422)
+
+
+async def receive_files(request: Request, field: str) -> dict[str, Any]:
+    st = state(request)
+    _check_length(request, st.settings.max_upload_bytes)
+    form = await request.form(
+        max_files=st.settings.max_upload_files, max_fields=100, max_part_size=1024 * 1024
+    )
+    try:
+        files = [f for f in form.getlist(field) if isinstance(f, UploadFile)]
+        if not files:
+            raise BadInput(f"no files in multipart field {field!r}")
+        return await run_in_threadpool(_store_all, st, files)
+    finally:
+        await form.close()
+
+
+def _check_length(request: Request, limit: int) -> None:
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit:
+        raise TooLarge(f"upload of {int(length)} bytes exceeds the limit of {limit} bytes")
+
+
+def _store_all(st: AppState, files: list[UploadFile]) -> dict[str, Any]:
+    stored: list[Stored] = []
+    rejected: list[dict[str, str]] = []
+    for upload_file in files:
+        name = _display_name(upload_file.filename)
+        try:
+            data = upload_file.file.read()
+            stored.append(st.store.put_bytes(data, source="upload", images_only=True))
+        except SegDicomError as exc:
+            rejected.append({"name": name, "reason": exc.detail})
+    return {"series": _series_summary(st, stored), "rejected": rejected}
+
+
+def _series_summary(st: AppState, stored: list[Stored]) -> list[dict[str, Any]]:
+    received = Counter(s.info.series_uid for s in stored)
+    study_of = {s.info.series_uid: s.info.study_uid for s in stored}
+    modality_of = {s.info.series_uid: s.info.modality for s in stored}
+    summary = []
+    with st.sessions() as session:
+        for series_uid, count in received.items():
+            total, _ = index.series_state(session, series_uid)
+            summary.append(
+                {
+                    "series_uid": series_uid,
+                    "study_uid": study_of[series_uid],
+                    "modality": modality_of[series_uid],
+                    "num_instances": total,
+                    "received": count,
+                }
+            )
+    return summary
+
+
+def _display_name(name: str | None) -> str:
+    """The client's file name for messages only: never used to build a path."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in (name or "(unnamed)"))
+    return text[:MAX_NAME]

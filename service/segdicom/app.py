@@ -1,0 +1,73 @@
+"""create_app(settings) -> Starlette. The lifespan owns the engine, store and clients."""
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from segdicom.api import HANDLERS, routes
+from segdicom.config import Settings
+from segdicom.db import make_engine, make_sessionmaker, upgrade
+from segdicom.imaging import VolumeCache
+from segdicom.middleware import BodyLimit, SecurityHeaders
+from segdicom.state import AppState
+from segdicom.store import FileStore, Store
+
+log = logging.getLogger("segdicom")
+VIEWER_DIR = Path(__file__).resolve().parents[2] / "viewer"
+
+
+def build_state(settings: Settings) -> AppState:
+    """Everything the handlers use, built from settings (also used by tests and the CLI)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    url = settings.resolved_database_url
+    upgrade(url)
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    files = FileStore(settings.data_dir)
+    removed = files.remove_partial_files()
+    if removed:
+        log.warning("removed %d partial files left by an interrupted write", removed)
+    return AppState(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        store=Store(files, sessions),
+        cache=VolumeCache(settings.volume_cache_bytes),
+    )
+
+
+def create_app(settings: Settings) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        st = build_state(settings)
+        app.state.segdicom = st
+        from segdicom.services import start_services
+
+        start_services(st)
+        try:
+            yield
+        finally:
+            for stop in reversed(st.on_stop):
+                stop()
+            st.engine.dispose()
+
+    all_routes = routes()
+    if VIEWER_DIR.is_dir():
+        all_routes.append(Mount("/", StaticFiles(directory=VIEWER_DIR, html=True), name="viewer"))
+    return Starlette(
+        routes=all_routes,
+        exception_handlers=HANDLERS,  # type: ignore[arg-type]
+        middleware=[
+            Middleware(BodyLimit, limit=settings.max_upload_bytes),
+            Middleware(SecurityHeaders),
+            Middleware(GZipMiddleware, minimum_size=2048, compresslevel=5),
+        ],
+        lifespan=lifespan,
+    )

@@ -1,0 +1,56 @@
+"""Command line: `segdicom serve`, `segdicom db upgrade`."""
+
+import argparse
+import logging
+import sys
+
+from segdicom.config import ConfigError, Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="segdicom", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="migrate the database and serve the annotator")
+    serve.add_argument("--host", help="override SEGDICOM_HTTP_HOST")
+    serve.add_argument("--port", type=int, help="override SEGDICOM_HTTP_PORT")
+    db = commands.add_parser("db", help="database commands")
+    db.add_argument("action", choices=["upgrade"])
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"segdicom: configuration error: {exc.detail}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if args.command == "db":
+        return _upgrade(settings)
+    return _serve(settings, args.host, args.port)
+
+
+def _upgrade(settings: Settings) -> int:
+    from segdicom.db import upgrade
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url)
+    print(f"database at head: {settings.resolved_database_url}")
+    return 0
+
+
+def _serve(settings: Settings, host: str | None, port: int | None) -> int:
+    import uvicorn
+
+    from segdicom.app import create_app
+
+    app = create_app(settings)
+    host, port = host or settings.http_host, port or settings.http_port
+    print(f"SegDICOM: serving the annotator on http://{host}:{port}")
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        proxy_headers=False,
+    )
+    return 0

@@ -1,0 +1,52 @@
+"""The event log: appended on every save and export, read back as CSV rows."""
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from segdicom.db.models import Event
+
+COLUMNS = (
+    "timestamp",
+    "user",
+    "action",
+    "study_uid",
+    "series_uid",
+    "annotation_id",
+    "slice",
+    "labels",
+    "seg_sop_instance_uid",
+    "seg_path",
+    "detail",
+)
+
+
+def append(session: Session, **fields: object) -> None:
+    session.add(Event(**fields))
+
+
+def rows(
+    session: Session, series_uid: str | None, since: datetime | None, batch: int = 1000
+) -> Iterator[tuple[object, ...]]:
+    """Events in time order as tuples matching COLUMNS, fetched in batches."""
+    query = select(Event).order_by(Event.id)
+    if series_uid:
+        query = query.where(Event.series_uid == series_uid)
+    if since:
+        query = query.where(Event.at >= since)
+    for event in session.scalars(query.execution_options(yield_per=batch)):
+        yield (
+            event.at.isoformat(timespec="milliseconds"),
+            event.user,
+            event.action,
+            event.study_uid,
+            event.series_uid,
+            "" if event.annotation_id is None else event.annotation_id,
+            event.slice,
+            event.labels,
+            event.seg_sop_instance_uid,
+            event.seg_path,
+            event.detail,
+        )

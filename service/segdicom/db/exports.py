@@ -1,0 +1,92 @@
+"""Export rows: the SEGs written and their delivery state (the outbox)."""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from segdicom.db.models import Export
+from segdicom.db.types import utcnow
+from segdicom.errors import NotFound
+
+
+def get(session: Session, export_id: int) -> Export:
+    row = session.get(Export, export_id)
+    if row is None:
+        raise NotFound(f"no export {export_id}")
+    return row
+
+
+def count_for(session: Session, annotation_id: int) -> int:
+    query = select(func.count()).where(Export.annotation_id == annotation_id)
+    return int(session.scalar(query) or 0)
+
+
+def next_instance_number(session: Session, annotation_id: int) -> int:
+    query = select(func.max(Export.instance_number)).where(Export.annotation_id == annotation_id)
+    return int(session.scalar(query) or 0) + 1
+
+
+def list_for(session: Session, annotation_id: int | None) -> list[Export]:
+    query = select(Export).order_by(Export.id.desc())
+    if annotation_id is not None:
+        query = query.where(Export.annotation_id == annotation_id)
+    return list(session.scalars(query.limit(500)))
+
+
+def claim_due(session: Session, now: datetime, lease: timedelta) -> Export | None:
+    """Claim one pending export that is due, for `lease`; None when nothing is due.
+
+    The claim is a compare-and-swap on `claimed_until`, so with several service
+    processes on one database each export is attempted by one process at a time.
+    """
+    candidate = session.scalar(
+        select(Export.id)
+        .where(Export.status == "pending")
+        .where(or_(Export.next_attempt_at.is_(None), Export.next_attempt_at <= now))
+        .where(or_(Export.claimed_until.is_(None), Export.claimed_until < now))
+        .order_by(Export.next_attempt_at, Export.id)
+        .limit(1)
+    )
+    if candidate is None:
+        return None
+    claimed = session.execute(
+        update(Export)
+        .where(Export.id == candidate)
+        .where(or_(Export.claimed_until.is_(None), Export.claimed_until < now))
+        .values(claimed_until=now + lease)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return session.get(Export, candidate)
+
+
+def record_attempt(
+    session: Session, export_id: int, error: str | None, retry_in: float | None
+) -> None:
+    """After a delivery attempt: sent, or the error and when to retry (None: give up)."""
+    row = get(session, export_id)
+    row.attempts += 1
+    row.claimed_until = None
+    if error is None:
+        row.status, row.error, row.sent_at, row.next_attempt_at = "sent", "", utcnow(), None
+    elif retry_in is None:
+        row.status, row.error, row.next_attempt_at = "failed", error, None
+    else:
+        row.error, row.next_attempt_at = error, utcnow() + timedelta(seconds=retry_in)
+
+
+def pending_count(session: Session) -> int:
+    return int(session.scalar(select(func.count()).where(Export.status == "pending")) or 0)
+
+
+def requeue(session: Session, export_id: int) -> Export:
+    row = get(session, export_id)
+    if row.status != "sent":
+        row.status, row.next_attempt_at, row.claimed_until = "pending", utcnow(), None
+    return row
+
+
+def reset(session: Session) -> None:
+    """Release claims left by a process that died (its leases never expire otherwise)."""
+    session.execute(update(Export).where(Export.status == "pending").values(claimed_until=None))

@@ -1,0 +1,16 @@
+"""Series -> volume: frame geometry, sorting along the normal, modality LUT, windows."""
+
+from segdicom.imaging.cache import VolumeCache
+from segdicom.imaging.geometry import FrameRef, sort_frames
+from segdicom.imaging.volume import Volume, build_volume, read_slice
+from segdicom.imaging.windows import Window
+
+__all__ = [
+    "FrameRef",
+    "Volume",
+    "VolumeCache",
+    "Window",
+    "build_volume",
+    "read_slice",
+    "sort_frames",
+]

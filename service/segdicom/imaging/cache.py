@@ -1,0 +1,65 @@
+"""Bounded caches of volumes and encoded slices, shared by the request threads."""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
+MAX_VOLUMES = 64  # volume headers are small; the slice bytes are what the budget bounds
+
+
+class LRU(Generic[V]):
+    """A thread-safe LRU map bounded by the summed `size` of its values."""
+
+    def __init__(self, budget: int, size: Callable[[V], int]) -> None:
+        self.budget = budget
+        self._size = size
+        self._items: OrderedDict[Hashable, V] = OrderedDict()
+        self._used = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> V | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value: V) -> None:
+        cost = self._size(value)
+        if cost > self.budget:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._used -= self._size(old)
+            self._items[key] = value
+            self._used += cost
+            while self._used > self.budget and self._items:
+                _, evicted = self._items.popitem(last=False)
+                self._used -= self._size(evicted)
+
+    def discard(self, predicate: Callable[[Hashable], bool]) -> None:
+        with self._lock:
+            for key in [k for k in self._items if predicate(k)]:
+                self._used -= self._size(self._items.pop(key))
+
+    @property
+    def used(self) -> int:
+        return self._used
+
+
+class VolumeCache:
+    """Volumes by (series, state) and encoded slices, within one memory budget."""
+
+    def __init__(self, budget: int) -> None:
+        self.volumes: LRU[object] = LRU(MAX_VOLUMES, lambda v: 1)
+        self.slices: LRU[bytes] = LRU(budget, len)
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def lock_for(self, series_uid: str) -> threading.Lock:
+        """One builder per series at a time: concurrent first requests wait, not repeat."""
+        with self._guard:
+            return self._locks.setdefault(series_uid, threading.Lock())

@@ -1,0 +1,155 @@
+"""A series as a volume: sorted frames, one output dtype, the modality LUT applied.
+
+Slices are decoded on demand (`read_slice`), so the first slice of a long series
+is served without decoding the rest.
+"""
+
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.pixels.utils import pixel_array
+
+from segdicom.errors import BadInput, Unprocessable
+from segdicom.imaging.geometry import FrameRef, Orientation, frames_of, slice_spacing, sort_frames
+from segdicom.imaging.windows import Window, presets
+
+DTYPES = ("uint8", "int16", "uint16", "int32", "float32")
+
+
+@dataclass(frozen=True)
+class Volume:
+    series_uid: str
+    study_uid: str
+    modality: str
+    rows: int
+    columns: int
+    dtype: str
+    frames: tuple[FrameRef, ...]
+    spacing: tuple[float, float, float]  # row spacing, column spacing, slice spacing (mm)
+    orientation: Orientation | None
+    invert: bool  # MONOCHROME1: higher values are darker (PS3.3 C.7.6.3.1.2)
+    color: bool  # colour source, served as luminance
+    header_windows: tuple[tuple[float, float, str], ...]
+    frame_of_reference_uid: str
+    token: str = ""  # changes when the series' instances change (cache keys, ETags)
+
+    @property
+    def num_slices(self) -> int:
+        return len(self.frames)
+
+    @property
+    def slice_bytes(self) -> int:
+        return self.rows * self.columns * np.dtype(self.dtype).itemsize
+
+    def windows(self, sample: np.ndarray | None) -> list[Window]:
+        return presets(self.modality, self.header_windows, sample)
+
+
+def build_volume(
+    series_uid: str,
+    paths: Sequence[str],
+    resolve: Callable[[str], Path],
+    max_slices: int,
+) -> Volume:
+    """Read the headers of a series' files and lay their frames out as a volume."""
+    headers = [(p, _read_header(resolve(p))) for p in paths]
+    headers = [(p, ds) for p, ds in headers if _is_image(ds)]
+    if not headers:
+        raise Unprocessable(f"series {series_uid} has no images to show")
+    first = headers[0][1]
+    rows, columns = int(first.Rows), int(first.Columns)
+    frames = [f for p, ds in headers if _same_size(ds, rows, columns) for f in frames_of(ds, p)]
+    ordered, orientation = sort_frames(frames)
+    if len(ordered) > max_slices:
+        raise BadInput(f"series has {len(ordered)} slices, more than the limit of {max_slices}")
+    spacing = ordered[0].pixel_spacing or (1.0, 1.0)
+    return Volume(
+        series_uid=series_uid,
+        study_uid=str(first.StudyInstanceUID),
+        modality=str(first.get("Modality", "")),
+        rows=rows,
+        columns=columns,
+        dtype=_output_dtype(first, ordered),
+        frames=tuple(ordered),
+        spacing=(spacing[0], spacing[1], slice_spacing(ordered, orientation)),
+        orientation=orientation,
+        invert=str(first.get("PhotometricInterpretation", "")) == "MONOCHROME1",
+        color=int(first.get("SamplesPerPixel", 1)) > 1,
+        header_windows=ordered[0].windows,
+        frame_of_reference_uid=str(first.get("FrameOfReferenceUID", "")),
+    )
+
+
+def read_slice(volume: Volume, index: int, resolve: Callable[[str], Path]) -> np.ndarray:
+    """Slice `index` after the modality LUT, as a (rows, columns) array of volume.dtype."""
+    ref = volume.frames[index]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            raw = pixel_array(str(resolve(ref.path)), index=ref.frame)
+        except Exception as exc:
+            raise Unprocessable(f"slice {index} cannot be decoded: {exc}") from None
+    if volume.color:
+        raw = _luminance(raw)
+    return apply_modality_lut(raw, ref.slope, ref.intercept, volume.dtype)
+
+
+def apply_modality_lut(raw: np.ndarray, slope: float, intercept: float, dtype: str) -> np.ndarray:
+    """Rescale slope/intercept (PS3.3 C.11.1), cast to the volume's dtype."""
+    if slope == 1.0 and intercept == 0.0:
+        return raw.astype(dtype, copy=False)
+    if np.dtype(dtype).kind == "f":
+        return (raw.astype(np.float32) * np.float32(slope) + np.float32(intercept)).astype(dtype)
+    values = raw.astype(np.int64) * int(slope) + int(intercept)
+    return values.astype(dtype)
+
+
+def _output_dtype(first: Dataset, frames: Sequence[FrameRef]) -> str:
+    """The smallest dtype that holds every stored value after every frame's rescale."""
+    if int(first.get("SamplesPerPixel", 1)) > 1:
+        return "uint8"
+    bits = int(first.get("BitsStored", first.get("BitsAllocated", 16)))
+    signed = int(first.get("PixelRepresentation", 0)) == 1
+    low, high = (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if signed else (0, 2**bits - 1)
+    if int(first.get("BitsAllocated", 16)) == 32 and "FloatPixelData" in first:
+        return "float32"
+    lows, highs = [], []
+    for frame in frames:
+        if not (float(frame.slope).is_integer() and float(frame.intercept).is_integer()):
+            return "float32"
+        ends = (low * frame.slope + frame.intercept, high * frame.slope + frame.intercept)
+        lows.append(min(ends))
+        highs.append(max(ends))
+    lo, hi = min(lows), max(highs)
+    for name in ("uint8", "int16", "uint16", "int32"):
+        info = np.iinfo(name)
+        if info.min <= lo and hi <= info.max:
+            return name
+    return "float32"
+
+
+def _luminance(rgb: np.ndarray) -> np.ndarray:
+    # ITU-R BT.601 luma; pydicom has already converted YBR to RGB.
+    weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    luma: np.ndarray = np.clip(rgb[..., :3].astype(np.float32) @ weights, 0, 255)
+    return luma.astype(np.uint8)
+
+
+def _read_header(path: Path) -> Dataset:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds: Dataset = pydicom.dcmread(path, stop_before_pixels=True)
+        return ds
+
+
+def _is_image(ds: Dataset) -> bool:
+    return str(ds.get("Modality", "")) != "SEG" and int(ds.get("Rows", 0) or 0) > 0
+
+
+def _same_size(ds: Dataset, rows: int, columns: int) -> bool:
+    return int(ds.Rows) == rows and int(ds.Columns) == columns

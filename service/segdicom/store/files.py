@@ -1,0 +1,66 @@
+"""Files under the data folder, named only from validated UIDs, written atomically."""
+
+import os
+import tempfile
+from pathlib import Path
+
+from segdicom.errors import StoreFailed
+from segdicom.uids import validate_uid
+
+
+class FileStore:
+    """One file per instance: `instances/<study>/<series>/<sop>.dcm` under `root`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def relative_path(self, study_uid: str, series_uid: str, sop_uid: str, kind: str) -> str:
+        parts = [validate_uid(u, n) for u, n in ((study_uid, "study"), (series_uid, "series"))]
+        name = validate_uid(sop_uid, "sop_instance_uid") + ".dcm"
+        return "/".join([kind, *parts, name])
+
+    def absolute(self, relative: str) -> Path:
+        """The absolute path of `relative`, refusing anything outside the root."""
+        path = (self.root / relative).resolve()
+        if not path.is_relative_to(self.root):
+            raise StoreFailed(f"path escapes the data folder: {relative!r}")
+        return path
+
+    def write(self, relative: str, data: bytes) -> Path:
+        """Write `data` at `relative` atomically: temp file, fsync, rename, fsync folder."""
+        path = self.absolute(relative)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            _fsync_dir(path.parent)
+        except OSError as exc:
+            raise StoreFailed(f"cannot write {relative}: {exc.strerror or exc}") from exc
+        return path
+
+    def read(self, relative: str) -> bytes:
+        return self.absolute(relative).read_bytes()
+
+    def remove_partial_files(self) -> int:
+        """Delete temp files left by a crash mid-write; returns how many."""
+        count = 0
+        for tmp in self.root.rglob(".tmp-*.part"):
+            tmp.unlink(missing_ok=True)
+            count += 1
+        return count
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

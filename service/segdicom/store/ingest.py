@@ -1,0 +1,194 @@
+"""What gets in: parse a DICOM object, check it is usable, extract its index fields.
+
+DESIGN "What gets in": an object that cannot be parsed, or whose pixel data is
+truncated or cannot be decoded, is refused with a reason. Non-image objects are
+recognised here; the caller decides whether to keep them (C-STORE) or not (upload).
+"""
+
+import io
+import warnings
+from dataclasses import dataclass
+
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+from pydicom.pixels.utils import iter_pixels
+from pydicom.uid import UID
+
+from segdicom.errors import BadInput, TooLarge
+from segdicom.uids import is_uid
+
+SEG_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.66.4"
+PIXEL_TAGS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+MAX_FRAME_PIXELS = 16384 * 16384  # refuse a header claiming more before decoding anything
+MAX_DECODED_BYTES = 4 * 1024**3
+
+
+@dataclass(frozen=True)
+class InstanceInfo:
+    """The index fields of one checked instance."""
+
+    sop_instance_uid: str
+    sop_class_uid: str
+    study_uid: str
+    series_uid: str
+    modality: str
+    patient_id: str
+    patient_name: str
+    study_date: str
+    study_description: str
+    accession_number: str
+    series_description: str
+    series_number: int | None
+    instance_number: int | None
+    rows: int
+    columns: int
+    num_frames: int
+    transfer_syntax_uid: str
+    is_image: bool
+
+    @property
+    def is_seg(self) -> bool:
+        return self.sop_class_uid == SEG_SOP_CLASS
+
+
+def parse_part10(data: bytes) -> Dataset:
+    """Parse a DICOM Part 10 file (preamble, 'DICM', file meta) or raise BadInput."""
+    if data[:2] == b"\x1f\x8b":
+        raise BadInput("not DICOM: a gzip archive (unpack it first)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(io.BytesIO(data))
+    except InvalidDicomError:
+        raise BadInput("not a DICOM file (no 'DICM' preamble and file meta header)") from None
+    except Exception as exc:  # pydicom raises many kinds on corrupt input
+        raise BadInput(f"cannot parse DICOM: {_short(exc)}") from None
+    if "TransferSyntaxUID" not in ds.file_meta:
+        raise BadInput("file meta has no Transfer Syntax UID (0002,0010)")
+    return ds
+
+
+def inspect_dataset(ds: Dataset) -> InstanceInfo:
+    """Check identifiers and, for images and SEGs, that every frame decodes."""
+    try:
+        info = _index_fields(ds)
+    except BadInput:
+        raise
+    except Exception as exc:  # a value pydicom could not convert (bad VR, odd text)
+        raise BadInput(f"invalid header value: {_short(exc)}") from None
+    if info.is_image or info.is_seg:
+        try:
+            _check_pixels(ds, info)
+        except BadInput:
+            raise
+        except Exception as exc:  # a header value that breaks the pixel checks
+            raise BadInput(f"pixel data cannot be checked: {_short(exc)}") from None
+    return info
+
+
+def _index_fields(ds: Dataset) -> InstanceInfo:
+    has_pixels = any(tag in ds for tag in PIXEL_TAGS)
+    ts = ds.file_meta.get("TransferSyntaxUID", "") if hasattr(ds, "file_meta") else ""
+    frames = _strict_int(ds, "NumberOfFrames") or (1 if has_pixels else 0)
+    return InstanceInfo(
+        sop_instance_uid=_uid(ds, "SOPInstanceUID"),
+        sop_class_uid=_uid(ds, "SOPClassUID"),
+        study_uid=_uid(ds, "StudyInstanceUID"),
+        series_uid=_uid(ds, "SeriesInstanceUID"),
+        modality=_text(ds, "Modality", 16),
+        patient_id=_text(ds, "PatientID", 64),
+        patient_name=_text(ds, "PatientName", 324),
+        study_date=_text(ds, "StudyDate", 8),
+        study_description=_text(ds, "StudyDescription", 64),
+        accession_number=_text(ds, "AccessionNumber", 16),
+        series_description=_text(ds, "SeriesDescription", 64),
+        series_number=_int(ds.get("SeriesNumber")),
+        instance_number=_int(ds.get("InstanceNumber")),
+        rows=_strict_int(ds, "Rows") or 0,
+        columns=_strict_int(ds, "Columns") or 0,
+        num_frames=frames,
+        transfer_syntax_uid=str(ts),
+        is_image=has_pixels and str(ds.get("SOPClassUID", "")) != SEG_SOP_CLASS,
+    )
+
+
+def _check_pixels(ds: Dataset, info: InstanceInfo) -> None:
+    if info.rows <= 0 or info.columns <= 0:
+        raise BadInput(f"image has no usable Rows/Columns ({info.rows}x{info.columns})")
+    if info.rows * info.columns > MAX_FRAME_PIXELS:
+        raise TooLarge(
+            f"frame of {info.rows}x{info.columns} pixels exceeds the limit of "
+            f"{MAX_FRAME_PIXELS} pixels per frame"
+        )
+    bits = _int(ds.get("BitsAllocated")) or 0
+    samples = _int(ds.get("SamplesPerPixel")) or 1
+    if bits not in (1, 8, 16, 32, 64):
+        raise BadInput(f"unsupported Bits Allocated {bits}")
+    expected = info.rows * info.columns * samples * info.num_frames * bits // 8
+    if expected > MAX_DECODED_BYTES:
+        raise TooLarge(f"pixel data would decode to {expected} bytes (limit {MAX_DECODED_BYTES})")
+    ts = UID(info.transfer_syntax_uid)
+    if not ts.is_transfer_syntax:
+        raise BadInput(f"unsupported transfer syntax: {_ts_name(ts)}")
+    if ts.is_compressed:
+        _decode_all_frames(ds, ts)
+    elif "PixelData" in ds and bits >= 8:
+        got = len(ds.PixelData)
+        if got < expected:
+            raise BadInput(f"pixel data is truncated: {got} bytes, expected {expected}")
+
+
+def _decode_all_frames(ds: Dataset, ts: UID) -> None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for _ in iter_pixels(ds):
+                pass
+    except NotImplementedError:
+        raise BadInput(f"unsupported compression: cannot decode {_ts_name(ts)}") from None
+    except Exception as exc:
+        raise BadInput(f"pixel data cannot be decoded ({_ts_name(ts)}): {_short(exc)}") from None
+
+
+def _ts_name(ts: UID) -> str:
+    return f"{ts.name} ({ts})" if ts.name != str(ts) else str(ts)
+
+
+def _uid(ds: Dataset, keyword: str) -> str:
+    value = str(ds.get(keyword, "") or "").strip().rstrip("\x00")
+    if not value:
+        raise BadInput(f"missing {keyword}")
+    if not is_uid(value):
+        raise BadInput(f"invalid {keyword}: {value[:70]!r}")
+    return value
+
+
+def _text(ds: Dataset, keyword: str, limit: int) -> str:
+    value = ds.get(keyword)
+    return "" if value is None else str(value).replace("\x00", "").strip()[:limit]
+
+
+def _int(value: object) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)  # type: ignore[call-overload, no-any-return]
+    except (TypeError, ValueError):
+        return None
+
+
+def _strict_int(ds: Dataset, keyword: str) -> int | None:
+    """An integer attribute that must be a number when present."""
+    raw = ds.get(keyword)
+    if raw is None or raw == "":
+        return None
+    value = _int(raw)
+    if value is None or value < 0:
+        raise BadInput(f"invalid {keyword}: {str(raw)[:40]!r}")
+    return value
+
+
+def _short(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    return (" ".join(lines) or type(exc).__name__)[:300]

@@ -1,0 +1,1 @@
+"""Use cases that span layers (store + imaging + seg + db), called by the API."""

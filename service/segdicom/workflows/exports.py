@@ -1,0 +1,146 @@
+"""Export: stored masks + source instances -> one DICOM SEG file, and its outbox row."""
+
+import io
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.uid import generate_uid
+
+from segdicom.db import annotations as repo
+from segdicom.db import events
+from segdicom.db import exports as outbox
+from segdicom.db.models import Annotation, Export
+from segdicom.db.types import utcnow
+from segdicom.errors import BadInput
+from segdicom.imaging import Volume
+from segdicom.masks import decode_mask
+from segdicom.seg.encode import encode_seg
+from segdicom.seg.model import Code, SegmentSpec, SourceFrame
+from segdicom.state import AppState
+from segdicom.workflows.volumes import load_volume
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """An annotation read in one transaction: what the SEG will hold."""
+
+    annotation: Annotation
+    segments: list[SegmentSpec]
+    masks: dict[int, dict[int, bytes]]
+
+
+def export_annotation(st: AppState, annotation_id: int, destination: str, user: str) -> Export:
+    """Write the SEG of an annotation as a new instance of its SEG series."""
+    if destination not in ("local", "pacs"):
+        raise BadInput(f"destination must be 'local' or 'pacs', got {destination!r}")
+    if destination == "pacs" and "outbox" not in st.services:
+        raise BadInput("no PACS configured for delivery: set SEGDICOM_DICOMWEB_URL")
+    snap = _snapshot(st, annotation_id)
+    volume = load_volume(st, snap.annotation.series_uid)
+    with st.sessions() as session:
+        number = outbox.next_instance_number(session, annotation_id)
+    seg = build_seg(st, snap, volume, number, user)
+    stored = st.store.put_bytes(_part10(seg), source="export", images_only=False)
+    return _record(st, snap, seg, stored.path, destination, user)
+
+
+def _snapshot(st: AppState, annotation_id: int) -> Snapshot:
+    with st.sessions() as session:
+        row = repo.get(session, annotation_id)
+        segments = [
+            SegmentSpec(
+                number=s.number,
+                label=s.label,
+                color=s.color,
+                category=Code(s.category_code, s.category_scheme, s.category_meaning),
+                type=Code(s.type_code, s.type_scheme, s.type_meaning),
+            )
+            for s in row.segments
+        ]
+        masks = repo.masks_of(session, annotation_id)
+    painted = [s for s in segments if masks.get(s.number)]
+    if not painted:
+        raise BadInput(f"annotation {annotation_id} has nothing painted: no SEG to write")
+    return Snapshot(row, painted, masks)
+
+
+def build_seg(st: AppState, snap: Snapshot, volume: Volume, number: int, user: str) -> Dataset:
+    arrays = {seg.number: _volume_mask(volume, snap.masks[seg.number]) for seg in snap.segments}
+    sources = _source_datasets(st, volume)
+    frames = [SourceFrame(f.sop_instance_uid, f.frame + 1) for f in volume.frames]
+    seg: Dataset = encode_seg(
+        sources,
+        frames,
+        arrays,
+        snap.segments,
+        series_instance_uid=snap.annotation.seg_series_uid,
+        sop_instance_uid=generate_uid(),
+        instance_number=number,
+        content_creator=user,
+    )
+    return seg
+
+
+def _volume_mask(volume: Volume, slices: dict[int, bytes]) -> np.ndarray:
+    mask = np.zeros((volume.num_slices, volume.rows, volume.columns), dtype=bool)
+    for index, data in slices.items():
+        if index < volume.num_slices:
+            mask[index] = decode_mask(data, volume.rows, volume.columns)
+    return mask
+
+
+def _source_datasets(st: AppState, volume: Volume) -> list[Dataset]:
+    paths = dict.fromkeys(f.path for f in volume.frames)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return [pydicom.dcmread(st.store.files.absolute(p), stop_before_pixels=True) for p in paths]
+
+
+def _part10(ds: Dataset) -> bytes:
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
+
+
+def _record(
+    st: AppState, snap: Snapshot, seg: Dataset, path: str, destination: str, user: str
+) -> Export:
+    row = snap.annotation
+    painted = sorted({i for slices in snap.masks.values() for i in slices})
+    with st.sessions.begin() as session:
+        export = Export(
+            annotation_id=row.id,
+            annotation_version=row.version,
+            sop_instance_uid=str(seg.SOPInstanceUID),
+            series_instance_uid=str(seg.SeriesInstanceUID),
+            study_uid=str(seg.StudyInstanceUID),
+            instance_number=int(seg.InstanceNumber),
+            path=path,
+            destination=destination,
+            status="pending" if destination == "pacs" else "local",
+            next_attempt_at=utcnow() if destination == "pacs" else None,
+            created_by=user,
+        )
+        session.add(export)
+        events.append(
+            session,
+            user=user,
+            action=f"export_{destination}",
+            study_uid=row.study_uid,
+            series_uid=row.series_uid,
+            annotation_id=row.id,
+            slice=_range(painted),
+            labels="; ".join(s.label for s in snap.segments),
+            seg_sop_instance_uid=export.sop_instance_uid,
+            seg_path=path,
+        )
+    return export
+
+
+def _range(indices: list[int]) -> str:
+    if not indices:
+        return ""
+    return str(indices[0]) if len(indices) == 1 else f"{indices[0]}-{indices[-1]}"

@@ -1,0 +1,52 @@
+"""Shared test helpers: where the real data is, peers that must exist under CI."""
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data" / "dicom"
+
+
+def data_dir(*parts: str) -> Path:
+    """A folder or file of the shared real DICOM data; fails with where it looked."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.fail(
+            f"shared test data missing: {path} (expected ../shared/data/dicom beside the repo)"
+        )
+    return path
+
+
+def dicom_files(*parts: str) -> list[Path]:
+    """The DICOM files of a shared-data folder (license and text files left out)."""
+    folder = data_dir(*parts)
+    skip = (".txt", ".md", ".nrrd")
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and not p.name.startswith("LICENSE")
+        and not p.name.endswith(skip)
+        and p.name != "SOURCE.txt"
+    )
+
+
+def require_tool(name: str) -> str:
+    """The path of an external program; under CI=true its absence fails the test."""
+    path = shutil.which(name)
+    if path:
+        return path
+    message = f"{name} not installed (make test installs it with apt-get when run as root)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
