@@ -2,7 +2,7 @@
 
 from segdicom.imaging.cache import VolumeCache
 from segdicom.imaging.geometry import FrameRef, sort_frames
-from segdicom.imaging.volume import Volume, build_volume, read_slice
+from segdicom.imaging.volume import Volume, build_volume, read_header, read_slice
 from segdicom.imaging.windows import Window
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "VolumeCache",
     "Window",
     "build_volume",
+    "read_header",
     "read_slice",
     "sort_frames",
 ]

@@ -6,6 +6,7 @@ from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 V = TypeVar("V")
+MAX_HEADERS = 50_000
 MAX_VOLUMES = 64  # volume headers are small; the slice bytes are what the budget bounds
 
 
@@ -56,6 +57,12 @@ class VolumeCache:
     def __init__(self, budget: int) -> None:
         self.volumes: LRU[object] = LRU(MAX_VOLUMES, lambda v: 1)
         self.slices: LRU[bytes] = LRU(budget, len)
+        # Headers of stored files, so a series that grows (a pull in progress)
+        # is re-laid out without re-reading the files it already had.
+        self.headers: LRU[object] = LRU(MAX_HEADERS, lambda v: 1)
+        # series -> (state token, monotonic time checked): scrolling does not
+        # ask the database about the series state on every slice.
+        self.checked: dict[str, tuple[object, float]] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 

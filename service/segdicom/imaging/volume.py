@@ -52,12 +52,10 @@ class Volume:
 
 def build_volume(
     series_uid: str,
-    paths: Sequence[str],
-    resolve: Callable[[str], Path],
+    headers: Sequence[tuple[str, Dataset]],
     max_slices: int,
 ) -> Volume:
-    """Read the headers of a series' files and lay their frames out as a volume."""
-    headers = [(p, _read_header(resolve(p))) for p in paths]
+    """Lay out the frames of a series' files (path, header) as a volume."""
     headers = [(p, ds) for p, ds in headers if _is_image(ds)]
     if not headers:
         raise Unprocessable(f"series {series_uid} has no images to show")
@@ -140,7 +138,8 @@ def _luminance(rgb: np.ndarray) -> np.ndarray:
     return luma.astype(np.uint8)
 
 
-def _read_header(path: Path) -> Dataset:
+def read_header(path: Path) -> Dataset:
+    """The header of a stored file, without its pixel data."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ds: Dataset = pydicom.dcmread(path, stop_before_pixels=True)

@@ -1,23 +1,23 @@
 """Volumes of stored series, built once per series state and cached."""
 
 import gzip
+import time
 from dataclasses import replace
 
 import numpy as np
+from pydicom.dataset import Dataset
 
 from segdicom.db import instances as index
 from segdicom.errors import NotFound
-from segdicom.imaging import Volume, build_volume, read_slice
+from segdicom.imaging import Volume, build_volume, read_header, read_slice
 from segdicom.state import AppState
+
+STATE_RECHECK_SECONDS = 1.0
 
 
 def load_volume(st: AppState, series_uid: str) -> Volume:
     """The volume of a stored series; rebuilt when instances were added since."""
-    with st.sessions() as session:
-        count, latest = index.series_state(session, series_uid)
-    if count == 0:
-        raise NotFound(f"series {series_uid} is not in the local store")
-    key = (series_uid, count, latest)
+    key = _series_key(st, series_uid)
     cached = st.cache.volumes.get(key)
     if isinstance(cached, Volume):
         return cached
@@ -26,16 +26,39 @@ def load_volume(st: AppState, series_uid: str) -> Volume:
         if isinstance(cached, Volume):
             return cached
         with st.sessions() as session:
-            paths = [i.path for i in index.instances_of_series(session, series_uid) if i.is_image]
-        if not paths:
+            rows = [i for i in index.instances_of_series(session, series_uid) if i.is_image]
+        if not rows:
             raise NotFound(f"series {series_uid} holds no images (only non-image objects)")
-        volume = build_volume(
-            series_uid, paths, st.store.files.absolute, st.settings.max_slices_per_series
-        )
-        volume = replace(volume, token=f"{count}-{latest}")
+        headers = [(r.path, _header(st, r.path, r.received_at)) for r in rows]
+        volume = build_volume(series_uid, headers, st.settings.max_slices_per_series)
+        volume = replace(volume, token=f"{key[1]}-{key[2]}")
         st.cache.volumes.discard(lambda k: isinstance(k, tuple) and k[0] == series_uid)
         st.cache.volumes.put(key, volume)
         return volume
+
+
+def _series_key(st: AppState, series_uid: str) -> tuple[str, int, str]:
+    checked = st.cache.checked.get(series_uid)
+    now = time.monotonic()
+    if checked is not None and now - checked[1] < STATE_RECHECK_SECONDS:
+        return checked[0]  # type: ignore[return-value]
+    with st.sessions() as session:
+        count, latest = index.series_state(session, series_uid)
+    if count == 0:
+        raise NotFound(f"series {series_uid} is not in the local store")
+    key = (series_uid, count, latest)
+    st.cache.checked[series_uid] = (key, now)
+    return key
+
+
+def _header(st: AppState, path: str, received_at: object) -> Dataset:
+    cache_key = (path, str(received_at))
+    cached = st.cache.headers.get(cache_key)
+    if isinstance(cached, Dataset):
+        return cached
+    header = read_header(st.store.files.absolute(path))
+    st.cache.headers.put(cache_key, header)
+    return header
 
 
 def check_index(volume: Volume, slice_index: int) -> None:
