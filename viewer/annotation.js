@@ -1,0 +1,256 @@
+// @ts-check
+/**
+ * One annotation of the open series: its segments, their masks, undo history and background
+ * saving. The annotation is created on the server only when the first segment is added, and the
+ * latest existing one is reopened, so browsing series leaves nothing behind.
+ */
+
+import * as api from "./api.js";
+import { toHex } from "./colors.js";
+import { History } from "./history.js";
+import { decodeMask, encodeMask } from "./maskcodec.js";
+import { MaskStore } from "./masks.js";
+import { Saver } from "./saver.js";
+
+/** @typedef {import("./api.js").Code} Code */
+/** @typedef {{ number: number, label: string, color: string, category?: Code, type?: Code, visible: boolean }} Segment */
+/** @typedef {{ label: string, color: string, category?: Code, type?: Code }} SegmentFields */
+
+/**
+ * The annotation to reopen: the most recently updated, then the highest version.
+ * @param {import("./api.js").AnnotationInfo[]} list
+ */
+export function latest(list) {
+  const key = (/** @type {import("./api.js").AnnotationInfo} */ a) => [
+    String(a.updated_at ?? a.created_at ?? ""),
+    Number(a.version) || 0,
+    Number(a.id) || 0,
+  ];
+  return [...list].sort((a, b) => {
+    const [ua, va, ia] = key(a);
+    const [ub, vb, ib] = key(b);
+    if (ua !== ub) return ua < ub ? 1 : -1;
+    return /** @type {number} */ (vb) - /** @type {number} */ (va) || /** @type {number} */ (ib) - /** @type {number} */ (ia);
+  })[0];
+}
+
+export class AnnotationSession {
+  /**
+   * @param {{ seriesUid: string, pixelCount: number,
+   *   onStatus: (status: import("./saver.js").SaveStatus) => void, onChange: () => void }} options
+   */
+  constructor(options) {
+    this.seriesUid = options.seriesUid;
+    this.pixelCount = options.pixelCount;
+    this.onStatus = options.onStatus;
+    this.onChange = options.onChange;
+    /** @type {number | string | null} */
+    this.id = null;
+    /** @type {Segment[]} */
+    this.segments = [];
+    /** Segments created in this session: the server has no masks for them yet. */
+    this.fresh = new Set();
+    /** @type {Map<number, Set<number>>} slices known to hold a mask, by segment */
+    this.painted = new Map();
+    this.masks = new MaskStore(this.pixelCount, (segment, slice) => this.fetchMask(segment, slice));
+    this.history = new History(200);
+    /** @type {Saver | null} */
+    this.saver = null;
+    /** @type {Promise<void> | null} */
+    this.creating = null;
+  }
+
+  get version() {
+    return this.saver?.version ?? 0;
+  }
+
+  /** Reopen the latest annotation of the series, if there is one. */
+  async open() {
+    const list = await api.listAnnotations(this.seriesUid);
+    const chosen = latest(list);
+    if (!chosen) return;
+    this.attach(await api.getAnnotation(chosen.id));
+  }
+
+  /** @param {import("./api.js").AnnotationInfo} info */
+  attach(info) {
+    this.id = info.id;
+    this.setSegments(info.segments ?? []);
+    this.setPainted(info.segments ?? []);
+    this.saver?.dispose();
+    this.saver = new Saver({
+      version: Number(info.version) || 0,
+      writeMask: (segment, slice, version) => this.writeMask(segment, slice, version),
+      onChange: (status) => this.onStatus(status),
+    });
+    this.onStatus(this.saver.status());
+    this.onChange();
+  }
+
+  /** @param {import("./api.js").SegmentInfo[]} infos */
+  setSegments(infos) {
+    const visible = new Map(this.segments.map((s) => [s.number, s.visible]));
+    this.segments = infos
+      .map((s) => ({
+        number: Number(s.number),
+        label: String(s.label ?? ""),
+        color: toHex(s.color),
+        category: s.category,
+        type: s.type,
+        visible: visible.get(Number(s.number)) ?? true,
+      }))
+      .sort((a, b) => a.number - b.number);
+  }
+
+  /**
+   * Remember which slices each segment is painted on, when the service says so (GET of one
+   * annotation): the other slices need no request.
+   * @param {import("./api.js").SegmentInfo[]} infos
+   */
+  setPainted(infos) {
+    this.painted.clear();
+    for (const s of infos) {
+      if (Array.isArray(s.slices)) this.painted.set(Number(s.number), new Set(s.slices.map(Number)));
+    }
+  }
+
+  /** Create the annotation on the server when it does not exist yet. */
+  ensureCreated() {
+    if (this.id !== null) return Promise.resolve();
+    this.creating ??= api.createAnnotation(this.seriesUid).then(
+      (info) => this.attach({ ...info, segments: info.segments ?? [] }),
+      (err) => {
+        this.creating = null;
+        throw err;
+      },
+    );
+    return this.creating;
+  }
+
+  /** @param {number} number */
+  segment(number) {
+    return this.segments.find((s) => s.number === number);
+  }
+
+  /**
+   * @param {SegmentFields} fields
+   * @returns {Promise<Segment>}
+   */
+  async addSegment(fields) {
+    await this.ensureCreated();
+    const saver = /** @type {Saver} */ (this.saver);
+    const number = Math.max(0, ...this.segments.map((s) => s.number)) + 1;
+    await saver.enqueue((version) => api.putSegment(/** @type {number} */ (this.id), number, body(fields), version));
+    /** @type {Segment} */
+    const segment = { number, ...fields, color: toHex(fields.color), visible: true };
+    this.segments.push(segment);
+    this.fresh.add(number);
+    this.onChange();
+    return segment;
+  }
+
+  /**
+   * Rename, recolour or recode a segment.
+   * @param {number} number
+   * @param {Partial<SegmentFields>} changes
+   */
+  async updateSegment(number, changes) {
+    const current = this.segment(number);
+    if (!current || !this.saver) return;
+    const fields = { label: current.label, color: current.color, category: current.category, type: current.type, ...changes };
+    await this.saver.enqueue((version) => api.putSegment(/** @type {number} */ (this.id), number, body(fields), version));
+    Object.assign(current, fields, { color: toHex(fields.color) });
+    this.onChange();
+  }
+
+  /** @param {number} number */
+  async deleteSegment(number) {
+    if (!this.saver) return;
+    this.saver.dropSegment(number);
+    await this.saver.enqueue((version) => api.deleteSegment(/** @type {number} */ (this.id), number, version));
+    this.segments = this.segments.filter((s) => s.number !== number);
+    this.masks.dropSegment(number);
+    this.history.dropSegment(number);
+    this.onChange();
+  }
+
+  /**
+   * @param {number} segment
+   * @param {number} slice
+   * @returns {Promise<Uint8Array | null>}
+   */
+  async fetchMask(segment, slice) {
+    if (this.id === null || this.fresh.has(segment)) return null;
+    if (this.painted.get(segment)?.has(slice) === false) return null;
+    const bytes = await api.getMaskBytes(this.id, segment, slice);
+    return bytes ? decodeMask(bytes, this.pixelCount) : null;
+  }
+
+  /**
+   * Load the masks of every segment on a slice.
+   * @param {number} slice
+   */
+  loadSlice(slice) {
+    return Promise.all(this.segments.map((s) => this.masks.load(s.number, slice)));
+  }
+
+  /** @param {number} slice */
+  sliceLoaded(slice) {
+    return this.segments.every((s) => this.masks.isLoaded(s.number, slice));
+  }
+
+  /**
+   * @param {number} segment
+   * @param {number} slice
+   * @param {number} version
+   */
+  async writeMask(segment, slice, version) {
+    const body = await encodeMask(this.masks.get(segment, slice) ?? null, this.pixelCount);
+    return api.putMaskBytes(/** @type {number} */ (this.id), segment, slice, body, version);
+  }
+
+  /**
+   * A stroke or an undo changed a mask.
+   * @param {number} segment
+   * @param {number} slice
+   */
+  changed(segment, slice) {
+    this.masks.compact(segment, slice);
+    this.saver?.markDirty(segment, slice);
+  }
+
+  /**
+   * After a conflict: take the server's state. `keepLocal` writes the local changes over it.
+   * @param {boolean} keepLocal
+   */
+  async resolveConflict(keepLocal) {
+    if (this.id === null || !this.saver) return;
+    const info = await api.getAnnotation(this.id);
+    this.setSegments(info.segments ?? []);
+    this.setPainted(info.segments ?? []);
+    if (!keepLocal) {
+      this.masks.clear();
+      this.history.clear();
+      this.fresh.clear();
+    }
+    this.saver.resume(Number(info.version) || 0, keepLocal);
+    this.onChange();
+  }
+
+  dispose() {
+    this.saver?.dispose();
+    this.masks.clear();
+  }
+}
+
+/**
+ * The JSON of a segment PUT: codes only when known, so the service picks them for custom labels.
+ * @param {SegmentFields} fields
+ */
+function body(fields) {
+  /** @type {SegmentFields} */
+  const out = { label: fields.label, color: toHex(fields.color) };
+  if (fields.category) out.category = fields.category;
+  if (fields.type) out.type = fields.type;
+  return out;
+}

@@ -1,0 +1,236 @@
+// @ts-check
+/**
+ * The HTTP client for the SegDICOM service (DESIGN.md, "HTTP API").
+ * Every URL is relative, so the viewer works wherever the service mounts it.
+ * Failures become ApiError with the server's `detail` as the message.
+ */
+
+/**
+ * @typedef {{ series_uid: string, study_uid: string, num_instances: number }} UploadedSeries
+ * @typedef {{ name: string, reason: string }} Rejected
+ * @typedef {{ series: UploadedSeries[], rejected: Rejected[] }} UploadResult
+ * @typedef {{ study_uid: string, patient_id: string, patient_name: string, study_date: string,
+ *   modalities: string[] | string, description: string, num_series: number, num_instances: number }} Study
+ * @typedef {{ series_uid: string, modality: string, description: string, num_instances: number }} SeriesSummary
+ * @typedef {{ name: string, center: number, width: number }} WindowPreset
+ * @typedef {"int16" | "uint16" | "int32" | "float32" | "uint8"} Dtype
+ * @typedef {{ series_uid: string, study_uid: string, modality: string, rows: number, columns: number,
+ *   dtype: Dtype, num_slices: number, spacing: number[], orientation: number[],
+ *   slices: { sop_instance_uid: string, position: number[] }[], windows: WindowPreset[],
+ *   invert?: boolean }} SeriesInfo
+ * @typedef {{ code?: string, scheme?: string, meaning?: string, [k: string]: unknown }} Code
+ * @typedef {{ number: number, label: string, color: string, category?: Code, type?: Code,
+ *   slices?: number[] }} SegmentInfo
+ * @typedef {{ id: number | string, series_uid: string, version: number, segments: SegmentInfo[],
+ *   created_at?: string, updated_at?: string, created_by?: string }} AnnotationInfo
+ * @typedef {{ label: string, color: string, category?: Code, type?: Code }} Preset
+ * @typedef {{ id: number | string, sop_instance_uid?: string, series_instance_uid?: string,
+ *   status: string, attempts?: number, error?: string }} ExportInfo
+ */
+
+/** An HTTP or network failure; `message` is what the user should read. */
+export class ApiError extends Error {
+  /**
+   * @param {number} status HTTP status, 0 for a network failure
+   * @param {string} error the server's short error kind
+   * @param {string} detail the server's human message
+   */
+  constructor(status, error, detail) {
+    super(detail || error || `HTTP ${status}`);
+    this.name = "ApiError";
+    this.status = status;
+    this.error = error;
+    this.detail = detail;
+  }
+
+  /** A failure that may pass by itself: network, overload, server error. */
+  get retryable() {
+    return this.status === 0 || this.status === 408 || this.status === 429 || this.status >= 500;
+  }
+}
+
+/**
+ * @param {Response} response
+ * @returns {Promise<ApiError>}
+ */
+async function errorFrom(response) {
+  let error = response.statusText || "error";
+  let detail = "";
+  try {
+    const body = await response.json();
+    if (body && typeof body === "object") {
+      error = String(body.error ?? error);
+      detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail ?? "");
+    }
+  } catch {
+    detail = `${response.status} ${response.statusText}`.trim();
+  }
+  return new ApiError(response.status, error, detail);
+}
+
+/**
+ * @typedef {{ json?: unknown, body?: BodyInit, headers?: Record<string, string>,
+ *   ifMatch?: number, signal?: AbortSignal, okStatuses?: number[] }} RequestOptions
+ */
+
+/**
+ * Send a request; resolve with the response when it is 2xx (or listed in okStatuses).
+ * @param {string} method
+ * @param {string} path relative URL, e.g. "api/studies"
+ * @param {RequestOptions} [options]
+ * @returns {Promise<Response>}
+ */
+export async function request(method, path, options = {}) {
+  /** @type {Record<string, string>} */
+  const headers = { Accept: "application/json", ...options.headers };
+  let body = options.body;
+  if (options.json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(options.json);
+  }
+  if (options.ifMatch !== undefined) headers["If-Match"] = String(options.ifMatch);
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body, signal: options.signal });
+  } catch (err) {
+    if (err instanceof DOMException && err.name === "AbortError") throw err;
+    throw new ApiError(0, "network", "The service cannot be reached. Check the connection.");
+  }
+  if (response.ok || options.okStatuses?.includes(response.status)) return response;
+  throw await errorFrom(response);
+}
+
+/**
+ * @param {string} path
+ * @returns {Promise<any>}
+ */
+async function getJson(path) {
+  return (await request("GET", path)).json();
+}
+
+/**
+ * @param {string} method
+ * @param {string} path
+ * @param {unknown} json
+ * @param {number} [ifMatch]
+ * @returns {Promise<any>}
+ */
+async function sendJson(method, path, json, ifMatch) {
+  const response = await request(method, path, { json, ifMatch });
+  return response.status === 204 ? {} : response.json();
+}
+
+const enc = encodeURIComponent;
+
+/** @returns {Promise<Study[]>} */
+export const listStudies = () => getJson("api/studies?source=local");
+
+/** @param {string} studyUid @returns {Promise<SeriesSummary[]>} */
+export const listSeries = (studyUid) => getJson(`api/studies/${enc(studyUid)}/series?source=local`);
+
+/** @param {string} seriesUid @returns {Promise<SeriesInfo>} */
+export const getSeries = (seriesUid) => getJson(`api/series/${enc(seriesUid)}`);
+
+/**
+ * The raw little-endian values of one slice.
+ * @param {string} seriesUid
+ * @param {number} index
+ * @param {AbortSignal} [signal]
+ * @returns {Promise<ArrayBuffer>}
+ */
+export async function getSliceBytes(seriesUid, index, signal) {
+  const response = await request("GET", `api/series/${enc(seriesUid)}/slices/${index}`, {
+    headers: { Accept: "application/octet-stream" },
+    signal,
+  });
+  return response.arrayBuffer();
+}
+
+/** @returns {Promise<Preset[]>} */
+export const getPresets = () => getJson("api/presets");
+
+/** @param {string} seriesUid @returns {Promise<AnnotationInfo[]>} */
+export const listAnnotations = (seriesUid) => getJson(`api/annotations?series_uid=${enc(seriesUid)}`);
+
+/** @param {string} seriesUid @returns {Promise<AnnotationInfo>} */
+export const createAnnotation = (seriesUid) => sendJson("POST", "api/annotations", { series_uid: seriesUid });
+
+/** @param {number | string} id @returns {Promise<AnnotationInfo>} */
+export const getAnnotation = (id) => getJson(`api/annotations/${enc(String(id))}`);
+
+/**
+ * @param {number | string} id
+ * @param {number} number
+ */
+const segmentPath = (id, number) => `api/annotations/${enc(String(id))}/segments/${number}`;
+
+/**
+ * Create or update a segment.
+ * @param {number | string} id
+ * @param {number} number
+ * @param {{ label: string, color: string, category?: Code, type?: Code }} segment
+ * @param {number} version
+ * @returns {Promise<{ version: number }>}
+ */
+export const putSegment = (id, number, segment, version) =>
+  sendJson("PUT", segmentPath(id, number), segment, version);
+
+/**
+ * @param {number | string} id
+ * @param {number} number
+ * @param {number} version
+ * @returns {Promise<{ version?: number }>}
+ */
+export async function deleteSegment(id, number, version) {
+  const response = await request("DELETE", segmentPath(id, number), { ifMatch: version });
+  if (response.status === 204) return {};
+  return response.json().catch(() => ({}));
+}
+
+/**
+ * A slice mask in the wire format, or null when the server has none (204 or 404).
+ * @param {number | string} id
+ * @param {number} number
+ * @param {number} index
+ * @returns {Promise<Uint8Array | null>}
+ */
+export async function getMaskBytes(id, number, index) {
+  const response = await request("GET", `${segmentPath(id, number)}/slices/${index}`, {
+    headers: { Accept: "application/octet-stream" },
+    okStatuses: [404],
+  });
+  if (response.status === 204 || response.status === 404) return null;
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  return bytes.length ? bytes : null;
+}
+
+/**
+ * @param {number | string} id
+ * @param {number} number
+ * @param {number} index
+ * @param {Uint8Array} body the wire format (zlib of packed bits)
+ * @param {number} version
+ * @returns {Promise<{ version: number }>}
+ */
+export async function putMaskBytes(id, number, index, body, version) {
+  const response = await request("PUT", `${segmentPath(id, number)}/slices/${index}`, {
+    headers: { "Content-Type": "application/octet-stream" },
+    body: new Blob([/** @type {BlobPart} */ (body)]),
+    ifMatch: version,
+  });
+  return response.json();
+}
+
+/**
+ * @param {number | string} id
+ * @param {"local" | "pacs"} destination
+ * @returns {Promise<ExportInfo>}
+ */
+export const createExport = (id, destination) =>
+  sendJson("POST", `api/annotations/${enc(String(id))}/exports`, { destination });
+
+/** @param {number | string} exportId @returns {Promise<ExportInfo>} */
+export const getExport = (exportId) => getJson(`api/exports/${enc(String(exportId))}`);
+
+/** @param {number | string} exportId */
+export const exportFileUrl = (exportId) => `api/exports/${enc(String(exportId))}/file`;

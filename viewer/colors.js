@@ -1,0 +1,45 @@
+// @ts-check
+/** Segment colours: "#rrggbb" on the wire, [r, g, b] for drawing. */
+
+/** Distinct colours for custom segments, in the order they are handed out. */
+export const PALETTE = [
+  "#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0", "#f032e6",
+  "#bcf60c", "#fabebe", "#008080", "#e6beff", "#9a6324", "#fffac8", "#800000", "#aaffc3",
+];
+
+/**
+ * Parse "#rrggbb", "#rgb" or [r, g, b]; anything else is grey.
+ * @param {unknown} color
+ * @returns {[number, number, number]}
+ */
+export function toRgb(color) {
+  if (Array.isArray(color) && color.length >= 3) {
+    return [Number(color[0]) & 255, Number(color[1]) & 255, Number(color[2]) & 255];
+  }
+  if (typeof color === "string") {
+    const hex = color.trim().replace(/^#/, "");
+    const full = hex.length === 3 ? [...hex].map((c) => c + c).join("") : hex;
+    if (/^[0-9a-f]{6}$/i.test(full)) {
+      const n = parseInt(full, 16);
+      return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+    }
+  }
+  return [128, 128, 128];
+}
+
+/**
+ * @param {unknown} color
+ * @returns {string} "#rrggbb"
+ */
+export function toHex(color) {
+  return "#" + toRgb(color).map((v) => v.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * The first palette colour not in use, cycling when all are.
+ * @param {string[]} used
+ */
+export function nextColor(used) {
+  const taken = new Set(used.map((c) => toHex(c)));
+  return PALETTE.find((c) => !taken.has(c)) ?? PALETTE[used.length % PALETTE.length];
+}

@@ -1,0 +1,69 @@
+// @ts-check
+/**
+ * Undo/redo across slices. A step is the set of pixels a stroke flipped in one segment's mask on
+ * one slice: painting only sets, erasing only clears, so undoing and redoing are both "flip these
+ * pixels again". Steps cost 4 bytes a changed pixel, not a copy of the slice.
+ */
+
+/** @typedef {{ segment: number, slice: number, flips: Uint32Array }} Step */
+
+export class History {
+  /** @param {number} [limit] steps kept */
+  constructor(limit = 200) {
+    this.limit = limit;
+    /** @type {Step[]} */
+    this.done = [];
+    /** @type {Step[]} */
+    this.undone = [];
+  }
+
+  /** @param {Step} step */
+  push(step) {
+    if (!step.flips.length) return;
+    this.done.push(step);
+    if (this.done.length > this.limit) this.done.shift();
+    this.undone = [];
+  }
+
+  /** @returns {Step | undefined} the step to flip back */
+  undo() {
+    const step = this.done.pop();
+    if (step) this.undone.push(step);
+    return step;
+  }
+
+  /** @returns {Step | undefined} the step to flip again */
+  redo() {
+    const step = this.undone.pop();
+    if (step) this.done.push(step);
+    return step;
+  }
+
+  get canUndo() {
+    return this.done.length > 0;
+  }
+
+  get canRedo() {
+    return this.undone.length > 0;
+  }
+
+  /** Forget the steps of a deleted segment. @param {number} segment */
+  dropSegment(segment) {
+    this.done = this.done.filter((s) => s.segment !== segment);
+    this.undone = this.undone.filter((s) => s.segment !== segment);
+  }
+
+  clear() {
+    this.done = [];
+    this.undone = [];
+  }
+}
+
+/**
+ * Flip the pixels of a step in a mask.
+ * @param {Uint8Array} mask
+ * @param {Uint32Array} flips
+ */
+export function applyFlips(mask, flips) {
+  for (let i = 0; i < flips.length; i++) mask[flips[i]] ^= 1;
+}

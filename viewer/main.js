@@ -1,0 +1,800 @@
+// @ts-check
+/**
+ * The annotator: wires the panels, the view and the annotation session together. State lives in
+ * one App object; the modules it uses know nothing of each other.
+ *
+ * Test hooks (read-only, on the canvas #view): data-series-uid, data-num-slices, data-rows,
+ * data-columns, data-slice (0-based index), data-ready ("true" once the slice's pixels and masks
+ * are shown), data-annotation-id, data-version, data-active-segment, data-tool, data-window
+ * ("center,width") and data-image-rect ("x,y,width,height": where the image lies, CSS pixels
+ * relative to the canvas's top-left corner).
+ */
+
+import * as api from "./api.js";
+import { AnnotationSession } from "./annotation.js";
+import { stampDisc, stampLine } from "./brush.js";
+import { nextColor, toHex, toRgb } from "./colors.js";
+import { byId } from "./dom.js";
+import { ExportPanel } from "./exporter.js";
+import { applyFlips } from "./history.js";
+import { icon } from "./icons.js";
+import { initNotify, showError, showInfo } from "./notify.js";
+import { Renderer } from "./render.js";
+import { SegmentPanel } from "./segments.js";
+import { installShortcuts, renderHelp } from "./shortcuts.js";
+import { SliceCache } from "./slices.js";
+import { StudyBrowser } from "./studies.js";
+import { attachPointerTools } from "./tools.js";
+import { UploadPanel } from "./uploadpanel.js";
+import { dragWindow, formatValue, fullRange, renderPresetButtons, windowPresets } from "./windowing.js";
+
+/** @typedef {import("./tools.js").Tool} Tool */
+/** @typedef {import("./windowing.js").WindowPreset} WindowPreset */
+/** @typedef {import("./slices.js").Slice} Slice */
+/** @typedef {{ segment: number, slice: number, value: 0 | 1, mask: Uint8Array, flips: number[], col: number, row: number }} Stroke */
+
+const BRUSH_SIZES = [0.5, 1, 1.5, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50];
+const PAGE_STEP = 10;
+
+/** @param {number} v @param {number} lo @param {number} hi */
+const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+
+class App {
+  constructor() {
+    this.canvas = byId("view", HTMLCanvasElement);
+    this.renderer = new Renderer(this.canvas, (rect) => {
+      this.canvas.dataset.imageRect = [rect.x, rect.y, rect.width, rect.height].map((v) => v.toFixed(2)).join(",");
+    });
+    /** @type {import("./api.js").SeriesInfo | null} */
+    this.series = null;
+    /** @type {SliceCache | null} */
+    this.cache = null;
+    /** @type {AnnotationSession | null} */
+    this.session = null;
+    this.index = 0;
+    /** @type {Slice | null} the slice whose pixels are on screen */
+    this.shown = null;
+    /** @type {Tool} */
+    this.tool = "brush";
+    this.brushMm = 5;
+    this.opacity = 0.45;
+    this.showMasks = true;
+    /** @type {number | null} */
+    this.activeSegment = null;
+    /** @type {Stroke | null} */
+    this.stroke = null;
+    /** @type {WindowPreset[]} */
+    this.windows = [];
+    this.window = { center: 40, width: 400 };
+    this.windowSet = false;
+    /** @type {import("./api.js").Preset[]} */
+    this.labelPresets = [];
+    this.openToken = 0;
+    /** @type {{ x: number, y: number } | null} */
+    this.pointer = null;
+
+    this.sliceSlider = byId("slice-slider", HTMLInputElement);
+    this.sliceNumber = byId("slice-number", HTMLElement);
+    this.saveState = byId("save-state", HTMLElement);
+    this.studies = new StudyBrowser(byId("study-list", HTMLElement), {
+      open: (uid) => void this.openSeries(uid),
+      error: showError,
+    });
+    this.segmentPanel = new SegmentPanel(
+      {
+        list: byId("segment-list", HTMLElement),
+        presetSelect: byId("segment-preset", HTMLSelectElement),
+        labelInput: byId("segment-label", HTMLInputElement),
+        form: byId("add-segment-form", HTMLFormElement),
+      },
+      {
+        select: (n) => this.selectSegment(n),
+        add: (preset, label) => void this.addSegment(preset, label),
+        rename: (n, label) => void this.renameSegment(n, label),
+        recolor: (n, color) => void this.segmentOp(() => this.session?.updateSegment(n, { color }), "Could not change the colour"),
+        toggle: (n) => this.toggleSegment(n),
+        remove: (n) => void this.deleteSegment(n),
+      },
+    );
+    this.exportPanel = new ExportPanel(
+      {
+        button: byId("export-seg", HTMLButtonElement),
+        destination: byId("export-destination", HTMLSelectElement),
+        status: byId("export-status", HTMLElement),
+        link: byId("export-link", HTMLAnchorElement),
+      },
+      { prepare: () => this.prepareExport(), error: showError },
+    );
+    new UploadPanel(
+      {
+        fileInput: byId("file-input", HTMLInputElement),
+        folderInput: byId("folder-input", HTMLInputElement),
+        dropTarget: document.body,
+        dropHint: byId("drop-hint", HTMLElement),
+        progress: byId("upload-progress", HTMLProgressElement),
+        progressText: byId("upload-status", HTMLElement),
+        rejected: byId("rejected-list", HTMLElement),
+      },
+      { uploaded: (result) => void this.uploaded(result), error: showError },
+    );
+  }
+
+  start() {
+    initNotify(byId("toasts", HTMLElement));
+    this.wireControls();
+    this.wireView();
+    this.setTool("brush");
+    this.setBrush(this.brushMm);
+    this.renderSegments();
+    this.updateSliceUi();
+    void this.studies.refresh();
+    api.getPresets().then(
+      (presets) => {
+        this.labelPresets = Array.isArray(presets) ? presets : [];
+        this.segmentPanel.setPresets(this.labelPresets);
+        this.renderSegments();
+      },
+      (err) => showError(err, "Could not load the label presets"),
+    );
+    window.addEventListener("beforeunload", (e) => {
+      if (this.unsaved()) {
+        e.preventDefault();
+        e.returnValue = "";
+      }
+    });
+  }
+
+  // ---- wiring -------------------------------------------------------------------------
+
+  wireControls() {
+    for (const [id, name] of /** @type {[string, Parameters<typeof icon>[0]][]} */ ([
+      ["undo", "undo"], ["redo", "redo"], ["help-button", "help"], ["refresh-studies", "refresh"],
+    ])) byId(id, HTMLElement).prepend(icon(name));
+    byId("undo", HTMLButtonElement).addEventListener("click", () => this.undo());
+    byId("redo", HTMLButtonElement).addEventListener("click", () => this.redo());
+    byId("help-button", HTMLButtonElement).addEventListener("click", () => this.toggleHelp());
+    byId("help-close", HTMLButtonElement).addEventListener("click", () => this.toggleHelp(false));
+    byId("help-overlay", HTMLElement).addEventListener("click", (e) => {
+      if (e.target === e.currentTarget) this.toggleHelp(false);
+    });
+    byId("refresh-studies", HTMLButtonElement).addEventListener("click", () => void this.studies.refresh());
+    /** @type {[string, Parameters<typeof icon>[0]][]} */
+    const tools = [["tool-brush", "brush"], ["tool-eraser", "eraser"], ["tool-wl", "contrast"]];
+    for (const [id, name] of tools) {
+      const button = byId(id, HTMLButtonElement);
+      button.prepend(icon(name));
+      button.addEventListener("click", () => this.setTool(/** @type {Tool} */ (button.dataset.tool)));
+    }
+    const size = byId("brush-size", HTMLInputElement);
+    size.addEventListener("input", () => this.setBrush(Number(size.value)));
+    const opacity = byId("opacity", HTMLInputElement);
+    opacity.addEventListener("input", () => this.setOpacity(Number(opacity.value)));
+    this.sliceSlider.addEventListener("input", () => this.showSlice(Number(this.sliceSlider.value)));
+    const center = byId("window-center", HTMLInputElement);
+    const width = byId("window-width", HTMLInputElement);
+    const typed = () => {
+      if (center.value !== "" && Number(width.value) > 0) this.setWindow(Number(center.value), Number(width.value));
+    };
+    center.addEventListener("change", typed);
+    width.addEventListener("change", typed);
+    byId("conflict-reload", HTMLButtonElement).addEventListener("click", () => void this.resolveConflict(false));
+    byId("conflict-overwrite", HTMLButtonElement).addEventListener("click", () => void this.resolveConflict(true));
+    const help = this.shortcuts();
+    renderHelp(byId("help-body", HTMLElement), help);
+    installShortcuts(help, () => !byId("help-overlay", HTMLElement).hidden);
+  }
+
+  wireView() {
+    attachPointerTools(this.canvas, {
+      tool: () => this.tool,
+      beginStroke: (x, y, erase) => this.beginStroke(x, y, erase),
+      extendStroke: (x, y) => this.extendStroke(x, y),
+      endStroke: () => this.endStroke(),
+      windowDrag: (dx, dy) => {
+        const range = this.shown ? this.shown.max - this.shown.min : 1000;
+        const next = dragWindow(this.window, dx, dy, range);
+        this.setWindow(next.center, next.width);
+      },
+      pan: (dx, dy) => this.renderer.panBy(dx, dy),
+      hover: (p) => this.hover(p),
+      scroll: (steps) => this.showSlice(this.index + steps),
+      zoom: (factor, x, y) => this.renderer.zoomBy(factor, x, y),
+    });
+  }
+
+  /** @returns {import("./shortcuts.js").Shortcut[]} */
+  shortcuts() {
+    const nav = "Navigation";
+    const win = "Window / level";
+    const paint = "Painting";
+    const general = "General";
+    /** @type {import("./shortcuts.js").Shortcut[]} */
+    const list = [
+      { keys: ["ArrowUp", "ArrowLeft"], group: nav, description: "Previous slice", run: () => this.showSlice(this.index - 1) },
+      { keys: ["ArrowDown", "ArrowRight"], group: nav, description: "Next slice", run: () => this.showSlice(this.index + 1) },
+      { keys: ["PageUp"], group: nav, description: `${PAGE_STEP} slices back`, run: () => this.showSlice(this.index - PAGE_STEP) },
+      { keys: ["PageDown"], group: nav, description: `${PAGE_STEP} slices on`, run: () => this.showSlice(this.index + PAGE_STEP) },
+      { keys: ["Home"], group: nav, description: "First slice", run: () => this.showSlice(0) },
+      { keys: ["End"], group: nav, description: "Last slice", run: () => this.showSlice(Number.MAX_SAFE_INTEGER) },
+      { keys: [], display: "Mouse wheel", group: nav, description: "Scroll through slices" },
+      { keys: ["+", "="], group: nav, description: "Zoom in", run: () => this.renderer.zoomBy(1.25) },
+      { keys: ["-"], group: nav, description: "Zoom out", run: () => this.renderer.zoomBy(0.8) },
+      { keys: ["0"], group: nav, description: "Fit the image to the view", run: () => this.renderer.resetView() },
+      { keys: [], display: "Ctrl + wheel", group: nav, description: "Zoom at the pointer" },
+      { keys: [], display: "Middle drag", group: nav, description: "Pan" },
+      ...[1, 2, 3, 4, 5].map((n) => ({ keys: [String(n)], group: win, description: `Window preset ${n}`, run: () => this.applyPreset(n - 1) })),
+      { keys: ["W"], group: win, description: "Window/level tool (left drag)", run: () => this.setTool("wl") },
+      { keys: [], display: "Right drag", group: win, description: "Adjust window/level with any tool: ↔ width, ↕ centre" },
+      { keys: ["B"], group: paint, description: "Brush", run: () => this.setTool("brush") },
+      { keys: ["E"], group: paint, description: "Eraser", run: () => this.setTool("eraser") },
+      { keys: ["["], group: paint, description: "Smaller brush", run: () => this.stepBrush(-1) },
+      { keys: ["]"], group: paint, description: "Larger brush", run: () => this.stepBrush(1) },
+      { keys: ["H"], group: paint, description: "Hide or show the active segment", run: () => this.activeSegment !== null && this.toggleSegment(this.activeSegment) },
+      { keys: ["M"], group: paint, description: "Hide or show all masks", run: () => this.setShowMasks(!this.showMasks) },
+      { keys: ["N"], group: paint, description: "Next segment", run: () => this.cycleSegment(1) },
+      { keys: ["Shift+N"], group: paint, description: "Previous segment", run: () => this.cycleSegment(-1) },
+      { keys: ["Ctrl+Z"], group: general, description: "Undo", run: () => this.undo() },
+      { keys: ["Ctrl+Y", "Ctrl+Shift+Z"], group: general, description: "Redo", run: () => this.redo() },
+      { keys: ["?"], group: general, description: "Show or hide this help", run: () => this.toggleHelp() },
+      { keys: ["Escape"], group: general, description: "Close this help", run: () => this.toggleHelp(false) },
+    ];
+    return list;
+  }
+
+  // ---- series -------------------------------------------------------------------------
+
+  /** @param {import("./api.js").UploadResult} result */
+  async uploaded(result) {
+    for (const s of result.series) this.studies.expand(s.study_uid);
+    await this.studies.refresh();
+    if (result.series.length && !this.series) await this.openSeries(result.series[0].series_uid);
+    else if (result.series.length) showInfo(`${result.series.length} series received. Open one from the list.`);
+  }
+
+  unsaved() {
+    return Boolean(this.stroke) || (this.session?.saver?.pending ?? 0) > 0;
+  }
+
+  /** Before leaving a series: write what is pending, or let the user decide to drop it. */
+  async leaveSeries() {
+    if (!this.unsaved()) return true;
+    try {
+      await this.session?.saver?.flush();
+      return true;
+    } catch (err) {
+      return confirm(`Some changes could not be saved (${err instanceof Error ? err.message : err}). Discard them?`);
+    }
+  }
+
+  /** @param {string} seriesUid */
+  async openSeries(seriesUid) {
+    if (this.series?.series_uid === seriesUid) return;
+    if (!(await this.leaveSeries())) return;
+    const token = ++this.openToken;
+    this.setMessage("Loading series…");
+    try {
+      const series = await api.getSeries(seriesUid);
+      if (token !== this.openToken) return;
+      this.closeSeries();
+      this.series = series;
+      this.setupSeries(series);
+      const session = this.newSession(series);
+      this.session = session;
+      this.showSlice(0);
+      await session.open();
+      if (token !== this.openToken) return;
+      this.activeSegment = session.segments[0]?.number ?? null;
+      this.sessionChanged();
+    } catch (err) {
+      if (token === this.openToken) {
+        this.setMessage("Could not open the series.");
+        showError(err, "Could not open the series");
+      }
+    }
+  }
+
+  closeSeries() {
+    this.cache?.dispose();
+    this.session?.dispose();
+    this.cache = null;
+    this.session = null;
+    this.series = null;
+    this.shown = null;
+    this.stroke = null;
+    this.activeSegment = null;
+    this.exportPanel.reset();
+  }
+
+  /** @param {import("./api.js").SeriesInfo} series */
+  setupSeries(series) {
+    const [rowSpacing = 1, colSpacing = 1] = series.spacing ?? [];
+    this.renderer.setGeometry({ rows: series.rows, columns: series.columns, rowSpacing, colSpacing });
+    this.cache = new SliceCache({
+      fetch: (i, signal) => api.getSliceBytes(series.series_uid, i, signal),
+      dtype: series.dtype,
+      rows: series.rows,
+      columns: series.columns,
+      numSlices: series.num_slices,
+    });
+    this.windows = windowPresets(series);
+    renderPresetButtons(byId("window-presets", HTMLElement), this.windows, (i) => this.applyPreset(i));
+    this.windowSet = false;
+    const first = this.windows[0];
+    if (first && !first.auto) this.setWindow(first.center, first.width);
+    const ds = this.canvas.dataset;
+    ds.seriesUid = series.series_uid;
+    ds.numSlices = String(series.num_slices);
+    ds.rows = String(series.rows);
+    ds.columns = String(series.columns);
+    this.studies.setCurrent(series.series_uid);
+    byId("series-title", HTMLElement).textContent =
+      `${series.modality} · ${series.num_slices} slices · ${series.columns}×${series.rows}`;
+    byId("info-series", HTMLElement).textContent =
+      `${series.modality}  ${series.columns}×${series.rows}  ${(colSpacing).toFixed(2)}×${(rowSpacing).toFixed(2)} mm`;
+    this.sliceSlider.max = String(Math.max(0, series.num_slices - 1));
+    this.sliceSlider.disabled = series.num_slices < 2;
+    this.setMessage(series.num_slices ? "" : "This series has no slices.");
+  }
+
+  /** @param {import("./api.js").SeriesInfo} series */
+  newSession(series) {
+    const session = new AnnotationSession({
+      seriesUid: series.series_uid,
+      pixelCount: series.rows * series.columns,
+      onStatus: (status) => this.showSaveStatus(status),
+      onChange: () => {
+        if (this.session === session) this.sessionChanged();
+      },
+    });
+    return session;
+  }
+
+  // ---- slices -------------------------------------------------------------------------
+
+  /** @param {number} index */
+  showSlice(index) {
+    const series = this.series;
+    const cache = this.cache;
+    if (!series || !cache || this.stroke || !series.num_slices) return;
+    const i = clamp(Math.round(index), 0, series.num_slices - 1);
+    this.index = i;
+    this.updateSliceUi();
+    const cached = cache.peek(i);
+    if (cached) this.display(cached);
+    else {
+      cache.get(i).then(
+        (slice) => {
+          if (this.cache === cache && this.index === slice.index) this.display(slice);
+        },
+        (err) => {
+          if (this.cache === cache) showError(err, `Could not load slice ${i + 1}`);
+        },
+      );
+    }
+    cache.prefetch(i);
+    this.loadMasks(i);
+  }
+
+  /** @param {Slice} slice */
+  display(slice) {
+    this.shown = slice;
+    if (!this.windowSet) {
+      const first = this.windows[0];
+      const w = first && !first.auto ? first : fullRange(slice.min, slice.max);
+      this.setWindow(w.center, w.width);
+    }
+    this.renderer.setWindow(this.window.center, this.window.width, Boolean(this.series?.invert));
+    this.renderer.setPixels(slice.pixels);
+    this.refreshLayers();
+    this.updateCursorInfo();
+  }
+
+  /** @param {number} i */
+  loadMasks(i) {
+    const session = this.session;
+    if (!session) return;
+    this.refreshLayers();
+    session.loadSlice(i).then(
+      () => {
+        if (this.session === session && this.index === i) this.refreshLayers();
+      },
+      (err) => {
+        if (this.session === session) showError(err, `Could not load the masks of slice ${i + 1}`);
+      },
+    );
+    for (const j of [i + 1, i - 1]) {
+      if (j >= 0 && this.series && j < this.series.num_slices) session.loadSlice(j).catch(() => undefined);
+    }
+  }
+
+  refreshLayers() {
+    const session = this.session;
+    const layers = [];
+    if (session) {
+      for (const s of session.segments) {
+        const mask = s.visible ? session.masks.get(s.number, this.index) : null;
+        if (mask) layers.push({ mask, color: toRgb(s.color) });
+      }
+    }
+    this.renderer.setLayers(layers, this.opacity, this.showMasks);
+    this.updateReady();
+  }
+
+  updateReady() {
+    const ready = this.shown !== null && this.shown.index === this.index && (this.session?.sliceLoaded(this.index) ?? true);
+    this.canvas.dataset.ready = String(ready);
+  }
+
+  updateSliceUi() {
+    const n = this.series?.num_slices ?? 0;
+    this.sliceSlider.value = String(this.index);
+    this.sliceNumber.textContent = n ? `${this.index + 1} / ${n}` : "–";
+    this.canvas.dataset.slice = n ? String(this.index) : "";
+    const position = this.series?.slices?.[this.index]?.position;
+    byId("info-slice", HTMLElement).textContent = n
+      ? `Slice ${this.index + 1}/${n}` + (position ? `  z ${Number(position[2]).toFixed(1)} mm` : "")
+      : "";
+    this.updateReady();
+  }
+
+  /** @param {string} text */
+  setMessage(text) {
+    const message = byId("view-message", HTMLElement);
+    message.textContent = text;
+    message.hidden = !text;
+  }
+
+  // ---- window / level -----------------------------------------------------------------
+
+  /**
+   * @param {number} center
+   * @param {number} width
+   */
+  setWindow(center, width) {
+    this.window = { center, width: Math.max(width, 1e-6) };
+    this.windowSet = true;
+    this.renderer.setWindow(center, this.window.width, Boolean(this.series?.invert));
+    byId("window-center", HTMLInputElement).value = formatValue(Math.round(center * 100) / 100);
+    byId("window-width", HTMLInputElement).value = formatValue(Math.round(width * 100) / 100);
+    byId("info-window", HTMLElement).textContent = `W ${formatValue(Math.round(width))}  L ${formatValue(Math.round(center))}`;
+    this.canvas.dataset.window = `${center},${width}`;
+  }
+
+  /** @param {number} i */
+  applyPreset(i) {
+    const preset = this.windows[i];
+    if (!preset) return;
+    if (preset.auto) {
+      if (!this.shown) return;
+      const w = fullRange(this.shown.min, this.shown.max);
+      this.setWindow(w.center, w.width);
+    } else this.setWindow(preset.center, preset.width);
+    for (const b of document.querySelectorAll("#window-presets .preset")) {
+      b.classList.toggle("active", b.getAttribute("data-index") === String(i));
+    }
+  }
+
+  // ---- tools --------------------------------------------------------------------------
+
+  /** @param {Tool} tool */
+  setTool(tool) {
+    this.tool = tool;
+    for (const b of document.querySelectorAll(".tool-buttons .tool")) {
+      b.setAttribute("aria-checked", String(b.getAttribute("data-tool") === tool));
+    }
+    this.canvas.dataset.tool = tool;
+    this.canvas.classList.toggle("painting", tool !== "wl");
+    this.updateCursor();
+  }
+
+  /** @param {number} mm diameter */
+  setBrush(mm) {
+    this.brushMm = clamp(mm, 0.5, 50);
+    byId("brush-size", HTMLInputElement).value = String(this.brushMm);
+    byId("brush-size-value", HTMLOutputElement).textContent = `${formatValue(this.brushMm)} mm`;
+    this.updateCursor();
+  }
+
+  /** @param {number} direction */
+  stepBrush(direction) {
+    const larger = BRUSH_SIZES.find((s) => s > this.brushMm + 1e-9);
+    const smaller = [...BRUSH_SIZES].reverse().find((s) => s < this.brushMm - 1e-9);
+    this.setBrush(direction > 0 ? larger ?? 50 : smaller ?? 0.5);
+  }
+
+  /** @param {number} value */
+  setOpacity(value) {
+    this.opacity = clamp(value, 0, 1);
+    byId("opacity-value", HTMLOutputElement).textContent = `${Math.round(this.opacity * 100)} %`;
+    this.refreshLayers();
+  }
+
+  /** @param {boolean} show */
+  setShowMasks(show) {
+    this.showMasks = show;
+    this.refreshLayers();
+  }
+
+  /** @param {{ x: number, y: number } | null} p */
+  hover(p) {
+    this.pointer = p;
+    this.updateCursor();
+    this.updateCursorInfo();
+  }
+
+  updateCursor() {
+    const p = this.pointer;
+    const painting = this.tool !== "wl" && this.series !== null;
+    this.renderer.setCursor(p && painting ? { ...p, radiusMm: this.brushMm / 2, erase: this.tool === "eraser" } : null);
+  }
+
+  updateCursorInfo() {
+    const info = byId("info-cursor", HTMLElement);
+    const p = this.pointer;
+    const series = this.series;
+    if (!p || !series || !this.shown) {
+      info.textContent = "";
+      return;
+    }
+    const { col, row } = this.renderer.viewToImage(p.x, p.y);
+    const c = Math.floor(col);
+    const r = Math.floor(row);
+    if (c < 0 || r < 0 || c >= series.columns || r >= series.rows) {
+      info.textContent = "";
+      return;
+    }
+    const value = this.shown.pixels[r * series.columns + c];
+    const unit = series.modality === "CT" ? " HU" : "";
+    info.textContent = `x ${c}  y ${r}  ${formatValue(value)}${unit}`;
+  }
+
+  // ---- painting -----------------------------------------------------------------------
+
+  /**
+   * @param {number} x
+   * @param {number} y
+   * @param {boolean} erase
+   */
+  beginStroke(x, y, erase) {
+    const session = this.session;
+    const segment = this.activeSegment;
+    if (!session || !this.series) return false;
+    if (segment === null || !session.segment(segment)) {
+      showInfo("Add a segment first (Segments panel on the right).");
+      byId("segment-label", HTMLInputElement).focus();
+      return false;
+    }
+    if (this.shown?.index !== this.index || !session.masks.isLoaded(segment, this.index)) {
+      showInfo("This slice is still loading.");
+      return false;
+    }
+    const seg = session.segment(segment);
+    if (seg && !seg.visible) this.toggleSegment(segment);
+    const { col, row } = this.renderer.viewToImage(x, y);
+    const mask = session.masks.writable(segment, this.index);
+    this.stroke = { segment, slice: this.index, value: erase ? 0 : 1, mask, flips: [], col, row };
+    stampDisc(mask, this.grid(), col, row, this.brushMm / 2, this.stroke.value, this.stroke.flips);
+    this.refreshLayers();
+    return true;
+  }
+
+  /**
+   * @param {number} x
+   * @param {number} y
+   */
+  extendStroke(x, y) {
+    const s = this.stroke;
+    if (!s) return;
+    const { col, row } = this.renderer.viewToImage(x, y);
+    stampLine(s.mask, this.grid(), s.col, s.row, col, row, this.brushMm / 2, s.value, s.flips);
+    s.col = col;
+    s.row = row;
+    this.renderer.invalidateMasks();
+  }
+
+  endStroke() {
+    const s = this.stroke;
+    const session = this.session;
+    this.stroke = null;
+    if (!s || !session) return;
+    if (s.flips.length) {
+      session.history.push({ segment: s.segment, slice: s.slice, flips: Uint32Array.from(s.flips) });
+      session.changed(s.segment, s.slice);
+    } else session.masks.compact(s.segment, s.slice);
+    this.refreshLayers();
+    this.updateHistoryButtons();
+  }
+
+  grid() {
+    const series = /** @type {import("./api.js").SeriesInfo} */ (this.series);
+    const [rowSpacing = 1, colSpacing = 1] = series.spacing ?? [];
+    return { rows: series.rows, columns: series.columns, rowSpacing: rowSpacing || 1, colSpacing: colSpacing || 1 };
+  }
+
+  undo() {
+    this.replay(this.session?.history.undo());
+  }
+
+  redo() {
+    this.replay(this.session?.history.redo());
+  }
+
+  /**
+   * Flip a history step's pixels and show its slice.
+   * @param {import("./history.js").Step | undefined} step
+   */
+  replay(step) {
+    const session = this.session;
+    if (!step || !session || this.stroke) return;
+    if (!session.masks.isLoaded(step.segment, step.slice)) return;
+    applyFlips(session.masks.writable(step.segment, step.slice), step.flips);
+    session.changed(step.segment, step.slice);
+    if (step.slice !== this.index) this.showSlice(step.slice);
+    else this.refreshLayers();
+    this.updateHistoryButtons();
+  }
+
+  updateHistoryButtons() {
+    const history = this.session?.history;
+    byId("undo", HTMLButtonElement).disabled = !history?.canUndo;
+    byId("redo", HTMLButtonElement).disabled = !history?.canRedo;
+  }
+
+  // ---- segments -----------------------------------------------------------------------
+
+  sessionChanged() {
+    const session = this.session;
+    if (session && this.activeSegment !== null && !session.segment(this.activeSegment)) {
+      this.activeSegment = session.segments[0]?.number ?? null;
+    }
+    const ds = this.canvas.dataset;
+    ds.annotationId = session?.id === null || session?.id === undefined ? "" : String(session.id);
+    ds.version = session?.saver ? String(session.saver.version) : "";
+    ds.activeSegment = this.activeSegment === null ? "" : String(this.activeSegment);
+    this.renderSegments();
+    this.updateHistoryButtons();
+    if (session) this.loadMasks(this.index);
+  }
+
+  renderSegments() {
+    this.segmentPanel.render(this.session?.segments ?? [], this.activeSegment, this.session !== null);
+    this.exportPanel.setEnabled(Boolean(this.session?.segments.length));
+  }
+
+  /** @param {number} number */
+  selectSegment(number) {
+    this.activeSegment = number;
+    this.canvas.dataset.activeSegment = String(number);
+    this.renderSegments();
+  }
+
+  /** @param {number} direction */
+  cycleSegment(direction) {
+    const segments = this.session?.segments ?? [];
+    if (!segments.length) return;
+    const at = segments.findIndex((s) => s.number === this.activeSegment);
+    const next = segments[(at + direction + segments.length) % segments.length];
+    this.selectSegment(next.number);
+  }
+
+  /** @param {number} number */
+  toggleSegment(number) {
+    const segment = this.session?.segment(number);
+    if (!segment) return;
+    segment.visible = !segment.visible;
+    this.renderSegments();
+    this.refreshLayers();
+  }
+
+  /**
+   * Run a segment change and report its failure.
+   * @param {() => Promise<unknown> | undefined} run
+   * @param {string} context
+   */
+  async segmentOp(run, context) {
+    try {
+      await run();
+    } catch (err) {
+      showError(err, context);
+    }
+  }
+
+  /**
+   * The coded preset whose label this is, ignoring case.
+   * @param {string} label
+   */
+  presetFor(label) {
+    const wanted = label.trim().toLowerCase();
+    return this.labelPresets.find((p) => p.label.toLowerCase() === wanted) ?? null;
+  }
+
+  /**
+   * @param {import("./api.js").Preset | null} preset
+   * @param {string} label
+   */
+  async addSegment(preset, label) {
+    const session = this.session;
+    if (!session) return;
+    const coded = preset ?? this.presetFor(label);
+    const used = session.segments.map((s) => s.color);
+    // A preset's colour when free; a second segment with the same label gets its own colour.
+    const color = coded?.color && !used.includes(toHex(coded.color)) ? coded.color : nextColor(used);
+    const fields = coded
+      ? { label: coded.label, color, category: coded.category, type: coded.type }
+      : { label, color };
+    await this.segmentOp(async () => {
+      const segment = await session.addSegment(fields);
+      if (this.session === session) this.selectSegment(segment.number);
+    }, "Could not add the segment");
+  }
+
+  /**
+   * A new label takes the codes of a preset with that label; otherwise the service codes it.
+   * @param {number} number
+   * @param {string} label
+   */
+  async renameSegment(number, label) {
+    const coded = this.presetFor(label);
+    const changes = coded
+      ? { label, category: coded.category, type: coded.type }
+      : { label, category: undefined, type: undefined };
+    await this.segmentOp(() => this.session?.updateSegment(number, changes), "Could not rename the segment");
+  }
+
+  /** @param {number} number */
+  async deleteSegment(number) {
+    await this.segmentOp(() => this.session?.deleteSegment(number), "Could not delete the segment");
+    this.refreshLayers();
+  }
+
+  // ---- saving -------------------------------------------------------------------------
+
+  /** @param {import("./saver.js").SaveStatus} status */
+  showSaveStatus(status) {
+    this.saveState.textContent = status.state;
+    this.saveState.dataset.state = status.state;
+    this.saveState.dataset.pending = String(status.pending);
+    this.saveState.title = status.message || (status.pending ? `${status.pending} changes to write` : "Every change is saved");
+    this.canvas.dataset.version = String(status.version);
+    const banner = byId("conflict-banner", HTMLElement);
+    banner.hidden = status.state !== "conflict";
+    if (status.state === "conflict") {
+      byId("conflict-message", HTMLElement).textContent =
+        `This annotation was changed elsewhere (${status.message || "version conflict"}). ` +
+        `Reload to take the server's state (your ${status.pending} unsaved changes are dropped), or overwrite it with yours.`;
+    }
+  }
+
+  /** @param {boolean} keepLocal */
+  async resolveConflict(keepLocal) {
+    const session = this.session;
+    if (!session) return;
+    try {
+      await session.resolveConflict(keepLocal);
+      this.refreshLayers();
+      showInfo(keepLocal ? "Writing your changes over the server's." : "Reloaded from the server.");
+    } catch (err) {
+      showError(err, "Could not reload the annotation");
+    }
+  }
+
+  /** Write everything pending; the annotation id to export, or null when there is none. */
+  async prepareExport() {
+    const session = this.session;
+    if (!session || session.id === null || !session.saver) return null;
+    await session.saver.flush();
+    return session.id;
+  }
+
+  // ---- help ---------------------------------------------------------------------------
+
+  /** @param {boolean} [show] */
+  toggleHelp(show) {
+    const overlay = byId("help-overlay", HTMLElement);
+    overlay.hidden = !(show ?? overlay.hidden);
+    if (!overlay.hidden) byId("help-close", HTMLButtonElement).focus();
+    else this.canvas.focus();
+  }
+}
+
+new App().start();

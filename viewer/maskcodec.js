@@ -1,0 +1,82 @@
+// @ts-check
+/**
+ * The mask wire format (DESIGN.md, "Mask format"): rows x columns booleans, row-major,
+ * packed 8 to a byte with the first pixel in the highest bit (numpy.packbits), then zlib
+ * (CompressionStream "deflate" is the zlib format of RFC 1950, as Python's zlib.compress).
+ * In memory a mask is a Uint8Array of 0/1, one byte a pixel.
+ */
+
+/**
+ * @param {Uint8Array} mask one byte a pixel, 0 or 1
+ * @returns {Uint8Array} ceil(n / 8) bytes
+ */
+export function packBits(mask) {
+  const n = mask.length;
+  const out = new Uint8Array((n + 7) >> 3);
+  for (let i = 0; i < n; i++) {
+    if (mask[i]) out[i >> 3] |= 0x80 >> (i & 7);
+  }
+  return out;
+}
+
+/**
+ * @param {Uint8Array} packed
+ * @param {number} n number of pixels
+ * @returns {Uint8Array}
+ */
+export function unpackBits(packed, n) {
+  if (packed.length !== (n + 7) >> 3) {
+    throw new Error(`mask has ${packed.length} bytes, expected ${(n + 7) >> 3} for ${n} pixels`);
+  }
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    out[i] = (packed[i >> 3] >> (7 - (i & 7))) & 1;
+  }
+  return out;
+}
+
+/**
+ * @param {Uint8Array} bytes
+ * @param {CompressionStream | DecompressionStream} transform
+ * @returns {Promise<Uint8Array>}
+ */
+async function pipe(bytes, transform) {
+  const stream = new Blob([/** @type {BlobPart} */ (bytes)]).stream().pipeThrough(transform);
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** @param {Uint8Array} bytes */
+export const deflate = (bytes) => pipe(bytes, new CompressionStream("deflate"));
+
+/** @param {Uint8Array} bytes */
+export const inflate = (bytes) => pipe(bytes, new DecompressionStream("deflate"));
+
+/**
+ * @param {Uint8Array} mask
+ * @returns {boolean} whether any pixel is set
+ */
+export function anySet(mask) {
+  for (let i = 0; i < mask.length; i++) if (mask[i]) return true;
+  return false;
+}
+
+/**
+ * Mask (or null = empty) to the wire format.
+ * @param {Uint8Array | null} mask
+ * @param {number} n number of pixels
+ * @returns {Promise<Uint8Array>}
+ */
+export function encodeMask(mask, n) {
+  return deflate(mask ? packBits(mask) : new Uint8Array((n + 7) >> 3));
+}
+
+/**
+ * Wire format to a mask; null when no pixel is set, so empty masks cost no memory.
+ * @param {Uint8Array} bytes
+ * @param {number} n number of pixels
+ * @returns {Promise<Uint8Array | null>}
+ */
+export async function decodeMask(bytes, n) {
+  const mask = unpackBits(await inflate(bytes), n);
+  return anySet(mask) ? mask : null;
+}

@@ -1,0 +1,355 @@
+// @ts-check
+/**
+ * Drawing the view: the slice through window/level into an offscreen canvas, the segment masks
+ * into another, both scaled to the view with the physical aspect ratio (pixel spacing), then the
+ * brush cursor. Coordinates: "image" is continuous (column x, row y), pixel (c, r) covers
+ * [c, c+1) x [r, r+1); "view" is CSS pixels from the canvas's top-left corner.
+ */
+
+/** @typedef {import("./slices.js").Pixels} Pixels */
+/** @typedef {{ mask: Uint8Array, color: [number, number, number] }} Layer */
+/** @typedef {{ x: number, y: number, width: number, height: number }} Rect */
+
+/**
+ * Grey levels by the DICOM linear VOI function, PS3.3 C.11.2.1.2.1:
+ * below c - 0.5 - (w-1)/2 is black, above c - 0.5 + (w-1)/2 is white.
+ * @param {Pixels} pixels
+ * @param {Uint32Array} out RGBA pixels (little-endian: 0xAABBGGRR)
+ * @param {number} center
+ * @param {number} width
+ * @param {boolean} invert MONOCHROME1: high values display dark
+ */
+export function applyWindow(pixels, out, center, width, invert) {
+  const w = Math.max(1, width);
+  const low = center - 0.5 - (w - 1) / 2;
+  const high = center - 0.5 + (w - 1) / 2;
+  const scale = w > 1 ? 255 / (w - 1) : 0;
+  const base = center - 0.5;
+  for (let i = 0; i < pixels.length; i++) {
+    const v = pixels[i];
+    let g;
+    if (v <= low) g = 0;
+    else if (v > high) g = 255;
+    else g = ((v - base) * scale + 127.5) | 0;
+    if (invert) g = 255 - g;
+    out[i] = 0xff000000 | (g << 16) | (g << 8) | g;
+  }
+}
+
+/**
+ * Paint the masks into RGBA: fill with `fillAlpha`, outline (pixels with an unset 4-neighbour)
+ * opaque; where segments overlap the colours mix.
+ * @param {Layer[]} layers
+ * @param {Uint8ClampedArray} out
+ * @param {number} rows
+ * @param {number} columns
+ * @param {number} opacity 0..1
+ */
+export function composeMasks(layers, out, rows, columns, opacity) {
+  out.fill(0);
+  const fill = Math.round(opacity * 255);
+  const edge = Math.max(fill, Math.round(Math.min(1, opacity + 0.45) * 255));
+  for (const { mask, color } of layers) {
+    const [r, g, b] = color;
+    for (let y = 0; y < rows; y++) {
+      const rowStart = y * columns;
+      for (let x = 0; x < columns; x++) {
+        const i = rowStart + x;
+        if (!mask[i]) continue;
+        const isEdge =
+          x === 0 || x === columns - 1 || y === 0 || y === rows - 1 ||
+          !mask[i - 1] || !mask[i + 1] || !mask[i - columns] || !mask[i + columns];
+        const a = isEdge ? edge : fill;
+        const o = i * 4;
+        if (out[o + 3] === 0) {
+          out[o] = r;
+          out[o + 1] = g;
+          out[o + 2] = b;
+          out[o + 3] = a;
+        } else {
+          out[o] = (out[o] + r) >> 1;
+          out[o + 1] = (out[o + 1] + g) >> 1;
+          out[o + 2] = (out[o + 2] + b) >> 1;
+          out[o + 3] = Math.max(out[o + 3], a);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * @param {number} width
+ * @param {number} height
+ * @returns {HTMLCanvasElement}
+ */
+function offscreen(width, height) {
+  const canvas = document.createElement("canvas");
+  canvas.width = width;
+  canvas.height = height;
+  return canvas;
+}
+
+/**
+ * @param {HTMLCanvasElement} canvas
+ * @returns {CanvasRenderingContext2D}
+ */
+function context2d(canvas) {
+  const ctx = canvas.getContext("2d");
+  if (!ctx) throw new Error("2D canvas is not available");
+  return ctx;
+}
+
+export class Renderer {
+  /**
+   * @param {HTMLCanvasElement} canvas
+   * @param {(rect: Rect) => void} [onLayout] told the image rectangle whenever it moves
+   */
+  constructor(canvas, onLayout) {
+    this.canvas = canvas;
+    this.ctx = context2d(canvas);
+    this.onLayout = onLayout ?? (() => {});
+    this.rows = 0;
+    this.columns = 0;
+    this.rowSpacing = 1;
+    this.colSpacing = 1;
+    /** @type {Pixels | null} */
+    this.pixels = null;
+    this.center = 40;
+    this.width = 400;
+    this.invert = false;
+    /** @type {Layer[]} */
+    this.layers = [];
+    this.opacity = 0.45;
+    this.showMasks = true;
+    /** @type {{ x: number, y: number, radiusMm: number, erase: boolean } | null} */
+    this.cursor = null;
+    this.zoom = 1;
+    this.panX = 0;
+    this.panY = 0;
+    this.imageDirty = true;
+    this.overlayDirty = true;
+    this.frame = 0;
+    this.imageCanvas = offscreen(1, 1);
+    this.overlayCanvas = offscreen(1, 1);
+    /** @type {ImageData | null} */
+    this.imageData = null;
+    /** @type {ImageData | null} */
+    this.overlayData = null;
+    /** @type {Rect} */
+    this.rect = { x: 0, y: 0, width: 0, height: 0 };
+    new ResizeObserver(() => this.requestDraw()).observe(canvas);
+  }
+
+  /**
+   * @param {{ rows: number, columns: number, rowSpacing: number, colSpacing: number }} geometry
+   */
+  setGeometry({ rows, columns, rowSpacing, colSpacing }) {
+    this.rows = rows;
+    this.columns = columns;
+    this.rowSpacing = rowSpacing > 0 ? rowSpacing : 1;
+    this.colSpacing = colSpacing > 0 ? colSpacing : 1;
+    this.imageCanvas = offscreen(columns, rows);
+    this.overlayCanvas = offscreen(columns, rows);
+    this.imageData = new ImageData(columns, rows);
+    this.overlayData = new ImageData(columns, rows);
+    this.pixels = null;
+    this.layers = [];
+    this.resetView();
+  }
+
+  /** @param {Pixels | null} pixels */
+  setPixels(pixels) {
+    this.pixels = pixels;
+    this.imageDirty = true;
+    this.requestDraw();
+  }
+
+  /**
+   * @param {number} center
+   * @param {number} width
+   * @param {boolean} invert
+   */
+  setWindow(center, width, invert) {
+    this.center = center;
+    this.width = Math.max(1, width);
+    this.invert = invert;
+    this.imageDirty = true;
+    this.requestDraw();
+  }
+
+  /**
+   * @param {Layer[]} layers
+   * @param {number} opacity
+   * @param {boolean} show
+   */
+  setLayers(layers, opacity, show) {
+    this.layers = layers;
+    this.opacity = opacity;
+    this.showMasks = show;
+    this.invalidateMasks();
+  }
+
+  /** The masks changed in place (painting). */
+  invalidateMasks() {
+    this.overlayDirty = true;
+    this.requestDraw();
+  }
+
+  /** @param {{ x: number, y: number, radiusMm: number, erase: boolean } | null} cursor */
+  setCursor(cursor) {
+    this.cursor = cursor;
+    this.requestDraw();
+  }
+
+  resetView() {
+    this.zoom = 1;
+    this.panX = 0;
+    this.panY = 0;
+    this.requestDraw();
+  }
+
+  /**
+   * Zoom about a view point, which keeps its image point under it.
+   * @param {number} factor
+   * @param {number} [atX]
+   * @param {number} [atY]
+   */
+  zoomBy(factor, atX, atY) {
+    const next = Math.min(32, Math.max(0.25, this.zoom * factor));
+    const { width, height } = this.viewSize();
+    const x = atX ?? width / 2;
+    const y = atY ?? height / 2;
+    const applied = next / this.zoom;
+    // The point (x, y) relative to the view centre scales with the zoom; pan keeps it fixed.
+    this.panX = (this.panX - (x - width / 2)) * applied + (x - width / 2);
+    this.panY = (this.panY - (y - height / 2)) * applied + (y - height / 2);
+    this.zoom = next;
+    this.requestDraw();
+  }
+
+  /**
+   * @param {number} dx
+   * @param {number} dy
+   */
+  panBy(dx, dy) {
+    this.panX += dx;
+    this.panY += dy;
+    this.requestDraw();
+  }
+
+  viewSize() {
+    return { width: this.canvas.clientWidth, height: this.canvas.clientHeight };
+  }
+
+  /** CSS pixels on screen of one millimetre. */
+  pixelsPerMm() {
+    return this.rect.width / (this.columns * this.colSpacing || 1);
+  }
+
+  /** @returns {Rect} where the image lies in the view, CSS pixels */
+  layout() {
+    const { width, height } = this.viewSize();
+    const physW = this.columns * this.colSpacing;
+    const physH = this.rows * this.rowSpacing;
+    if (!physW || !physH || !width || !height) return { x: 0, y: 0, width: 0, height: 0 };
+    const scale = Math.min(width / physW, height / physH) * this.zoom;
+    const w = physW * scale;
+    const hgt = physH * scale;
+    return { x: (width - w) / 2 + this.panX, y: (height - hgt) / 2 + this.panY, width: w, height: hgt };
+  }
+
+  /**
+   * @param {number} x view CSS pixels
+   * @param {number} y
+   * @returns {{ col: number, row: number }} continuous image coordinates
+   */
+  viewToImage(x, y) {
+    const r = this.rect;
+    return { col: ((x - r.x) / r.width) * this.columns, row: ((y - r.y) / r.height) * this.rows };
+  }
+
+  /**
+   * @param {number} col continuous image coordinates (pixel centres at +0.5)
+   * @param {number} row
+   * @returns {{ x: number, y: number }} view CSS pixels
+   */
+  imageToView(col, row) {
+    const r = this.rect;
+    return { x: r.x + (col / this.columns) * r.width, y: r.y + (row / this.rows) * r.height };
+  }
+
+  requestDraw() {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.draw();
+    });
+  }
+
+  /** Draw now (tests and the frame callback). */
+  draw() {
+    const dpr = window.devicePixelRatio || 1;
+    const { width, height } = this.viewSize();
+    const pw = Math.max(1, Math.round(width * dpr));
+    const ph = Math.max(1, Math.round(height * dpr));
+    if (this.canvas.width !== pw || this.canvas.height !== ph) {
+      this.canvas.width = pw;
+      this.canvas.height = ph;
+    }
+    const ctx = this.ctx;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.fillStyle = "#000";
+    ctx.fillRect(0, 0, pw, ph);
+    if (!this.rows || !this.columns) return;
+    const rect = this.layout();
+    if (rect.x !== this.rect.x || rect.y !== this.rect.y || rect.width !== this.rect.width || rect.height !== this.rect.height) {
+      this.rect = rect;
+      this.onLayout(rect);
+    }
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    if (this.pixels) {
+      this.refreshImage();
+      // Smooth when minifying, exact pixels when magnifying: annotators paint pixel edges.
+      ctx.imageSmoothingEnabled = rect.width < this.columns;
+      ctx.drawImage(this.imageCanvas, rect.x, rect.y, rect.width, rect.height);
+      if (this.showMasks && this.layers.length) {
+        this.refreshOverlay();
+        ctx.imageSmoothingEnabled = false;
+        ctx.drawImage(this.overlayCanvas, rect.x, rect.y, rect.width, rect.height);
+      }
+    }
+    this.drawCursor();
+  }
+
+  refreshImage() {
+    if (!this.imageDirty || !this.pixels || !this.imageData) return;
+    applyWindow(this.pixels, new Uint32Array(this.imageData.data.buffer), this.center, this.width, this.invert);
+    context2d(this.imageCanvas).putImageData(this.imageData, 0, 0);
+    this.imageDirty = false;
+  }
+
+  refreshOverlay() {
+    if (!this.overlayDirty || !this.overlayData) return;
+    composeMasks(this.layers, this.overlayData.data, this.rows, this.columns, this.opacity);
+    context2d(this.overlayCanvas).putImageData(this.overlayData, 0, 0);
+    this.overlayDirty = false;
+  }
+
+  drawCursor() {
+    const c = this.cursor;
+    if (!c) return;
+    const ctx = this.ctx;
+    const radius = Math.max(1, (c.radiusMm * this.pixelsPerMm()));
+    ctx.save();
+    ctx.beginPath();
+    ctx.arc(c.x, c.y, radius, 0, Math.PI * 2);
+    ctx.lineWidth = 2.5;
+    ctx.strokeStyle = "rgba(0,0,0,0.6)";
+    ctx.stroke();
+    ctx.lineWidth = 1;
+    ctx.setLineDash(c.erase ? [4, 3] : []);
+    ctx.strokeStyle = c.erase ? "#ffb347" : "#e8f1ff";
+    ctx.stroke();
+    ctx.restore();
+  }
+}
