@@ -6,7 +6,8 @@
  */
 
 /**
- * @typedef {{ series_uid: string, study_uid: string, num_instances: number }} UploadedSeries
+ * @typedef {{ series_uid: string, study_uid: string, num_instances: number, received?: number,
+ *   modality?: string }} UploadedSeries
  * @typedef {{ name: string, reason: string }} Rejected
  * @typedef {{ series: UploadedSeries[], rejected: Rejected[] }} UploadResult
  * @typedef {{ study_uid: string, patient_id: string, patient_name: string, study_date: string,

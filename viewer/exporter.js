@@ -27,12 +27,15 @@ export class ExportPanel {
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.poll = undefined;
     this.busy = false;
+    /** @type {string | undefined} */
+    this.sopUid = undefined;
     elements.button.addEventListener("click", () => void this.run());
     this.reset();
   }
 
   reset() {
     clearTimeout(this.poll);
+    this.sopUid = undefined;
     this.setStatus("", "idle");
     this.el.link.hidden = true;
     this.el.link.removeAttribute("href");
@@ -84,7 +87,8 @@ export class ExportPanel {
     const detail = status === "failed" && info.error ? `: ${info.error}` : "";
     this.setStatus(`${text}${detail}`, status);
     this.el.link.href = api.exportFileUrl(info.id);
-    this.el.link.download = `seg-${info.sop_instance_uid ?? info.id}.dcm`;
+    this.sopUid = info.sop_instance_uid ?? this.sopUid;
+    this.el.link.download = `seg-${this.sopUid ?? info.id}.dcm`;
     this.el.link.hidden = false;
     this.el.link.dataset.exportId = String(info.id);
     if (status === "pending") this.poll = setTimeout(() => void this.refresh(info.id), 2000);

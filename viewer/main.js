@@ -39,6 +39,22 @@ const PAGE_STEP = 10;
 /** @param {number} v @param {number} lo @param {number} hi */
 const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
 
+/**
+ * Where a slice lies along the slice normal (row x column direction cosines, PS3.3 C.7.6.2.1.1),
+ * which is meaningful for sagittal and oblique series, unlike z.
+ * @param {import("./api.js").SeriesInfo} series
+ * @param {number} index
+ * @returns {number | null}
+ */
+function sliceLocation(series, index) {
+  const p = series.slices?.[index]?.position;
+  const o = series.orientation;
+  if (!p || p.length < 3) return null;
+  if (!o || o.length < 6) return Number(p[2]);
+  const n = [o[1] * o[5] - o[2] * o[4], o[2] * o[3] - o[0] * o[5], o[0] * o[4] - o[1] * o[3]];
+  return p[0] * n[0] + p[1] * n[1] + p[2] * n[2];
+}
+
 class App {
   constructor() {
     this.canvas = byId("view", HTMLCanvasElement);
@@ -220,6 +236,7 @@ class App {
       { keys: ["+", "="], group: nav, description: "Zoom in", run: () => this.renderer.zoomBy(1.25) },
       { keys: ["-"], group: nav, description: "Zoom out", run: () => this.renderer.zoomBy(0.8) },
       { keys: ["0"], group: nav, description: "Fit the image to the view", run: () => this.renderer.resetView() },
+      { keys: ["I"], group: nav, description: "Smooth or exact pixels when magnified", run: () => this.renderer.setSmooth(!this.renderer.smooth) },
       { keys: [], display: "Ctrl + wheel", group: nav, description: "Zoom at the pointer" },
       { keys: [], display: "Middle drag", group: nav, description: "Pan" },
       ...[1, 2, 3, 4, 5].map((n) => ({ keys: [String(n)], group: win, description: `Window preset ${n}`, run: () => this.applyPreset(n - 1) })),
@@ -287,7 +304,7 @@ class App {
       this.sessionChanged();
     } catch (err) {
       if (token === this.openToken) {
-        this.setMessage("Could not open the series.");
+        this.setMessage(this.series ? "" : "Could not open the series.");
         showError(err, "Could not open the series");
       }
     }
@@ -420,21 +437,22 @@ class App {
     this.updateReady();
   }
 
-  updateReady() {
-    const ready = this.shown !== null && this.shown.index === this.index && (this.session?.sliceLoaded(this.index) ?? true);
-    this.canvas.dataset.ready = String(ready);
-  }
-
   updateSliceUi() {
     const n = this.series?.num_slices ?? 0;
     this.sliceSlider.value = String(this.index);
     this.sliceNumber.textContent = n ? `${this.index + 1} / ${n}` : "–";
     this.canvas.dataset.slice = n ? String(this.index) : "";
-    const position = this.series?.slices?.[this.index]?.position;
+    const location = this.series ? sliceLocation(this.series, this.index) : null;
     byId("info-slice", HTMLElement).textContent = n
-      ? `Slice ${this.index + 1}/${n}` + (position ? `  z ${Number(position[2]).toFixed(1)} mm` : "")
+      ? `Slice ${this.index + 1}/${n}` + (location === null ? "" : `  loc ${location.toFixed(1)} mm`)
       : "";
     this.updateReady();
+  }
+
+  updateReady() {
+    const ready = this.shown !== null && this.shown.index === this.index && (this.session?.sliceLoaded(this.index) ?? true);
+    this.canvas.dataset.ready = String(ready);
+    byId("view-wrap", HTMLElement).classList.toggle("loading", this.series !== null && !ready);
   }
 
   /** @param {string} text */

@@ -123,6 +123,8 @@ export class Renderer {
     this.showMasks = true;
     /** @type {{ x: number, y: number, radiusMm: number, erase: boolean } | null} */
     this.cursor = null;
+    /** Interpolate when magnifying; off by default, since annotators paint pixel edges. */
+    this.smooth = false;
     this.zoom = 1;
     this.panX = 0;
     this.panY = 0;
@@ -201,6 +203,12 @@ export class Renderer {
     this.requestDraw();
   }
 
+  /** @param {boolean} smooth */
+  setSmooth(smooth) {
+    this.smooth = smooth;
+    this.requestDraw();
+  }
+
   resetView() {
     this.zoom = 1;
     this.panX = 0;
@@ -259,6 +267,21 @@ export class Renderer {
   }
 
   /**
+   * Recompute where the image lies, telling onLayout when it moved. Synchronous, so the
+   * coordinate mapping is right even before the next frame is drawn.
+   * @returns {Rect}
+   */
+  syncLayout() {
+    const rect = this.layout();
+    const r = this.rect;
+    if (rect.x !== r.x || rect.y !== r.y || rect.width !== r.width || rect.height !== r.height) {
+      this.rect = rect;
+      this.onLayout(rect);
+    }
+    return rect;
+  }
+
+  /**
    * @param {number} x view CSS pixels
    * @param {number} y
    * @returns {{ col: number, row: number }} continuous image coordinates
@@ -279,6 +302,7 @@ export class Renderer {
   }
 
   requestDraw() {
+    this.syncLayout();
     if (this.frame) return;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
@@ -301,16 +325,11 @@ export class Renderer {
     ctx.fillStyle = "#000";
     ctx.fillRect(0, 0, pw, ph);
     if (!this.rows || !this.columns) return;
-    const rect = this.layout();
-    if (rect.x !== this.rect.x || rect.y !== this.rect.y || rect.width !== this.rect.width || rect.height !== this.rect.height) {
-      this.rect = rect;
-      this.onLayout(rect);
-    }
+    const rect = this.syncLayout();
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     if (this.pixels) {
       this.refreshImage();
-      // Smooth when minifying, exact pixels when magnifying: annotators paint pixel edges.
-      ctx.imageSmoothingEnabled = rect.width < this.columns;
+      ctx.imageSmoothingEnabled = this.smooth || rect.width < this.columns;
       ctx.drawImage(this.imageCanvas, rect.x, rect.y, rect.width, rect.height);
       if (this.showMasks && this.layers.length) {
         this.refreshOverlay();

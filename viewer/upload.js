@@ -68,8 +68,10 @@ function sendBatch(files, onBytes) {
       } catch {
         body = null;
       }
-      if (xhr.status >= 200 && xhr.status < 300 && body) {
-        resolve({ series: body.series ?? [], rejected: body.rejected ?? [] });
+      // A batch with no storable file is a 422 that still lists each file's reason.
+      const listed = body && Array.isArray(body.rejected) && (xhr.status < 300 || xhr.status === 422);
+      if (listed) {
+        resolve({ series: body.series ?? [], rejected: body.rejected });
       } else {
         const detail = body?.detail ?? `${xhr.status} ${xhr.statusText}`;
         reject(new ApiError(xhr.status, body?.error ?? "upload_failed", String(detail)));
@@ -92,8 +94,11 @@ export function mergeResults(results) {
   for (const result of results) {
     for (const s of result.series) {
       const seen = series.get(s.series_uid);
-      // A series split over batches: the service may count per request or per store; keep the larger.
-      if (!seen || s.num_instances > seen.num_instances) series.set(s.series_uid, { ...s });
+      // A series split over batches: num_instances counts the store (keep the latest, largest),
+      // `received` counts this request (add up).
+      const received = (seen?.received ?? 0) + (s.received ?? 0);
+      const total = Math.max(seen?.num_instances ?? 0, s.num_instances);
+      series.set(s.series_uid, { ...s, num_instances: total, received });
     }
     rejected.push(...result.rejected);
   }

@@ -90,7 +90,7 @@ export class UploadPanel {
         progress.value = total ? sent / total : 0;
         progressText.textContent = `Uploading ${done} / ${count} files · ${size(sent)} of ${size(total)}`;
       });
-      const images = result.series.reduce((n, s) => n + s.num_instances, 0);
+      const images = result.series.reduce((n, s) => n + (s.received || s.num_instances), 0);
       progressText.textContent =
         `${result.series.length} series (${images} images) received` +
         (result.rejected.length ? `, ${result.rejected.length} files refused` : "");
