@@ -1,0 +1,85 @@
+"""Helpers the HTTP integration tests share: upload real files, read slices, write masks."""
+
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+from tests.helpers import dicom_files
+
+
+def upload(client: httpx.Client, paths: Iterable[Path], field: str = "files") -> httpx.Response:
+    """POST the files as one multipart request (the browser's folder upload)."""
+    files = [(field, (p.name, p.read_bytes(), "application/octet-stream")) for p in paths]
+    return client.post("/api/uploads" if field == "files" else "/upload", files=files)
+
+
+def upload_series(client: httpx.Client, folder: str) -> str:
+    """Upload a shared-data folder holding one series; its Series Instance UID."""
+    response = upload(client, dicom_files(folder))
+    assert response.status_code == 200, response.text
+    series = response.json()["series"]
+    assert len(series) == 1, series
+    return str(series[0]["series_uid"])
+
+
+def series_info(client: httpx.Client, series_uid: str) -> dict[str, Any]:
+    response = client.get(f"/api/series/{series_uid}")
+    assert response.status_code == 200, response.text
+    info: dict[str, Any] = response.json()
+    return info
+
+
+def slice_values(client: httpx.Client, info: dict[str, Any], index: int) -> np.ndarray:
+    """Slice `index` of a series as served by the binary slice endpoint."""
+    response = client.get(f"/api/series/{info['series_uid']}/slices/{index}")
+    assert response.status_code == 200, response.text
+    dtype = np.dtype(info["dtype"]).newbyteorder("<")
+    return np.frombuffer(response.content, dtype=dtype).reshape(info["rows"], info["columns"])
+
+
+def disc(rows: int, columns: int, cy: float, cx: float, radius: float) -> np.ndarray:
+    yy, xx = np.mgrid[:rows, :columns]
+    return np.asarray((yy - cy) ** 2 + (xx - cx) ** 2 <= radius * radius)
+
+
+def mask_body(mask: np.ndarray) -> bytes:
+    """The DESIGN mask format, built here independently of the service's codec."""
+    return zlib.compress(np.packbits(mask.astype(bool), axis=None).tobytes())
+
+
+def mask_from(body: bytes, rows: int, columns: int) -> np.ndarray:
+    bits = np.unpackbits(np.frombuffer(zlib.decompress(body), dtype=np.uint8))
+    return bits[: rows * columns].reshape(rows, columns).astype(bool)
+
+
+def create_annotation(client: httpx.Client, series_uid: str) -> dict[str, Any]:
+    response = client.post("/api/annotations", json={"series_uid": series_uid})
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def put_segment(client: httpx.Client, annotation_id: int, number: int, **body: Any) -> int:
+    response = client.put(f"/api/annotations/{annotation_id}/segments/{number}", json=body)
+    assert response.status_code in (200, 201), response.text
+    return int(response.json()["version"])
+
+
+def put_mask(
+    client: httpx.Client,
+    annotation_id: int,
+    number: int,
+    index: int,
+    mask: np.ndarray,
+    version: int,
+) -> int:
+    response = client.put(
+        f"/api/annotations/{annotation_id}/segments/{number}/slices/{index}",
+        content=mask_body(mask),
+        headers={"If-Match": f'"{version}"', "Content-Type": "application/octet-stream"},
+    )
+    assert response.status_code == 200, response.text
+    return int(response.json()["version"])
