@@ -7,6 +7,8 @@ import numpy as np
 
 from segdicom.errors import BadInput
 
+MAX_COUNTED = 16 * 1024**2  # inflate at most this much to report an oversize mask
+
 
 def packed_size(rows: int, columns: int) -> int:
     return (rows * columns + 7) // 8
@@ -17,28 +19,39 @@ def decode_mask(data: bytes, rows: int, columns: int) -> np.ndarray:
     expected = packed_size(rows, columns)
     inflater = zlib.decompressobj()
     try:
-        # Never inflate more than one byte past the expected size: a small body
-        # cannot expand into gigabytes.
+        # Never inflate more than one byte past the expected size at once: a small
+        # body cannot expand into gigabytes.
         packed = inflater.decompress(data, expected + 1)
+        if len(packed) > expected:
+            received = _oversize(inflater, len(packed))
+            raise BadInput(_wrong_size(rows, columns, expected, received))
     except zlib.error as exc:
         raise BadInput(f"mask is not a zlib stream: {exc}") from None
-    if len(packed) > expected or inflater.unconsumed_tail:
-        raise BadInput(
-            f"mask has the wrong size: expected {rows}x{columns} = {expected} packed bytes, "
-            f"received more than {expected}"
-        )
     if not inflater.eof:
-        raise BadInput(
-            f"mask has the wrong size or is truncated: expected {rows}x{columns} = "
-            f"{expected} packed bytes, received {len(packed)}"
-        )
+        raise BadInput(_wrong_size(rows, columns, expected, f"{len(packed)} (truncated)"))
+    if inflater.unused_data:
+        raise BadInput(f"mask has {len(inflater.unused_data)} bytes after its zlib stream")
     if len(packed) != expected:
-        raise BadInput(
-            f"mask has the wrong size: expected {rows}x{columns} = {expected} packed bytes, "
-            f"received {len(packed)}"
-        )
+        raise BadInput(_wrong_size(rows, columns, expected, str(len(packed))))
     bits = np.unpackbits(np.frombuffer(packed, dtype=np.uint8), count=rows * columns)
     return bits.reshape(rows, columns).astype(bool)
+
+
+def _wrong_size(rows: int, columns: int, expected: int, received: str) -> str:
+    return (
+        f"mask has the wrong size: expected {rows}x{columns} = {expected} packed bytes, "
+        f"received {received}"
+    )
+
+
+def _oversize(inflater: "zlib._Decompress", seen: int) -> str:
+    """How many bytes an oversize mask inflates to, counted in bounded chunks."""
+    while not inflater.eof and seen <= MAX_COUNTED:
+        chunk = inflater.decompress(inflater.unconsumed_tail, 64 * 1024)
+        if not chunk:
+            break
+        seen += len(chunk)
+    return str(seen) if inflater.eof else f"more than {min(seen, MAX_COUNTED)}"
 
 
 def encode_mask(mask: np.ndarray, level: int = 6) -> bytes:
