@@ -34,12 +34,13 @@ def build_state(settings: Settings) -> AppState:
     removed = files.remove_partial_files()
     if removed:
         log.warning("removed %d partial files left by an interrupted write", removed)
+    cache = VolumeCache(settings.volume_cache_bytes)
     return AppState(
         settings=settings,
         engine=engine,
         sessions=sessions,
-        store=Store(files, sessions),
-        cache=VolumeCache(settings.volume_cache_bytes),
+        store=Store(files, sessions, on_stored=cache.forget),
+        cache=cache,
     )
 
 

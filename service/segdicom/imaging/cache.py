@@ -66,6 +66,10 @@ class VolumeCache:
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
+    def forget(self, series_uid: str) -> None:
+        """A series changed (an instance was stored): recheck its state on the next request."""
+        self.checked.pop(series_uid, None)
+
     def lock_for(self, series_uid: str) -> threading.Lock:
         """One builder per series at a time: concurrent first requests wait, not repeat."""
         with self._guard:

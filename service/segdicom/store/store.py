@@ -6,6 +6,7 @@ the index row is committed, and before the caller acknowledges anything.
 """
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pydicom.dataset import Dataset, FileMetaDataset
@@ -28,9 +29,16 @@ class Stored:
 class Store:
     """The local instance store: files under `files.root`, rows in `instances`."""
 
-    def __init__(self, files: FileStore, sessions: sessionmaker[Session]) -> None:
+    def __init__(
+        self,
+        files: FileStore,
+        sessions: sessionmaker[Session],
+        on_stored: Callable[[str], None] | None = None,
+    ) -> None:
         self.files = files
         self.sessions = sessions
+        # Told the series UID after each commit, so cached series state is dropped.
+        self.on_stored = on_stored
 
     def put_bytes(self, data: bytes, *, source: str, images_only: bool) -> Stored:
         """Store a Part 10 file given as bytes (upload, WADO-RS)."""
@@ -53,6 +61,8 @@ class Store:
         self.files.write(relative, payload)
         with self.sessions.begin() as session:
             index.upsert(session, info, relative, size=len(payload), source=source)
+        if self.on_stored is not None:
+            self.on_stored(info.series_uid)
         return Stored(info, relative)
 
 
