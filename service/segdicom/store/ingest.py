@@ -134,6 +134,9 @@ def _check_pixels(ds: Dataset, info: InstanceInfo) -> None:
     if ts.is_compressed:
         _decode_all_frames(ds, ts)
     elif "PixelData" in ds and bits >= 8:
+        if samples == 3 and ds.get("PhotometricInterpretation") == "YBR_FULL_422":
+            # PS3.3 C.7.6.3.1.2: native YBR_FULL_422 stores one Cb and one Cr per two pixels.
+            expected = expected * 2 // 3
         got = len(ds.PixelData)
         if got < expected:
             raise BadInput(f"pixel data is truncated: {got} bytes, expected {expected}")
