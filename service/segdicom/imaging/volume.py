@@ -89,12 +89,22 @@ def read_slice(volume: Volume, index: int, resolve: Callable[[str], Path]) -> np
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            raw = pixel_array(str(resolve(ref.path)), index=ref.frame)
+            raw = _decode_frame(resolve(ref.path), ref.frame)
         except Exception as exc:
             raise Unprocessable(f"slice {index} cannot be decoded: {exc}") from None
     if volume.color:
         raw = _luminance(raw)
     return apply_modality_lut(raw, ref.slope, ref.intercept, volume.dtype)
+
+
+def _decode_frame(path: Path, frame: int) -> np.ndarray:
+    """One frame, read from the file without loading the others."""
+    try:
+        return pixel_array(str(path), index=frame)
+    except AttributeError:
+        # pydicom's frame reader does not inflate Deflated Explicit VR Little
+        # Endian (PS3.5 A.5) and finds no Pixel Data: read the whole dataset.
+        return pixel_array(pydicom.dcmread(path), index=frame)
 
 
 def apply_modality_lut(raw: np.ndarray, slope: float, intercept: float, dtype: str) -> np.ndarray:
