@@ -8,6 +8,7 @@ from segdicom.api import (
     health,
     log,
     openapi,
+    pacs,
     presets,
     seed,
     series,
@@ -44,9 +45,20 @@ def routes() -> list[BaseRoute]:
         Route("/api/exports/{id:int}", exports.get_export),
         Route("/api/exports/{id:int}/file", exports.export_file),
         Route("/api/log.csv", log.log_csv),
+        *pacs_routes(),
         Route("/upload", seed.upload, methods=["POST"]),
         Route("/slice/{volume_id}/{index:int}", seed.get_slice),
         Route("/save_mask/{volume_id}/{index:int}", seed.save_mask, methods=["POST"]),
+    ]
+
+
+def pacs_routes() -> list[BaseRoute]:
+    return [
+        Route("/api/series/{series_uid}/retrieve", pacs.retrieve_series, methods=["POST"]),
+        Route("/api/series/{series_uid}/segs", pacs.list_segs),
+        Route("/api/jobs/{job_id}", pacs.get_job),
+        Route("/api/annotations/import", pacs.import_annotation, methods=["POST"]),
+        Route("/api/exports/{id:int}/retry", pacs.retry_export, methods=["POST"]),
     ]
 
 

@@ -9,10 +9,11 @@ over as Part 10 bytes as soon as it has arrived, without re-encoding.
 import contextlib
 import logging
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from io import BytesIO
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import pydicom
 import requests
@@ -88,24 +89,37 @@ class DicomWebPacs:
     # -- QIDO-RS ---------------------------------------------------------------------
 
     def search_studies(self, flt: StudyQuery, limit: int, offset: int) -> list[dict[str, Any]]:
-        with self._errors("search studies"):
-            found = self.client.search_for_studies(
-                limit=limit, offset=offset, fields=STUDY_FIELDS, search_filters=qido_filters(flt)
-            )
+        params = {**qido_filters(flt), "limit": str(limit), "offset": str(offset)}
+        found = self._qido("/studies", params, STUDY_FIELDS, "search studies")
         return [study_json(item) for item in found]
 
     def search_series(self, study_uid: str) -> list[dict[str, Any]]:
-        with self._errors(f"search the series of study {study_uid}"):
-            found = self.client.search_for_series(study_uid, fields=SERIES_FIELDS)
+        what = f"search the series of study {study_uid}"
+        found = self._qido(f"/studies/{study_uid}/series", {}, SERIES_FIELDS, what)
         rows = [series_json(item) for item in found]
         return sorted(rows, key=lambda r: (r["series_number"] is None, r["series_number"] or 0))
 
     def series_instances(self, study_uid: str, series_uid: str) -> list[str]:
-        with self._errors(f"list the instances of series {series_uid}"):
-            found = self.client.search_for_instances(
-                study_uid, series_uid, fields=("SOPInstanceUID",), get_remaining=True
-            )
+        path = f"/studies/{study_uid}/series/{series_uid}/instances"
+        found = self._qido(path, {}, ("SOPInstanceUID",), f"list the instances of {series_uid}")
         return [value(item, "00080018") for item in found]
+
+    def _qido(
+        self, path: str, params: dict[str, str], fields: Sequence[str], what: str
+    ) -> list[dict[str, Any]]:
+        """A QIDO-RS search. The query string is built here, not by dicomweb-client,
+        because it percent-encodes `*` and `?`, and Orthanc then matches them literally."""
+        query = [*params.items(), *(("includefield", f) for f in fields)]
+        url = f"{self.url}{path}?{urlencode(query, quote_via=quote, safe='*?,')}"
+        with self._errors(what):
+            response = self.session.get(
+                url, headers={"Accept": "application/dicom+json"}, timeout=self.timeout
+            )
+            response.raise_for_status()
+            found = response.json() if response.content else []
+        if not isinstance(found, list):
+            raise PacsRefused(f"PACS {self.url} answered {what} with {type(found).__name__}")
+        return found
 
     # -- WADO-RS ---------------------------------------------------------------------
 
@@ -157,13 +171,12 @@ class DicomWebPacs:
     # -- SEGs that reference a series ------------------------------------------------
 
     def find_segs(self, study_uid: str, series_uid: str) -> list[dict[str, Any]]:
-        with self._errors(f"search the SEGs of study {study_uid}"):
-            segs = self.client.search_for_instances(
-                study_uid,
-                search_filters={"SOPClassUID": SEG_SOP_CLASS},
-                fields=("SeriesInstanceUID",),
-                get_remaining=True,
-            )
+        segs = self._qido(
+            f"/studies/{study_uid}/instances",
+            {"SOPClassUID": SEG_SOP_CLASS},
+            ("SeriesInstanceUID",),
+            f"search the SEGs of study {study_uid}",
+        )
         found = []
         for item in segs:
             meta = self._instance_metadata(

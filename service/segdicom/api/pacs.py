@@ -1,0 +1,102 @@
+"""PACS endpoints: pull a series (a job), follow a job, list and import SEGs, retry exports."""
+
+import re
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from segdicom.api.annotations import annotation_json
+from segdicom.api.common import json_body, path_int, path_uid, state, user
+from segdicom.api.exports import export_json
+from segdicom.api.studies import pacs, source
+from segdicom.db import annotations as repo
+from segdicom.db import exports as outbox
+from segdicom.db.models import Instance
+from segdicom.errors import BadInput
+from segdicom.state import AppState
+from segdicom.uids import validate_uid
+from segdicom.workflows.import_seg import import_seg, local_segs
+from segdicom.workflows.retrieve import job_json, start_retrieve
+
+_JOB_ID = re.compile(r"[0-9a-f]{32}")
+
+
+async def retrieve_series(request: Request) -> JSONResponse:
+    """Pull a series from the PACS: 202 {"job_id"}; follow it at /api/jobs/{job_id}."""
+    st = state(request)
+    series_uid = path_uid(request, "series_uid")
+    body = await json_body(request)
+    study_uid = validate_uid(body.get("study_uid"), "study_uid")
+    via = body.get("via", "dicomweb")
+    job_id = await run_in_threadpool(start_retrieve, st, study_uid, series_uid, str(via))
+    return JSONResponse(
+        {"job_id": job_id, "url": f"/api/jobs/{job_id}"},
+        status_code=202,
+        headers={"Location": f"/api/jobs/{job_id}"},
+    )
+
+
+def get_job(request: Request) -> JSONResponse:
+    """A job's progress: state queued|running|done|failed, done, total, error."""
+    job_id = str(request.path_params["job_id"])
+    if not _JOB_ID.fullmatch(job_id):
+        raise BadInput(f"job_id must be 32 hex digits, got {job_id[:40]!r}")
+    return JSONResponse(job_json(state(request), job_id))
+
+
+def list_segs(request: Request) -> JSONResponse:
+    """SEGs that reference a series, in the PACS (`source=pacs`) or the local store."""
+    st = state(request)
+    series_uid = path_uid(request, "series_uid")
+    if source(request) == "local":
+        return JSONResponse(local_segs(st, series_uid))
+    study_uid = _study_of(st, request, series_uid)
+    return JSONResponse(pacs(st).find_segs(study_uid, series_uid))
+
+
+def _study_of(st: AppState, request: Request, series_uid: str) -> str:
+    raw = request.query_params.get("study_uid")
+    if raw:
+        return validate_uid(raw, "study_uid")
+    with st.sessions() as session:
+        found = session.query(Instance.study_uid).filter_by(series_uid=series_uid).first()
+    if found is None:
+        raise BadInput(f"series {series_uid} is not held locally: give its study_uid")
+    return str(found[0])
+
+
+async def import_annotation(request: Request) -> JSONResponse:
+    """Create an annotation from a SEG of the local store: body {"sop_instance_uid"}."""
+    st = state(request)
+    body = await json_body(request)
+    sop_uid = validate_uid(body.get("sop_instance_uid"), "sop_instance_uid")
+    payload = await run_in_threadpool(_import, st, sop_uid, user(request))
+    return JSONResponse(payload, status_code=201, headers={"ETag": f'"{payload["version"]}"'})
+
+
+def _import(st: AppState, sop_uid: str, who: str) -> dict[str, Any]:
+    imported = import_seg(st, sop_uid, who)
+    with st.sessions() as session:
+        row = repo.get(session, imported.annotation_id)
+        payload = annotation_json(row, repo.painted_slices(session, row.id))
+    payload["imported_from"] = sop_uid
+    payload["unmatched_frames"] = imported.unmatched_frames
+    return payload
+
+
+def retry_export(request: Request) -> JSONResponse:
+    """Send a pending or failed export again now (a sent one stays sent)."""
+    st = state(request)
+    export_id = path_int(request, "id", 1)
+    with st.sessions.begin() as session:
+        if outbox.get(session, export_id).destination != "pacs":
+            raise BadInput(f"export {export_id} has destination 'local': nothing to send")
+        row = outbox.requeue(session, export_id)
+        session.flush()
+        payload = export_json(row)
+    wake = st.services.get("outbox_wake")
+    if callable(wake):
+        wake()
+    return JSONResponse(payload)

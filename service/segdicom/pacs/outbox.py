@@ -1,0 +1,126 @@
+"""The outbox worker: delivers pending SEG exports to the PACS with STOW-RS.
+
+DESIGN "Delivery": the SEG file is already in the local store and its export
+row is `pending`. A background thread claims due rows (a lease, so several
+processes on one database never send the same row at once), sends the file,
+and records the attempt: `sent`, or the error and the next try with
+exponential backoff. Re-sending is idempotent: the same SOP Instance UID.
+"""
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from segdicom.db import exports as rows
+from segdicom.db.types import utcnow
+from segdicom.errors import PacsRefused, PacsUnavailable
+from segdicom.pacs.protocol import Pacs
+
+log = logging.getLogger("segdicom.outbox")
+
+# HTTP answers that say "this object will never be accepted": give up (failed).
+# Others (401/403 credentials, 404 wrong URL, 408/429/5xx) may heal: retry.
+PERMANENT = ("HTTP 400", "HTTP 409", "HTTP 413", "HTTP 415", "HTTP 422")
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    path: str
+    attempts: int
+    sop_instance_uid: str
+
+
+class Outbox:
+    """One delivery thread; `wake()` makes it look for due exports at once."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        pacs: Pacs,
+        resolve: Callable[[str], Path],
+        interval: float,
+        max_backoff: float,
+        lease: float = 120.0,
+    ) -> None:
+        self.sessions = sessions
+        self.pacs = pacs
+        self.resolve = resolve
+        self.interval = interval
+        self.max_backoff = max_backoff
+        self.lease = timedelta(seconds=lease)
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
+
+    def start(self) -> None:
+        """Release claims left by a process that died, then start delivering."""
+        with self.sessions.begin() as session:
+            rows.reset(session)
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=30)
+
+    def backoff(self, attempts: int) -> float:
+        """Seconds before attempt `attempts + 1`: doubling from the interval, capped."""
+        return float(min(self.max_backoff, self.interval * 2 ** max(0, attempts - 1)))
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.deliver_due()
+            except Exception:  # the loop must survive a database hiccup
+                log.exception("outbox pass failed; retrying in %.1fs", self.interval)
+            self._wake.wait(self.interval)
+            self._wake.clear()
+
+    def deliver_due(self) -> int:
+        """Send every export that is due now; answers how many were attempted."""
+        count = 0
+        while not self._stop.is_set() and (claimed := self._claim()) is not None:
+            self._deliver(claimed)
+            count += 1
+        return count
+
+    def _claim(self) -> Claimed | None:
+        with self.sessions.begin() as session:
+            row = rows.claim_due(session, utcnow(), self.lease)
+            if row is None:
+                return None
+            return Claimed(row.id, row.path, row.attempts, row.sop_instance_uid)
+
+    def _deliver(self, claimed: Claimed) -> None:
+        error = self._send(claimed)
+        retry_in = None if _permanent(error) else self.backoff(claimed.attempts + 1)
+        with self.sessions.begin() as session:
+            rows.record_attempt(session, claimed.id, error, retry_in)
+        if error:
+            log.warning(
+                "export %d not delivered (attempt %d): %s", claimed.id, claimed.attempts + 1, error
+            )
+        else:
+            log.info("export %d delivered: SEG %s", claimed.id, claimed.sop_instance_uid)
+
+    def _send(self, claimed: Claimed) -> str | None:
+        try:
+            self.pacs.store(self.resolve(claimed.path))
+        except (PacsUnavailable, PacsRefused) as exc:
+            return exc.detail
+        except OSError as exc:
+            return f"SEG file {claimed.path} cannot be read: {exc}"
+        return None
+
+
+def _permanent(error: str | None) -> bool:
+    return error is not None and any(code in error for code in PERMANENT)

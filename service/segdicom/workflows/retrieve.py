@@ -1,0 +1,156 @@
+"""Pull a series from the PACS into the local store, as a job with progress.
+
+The job runs in a worker thread. It asks the PACS for the series' instances
+(the total), fetches only those not held, and stores each one as it arrives,
+so the viewer can show the first slices while the rest is on the wire.
+"""
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydicom.dataset import Dataset
+
+from segdicom.db import instances as index
+from segdicom.db import jobs
+from segdicom.errors import BadInput, SegDicomError
+from segdicom.pacs.protocol import Pacs, Received
+from segdicom.state import AppState
+
+log = logging.getLogger("segdicom.retrieve")
+
+VIAS = ("dicomweb", "dimse")
+PROGRESS_EVERY = 0.1  # seconds between progress writes to the jobs table
+_RUNNING = "retrieve_running"  # st.services key: series_uid -> job_id of running pulls
+
+
+class Stopping(SegDicomError):
+    """The service is shutting down; the pull stops between two instances."""
+
+
+def pacs_for(st: AppState, via: str) -> Pacs:
+    if via not in VIAS:
+        raise BadInput(f"via must be 'dicomweb' or 'dimse', got {via!r}")
+    pacs: Pacs | None = st.services.get(via)
+    if pacs is None:
+        setting = "SEGDICOM_DICOMWEB_URL" if via == "dicomweb" else "the SEGDICOM_PACS_* settings"
+        raise BadInput(f"no PACS configured for {via}: set {setting}")
+    return pacs
+
+
+def start_retrieve(st: AppState, study_uid: str, series_uid: str, via: str) -> str:
+    """Queue a pull and start its worker; a pull of the same series already running is reused."""
+    pacs = pacs_for(st, via)
+    running: dict[str, str] = st.services.setdefault(_RUNNING, {})
+    lock: threading.Lock = st.services.setdefault("retrieve_lock", threading.Lock())
+    with lock:
+        if series_uid in running:
+            return running[series_uid]
+        with st.sessions.begin() as session:
+            params: dict[str, object] = {"study_uid": study_uid, "series_uid": series_uid}
+            params["via"] = via
+            job_id = jobs.create(session, "retrieve", params).id
+        running[series_uid] = job_id
+    stop_event(st)
+    pull = Pull(st, pacs, job_id, study_uid, series_uid, via)
+    threading.Thread(target=pull.run, name=f"retrieve-{job_id[:8]}", daemon=True).start()
+    return job_id
+
+
+def stop_event(st: AppState) -> threading.Event:
+    """Set at shutdown to end running pulls (registered in `on_stop` on first use)."""
+    event: threading.Event | None = st.services.get("retrieve_stop")
+    if event is None:
+        event = st.services["retrieve_stop"] = threading.Event()
+        st.on_stop.append(event.set)
+    return event
+
+
+@dataclass
+class Pull:
+    st: AppState
+    pacs: Pacs
+    job_id: str
+    study_uid: str
+    series_uid: str
+    via: str
+    done: int = 0
+    fetched: int = 0
+    refused: list[str] = field(default_factory=list)
+    last_write: float = 0.0
+
+    def run(self) -> None:
+        try:
+            self._pull()
+        except SegDicomError as exc:
+            self._report(state="failed", error=exc.detail)
+        except Exception as exc:
+            log.exception("retrieve job %s failed", self.job_id)
+            self._report(state="failed", error=f"internal error: {type(exc).__name__}: {exc}")
+        finally:
+            with self.st.services["retrieve_lock"]:
+                self.st.services[_RUNNING].pop(self.series_uid, None)
+
+    def _pull(self) -> None:
+        with self.st.sessions() as session:
+            held = index.known_sop_uids(session, self.series_uid)
+        remote = self.pacs.series_instances(self.study_uid, self.series_uid)
+        if not remote:
+            raise BadInput(f"series {self.series_uid} not found in the PACS {self.pacs.name}")
+        self.done = len(held.intersection(remote))
+        self._report(state="running", total=len(remote), done=self.done)
+        self.pacs.retrieve_series(self.study_uid, self.series_uid, self._store, held)
+        self._report(state="done", done=self.done, error=self._refusals(), result=self._result())
+
+    def _store(self, item: Received) -> None:
+        if stop_event(self.st).is_set():
+            raise Stopping("the service is stopping; pull again to finish this series")
+        try:
+            if isinstance(item, Dataset):
+                self.st.store.put_dataset(item, source=self.via)
+            else:
+                self.st.store.put_bytes(item, source=self.via, images_only=False)
+        except BadInput as exc:  # this object is refused; the rest of the series may be fine
+            self.refused.append(exc.detail)
+            return
+        self.done += 1
+        self.fetched += 1
+        if time.monotonic() - self.last_write >= PROGRESS_EVERY:
+            self._report(done=self.done)
+
+    def _refusals(self) -> str:
+        if not self.refused:
+            return ""
+        return f"{len(self.refused)} instance(s) refused, e.g.: {self.refused[0]}"
+
+    def _result(self) -> dict[str, object]:
+        return {
+            "series_uid": self.series_uid,
+            "stored": self.done,
+            "fetched": self.fetched,
+            "refused": len(self.refused),
+        }
+
+    def _report(self, **values: Any) -> None:
+        self.last_write = time.monotonic()
+        with self.st.sessions.begin() as session:
+            jobs.progress(session, self.job_id, **values)
+
+
+def job_json(st: AppState, job_id: str) -> dict[str, Any]:
+    """A job's state for the API: state, done, total, error (null when none)."""
+    with st.sessions() as session:
+        row = jobs.get(session, job_id)
+        return {
+            "id": row.id,
+            "kind": row.kind,
+            "state": row.state,
+            "done": row.done,
+            "total": row.total,
+            "error": row.error or None,
+            "params": json.loads(row.params or "{}"),
+            "result": json.loads(row.result or "{}"),
+        }
