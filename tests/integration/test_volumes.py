@@ -1,0 +1,103 @@
+"""Series info and the binary slice endpoint: compact, gzip on the wire, cacheable."""
+
+import gzip
+
+import httpx
+import numpy as np
+import pydicom
+from starlette.testclient import TestClient
+from tests.conftest import LiveServer
+from tests.helpers import dicom_files
+from tests.integration.support import series_info, slice_values, upload, upload_series
+
+
+def test_series_info_fields_and_windows(client: TestClient) -> None:
+    info = series_info(client, upload_series(client, "ct_philips_phantom"))
+    expected = {"series_uid", "study_uid", "modality", "rows", "columns", "dtype"}
+    expected |= {"num_slices", "spacing", "orientation", "slices", "windows"}
+    assert expected <= set(info)
+    assert len(info["slices"]) == info["num_slices"] == 28
+    assert all({"sop_instance_uid", "position"} <= set(s) for s in info["slices"])
+    assert len(info["orientation"]) == 6 and len(info["spacing"]) == 3
+    names = {w["name"].lower() for w in info["windows"]}
+    for preset in ("lung", "bone", "soft tissue"):
+        assert any(preset in name for name in names), names
+    # The header's window (40/80) is the brain window; it is kept once, by either name.
+    assert any((w["center"], w["width"]) == (40, 80) for w in info["windows"])
+    assert all(w["width"] > 0 for w in info["windows"])
+
+
+def test_binary_slice_size_and_headers(client: TestClient) -> None:
+    info = series_info(client, upload_series(client, "ct_philips_phantom"))
+    url = f"/api/series/{info['series_uid']}/slices/5"
+    response = client.get(url, headers={"Accept-Encoding": "identity"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/octet-stream"
+    assert "content-encoding" not in response.headers
+    itemsize = np.dtype(info["dtype"]).itemsize
+    assert len(response.content) == info["rows"] * info["columns"] * itemsize == 512 * 512 * 2
+    assert response.headers["x-sop-instance-uid"] == info["slices"][5]["sop_instance_uid"]
+    assert response.headers["x-dtype"] == info["dtype"]
+
+
+def test_etag_gives_304(client: TestClient) -> None:
+    info = series_info(client, upload_series(client, "ct_philips_phantom"))
+    url = f"/api/series/{info['series_uid']}/slices/3"
+    first = client.get(url)
+    etag = first.headers["etag"]
+    again = client.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    other = client.get(f"/api/series/{info['series_uid']}/slices/4")
+    assert other.headers["etag"] != etag
+    assert client.get(url, headers={"If-None-Match": '"stale"'}).status_code == 200
+
+
+def test_out_of_range_and_unknown_series_are_404_json(client: TestClient) -> None:
+    series_uid = upload_series(client, "ct_philips_phantom")
+    for url in (
+        f"/api/series/{series_uid}/slices/28",
+        f"/api/series/{series_uid}/slices/100000",
+        "/api/series/1.2.3.4/slices/0",
+        "/api/series/1.2.3.4",
+    ):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert response.json()["error"] == "not_found"
+        assert response.json()["detail"]
+    bad = client.get("/api/series/1.2.abc/slices/0")
+    assert bad.status_code == 400
+    assert "not a valid DICOM UID" in bad.json()["detail"]
+
+
+def test_series_that_grows_is_seen_at_once(client: TestClient) -> None:
+    paths = dicom_files("ct_philips_phantom")
+    first = upload(client, paths[:10]).json()["series"][0]
+    assert series_info(client, first["series_uid"])["num_slices"] == 10
+    upload(client, paths[10:])
+    info = series_info(client, first["series_uid"])
+    assert info["num_slices"] == 28
+    last = slice_values(client, info, 27)
+    by_sop = {str(pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID): p for p in paths}
+    ds = pydicom.dcmread(by_sop[info["slices"][27]["sop_instance_uid"]])
+    hu = ds.pixel_array.astype(np.int64) * int(ds.RescaleSlope) + int(ds.RescaleIntercept)
+    assert np.array_equal(last, hu)
+
+
+def test_gzip_on_the_wire(live_server: LiveServer) -> None:
+    with httpx.Client(base_url=live_server.url, timeout=30) as http:
+        files = [("files", (p.name, p.read_bytes())) for p in dicom_files("ct_philips_phantom")]
+        series_uid = http.post("/api/uploads", files=files).json()["series"][0]["series_uid"]
+        info = http.get(f"/api/series/{series_uid}").json()
+        url = f"/api/series/{series_uid}/slices/14"
+        raw_size = info["rows"] * info["columns"] * np.dtype(info["dtype"]).itemsize
+        with http.stream("GET", url, headers={"Accept-Encoding": "gzip"}) as response:
+            assert response.headers["content-encoding"] == "gzip"
+            wire = b"".join(response.iter_raw())
+        assert len(wire) < raw_size * 0.75, len(wire)
+        assert int(response.headers["content-length"]) == len(wire)
+        body = gzip.decompress(wire)  # compressed once, not twice
+        assert len(body) == raw_size
+        with http.stream("GET", url, headers={"Accept-Encoding": "identity"}) as plain:
+            assert "content-encoding" not in plain.headers
+            assert b"".join(plain.iter_raw()) == body
