@@ -50,6 +50,8 @@ export class AnnotationSession {
     this.segments = [];
     /** Segments created in this session: the server has no masks for them yet. */
     this.fresh = new Set();
+    /** @type {Set<number>} segment numbers being created */
+    this.reserved = new Set();
     /** @type {Map<number, Set<number>>} slices known to hold a mask, by segment */
     this.painted = new Map();
     this.masks = new MaskStore(this.pixelCount, (segment, slice) => this.fetchMask(segment, slice));
@@ -109,9 +111,9 @@ export class AnnotationSession {
    */
   setPainted(infos) {
     this.painted.clear();
-    for (const s of infos) {
-      if (Array.isArray(s.slices)) this.painted.set(Number(s.number), new Set(s.slices.map(Number)));
-    }
+    // The service lists `slices` only for painted segments; when it lists any, the rest are empty.
+    if (!infos.some((s) => Array.isArray(s.slices))) return;
+    for (const s of infos) this.painted.set(Number(s.number), new Set((s.slices ?? []).map(Number)));
   }
 
   /** Create the annotation on the server when it does not exist yet. */
@@ -139,8 +141,14 @@ export class AnnotationSession {
   async addSegment(fields) {
     await this.ensureCreated();
     const saver = /** @type {Saver} */ (this.saver);
-    const number = Math.max(0, ...this.segments.map((s) => s.number)) + 1;
-    await saver.enqueue((version) => api.putSegment(/** @type {number} */ (this.id), number, body(fields), version));
+    // Reserve the number now: a second add before this one answers must not take it too.
+    const number = Math.max(0, ...this.segments.map((s) => s.number), ...this.reserved) + 1;
+    this.reserved.add(number);
+    try {
+      await saver.enqueue((version) => api.putSegment(/** @type {number} */ (this.id), number, body(fields), version));
+    } finally {
+      this.reserved.delete(number);
+    }
     /** @type {Segment} */
     const segment = { number, ...fields, color: toHex(fields.color), visible: true };
     this.segments.push(segment);

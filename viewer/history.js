@@ -8,9 +8,13 @@
 /** @typedef {{ segment: number, slice: number, flips: Uint32Array }} Step */
 
 export class History {
-  /** @param {number} [limit] steps kept */
-  constructor(limit = 200) {
+  /**
+   * @param {number} [limit] steps kept
+   * @param {number} [maxPixels] changed pixels kept over all steps (4 bytes each)
+   */
+  constructor(limit = 200, maxPixels = 16 * 2 ** 20) {
     this.limit = limit;
+    this.maxPixels = maxPixels;
     /** @type {Step[]} */
     this.done = [];
     /** @type {Step[]} */
@@ -21,8 +25,11 @@ export class History {
   push(step) {
     if (!step.flips.length) return;
     this.done.push(step);
-    if (this.done.length > this.limit) this.done.shift();
     this.undone = [];
+    let pixels = this.done.reduce((n, s) => n + s.flips.length, 0);
+    while (this.done.length > 1 && (this.done.length > this.limit || pixels > this.maxPixels)) {
+      pixels -= /** @type {Step} */ (this.done.shift()).flips.length;
+    }
   }
 
   /** @returns {Step | undefined} the step to flip back */

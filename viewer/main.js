@@ -296,10 +296,19 @@ class App {
       this.series = series;
       this.setupSeries(series);
       const session = this.newSession(series);
-      this.session = session;
       this.showSlice(0);
-      await session.open();
-      if (token !== this.openToken) return;
+      // The session is usable only once the existing annotation is known: adding a segment
+      // before would create a second annotation.
+      try {
+        await session.open();
+      } catch (err) {
+        showError(err, "Could not load the existing annotation");
+      }
+      if (token !== this.openToken) {
+        session.dispose();
+        return;
+      }
+      this.session = session;
       this.activeSegment = session.segments[0]?.number ?? null;
       this.sessionChanged();
     } catch (err) {
@@ -320,6 +329,8 @@ class App {
     this.stroke = null;
     this.activeSegment = null;
     this.exportPanel.reset();
+    this.showSaveStatus({ state: "saved", version: 0, pending: 0, message: "" });
+    this.sessionChanged();
   }
 
   /** @param {import("./api.js").SeriesInfo} series */
