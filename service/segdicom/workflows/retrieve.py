@@ -9,6 +9,8 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +26,10 @@ log = logging.getLogger("segdicom.retrieve")
 
 VIAS = ("dicomweb", "dimse")
 PROGRESS_EVERY = 0.1  # seconds between progress writes to the jobs table
+# Storing (parse, check, fsync, index) overlaps the network; fsync and SQLite
+# release the GIL, so two workers keep up with a local Orthanc on two cores.
+STORE_WORKERS = 2
+IN_FLIGHT = 8  # instances received but not yet stored: bounds memory
 _RUNNING = "retrieve_running"  # st.services key: series_uid -> job_id of running pulls
 
 
@@ -81,6 +87,7 @@ class Pull:
     fetched: int = 0
     refused: list[str] = field(default_factory=list)
     last_write: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self) -> None:
         try:
@@ -102,7 +109,8 @@ class Pull:
             raise BadInput(f"series {self.series_uid} not found in the PACS {self.pacs.name}")
         self.done = len(held.intersection(remote))
         self._report(state="running", total=len(remote), done=self.done)
-        self.pacs.retrieve_series(self.study_uid, self.series_uid, self._store, held)
+        with StorePool(self._store, STORE_WORKERS) as pool:
+            self.pacs.retrieve_series(self.study_uid, self.series_uid, pool.submit, held)
         self._report(state="done", done=self.done, error=self._refusals(), result=self._result())
 
     def _store(self, item: Received) -> None:
@@ -116,9 +124,13 @@ class Pull:
         except BadInput as exc:  # this object is refused; the rest of the series may be fine
             self.refused.append(exc.detail)
             return
-        self.done += 1
-        self.fetched += 1
-        if time.monotonic() - self.last_write >= PROGRESS_EVERY:
+        with self.lock:
+            self.done += 1
+            self.fetched += 1
+            due = time.monotonic() - self.last_write >= PROGRESS_EVERY
+            if due:
+                self.last_write = time.monotonic()
+        if due:
             self._report(done=self.done)
 
     def _refusals(self) -> str:
@@ -154,3 +166,36 @@ def job_json(st: AppState, job_id: str) -> dict[str, Any]:
             "params": json.loads(row.params or "{}"),
             "result": json.loads(row.result or "{}"),
         }
+
+
+class StorePool:
+    """Stores instances on worker threads while the next ones arrive; the first
+    error stops the pull (raised by the next `submit` or at exit)."""
+
+    def __init__(self, store: Callable[[Received], None], workers: int) -> None:
+        self.store = store
+        self.executor = ThreadPoolExecutor(workers, thread_name_prefix="retrieve-store")
+        self.slots = threading.BoundedSemaphore(IN_FLIGHT)
+        self.futures: list[Future[None]] = []
+
+    def submit(self, item: Received) -> None:
+        self._raise_first_error()
+        self.slots.acquire()
+        future = self.executor.submit(self.store, item)
+        future.add_done_callback(lambda _: self.slots.release())
+        self.futures.append(future)
+
+    def _raise_first_error(self) -> None:
+        for future in self.futures:
+            if future.done() and future.exception() is not None:
+                raise future.exception()  # type: ignore[misc]
+        self.futures = [f for f in self.futures if not f.done()]
+
+    def __enter__(self) -> "StorePool":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.executor.shutdown(wait=True)
+        if exc[0] is None:
+            for future in self.futures:
+                future.result()

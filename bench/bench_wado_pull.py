@@ -1,0 +1,151 @@
+"""Benchmark: pull a 300-slice 512x512 CT (about 150 MB) from a local Orthanc over WADO-RS.
+
+Not a test: prints the figures. The series is generated here (uncompressed,
+pydicom) and stored into a fresh Orthanc (tests/orthanc.py, DICOMweb plugin).
+In the same run it times:
+
+- `curl` of the WADO-RS series request (the bytes on the wire, discarded): the floor;
+- our pull (POST /api/series/{uid}/retrieve, in-process app): every instance
+  checked, written atomically with fsync and indexed, until the job is done
+  and GET /api/series/{uid} describes the whole volume;
+- time to first slice viewable: from the POST until GET .../slices/0 answers 200.
+
+Targets: ours / curl <= 1.5; first slice viewable < 1 s.
+
+    .venv/bin/python bench/bench_wado_pull.py [--slices 300] [--runs 2]
+"""
+
+import argparse
+import io
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from starlette.testclient import TestClient  # noqa: E402
+from tests.orthanc import Orthanc  # noqa: E402
+
+from segdicom.app import create_app  # noqa: E402
+from segdicom.config import Settings  # noqa: E402
+from segdicom.pacs.dicomweb import ACCEPT_DICOM  # noqa: E402
+
+
+def ct_slices(slices: int, size: int = 512) -> tuple[str, str, list[bytes]]:
+    """A synthetic axial CT series as Part 10 files in memory."""
+    study, series, frame = generate_uid(), generate_uid(), generate_uid()
+    rng = np.random.default_rng(0)
+    files = []
+    for i in range(slices):
+        meta = FileMetaDataset()
+        meta.MediaStorageSOPClassUID = CTImageStorage
+        meta.MediaStorageSOPInstanceUID = generate_uid()
+        meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds = Dataset()
+        ds.file_meta = meta
+        ds.SOPClassUID, ds.SOPInstanceUID = CTImageStorage, meta.MediaStorageSOPInstanceUID
+        ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID = study, series, frame
+        ds.PatientName, ds.PatientID, ds.Modality = "BENCH^WADO", "BENCH", "CT"
+        ds.StudyDate, ds.SeriesNumber, ds.InstanceNumber = "20240101", 1, i + 1
+        ds.ImagePositionPatient = [0.0, 0.0, float(i)]
+        ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+        ds.PixelSpacing, ds.SliceThickness = [0.7, 0.7], 1.0
+        ds.Rows = ds.Columns = size
+        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
+        ds.RescaleSlope, ds.RescaleIntercept = 1, -1024
+        pixels = rng.integers(0, 2000, (size, size), dtype=np.int16)
+        ds.PixelData = pixels.tobytes()
+        buffer = io.BytesIO()
+        ds.save_as(buffer, enforce_file_format=True)
+        files.append(buffer.getvalue())
+    return study, series, files
+
+
+def time_curl(url: str) -> tuple[float, int]:
+    curl = shutil.which("curl")
+    if curl is None:
+        sys.exit("curl not installed")
+    start = time.perf_counter()
+    out = subprocess.run(
+        [
+            curl,
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{size_download}",
+            "-H",
+            f"Accept: {ACCEPT_DICOM}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return time.perf_counter() - start, int(out.stdout)
+
+
+def time_pull(orthanc: Orthanc, data: Path, study: str, series: str) -> tuple[float, float, int]:
+    settings = Settings(data_dir=data, dicom_port=0, dicomweb_url=orthanc.dicomweb_url)
+    with TestClient(create_app(settings)) as client:
+        start = time.perf_counter()
+        answer = client.post(f"/api/series/{series}/retrieve", json={"study_uid": study})
+        job_id = answer.json()["job_id"]
+        first = None
+        while True:
+            if first is None and client.get(f"/api/series/{series}/slices/0").status_code == 200:
+                first = time.perf_counter() - start
+            job = client.get(f"/api/jobs/{job_id}").json()
+            if job["state"] in ("done", "failed"):
+                break
+            time.sleep(0.02)
+        info = client.get(f"/api/series/{series}").json()
+        total = time.perf_counter() - start
+        if first is None:
+            first = total
+    assert job["state"] == "done", job
+    return total, first, int(info["num_slices"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--slices", type=int, default=300)
+    parser.add_argument("--runs", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-wado-") as tmp:
+        orthanc = Orthanc(Path(tmp) / "orthanc").start()
+        try:
+            study, series, files = ct_slices(args.slices)
+            for data in files:
+                orthanc.upload(data)
+            url = f"{orthanc.dicomweb_url}/studies/{study}/series/{series}"
+            size = sum(len(f) for f in files)
+            print(
+                f"series: {args.slices} slices 512x512 int16, {size / 1e6:.0f} MB of Part 10 files"
+            )
+            time_curl(url)  # warm Orthanc and the page cache for both
+            for run in range(args.runs):
+                curl_s, received = time_curl(url)
+                ours, first, slices = time_pull(orthanc, Path(tmp) / f"pull{run}", study, series)
+                assert slices == args.slices
+                print(
+                    f"run {run + 1}: curl {curl_s:.2f} s ({received / 1e6:.0f} MB, "
+                    f"{received / 1e6 / curl_s:.0f} MB/s) | ours {ours:.2f} s | "
+                    f"ratio {ours / curl_s:.2f} (target <= 1.5) | "
+                    f"first slice viewable {first * 1000:.0f} ms (target < 1000)"
+                )
+        finally:
+            orthanc.stop()
+
+
+if __name__ == "__main__":
+    main()
