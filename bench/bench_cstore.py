@@ -1,0 +1,180 @@
+"""Benchmark: receive a 300-slice 512x512 CT over C-STORE, ours against dcmtk's storescp.
+
+Not a test: prints the figures. The same series, generated here (uncompressed),
+is sent by dcmtk `storescu` (TCP_NODELAY=1 for both dcmtk programs, as the
+issue measured) to:
+
+- dcmtk `storescp` writing into a temporary folder (the reference), and
+- the full SegDICOM service (`segdicom serve` subprocess, temporary data dir):
+  every instance checked, written atomically with fsync and indexed in SQLite
+  (synchronous=FULL) before its success status.
+
+The time is storescu's wall time for the whole association. Target: ours at
+most 2x storescp's.
+
+    .venv/bin/python bench/bench_cstore.py [--slices 300] [--runs 3]
+"""
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+
+REPO = Path(__file__).resolve().parents[1]
+SEGDICOM = REPO / ".venv" / "bin" / "segdicom"
+
+
+def generate_ct(folder: Path, slices: int, size: int = 512) -> Path:
+    """A synthetic axial CT series, one uncompressed file per slice."""
+    folder.mkdir(parents=True, exist_ok=True)
+    study, series, frame = generate_uid(), generate_uid(), generate_uid()
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 2000, size=(size, size), dtype=np.uint16)
+    for i in range(slices):
+        ds = _slice(study, series, frame, i, size)
+        ds.PixelData = (base + i).astype(np.uint16).tobytes()
+        ds.save_as(folder / f"ct{i:04d}.dcm", enforce_file_format=True)
+    return folder
+
+
+def _slice(study: str, series: str, frame: str, i: int, size: int) -> Dataset:
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = CTImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID, ds.SOPInstanceUID = CTImageStorage, meta.MediaStorageSOPInstanceUID
+    ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID = study, series, frame
+    ds.PatientID, ds.PatientName, ds.StudyDate = "BENCH", "Bench^CT", "20240101"
+    ds.Modality, ds.SeriesNumber, ds.InstanceNumber = "CT", 1, i + 1
+    ds.ImagePositionPatient = [0.0, 0.0, float(i)]
+    ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+    ds.PixelSpacing, ds.SliceThickness = [0.7, 0.7], 1.0
+    ds.Rows = ds.Columns = size
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    ds.RescaleIntercept, ds.RescaleSlope = -1024, 1
+    return ds
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+def send(folder: Path, aet: str, port: int) -> float:
+    """storescu's wall time to send every file of `folder` in one association."""
+    env = {**os.environ, "TCP_NODELAY": "1"}
+    files = sorted(str(p) for p in folder.iterdir())
+    start = time.perf_counter()
+    subprocess.run(
+        ["storescu", "-aec", aet, "127.0.0.1", str(port), *files],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - start
+
+
+def run_storescp(series: Path, work: Path) -> float:
+    out = work / "storescp-out"
+    out.mkdir()
+    port = free_port()
+    env = {**os.environ, "TCP_NODELAY": "1"}
+    proc = subprocess.Popen(
+        ["storescp", "-aet", "STORESCP", "-od", str(out), str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_port(port)
+        return send(series, "STORESCP", port)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        shutil.rmtree(out)
+
+
+def run_segdicom(series: Path, work: Path, expected: int) -> float:
+    data = work / "segdicom-data"
+    http, dicom = free_port(), free_port()
+    env = {
+        **os.environ,
+        "SEGDICOM_DATA_DIR": str(data),
+        "SEGDICOM_HTTP_PORT": str(http),
+        "SEGDICOM_DICOM_PORT": str(dicom),
+        "SEGDICOM_LOG_LEVEL": "WARNING",
+    }
+    proc = subprocess.Popen([str(SEGDICOM), "serve"], env=env, stdout=subprocess.DEVNULL)
+    try:
+        wait_port(dicom)
+        elapsed = send(series, "SEGDICOM", dicom)
+        _check_indexed(http, expected)
+        return elapsed
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        shutil.rmtree(data)
+
+
+def _check_indexed(http: int, expected: int) -> None:
+    url = f"http://127.0.0.1:{http}/api/studies?source=local"
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        studies = json.load(answer)
+    got = sum(s["num_instances"] for s in studies)
+    if got != expected:
+        raise RuntimeError(f"SegDICOM indexed {got} instances, expected {expected}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--slices", type=int, default=300)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    for tool in ("storescu", "storescp"):
+        if shutil.which(tool) is None:
+            print(f"{tool} not found (apt-get install dcmtk)", file=sys.stderr)
+            return 2
+    with tempfile.TemporaryDirectory(prefix="bench-cstore-") as tmp:
+        work = Path(tmp)
+        series = generate_ct(work / "series", args.slices)
+        size = sum(p.stat().st_size for p in series.iterdir()) / 1e6
+        print(f"series: {args.slices} slices 512x512 CT, {size:.0f} MB, uncompressed")
+        ref, ours = [], []
+        for run in range(1, args.runs + 1):
+            ref.append(run_storescp(series, work))
+            ours.append(run_segdicom(series, work, args.slices))
+            print(f"run {run}: storescp {ref[-1]:.2f} s, segdicom {ours[-1]:.2f} s")
+        best_ref, best_ours = min(ref), min(ours)
+        print(f"storescp (dcmtk, files only): {best_ref:.2f} s (best of {args.runs})")
+        print(f"segdicom (checked, fsynced, indexed): {best_ours:.2f} s (best of {args.runs})")
+        print(f"ratio: {best_ours / best_ref:.2f}x (target <= 2x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""The C-STORE SCP: instances sent over DIMSE go into the local store.
+
+PS3.4 Annex B (Storage Service Class) and Annex A (Verification). Every Storage
+SOP class is accepted in every transfer syntax pydicom knows, so a PACS can
+send what it holds as it holds it; whether the pixels decode is the store's
+check, answered per instance with a failure status. The received bytes are
+written as they came (a Part 10 header in front), never decoded and re-encoded.
+pynetdicom runs each association in its own thread, so several senders can
+send at once.
+"""
+
+import contextlib
+import logging
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, cast
+
+from pydicom.uid import AllTransferSyntaxes
+from pynetdicom import AE, AllStoragePresentationContexts, evt
+from pynetdicom.dimse_primitives import C_STORE
+from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
+
+from segdicom.config import ConfigError
+from segdicom.errors import SegDicomError
+from segdicom.pacs.dimse_status import SUCCESS, Status, store_failure
+
+log = logging.getLogger("segdicom.dimse")
+
+# Stores one received instance, given as a Part 10 file; raises SegDicomError.
+PutInstance = Callable[[bytes], object]
+
+# Retired JPEG processes (PS3.5 Table A-1, retired): pydicom does not list them.
+# Accepted anyway so that the sender gets a per-instance reason ("unsupported
+# compression") instead of an unexplained rejected presentation context.
+_RETIRED_JPEG = [f"1.2.840.10008.1.2.4.{n}" for n in (52, 53, 54, 55, 56, *range(58, 67))]
+TRANSFER_SYNTAXES = [str(ts) for ts in AllTransferSyntaxes] + _RETIRED_JPEG
+
+# A-ASSOCIATE-RJ (PS3.8 9.3.4): rejected-permanent, by the service user,
+# "calling AE title not recognised" / "no reason given".
+_REJECT_AET = (0x01, 0x01, 0x03)
+_REJECT_HOST = (0x01, 0x01, 0x01)
+
+
+@dataclass(frozen=True)
+class ScpConfig:
+    """Where the SCP listens and whom it accepts (empty allow-lists: everyone)."""
+
+    ae_title: str
+    host: str
+    port: int
+    allowed_aets: tuple[str, ...] = ()
+    allowed_hosts: tuple[str, ...] = ()
+    max_associations: int = 16
+    timeout: float = 60.0
+    # Largest P-DATA PDU we accept (PS3.8 D.1). Big PDUs mean fewer, larger
+    # reads: the sender cuts a 512 KB slice into 2 PDUs instead of 32.
+    max_pdu: int = 1024 * 1024
+
+
+class StoreScp:
+    """A Verification + Storage SCP feeding `put`; `start()` returns at once."""
+
+    def __init__(self, config: ScpConfig, put: PutInstance) -> None:
+        self.config = config
+        self._put = put
+        self._allowed_hosts = _resolve_hosts(config.allowed_hosts)
+        self._server: Any = None
+        self._routes: dict[tuple[str, int], PutInstance] = {}
+        self._routes_lock = threading.Lock()
+
+    @property
+    def port(self) -> int:
+        """The port actually listened on (the configured one, or the one given for 0)."""
+        if self._server is None:
+            return self.config.port
+        return int(self._server.server_address[1])
+
+    def start(self) -> None:
+        """Listen on host:port in pynetdicom's threads; raise ConfigError if it cannot."""
+        ae = self._make_ae()
+        handlers: list[Any] = [
+            (evt.EVT_C_STORE, self._on_store),
+            (evt.EVT_REQUESTED, self._on_requested),
+        ]
+        address = (self.config.host, self.config.port)
+        try:
+            self._server = ae.start_server(address, block=False, evt_handlers=handlers)
+        except OSError as exc:
+            raise ConfigError(
+                f"SEGDICOM_DICOM_PORT: cannot listen for DICOM on "
+                f"{self.config.host}:{self.config.port} ({exc.strerror or exc})"
+            ) from None
+        log.info("C-STORE SCP %s listening on %s:%d", ae.ae_title, self.config.host, self.port)
+
+    def stop(self) -> None:
+        """Stop listening and end the open associations."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+
+    @contextlib.contextmanager
+    def route(self, originator_aet: str, message_id: int, put: PutInstance) -> Iterator[None]:
+        """While open, instances sent for the C-MOVE (`originator_aet`, `message_id`)
+        go to `put` instead of the store (PS3.7 9.1.1.1: Move Originator fields)."""
+        key = (originator_aet.strip(), message_id)
+        with self._routes_lock:
+            self._routes[key] = put
+        try:
+            yield
+        finally:
+            with self._routes_lock:
+                self._routes.pop(key, None)
+
+    def _make_ae(self) -> AE:
+        c = self.config
+        ae = AE(ae_title=c.ae_title)
+        ae.maximum_associations = c.max_associations
+        ae.maximum_pdu_size = c.max_pdu
+        ae.acse_timeout = ae.dimse_timeout = c.timeout
+        ae.network_timeout = c.timeout
+        ae.require_calling_aet = list(c.allowed_aets)
+        ae.add_supported_context(Verification)
+        for context in AllStoragePresentationContexts:
+            ae.add_supported_context(str(context.abstract_syntax), TRANSFER_SYNTAXES)
+        return ae
+
+    def _on_requested(self, event: evt.Event) -> None:
+        """Reject an association from a host not on the allow-list (EVT_REQUESTED)."""
+        host = str(event.assoc.requestor.address)
+        if self._allowed_hosts and host not in self._allowed_hosts:
+            log.warning("C-STORE SCP: association from %s rejected: host not allowed", host)
+            # As pynetdicom does for a calling AE title it does not accept.
+            event.assoc.acse.send_reject(*_REJECT_HOST)
+            event.assoc.is_rejected = True
+            event.assoc.kill()
+
+    def _on_store(self, event: evt.Event) -> Any:
+        """Store one instance; answer success only once it is durable and indexed."""
+        status = self._store(event)
+        if not status.is_success:
+            calling = str(event.assoc.requestor.ae_title).strip()
+            sop = str(cast(C_STORE, event.request).AffectedSOPInstanceUID)
+            log.warning(
+                "C-STORE from %s of %s refused with 0x%04X: %s",
+                calling,
+                sop,
+                status.code,
+                status.comment,
+            )
+        return status.dataset()
+
+    def _store(self, event: evt.Event) -> Status:
+        try:
+            self._put_for(event)(event.encoded_dataset())
+        except SegDicomError as exc:
+            return store_failure(exc)
+        except Exception as exc:  # a bug must not be acknowledged as stored
+            log.exception("C-STORE SCP: unexpected error while storing")
+            return store_failure(SegDicomError(f"internal error: {type(exc).__name__}"))
+        return Status(SUCCESS)
+
+    def _put_for(self, event: evt.Event) -> PutInstance:
+        """The route of the C-MOVE this C-STORE belongs to, else the store."""
+        request = cast(C_STORE, event.request)
+        message_id = request.MoveOriginatorMessageID
+        if message_id is None:
+            return self._put
+        key = (str(request.MoveOriginatorApplicationEntityTitle or "").strip(), int(message_id))
+        with self._routes_lock:
+            return self._routes.get(key, self._put)
+
+
+def _resolve_hosts(hosts: tuple[str, ...]) -> frozenset[str]:
+    """The allowed hosts as IP addresses (names are resolved once, at start)."""
+    addresses: set[str] = set()
+    for host in hosts:
+        try:
+            infos = socket.getaddrinfo(host, None)
+        except OSError:
+            raise ConfigError(f"SEGDICOM_SCP_ALLOWED_HOSTS: cannot resolve {host!r}") from None
+        addresses.update(str(info[4][0]) for info in infos)
+    return frozenset(addresses)
