@@ -238,6 +238,13 @@ def test_seg_without_segments_is_refused() -> None:
         decode_seg(ds)
 
 
+def test_truncated_pixel_data_is_refused() -> None:
+    ds = read("dcmqi_seg", "partial_overlaps.dcm")
+    ds.PixelData = ds.PixelData[: len(ds.PixelData) // 2]
+    with pytest.raises(BadInput, match="cannot be decoded"):
+        decode_seg(ds)
+
+
 def test_label_map_with_only_background_is_refused() -> None:
     ds = read("dcmqi_seg", "sparse-labelmap-noppv.dcm")
     ds.SegmentSequence = [ds.SegmentSequence[0]]

@@ -121,6 +121,21 @@ def dcmqi_ct(tmp_path_factory: pytest.TempPathFactory) -> Encoded:
 
 
 @pytest.fixture(scope="module")
+def cr(tmp_path_factory: pytest.TempPathFactory) -> Encoded:
+    """A radiograph: no patient frame of reference, so no plane position or orientation."""
+    source = pydicom.dcmread(data_dir("highdicom_seg", "source_cr1", "6154"))
+    shape = (1, int(source.Rows), int(source.Columns))
+    masks = {1: np.zeros(shape, dtype=np.bool_), 2: np.zeros(shape, dtype=np.bool_)}
+    masks[1][0, 2:10, 2:10] = True
+    masks[2][0, 6:14, 6:14] = True
+    frames = single_frames([source])
+    seg = encode([source], frames, masks)
+    path = tmp_path_factory.mktemp("cr") / "seg.dcm"
+    seg.save_as(path, enforce_file_format=True)
+    return Encoded([source], frames, masks, SPECS, seg, path)
+
+
+@pytest.fixture(scope="module")
 def enhanced_ct(tmp_path_factory: pytest.TempPathFactory) -> Encoded:
     source = pydicom.dcmread(
         data_dir("enhanced_multiframe", "ct_nema_supplemental", "eCT_Supplemental.dcm")
@@ -146,6 +161,16 @@ def xa_multi(tmp_path_factory: pytest.TempPathFactory, xa_files: list[Dataset]) 
     frames = [SourceFrame(str(xa_files[0].SOPInstanceUID), n) for n in (1, 2, 3)]
     frames += [SourceFrame(str(xa_files[2].SOPInstanceUID), n) for n in (4, 5, 6)]
     return encoded(tmp_path_factory.mktemp("xa"), xa_files, frames)
+
+
+@pytest.fixture(scope="module")
+def philips_half(tmp_path_factory: pytest.TempPathFactory) -> Encoded:
+    """Philips fMAP: 64 frames, two images at each of 32 positions; the volume takes 1..32."""
+    source = pydicom.dcmread(
+        data_dir("enhanced_multiframe", "mr_philips_achieva", "IM_0027_fMAP.dcm")
+    )
+    frames = [SourceFrame(str(source.SOPInstanceUID), n) for n in range(1, 33)]
+    return encoded(tmp_path_factory.mktemp("philips"), [source], frames)
 
 
 @pytest.fixture(scope="module")
@@ -180,7 +205,7 @@ def test_seg_passes_dciodvfy(case: str, request: pytest.FixtureRequest) -> None:
     assert errors == [], output
 
 
-@pytest.mark.parametrize("case", ["ct", "mr", "dcmqi_ct"])
+@pytest.mark.parametrize("case", ["ct", "mr", "dcmqi_ct", "cr"])
 def test_masks_read_back_identical_on_same_source_instances(
     case: str, request: pytest.FixtureRequest
 ) -> None:
@@ -231,12 +256,24 @@ def test_seg_references_source_series_and_every_source_image(
     assert referenced == {frame.sop_instance_uid for frame in made.frames}
 
 
+def test_patient_and_study_attributes_are_copied_from_the_source(mr: Encoded) -> None:
+    source = mr.sources[0]
+    for keyword in ("PatientName", "PatientID", "PatientAge", "PatientWeight", "StudyDate"):
+        assert mr.seg[keyword].value == source[keyword].value, keyword
+    assert mr.seg.StudyInstanceUID == source.StudyInstanceUID
+    assert mr.seg.FrameOfReferenceUID == source.FrameOfReferenceUID
+
+
 def test_only_painted_frames_are_stored(ct: Encoded) -> None:
     painted_pairs = sum(int(mask.any(axis=(1, 2)).sum()) for mask in ct.masks.values())
     assert ct.seg.NumberOfFrames == painted_pairs
 
 
-def test_each_seg_frame_references_the_frame_it_was_painted_on(xa_multi: Encoded) -> None:
+@pytest.mark.parametrize("case", ["xa_multi", "philips_half"])
+def test_each_seg_frame_references_the_frame_it_was_painted_on(
+    case: str, request: pytest.FixtureRequest
+) -> None:
+    made: Encoded = request.getfixturevalue(case)
     positions = {
         frame: tuple(
             float(v)
@@ -244,18 +281,18 @@ def test_each_seg_frame_references_the_frame_it_was_painted_on(xa_multi: Encoded
             .PlanePositionSequence[0]
             .ImagePositionPatient
         )
-        for frame in xa_multi.frames
-        for source in xa_multi.sources
+        for frame in made.frames
+        for source in made.sources
         if source.SOPInstanceUID == frame.sop_instance_uid
     }
-    for item in xa_multi.seg.PerFrameFunctionalGroupsSequence:
+    for item in made.seg.PerFrameFunctionalGroupsSequence:
         (reference,) = item.DerivationImageSequence[0].SourceImageSequence
         frame = SourceFrame(reference.ReferencedSOPInstanceUID, reference.ReferencedFrameNumber)
         position = item.PlanePositionSequence[0].ImagePositionPatient
         assert np.allclose(positions[frame], position)
 
 
-@pytest.mark.parametrize("case", ["ct", "enhanced_ct", "xa_multi"])
+@pytest.mark.parametrize("case", ["ct", "cr", "enhanced_ct", "xa_multi", "philips_half"])
 def test_decode_seg_round_trips_our_seg(case: str, request: pytest.FixtureRequest) -> None:
     made: Encoded = request.getfixturevalue(case)
     decoded = decode_seg(pydicom.dcmread(made.path))

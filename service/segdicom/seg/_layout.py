@@ -41,9 +41,6 @@ from segdicom.seg.model import SourceFrame
 
 Position = tuple[float, float, float]
 _POSITION_DECIMALS = 3  # positions equal to 1 micrometre are the same plane
-# PS3.16 CID 7203 / CID 7202: how a SEG frame was derived from its source frame.
-_DERIVATION = CodedConcept.from_code(codes.cid7203.SegmentationImageDerivation)
-_PURPOSE = CodedConcept.from_code(codes.cid7202.SourceImageForImageProcessingOperation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,9 +184,14 @@ def _derivation_item(source: Dataset, frame: SourceFrame) -> Dataset:
     reference.ReferencedSOPClassUID = source.SOPClassUID
     reference.ReferencedSOPInstanceUID = frame.sop_instance_uid
     reference.ReferencedFrameNumber = frame.frame_number
-    reference.PurposeOfReferenceCodeSequence = [_PURPOSE]
+    # PS3.16 CID 7202 and CID 7203: why the source is referenced, how the frame was derived.
+    reference.PurposeOfReferenceCodeSequence = [
+        CodedConcept.from_code(codes.cid7202.SourceImageForImageProcessingOperation)
+    ]
     reference.SpatialLocationsPreserved = "YES"
     item = Dataset()
-    item.DerivationCodeSequence = [_DERIVATION]
+    item.DerivationCodeSequence = [
+        CodedConcept.from_code(codes.cid7203.SegmentationImageDerivation)
+    ]
     item.SourceImageSequence = [reference]
     return item

@@ -128,7 +128,10 @@ def _element_is_valid(ds: Dataset, tag: BaseTag) -> bool:
         return False  # an undecodable raw value
     if elem.VR == "SQ" or elem.value is None or elem.is_private:
         return True
-    values = _as_list(elem.value)
+    # DS, IS and PN values arrive as DSfloat, IS and PersonName; pydicom's
+    # validators check the text form, as it was in the file.
+    textual = elem.VR in ("DS", "IS", "PN")
+    values = [str(v) if textual and v is not None else v for v in _as_list(elem.value)]
     try:
         for value in values:
             validate_value(elem.VR, value, config.RAISE)

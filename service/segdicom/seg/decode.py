@@ -142,7 +142,12 @@ def _frame_masks(
     seg: hd.seg.Segmentation, frame_number: int, group: Dataset, numbers: list[int]
 ) -> Masks:
     """Segment number -> mask for one frame, per the Segmentation Type (PS3.3 C.8.20.2.3)."""
-    stored = seg.get_stored_frame(frame_number)
+    try:
+        stored = seg.get_stored_frame(frame_number)
+    except (ValueError, RuntimeError, NotImplementedError) as exc:
+        raise BadInput(
+            f"frame {frame_number} of the segmentation cannot be decoded: {exc}"
+        ) from exc
     kind = str(seg.SegmentationType)
     if kind == "LABELMAP":
         return {n: mask for n in numbers if (mask := np.equal(stored, n)).any()}

@@ -57,11 +57,15 @@ def encode_seg(
 ) -> Dataset:
     """Return a SEG for `masks` painted over the volume whose slice i is `frames[i]`.
 
-    `sources` are the instances of one image series as read from disk (they
-    are never modified; instances that no frame names are not referenced).
-    `masks` maps a segment number of `segments` to a bool array of shape
-    (len(frames), rows, columns); a segment without a mask, or with an empty
-    one, is kept in the Segment Sequence with no frames. Segments are
+    `sources` are the instances of one image series as read from disk (pixel
+    data is not needed; they are never modified; instances that no frame
+    names are not referenced). They may be single-frame images, one enhanced
+    multi-frame image, or several enhanced images of one series, whose frames
+    are then placed by position (see `_layout`); two painted frames at one
+    position raise BadInput. `masks` maps a segment number of `segments` to a
+    bool (or integer: nonzero is painted) array of shape (len(frames), rows, columns); a
+    segment without a mask, or with an empty one, stays in the Segment
+    Sequence with no frames, but some segment must have a pixel. Segments are
     renumbered as `segment_number_map` says. Raises BadInput for inputs that
     cannot make a valid SEG, naming the field and the value.
     """
@@ -87,6 +91,7 @@ def encode_seg(
     )
     if layout.pinned is not None:
         pin_source_references(seg, layout.pinned)
+    _add_patient_orientation(seg, layout.source_images[0])
     return seg
 
 
@@ -241,6 +246,16 @@ def _person_name(value: str) -> PersonName:
 
 def _long_string(field_name: str, value: str) -> str:
     return check_text(field_name, value, _LO_MAX)
+
+
+def _add_patient_orientation(seg: Dataset, source: Dataset) -> None:
+    """PS3.3 C.7.6.1: Patient Orientation is Type 2C, required when frames carry no
+    patient plane orientation (sources without a patient frame of reference: CR,
+    US, slide microscopy). highdicom leaves it out; copy the source's, else empty.
+    """
+    shared = seg.SharedFunctionalGroupsSequence[0]
+    if "PlaneOrientationSequence" not in shared and "PatientOrientation" not in seg:
+        seg.PatientOrientation = source.get("PatientOrientation", "")
 
 
 def _build(
