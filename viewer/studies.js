@@ -112,7 +112,13 @@ export class StudyBrowser {
           h("span", { class: "series-count", text: String(s.num_instances) }),
         ]);
         button.classList.toggle("current", s.series_uid === this.current);
-        button.addEventListener("click", () => this.handlers.open(s.series_uid));
+        if (s.modality === "SEG") {
+          // A segmentation is not a volume to paint on; it belongs to its source series.
+          button.classList.add("not-image");
+          button.title = "A DICOM SEG: open the image series it segments";
+        } else {
+          button.addEventListener("click", () => this.handlers.open(s.series_uid));
+        }
         target.append(h("li", {}, [button]));
       }
       if (!series.length) target.append(h("li", { class: "empty", text: "No series." }));
