@@ -135,7 +135,7 @@ def codes_for_label(label: str) -> tuple[Code, Code]:
 
 
 # A qualitative palette whose neighbours contrast on grey-scale images
-# (Sasha Trubetskoy's "20 distinct colours", first twelve).
+# (twelve of Sasha Trubetskoy's "20 distinct colours", blue before yellow).
 _PALETTE = (
     "#e6194b",
     "#3cb44b",
