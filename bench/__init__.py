@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): each `bench_*.py` module's `main()` prints its figures."""
