@@ -35,13 +35,13 @@ def build_state(settings: Settings) -> AppState:
     if removed:
         log.warning("removed %d partial files left by an interrupted write", removed)
     cache = VolumeCache(settings.volume_cache_bytes)
-    return AppState(
-        settings=settings,
-        engine=engine,
-        sessions=sessions,
-        store=Store(files, sessions, on_stored=cache.forget),
-        cache=cache,
-    )
+    store = Store(files, sessions, on_stored=cache.forget)
+    recovered = store.recover()
+    if recovered:
+        log.warning("indexed %d stored files the index lacked", recovered)
+    state = AppState(settings=settings, engine=engine, sessions=sessions, store=store, cache=cache)
+    state.on_stop.append(store.close)
+    return state
 
 
 def create_app(settings: Settings) -> Starlette:

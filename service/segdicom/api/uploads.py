@@ -55,9 +55,10 @@ def _store_all(st: AppState, files: list[UploadFile]) -> dict[str, Any]:
         name = _display_name(upload_file.filename)
         try:
             data = upload_file.file.read()
-            stored.append(st.store.put_bytes(data, source="upload", images_only=True))
+            stored.append(st.store.put_bytes(data, source="upload", images_only=True, wait=False))
         except SegDicomError as exc:
             rejected.append({"name": name, "reason": exc.detail})
+    st.store.flush()
     return {"series": _series_summary(st, stored), "rejected": rejected}
 
 

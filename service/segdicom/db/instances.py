@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from segdicom.db.models import Instance
@@ -32,6 +34,29 @@ _COPIED = (
     "transfer_syntax_uid",
     "is_image",
 )
+
+
+def row_values(info: Any) -> dict[str, Any]:
+    """The index columns of an object carrying the _COPIED attributes."""
+    return {name: getattr(info, name) for name in _COPIED}
+
+
+def upsert_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert or replace index rows (the same SOP Instance UID again replaces it)."""
+    if not rows:
+        return
+    now = utcnow()
+    for row in rows:
+        row.setdefault("received_at", now)
+    # Last one wins when a batch holds the same SOP Instance UID twice.
+    unique = list({row["sop_instance_uid"]: row for row in rows}.values())
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    statement = insert(Instance).values(unique)
+    updated = {c: statement.excluded[c] for c in unique[0] if c != "sop_instance_uid"}
+    session.execute(
+        statement.on_conflict_do_update(index_elements=["sop_instance_uid"], set_=updated)
+    )
 
 
 def upsert(session: Session, info: Any, path: str, *, size: int, source: str) -> None:
@@ -170,6 +195,10 @@ def series_state(session: Session, series_uid: str) -> tuple[int, str]:
         )
     ).one()
     return int(row[0]), str(row[1] or "")
+
+
+def all_paths(session: Session) -> set[str]:
+    return set(session.scalars(select(Instance.path)))
 
 
 def known_sop_uids(session: Session, series_uid: str) -> set[str]:

@@ -49,6 +49,17 @@ class FileStore:
     def read(self, relative: str) -> bytes:
         return self.absolute(relative).read_bytes()
 
+    def stored_paths(self, kind: str) -> list[str]:
+        """Relative paths of every stored file under `kind` (temp files left out)."""
+        base = self.root / kind
+        if not base.is_dir():
+            return []
+        return [
+            p.relative_to(self.root).as_posix()
+            for p in base.rglob("*.dcm")
+            if not p.name.startswith(".tmp-")
+        ]
+
     def remove_partial_files(self) -> int:
         """Delete temp files left by a crash mid-write; returns how many."""
         count = 0

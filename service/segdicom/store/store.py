@@ -1,11 +1,14 @@
 """Store: check an object, write its file atomically, then index it.
 
-Every way in (upload, C-STORE, WADO-RS, C-MOVE) goes through `Store.put`, so the
-rules of "What gets in" hold the same everywhere. The file is durable before
-the index row is committed, and before the caller acknowledges anything.
+Every way in (upload, C-STORE, WADO-RS, C-MOVE) goes through `Store.put_*`, so
+the rules of "What gets in" hold the same everywhere. The file is durable
+(fsync) before `put_*` returns, so before anything is acknowledged. Index rows
+are group-committed (store/indexer.py); `wait=True` returns only once the row
+is committed too, `flush()` waits for every row so far.
 """
 
 import io
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -15,9 +18,12 @@ from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, ExplicitVRLittleEndian
 from sqlalchemy.orm import Session, sessionmaker
 
 from segdicom.db import instances as index
-from segdicom.errors import Unprocessable
+from segdicom.errors import SegDicomError, Unprocessable
 from segdicom.store.files import FileStore
+from segdicom.store.indexer import IndexWriter, Pending
 from segdicom.store.ingest import InstanceInfo, inspect_dataset, parse_part10
+
+log = logging.getLogger("segdicom.store")
 
 
 @dataclass(frozen=True)
@@ -37,19 +43,50 @@ class Store:
     ) -> None:
         self.files = files
         self.sessions = sessions
-        # Told the series UID after each commit, so cached series state is dropped.
+        # Told the series UIDs after each commit, so cached series state is dropped.
         self.on_stored = on_stored
+        self.indexer = IndexWriter(sessions, self._committed)
 
-    def put_bytes(self, data: bytes, *, source: str, images_only: bool) -> Stored:
-        """Store a Part 10 file given as bytes (upload, WADO-RS)."""
+    def put_bytes(
+        self, data: bytes, *, source: str, images_only: bool, wait: bool = True
+    ) -> Stored:
+        """Store a Part 10 file given as bytes (upload, WADO-RS, C-STORE)."""
         ds = parse_part10(data)
-        return self._put(ds, data, source=source, images_only=images_only)
+        return self._put(ds, data, source=source, images_only=images_only, wait=wait)
 
-    def put_dataset(self, ds: Dataset, *, source: str, images_only: bool = False) -> Stored:
+    def put_dataset(
+        self, ds: Dataset, *, source: str, images_only: bool = False, wait: bool = True
+    ) -> Stored:
         """Store a dataset received without a file (C-STORE): encode it as Part 10."""
-        return self._put(ds, None, source=source, images_only=images_only)
+        return self._put(ds, None, source=source, images_only=images_only, wait=wait)
 
-    def _put(self, ds: Dataset, data: bytes | None, *, source: str, images_only: bool) -> Stored:
+    def flush(self) -> None:
+        """Wait until every instance stored so far is in the index."""
+        self.indexer.wait()
+
+    def close(self) -> None:
+        self.indexer.close()
+
+    def recover(self) -> int:
+        """Index stored files the index lacks (a crash between file and row)."""
+        with self.sessions() as session:
+            known = index.all_paths(session)
+        missing = [p for p in self.files.stored_paths("instances") if p not in known]
+        for relative in missing:
+            try:
+                self.put_bytes(self.files.read(relative), source="recovered", images_only=False)
+            except SegDicomError as exc:
+                log.warning("stored file %s cannot be indexed: %s", relative, exc.detail)
+        return len(missing)
+
+    def _committed(self, series_uids: set[str]) -> None:
+        if self.on_stored is not None:
+            for series_uid in series_uids:
+                self.on_stored(series_uid)
+
+    def _put(
+        self, ds: Dataset, data: bytes | None, *, source: str, images_only: bool, wait: bool
+    ) -> Stored:
         info = inspect_dataset(ds)
         if images_only and not (info.is_image or info.is_seg):
             what = info.modality or info.sop_class_uid
@@ -59,10 +96,9 @@ class Store:
         )
         payload = data if data is not None else encode_part10(ds)
         self.files.write(relative, payload)
-        with self.sessions.begin() as session:
-            index.upsert(session, info, relative, size=len(payload), source=source)
-        if self.on_stored is not None:
-            self.on_stored(info.series_uid)
+        ticket = self.indexer.submit(Pending(info, relative, len(payload), source))
+        if wait:
+            self.indexer.wait(ticket)
         return Stored(info, relative)
 
 

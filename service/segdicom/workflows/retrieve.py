@@ -111,6 +111,7 @@ class Pull:
         self._report(state="running", total=len(remote), done=self.done)
         with StorePool(self._store, STORE_WORKERS) as pool:
             self.pacs.retrieve_series(self.study_uid, self.series_uid, pool.submit, held)
+        self.st.store.flush()
         self._report(state="done", done=self.done, error=self._refusals(), result=self._result())
 
     def _store(self, item: Received) -> None:
@@ -118,9 +119,9 @@ class Pull:
             raise Stopping("the service is stopping; pull again to finish this series")
         try:
             if isinstance(item, Dataset):
-                self.st.store.put_dataset(item, source=self.via)
+                self.st.store.put_dataset(item, source=self.via, wait=False)
             else:
-                self.st.store.put_bytes(item, source=self.via, images_only=False)
+                self.st.store.put_bytes(item, source=self.via, images_only=False, wait=False)
         except BadInput as exc:  # this object is refused; the rest of the series may be fine
             self.refused.append(exc.detail)
             return

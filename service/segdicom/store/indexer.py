@@ -1,0 +1,106 @@
+"""Group commit for the instance index.
+
+Writing the file (fsync) is what makes an instance durable; committing its
+index row costs another fsync. One thread commits every row waiting at that
+moment in one transaction, so concurrent receivers share the cost, and callers
+that do not need to wait (a pull, a C-STORE association) don't pay it per
+instance. A crash between the file and its row is repaired at start by
+`Store.recover`, which indexes any stored file the index lacks.
+"""
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from segdicom.db import instances as index
+from segdicom.store.ingest import InstanceInfo
+
+log = logging.getLogger("segdicom.store")
+MAX_BATCH = 256  # x 22 columns stays under SQLite's bound-variable limit
+RETRY_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class Pending:
+    info: InstanceInfo
+    path: str
+    size: int
+    source: str
+
+
+class IndexWriter:
+    """A thread that commits queued index rows in batches, in submission order."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], on_committed: Callable[[set[str]], None]
+    ) -> None:
+        self._sessions = sessions
+        self._on_committed = on_committed
+        self._queue: queue.Queue[Pending | None] = queue.Queue()
+        self._submitted = 0
+        self._committed = 0
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="segdicom-indexer", daemon=True)
+        self._thread.start()
+
+    def submit(self, row: Pending) -> int:
+        """Queue a row; returns its ticket for `wait`."""
+        with self._cond:
+            self._submitted += 1
+            ticket = self._submitted
+            self._queue.put(row)
+        return ticket
+
+    def wait(self, ticket: int | None = None, timeout: float = 60.0) -> None:
+        """Block until the row with `ticket` (default: every row so far) is committed."""
+        with self._cond:
+            target = self._submitted if ticket is None else ticket
+            if not self._cond.wait_for(lambda: self._committed >= target, timeout):
+                raise TimeoutError(f"index commit not done after {timeout} s")
+
+    def close(self) -> None:
+        self.wait()
+        self._queue.put(None)
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < MAX_BATCH:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)
+                    break
+                batch.append(item)
+            self._commit(batch)
+
+    def _commit(self, batch: list[Pending]) -> None:
+        while True:
+            try:
+                with self._sessions.begin() as session:
+                    index.upsert_many(session, [_row(p) for p in batch])
+                break
+            except Exception:  # the database is away; the files are safe, keep trying
+                log.exception("index commit of %d instances failed; retrying", len(batch))
+                time.sleep(RETRY_SECONDS)
+        self._on_committed({p.info.series_uid for p in batch})
+        with self._cond:
+            self._committed += len(batch)
+            self._cond.notify_all()
+
+
+def _row(pending: Pending) -> dict[str, object]:
+    row = index.row_values(pending.info)
+    row.update(path=pending.path, size=pending.size, source=pending.source)
+    return row
