@@ -12,14 +12,15 @@
 
 import * as api from "./api.js";
 import { AnnotationSession } from "./annotation.js";
-import { stampDisc, stampLine } from "./brush.js";
 import { nextColor, toHex, toRgb } from "./colors.js";
 import { byId } from "./dom.js";
 import { ExportPanel } from "./exporter.js";
-import { applyFlips } from "./history.js";
 import { icon } from "./icons.js";
+import { keymap } from "./keymap.js";
 import { initNotify, showError, showInfo } from "./notify.js";
+import { continueStroke, finishStroke, gridOf, replayStep, startStroke } from "./painting.js";
 import { Renderer } from "./render.js";
+import { showSaveStatus } from "./savestatus.js";
 import { SegmentPanel } from "./segments.js";
 import { installShortcuts, renderHelp } from "./shortcuts.js";
 import { SliceCache } from "./slices.js";
@@ -31,10 +32,9 @@ import { dragWindow, formatValue, fullRange, renderPresetButtons, windowPresets 
 /** @typedef {import("./tools.js").Tool} Tool */
 /** @typedef {import("./windowing.js").WindowPreset} WindowPreset */
 /** @typedef {import("./slices.js").Slice} Slice */
-/** @typedef {{ segment: number, slice: number, value: 0 | 1, mask: Uint8Array, flips: number[], col: number, row: number }} Stroke */
+/** @typedef {import("./painting.js").Stroke} Stroke */
 
 const BRUSH_SIZES = [0.5, 1, 1.5, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50];
-const PAGE_STEP = 10;
 
 /** @param {number} v @param {number} lo @param {number} hi */
 const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
@@ -91,7 +91,6 @@ class App {
 
     this.sliceSlider = byId("slice-slider", HTMLInputElement);
     this.sliceNumber = byId("slice-number", HTMLElement);
-    this.saveState = byId("save-state", HTMLElement);
     this.studies = new StudyBrowser(byId("study-list", HTMLElement), {
       open: (uid) => void this.openSeries(uid),
       error: showError,
@@ -220,42 +219,22 @@ class App {
 
   /** @returns {import("./shortcuts.js").Shortcut[]} */
   shortcuts() {
-    const nav = "Navigation";
-    const win = "Window / level";
-    const paint = "Painting";
-    const general = "General";
-    /** @type {import("./shortcuts.js").Shortcut[]} */
-    const list = [
-      { keys: ["ArrowUp", "ArrowLeft"], group: nav, description: "Previous slice", run: () => this.showSlice(this.index - 1) },
-      { keys: ["ArrowDown", "ArrowRight"], group: nav, description: "Next slice", run: () => this.showSlice(this.index + 1) },
-      { keys: ["PageUp"], group: nav, description: `${PAGE_STEP} slices back`, run: () => this.showSlice(this.index - PAGE_STEP) },
-      { keys: ["PageDown"], group: nav, description: `${PAGE_STEP} slices on`, run: () => this.showSlice(this.index + PAGE_STEP) },
-      { keys: ["Home"], group: nav, description: "First slice", run: () => this.showSlice(0) },
-      { keys: ["End"], group: nav, description: "Last slice", run: () => this.showSlice(Number.MAX_SAFE_INTEGER) },
-      { keys: [], display: "Mouse wheel", group: nav, description: "Scroll through slices" },
-      { keys: ["+", "="], group: nav, description: "Zoom in", run: () => this.renderer.zoomBy(1.25) },
-      { keys: ["-"], group: nav, description: "Zoom out", run: () => this.renderer.zoomBy(0.8) },
-      { keys: ["0"], group: nav, description: "Fit the image to the view", run: () => this.renderer.resetView() },
-      { keys: ["I"], group: nav, description: "Smooth or exact pixels when magnified", run: () => this.renderer.setSmooth(!this.renderer.smooth) },
-      { keys: [], display: "Ctrl + wheel", group: nav, description: "Zoom at the pointer" },
-      { keys: [], display: "Middle drag", group: nav, description: "Pan" },
-      ...[1, 2, 3, 4, 5].map((n) => ({ keys: [String(n)], group: win, description: `Window preset ${n}`, run: () => this.applyPreset(n - 1) })),
-      { keys: ["W"], group: win, description: "Window/level tool (left drag)", run: () => this.setTool("wl") },
-      { keys: [], display: "Right drag", group: win, description: "Adjust window/level with any tool: ↔ width, ↕ centre" },
-      { keys: ["B"], group: paint, description: "Brush", run: () => this.setTool("brush") },
-      { keys: ["E"], group: paint, description: "Eraser", run: () => this.setTool("eraser") },
-      { keys: ["["], group: paint, description: "Smaller brush", run: () => this.stepBrush(-1) },
-      { keys: ["]"], group: paint, description: "Larger brush", run: () => this.stepBrush(1) },
-      { keys: ["H"], group: paint, description: "Hide or show the active segment", run: () => this.activeSegment !== null && this.toggleSegment(this.activeSegment) },
-      { keys: ["M"], group: paint, description: "Hide or show all masks", run: () => this.setShowMasks(!this.showMasks) },
-      { keys: ["N"], group: paint, description: "Next segment", run: () => this.cycleSegment(1) },
-      { keys: ["Shift+N"], group: paint, description: "Previous segment", run: () => this.cycleSegment(-1) },
-      { keys: ["Ctrl+Z"], group: general, description: "Undo", run: () => this.undo() },
-      { keys: ["Ctrl+Y", "Ctrl+Shift+Z"], group: general, description: "Redo", run: () => this.redo() },
-      { keys: ["?"], group: general, description: "Show or hide this help", run: () => this.toggleHelp() },
-      { keys: ["Escape"], group: general, description: "Close this help", run: () => this.toggleHelp(false) },
-    ];
-    return list;
+    return keymap({
+      step: (delta) => this.showSlice(this.index + delta),
+      jump: (where) => this.showSlice(where === "first" ? 0 : Number.MAX_SAFE_INTEGER),
+      zoom: (factor) => this.renderer.zoomBy(factor),
+      fit: () => this.renderer.resetView(),
+      toggleSmooth: () => this.renderer.setSmooth(!this.renderer.smooth),
+      preset: (i) => this.applyPreset(i),
+      tool: (tool) => this.setTool(tool),
+      brush: (direction) => this.stepBrush(direction),
+      toggleActive: () => this.activeSegment !== null && this.toggleSegment(this.activeSegment),
+      toggleMasks: () => this.setShowMasks(!this.showMasks),
+      cycleSegment: (direction) => this.cycleSegment(direction),
+      undo: () => this.undo(),
+      redo: () => this.redo(),
+      help: (show) => this.toggleHelp(show),
+    });
   }
 
   // ---- series -------------------------------------------------------------------------
@@ -588,7 +567,8 @@ class App {
     const session = this.session;
     const segment = this.activeSegment;
     if (!session || !this.series) return false;
-    if (segment === null || !session.segment(segment)) {
+    const seg = segment === null ? undefined : session.segment(segment);
+    if (segment === null || !seg) {
       showInfo("Add a segment first (Segments panel on the right).");
       byId("segment-label", HTMLInputElement).focus();
       return false;
@@ -597,12 +577,10 @@ class App {
       showInfo("This slice is still loading.");
       return false;
     }
-    const seg = session.segment(segment);
-    if (seg && !seg.visible) this.toggleSegment(segment);
+    if (!seg.visible) this.toggleSegment(segment);
     const { col, row } = this.renderer.viewToImage(x, y);
-    const mask = session.masks.writable(segment, this.index);
-    this.stroke = { segment, slice: this.index, value: erase ? 0 : 1, mask, flips: [], col, row };
-    stampDisc(mask, this.grid(), col, row, this.brushMm / 2, this.stroke.value, this.stroke.flips);
+    const grid = gridOf(this.series);
+    this.stroke = startStroke(session, { segment, slice: this.index, grid, col, row, radiusMm: this.brushMm / 2, erase });
     this.refreshLayers();
     return true;
   }
@@ -612,52 +590,37 @@ class App {
    * @param {number} y
    */
   extendStroke(x, y) {
-    const s = this.stroke;
-    if (!s) return;
+    if (!this.stroke || !this.series) return;
     const { col, row } = this.renderer.viewToImage(x, y);
-    stampLine(s.mask, this.grid(), s.col, s.row, col, row, this.brushMm / 2, s.value, s.flips);
-    s.col = col;
-    s.row = row;
+    continueStroke(this.stroke, gridOf(this.series), col, row, this.brushMm / 2);
     this.renderer.invalidateMasks();
   }
 
   endStroke() {
-    const s = this.stroke;
-    const session = this.session;
+    const stroke = this.stroke;
     this.stroke = null;
-    if (!s || !session) return;
-    if (s.flips.length) {
-      session.history.push({ segment: s.segment, slice: s.slice, flips: Uint32Array.from(s.flips) });
-      session.changed(s.segment, s.slice);
-    } else session.masks.compact(s.segment, s.slice);
+    if (!stroke || !this.session) return;
+    finishStroke(this.session, stroke);
     this.refreshLayers();
     this.updateHistoryButtons();
   }
 
-  grid() {
-    const series = /** @type {import("./api.js").SeriesInfo} */ (this.series);
-    const [rowSpacing = 1, colSpacing = 1] = series.spacing ?? [];
-    return { rows: series.rows, columns: series.columns, rowSpacing: rowSpacing || 1, colSpacing: colSpacing || 1 };
-  }
-
   undo() {
-    this.replay(this.session?.history.undo());
+    this.replay(-1);
   }
 
   redo() {
-    this.replay(this.session?.history.redo());
+    this.replay(1);
   }
 
   /**
-   * Flip a history step's pixels and show its slice.
-   * @param {import("./history.js").Step | undefined} step
+   * Undo or redo one step and show its slice.
+   * @param {-1 | 1} direction
    */
-  replay(step) {
-    const session = this.session;
-    if (!step || !session || this.stroke) return;
-    if (!session.masks.isLoaded(step.segment, step.slice)) return;
-    applyFlips(session.masks.writable(step.segment, step.slice), step.flips);
-    session.changed(step.segment, step.slice);
+  replay(direction) {
+    if (!this.session || this.stroke) return;
+    const step = replayStep(this.session, direction);
+    if (!step) return;
     if (step.slice !== this.index) this.showSlice(step.slice);
     else this.refreshLayers();
     this.updateHistoryButtons();
@@ -780,18 +743,8 @@ class App {
 
   /** @param {import("./saver.js").SaveStatus} status */
   showSaveStatus(status) {
-    this.saveState.textContent = status.state;
-    this.saveState.dataset.state = status.state;
-    this.saveState.dataset.pending = String(status.pending);
-    this.saveState.title = status.message || (status.pending ? `${status.pending} changes to write` : "Every change is saved");
+    showSaveStatus(status);
     this.canvas.dataset.version = String(status.version);
-    const banner = byId("conflict-banner", HTMLElement);
-    banner.hidden = status.state !== "conflict";
-    if (status.state === "conflict") {
-      byId("conflict-message", HTMLElement).textContent =
-        `This annotation was changed elsewhere (${status.message || "version conflict"}). ` +
-        `Reload to take the server's state (your ${status.pending} unsaved changes are dropped), or overwrite it with yours.`;
-    }
   }
 
   /** @param {boolean} keepLocal */

@@ -1,0 +1,68 @@
+// @ts-check
+/** The annotator's keys and mouse gestures: one table, which also writes the `?` overlay. */
+
+/** @typedef {import("./shortcuts.js").Shortcut} Shortcut */
+
+/**
+ * @typedef {object} KeyActions
+ * @property {(delta: number) => void} step move by slices
+ * @property {(where: "first" | "last") => void} jump
+ * @property {(factor: number) => void} zoom
+ * @property {() => void} fit
+ * @property {() => void} toggleSmooth
+ * @property {(index: number) => void} preset window preset, 0-based
+ * @property {(tool: import("./tools.js").Tool) => void} tool
+ * @property {(direction: number) => void} brush
+ * @property {() => void} toggleActive
+ * @property {() => void} toggleMasks
+ * @property {(direction: number) => void} cycleSegment
+ * @property {() => void} undo
+ * @property {() => void} redo
+ * @property {(show?: boolean) => void} help
+ */
+
+export const PAGE_STEP = 10;
+
+/**
+ * @param {KeyActions} a
+ * @returns {Shortcut[]}
+ */
+export function keymap(a) {
+  const nav = "Navigation";
+  const win = "Window / level";
+  const paint = "Painting";
+  const general = "General";
+  return [
+    { keys: ["ArrowUp", "ArrowLeft"], group: nav, description: "Previous slice", run: () => a.step(-1) },
+    { keys: ["ArrowDown", "ArrowRight"], group: nav, description: "Next slice", run: () => a.step(1) },
+    { keys: ["PageUp"], group: nav, description: `${PAGE_STEP} slices back`, run: () => a.step(-PAGE_STEP) },
+    { keys: ["PageDown"], group: nav, description: `${PAGE_STEP} slices on`, run: () => a.step(PAGE_STEP) },
+    { keys: ["Home"], group: nav, description: "First slice", run: () => a.jump("first") },
+    { keys: ["End"], group: nav, description: "Last slice", run: () => a.jump("last") },
+    { keys: [], display: "Mouse wheel", group: nav, description: "Scroll through slices" },
+    { keys: ["+", "="], group: nav, description: "Zoom in", run: () => a.zoom(1.25) },
+    { keys: ["-"], group: nav, description: "Zoom out", run: () => a.zoom(0.8) },
+    { keys: ["0"], group: nav, description: "Fit the image to the view", run: () => a.fit() },
+    { keys: ["I"], group: nav, description: "Smooth or exact pixels when magnified", run: () => a.toggleSmooth() },
+    { keys: [], display: "Ctrl + wheel", group: nav, description: "Zoom at the pointer" },
+    { keys: [], display: "Middle drag", group: nav, description: "Pan" },
+    ...[1, 2, 3, 4, 5].map((n) => ({
+      keys: [String(n)], group: win, description: `Window preset ${n}`, run: () => a.preset(n - 1),
+    })),
+    { keys: ["W"], group: win, description: "Window/level tool (left drag)", run: () => a.tool("wl") },
+    { keys: [], display: "Right drag", group: win, description: "Window/level with any tool: ↔ width, ↕ centre" },
+    { keys: ["B"], group: paint, description: "Brush", run: () => a.tool("brush") },
+    { keys: ["E"], group: paint, description: "Eraser", run: () => a.tool("eraser") },
+    { keys: ["["], group: paint, description: "Smaller brush", run: () => a.brush(-1) },
+    { keys: ["]"], group: paint, description: "Larger brush", run: () => a.brush(1) },
+    { keys: [], display: "Left click / drag", group: paint, description: "Paint or erase the active segment" },
+    { keys: ["H"], group: paint, description: "Hide or show the active segment", run: () => a.toggleActive() },
+    { keys: ["M"], group: paint, description: "Hide or show all masks", run: () => a.toggleMasks() },
+    { keys: ["N"], group: paint, description: "Next segment", run: () => a.cycleSegment(1) },
+    { keys: ["Shift+N"], group: paint, description: "Previous segment", run: () => a.cycleSegment(-1) },
+    { keys: ["Ctrl+Z"], group: general, description: "Undo", run: () => a.undo() },
+    { keys: ["Ctrl+Y", "Ctrl+Shift+Z"], group: general, description: "Redo", run: () => a.redo() },
+    { keys: ["?"], group: general, description: "Show or hide this help", run: () => a.help() },
+    { keys: ["Escape"], group: general, description: "Close this help", run: () => a.help(false) },
+  ];
+}
