@@ -151,6 +151,10 @@ class App {
       },
       (err) => showError(err, "Could not load the label presets"),
     );
+    // A hidden tab may be closed or frozen next: write now instead of after the debounce.
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "hidden") this.session?.saver?.flush().catch(() => undefined);
+    });
     window.addEventListener("beforeunload", (e) => {
       if (this.unsaved()) {
         e.preventDefault();

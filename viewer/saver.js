@@ -70,7 +70,8 @@ export class Saver {
   emit() {
     if (this.disposed) return;
     this.onChange(this.status());
-    if (!this.running && !this.pending) for (const wake of this.idleWaiters.splice(0)) wake();
+    // Waiters of flush() learn the outcome once the queue is empty or stopped by a conflict.
+    if (!this.running && (!this.pending || this.conflict)) for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
   /**
@@ -125,7 +126,7 @@ export class Saver {
         else if (this.lastError && !this.pending) reject(new ApiError(0, "error", this.lastError));
         else resolve();
       };
-      if (!this.running && !this.pending) check();
+      if (!this.running && (!this.pending || this.conflict)) check();
       else this.idleWaiters.push(check);
     });
   }
