@@ -138,7 +138,18 @@ class DimsePacs:
         identifier = q.move_identifier(study_uid, series_uid, wanted)
         msg_id = self._next_message_id()
         with self.scp.route(self.peer.our_ae_title, msg_id, on_instance):
-            return self._move(identifier, msg_id, on_progress)
+            try:
+                return self._move(identifier, msg_id, on_progress)
+            except (PacsRefused, PacsUnavailable) as exc:
+                if "0xA801" in exc.detail:
+                    raise
+                # Orthanc 1.10 answers 0xC000 for an unknown move destination and
+                # silently drops a C-MOVE from an AE title it does not know.
+                hint = (
+                    f"; if the PACS does not know our AE title {self.peer.our_ae_title!r} "
+                    "(with our host and DICOM port: Orthanc DicomModalities) it fails this way"
+                )
+                raise type(exc)(exc.detail + hint) from None
 
     def store(self, data: Path | bytes) -> None:
         """C-STORE one Part 10 object; raise PacsRefused unless the PACS keeps it."""
