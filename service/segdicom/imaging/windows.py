@@ -28,12 +28,21 @@ def presets(
     modality: str, header: tuple[tuple[float, float, str], ...], sample: np.ndarray | None
 ) -> list[Window]:
     """Header windows, then modality presets, then an automatic window from `sample`."""
-    found = [Window(name, center, width) for center, width, name in header]
+    known = {(p.center, p.width): p.name for p in CT_PRESETS} if modality == "CT" else {}
+    found = [
+        Window(_header_name(name, known.get((center, width))), center, width)
+        for center, width, name in header
+    ]
     if modality == "CT":
         found.extend(CT_PRESETS)
     if sample is not None and sample.size:
         found.append(auto_window(sample))
     return _unique(found)
+
+
+def _header_name(name: str, preset: str | None) -> str:
+    """A generic header window that equals a preset is shown under the preset's name."""
+    return preset if preset and name.startswith("Header ") else name
 
 
 def auto_window(sample: np.ndarray) -> Window:
