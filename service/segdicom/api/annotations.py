@@ -33,7 +33,10 @@ def annotation_json(row: Annotation, painted: dict[int, list[int]] | None = None
         "created_at": row.created_at.isoformat(),
         "updated_at": row.updated_at.isoformat(),
         "seg_series_uid": row.seg_series_uid,
-        "segments": [segment_json(s, (painted or {}).get(s.number)) for s in row.segments],
+        "segments": [
+            segment_json(s, None if painted is None else painted.get(s.number, []))
+            for s in row.segments
+        ],
     }
 
 

@@ -66,7 +66,9 @@ def _start_scp(st: AppState) -> None:
     def put(data: bytes) -> object:
         # The received bytes with a Part 10 header: same checks as put_dataset,
         # without decoding and re-encoding the data set (see bench/bench_cstore.py).
-        return store.put_bytes(data, source="dimse", images_only=False)
+        # Success is answered once the file is fsynced; its index row follows in
+        # the next group commit (Store.recover indexes it after a crash).
+        return store.put_bytes(data, source="dimse", images_only=False, wait=False)
 
     scp = StoreScp(config, put)
     scp.start()
