@@ -27,46 +27,21 @@ import time
 import urllib.request
 from pathlib import Path
 
-import numpy as np
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
-
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.synthetic import ct_series  # noqa: E402
+
 SEGDICOM = REPO / ".venv" / "bin" / "segdicom"
 
 
 def generate_ct(folder: Path, slices: int, size: int = 512) -> Path:
     """A synthetic axial CT series, one uncompressed file per slice."""
     folder.mkdir(parents=True, exist_ok=True)
-    study, series, frame = generate_uid(), generate_uid(), generate_uid()
-    rng = np.random.default_rng(0)
-    base = rng.integers(0, 2000, size=(size, size), dtype=np.uint16)
-    for i in range(slices):
-        ds = _slice(study, series, frame, i, size)
-        ds.PixelData = (base + i).astype(np.uint16).tobytes()
-        ds.save_as(folder / f"ct{i:04d}.dcm", enforce_file_format=True)
+    _, _, files = ct_series(slices, size)
+    for i, data in enumerate(files):
+        (folder / f"ct{i:04d}.dcm").write_bytes(data)
     return folder
-
-
-def _slice(study: str, series: str, frame: str, i: int, size: int) -> Dataset:
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = CTImageStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID, ds.SOPInstanceUID = CTImageStorage, meta.MediaStorageSOPInstanceUID
-    ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID = study, series, frame
-    ds.PatientID, ds.PatientName, ds.StudyDate = "BENCH", "Bench^CT", "20240101"
-    ds.Modality, ds.SeriesNumber, ds.InstanceNumber = "CT", 1, i + 1
-    ds.ImagePositionPatient = [0.0, 0.0, float(i)]
-    ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
-    ds.PixelSpacing, ds.SliceThickness = [0.7, 0.7], 1.0
-    ds.Rows = ds.Columns = size
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
-    ds.RescaleIntercept, ds.RescaleSlope = -1024, 1
-    return ds
 
 
 def free_port() -> int:

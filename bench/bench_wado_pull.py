@@ -16,7 +16,6 @@ Targets: ours / curl <= 1.5; first slice viewable < 1 s.
 """
 
 import argparse
-import io
 import shutil
 import subprocess
 import sys
@@ -24,50 +23,16 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from starlette.testclient import TestClient  # noqa: E402
 from tests.orthanc import Orthanc  # noqa: E402
 
+from bench.synthetic import ct_series  # noqa: E402
 from segdicom.app import create_app  # noqa: E402
 from segdicom.config import Settings  # noqa: E402
 from segdicom.pacs.dicomweb import ACCEPT_DICOM  # noqa: E402
-
-
-def ct_slices(slices: int, size: int = 512) -> tuple[str, str, list[bytes]]:
-    """A synthetic axial CT series as Part 10 files in memory."""
-    study, series, frame = generate_uid(), generate_uid(), generate_uid()
-    rng = np.random.default_rng(0)
-    files = []
-    for i in range(slices):
-        meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = CTImageStorage
-        meta.MediaStorageSOPInstanceUID = generate_uid()
-        meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds = Dataset()
-        ds.file_meta = meta
-        ds.SOPClassUID, ds.SOPInstanceUID = CTImageStorage, meta.MediaStorageSOPInstanceUID
-        ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID = study, series, frame
-        ds.PatientName, ds.PatientID, ds.Modality = "BENCH^WADO", "BENCH", "CT"
-        ds.StudyDate, ds.SeriesNumber, ds.InstanceNumber = "20240101", 1, i + 1
-        ds.ImagePositionPatient = [0.0, 0.0, float(i)]
-        ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
-        ds.PixelSpacing, ds.SliceThickness = [0.7, 0.7], 1.0
-        ds.Rows = ds.Columns = size
-        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
-        ds.RescaleSlope, ds.RescaleIntercept = 1, -1024
-        pixels = rng.integers(0, 2000, (size, size), dtype=np.int16)
-        ds.PixelData = pixels.tobytes()
-        buffer = io.BytesIO()
-        ds.save_as(buffer, enforce_file_format=True)
-        files.append(buffer.getvalue())
-    return study, series, files
 
 
 def time_curl(url: str) -> tuple[float, int]:
@@ -124,7 +89,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-wado-") as tmp:
         orthanc = Orthanc(Path(tmp) / "orthanc").start()
         try:
-            study, series, files = ct_slices(args.slices)
+            study, series, generated = ct_series(args.slices)
+            files = list(generated)
             for data in files:
                 orthanc.upload(data)
             url = f"{orthanc.dicomweb_url}/studies/{study}/series/{series}"
