@@ -235,3 +235,69 @@ export const getExport = (exportId) => getJson(`api/exports/${enc(String(exportI
 
 /** @param {number | string} exportId */
 export const exportFileUrl = (exportId) => `api/exports/${enc(String(exportId))}/file`;
+
+// ---- PACS (DESIGN.md "PACS"): search, retrieve as a job, SEG import, export retry -------
+
+/**
+ * @typedef {{ study_uid: string, patient_id: string, patient_name: string, study_date: string,
+ *   modalities: string[], description: string, accession?: string, num_series: number,
+ *   num_instances: number }} PacsStudy
+ * @typedef {{ series_uid: string, study_uid?: string, modality: string, description: string,
+ *   series_number?: number | null, num_instances: number }} PacsSeries
+ * @typedef {{ id: string, state: string, done: number, total: number, error: string | null }} Job
+ * @typedef {{ sop_instance_uid: string, series_uid: string, study_uid: string, description: string,
+ *   content_label: string, segments: string[], source: string }} SegInfo
+ * @typedef {{ patient_name?: string, patient_id?: string, modality?: string, date_from?: string,
+ *   date_to?: string, accession?: string }} PacsQuery
+ */
+
+/** @returns {Promise<{ pacs: string | null, pacs_vias?: string[], [k: string]: unknown }>} */
+export const health = () => getJson("healthz");
+
+/**
+ * @param {PacsQuery} query empty fields are left out
+ * @param {number} limit
+ * @param {number} offset
+ * @returns {Promise<PacsStudy[]>}
+ */
+export function searchPacsStudies(query, limit, offset) {
+  const params = new URLSearchParams({ source: "pacs" });
+  for (const [key, value] of Object.entries(query)) if (value) params.set(key, value);
+  params.set("limit", String(limit));
+  params.set("offset", String(offset));
+  return getJson(`api/studies?${params}`);
+}
+
+/** @param {string} studyUid @returns {Promise<PacsSeries[]>} */
+export const listPacsSeries = (studyUid) => getJson(`api/studies/${enc(studyUid)}/series?source=pacs`);
+
+/**
+ * Start pulling a series from the PACS; answers the job to follow.
+ * @param {string} studyUid
+ * @param {string} seriesUid
+ * @param {"dicomweb" | "dimse"} via
+ * @returns {Promise<{ job_id: string }>}
+ */
+export const retrieveSeries = (studyUid, seriesUid, via) =>
+  sendJson("POST", `api/series/${enc(seriesUid)}/retrieve`, { study_uid: studyUid, via });
+
+/** @param {string} jobId @returns {Promise<Job>} */
+export const getJob = (jobId) => getJson(`api/jobs/${enc(jobId)}`);
+
+/** @param {number | string} exportId @returns {Promise<ExportInfo>} */
+export const retryExport = (exportId) => sendJson("POST", `api/exports/${enc(String(exportId))}/retry`, {});
+
+/**
+ * SEGs of the local store that reference a series.
+ * @param {string} seriesUid
+ * @returns {Promise<SegInfo[]>}
+ */
+export const listLocalSegs = (seriesUid) => getJson(`api/series/${enc(seriesUid)}/segs?source=local`);
+
+/**
+ * Turn a SEG of the local store into a new annotation of its source series.
+ * @param {string} sopInstanceUid
+ * @returns {Promise<AnnotationInfo & { unmatched_frames?: number }>}
+ */
+export const importAnnotation = (sopInstanceUid) =>
+  sendJson("POST", "api/annotations/import", { sop_instance_uid: sopInstanceUid });

@@ -6,10 +6,13 @@
 
 import * as api from "./api.js";
 
+const POLL_FIRST_MS = 500;
+const POLL_MAX_MS = 10_000;
+
 /** @type {Record<string, string>} */
 const STATUS_TEXT = {
   local: "SEG written",
-  pending: "Sending to PACS…",
+  pending: "Pending: sending to PACS…",
   sent: "Sent to PACS",
   failed: "Sending failed",
 };
@@ -17,7 +20,7 @@ const STATUS_TEXT = {
 export class ExportPanel {
   /**
    * @param {{ button: HTMLButtonElement, destination: HTMLSelectElement, status: HTMLElement,
-   *   link: HTMLAnchorElement }} elements
+   *   link: HTMLAnchorElement, retry: HTMLButtonElement }} elements
    * @param {{ prepare: () => Promise<number | string | null>, error: (err: unknown, context: string) => void }} handlers
    *   prepare saves everything and answers the annotation id (null: nothing to export)
    */
@@ -29,16 +32,36 @@ export class ExportPanel {
     this.busy = false;
     /** @type {string | undefined} */
     this.sopUid = undefined;
+    this.delay = POLL_FIRST_MS;
+    /** @type {number | string | null} the export followed */
+    this.current = null;
     elements.button.addEventListener("click", () => void this.run());
+    elements.retry.addEventListener("click", () => void this.retry());
     this.reset();
   }
 
   reset() {
     clearTimeout(this.poll);
+    this.current = null;
+    this.el.retry.hidden = true;
     this.sopUid = undefined;
     this.setStatus("", "idle");
     this.el.link.hidden = true;
     this.el.link.removeAttribute("href");
+  }
+
+  /**
+   * Offer the "pacs" destination only when a PACS is configured.
+   * @param {boolean} available
+   */
+  setPacsAvailable(available) {
+    for (const option of this.el.destination.options) {
+      if (option.value === "pacs") {
+        option.hidden = !available;
+        option.disabled = !available;
+      }
+    }
+    if (!available && this.el.destination.value === "pacs") this.el.destination.value = "local";
   }
 
   /** @param {boolean} enabled */
@@ -70,6 +93,7 @@ export class ExportPanel {
       this.setStatus("Writing SEG…", "running");
       const destination = /** @type {"local" | "pacs"} */ (this.el.destination.value === "pacs" ? "pacs" : "local");
       const result = await api.createExport(id, destination);
+      this.delay = POLL_FIRST_MS;
       this.show(result);
     } catch (err) {
       this.setStatus(err instanceof Error ? err.message : String(err), "failed");
@@ -82,24 +106,58 @@ export class ExportPanel {
 
   /** @param {import("./api.js").ExportInfo} info */
   show(info) {
+    clearTimeout(this.poll);
+    this.current = info.id;
     const status = String(info.status);
     const text = STATUS_TEXT[status] ?? status;
-    const detail = status === "failed" && info.error ? `: ${info.error}` : "";
-    this.setStatus(`${text}${detail}`, status);
+    const attempts = info.attempts ? ` (attempt${info.attempts === 1 ? "" : "s"}: ${info.attempts})` : "";
+    const detail = (status === "failed" || status === "pending") && info.error ? `: ${info.error}` : "";
+    this.setStatus(`${text}${status === "local" ? "" : attempts}${detail}`, status);
+    this.el.status.dataset.attempts = String(info.attempts ?? 0);
+    this.el.retry.hidden = !(status === "failed" || (status === "pending" && info.error));
     this.el.link.href = api.exportFileUrl(info.id);
     this.sopUid = info.sop_instance_uid ?? this.sopUid;
     this.el.link.download = `seg-${this.sopUid ?? info.id}.dcm`;
     this.el.link.hidden = false;
     this.el.link.dataset.exportId = String(info.id);
-    if (status === "pending") this.poll = setTimeout(() => void this.refresh(info.id), 2000);
+    if (status === "pending") this.schedule(info.id);
+  }
+
+  /**
+   * Ask again later, waiting longer each time (a PACS that is down stays down a while).
+   * @param {number | string} exportId
+   */
+  schedule(exportId) {
+    clearTimeout(this.poll);
+    const wait = this.delay;
+    this.delay = Math.min(this.delay * 2, POLL_MAX_MS);
+    this.poll = setTimeout(() => void this.refresh(exportId), wait);
   }
 
   /** @param {number | string} exportId */
   async refresh(exportId) {
     try {
-      this.show(await api.getExport(exportId));
+      const info = await api.getExport(exportId);
+      if (this.current === exportId) this.show(info);
     } catch (err) {
+      if (this.current !== exportId) return;
       this.handlers.error(err, "Could not read the export status");
+      this.schedule(exportId);
+    }
+  }
+
+  async retry() {
+    const exportId = this.current;
+    if (exportId === null) return;
+    this.el.retry.disabled = true;
+    try {
+      this.delay = POLL_FIRST_MS;
+      const info = await api.retryExport(exportId);
+      if (this.current === exportId) this.show(info);
+    } catch (err) {
+      this.handlers.error(err, "Could not retry the export");
+    } finally {
+      this.el.retry.disabled = false;
     }
   }
 }

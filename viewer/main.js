@@ -17,6 +17,7 @@ import { byId } from "./dom.js";
 import { ExportPanel } from "./exporter.js";
 import { icon } from "./icons.js";
 import { keymap } from "./keymap.js";
+import { PacsBrowser } from "./pacs.js";
 import { initNotify, showError, showInfo } from "./notify.js";
 import { continueStroke, finishStroke, gridOf, replayStep, startStroke } from "./painting.js";
 import { Renderer } from "./render.js";
@@ -93,8 +94,25 @@ class App {
     this.sliceNumber = byId("slice-number", HTMLElement);
     this.studies = new StudyBrowser(byId("study-list", HTMLElement), {
       open: (uid) => void this.openSeries(uid),
+      importSeg: (studyUid, segSeriesUid) => this.importSeg(studyUid, segSeriesUid),
       error: showError,
     });
+    this.pacs = new PacsBrowser(
+      {
+        form: byId("pacs-search", HTMLFormElement),
+        results: byId("pacs-results", HTMLElement),
+        more: byId("pacs-more", HTMLButtonElement),
+        status: byId("pacs-status", HTMLElement),
+        via: byId("pacs-via", HTMLSelectElement),
+        progress: byId("pacs-progress", HTMLProgressElement),
+        progressText: byId("pacs-progress-text", HTMLElement),
+      },
+      {
+        open: (uid) => this.openSeries(uid),
+        pulled: (uid) => this.pulled(uid),
+        error: showError,
+      },
+    );
     this.segmentPanel = new SegmentPanel(
       {
         list: byId("segment-list", HTMLElement),
@@ -117,6 +135,7 @@ class App {
         destination: byId("export-destination", HTMLSelectElement),
         status: byId("export-status", HTMLElement),
         link: byId("export-link", HTMLAnchorElement),
+        retry: byId("export-retry", HTMLButtonElement),
       },
       { prepare: () => this.prepareExport(), error: showError },
     );
@@ -143,6 +162,8 @@ class App {
     this.renderSegments();
     this.updateSliceUi();
     void this.studies.refresh();
+    this.exportPanel.setPacsAvailable(false);
+    void this.detectPacs();
     api.getPresets().then(
       (presets) => {
         this.labelPresets = Array.isArray(presets) ? presets : [];
@@ -241,6 +262,88 @@ class App {
     });
   }
 
+  // ---- PACS ---------------------------------------------------------------------------
+
+  /**
+   * Show the PACS tab when a PACS is configured: /healthz lists the ways to reach it
+   * (`pacs_vias`; an older service only names its DICOMweb URL in `pacs`). No probing search:
+   * its 400 would be an error in the console.
+   */
+  async detectPacs() {
+    /** @type {string[]} */
+    let vias = [];
+    try {
+      const health = await api.health();
+      if (Array.isArray(health.pacs_vias)) vias = health.pacs_vias.map(String);
+      else if (health.pacs) vias = ["dicomweb"];
+    } catch (err) {
+      showError(err, "Could not ask the service whether a PACS is configured");
+    }
+    vias = vias.filter((v) => v === "dicomweb" || v === "dimse");
+    if (!vias.length) return;
+    const viaSelect = byId("pacs-via", HTMLSelectElement);
+    for (const option of [...viaSelect.options]) if (!vias.includes(option.value)) option.remove();
+    viaSelect.value = vias[0];
+    byId("pacs-via-field", HTMLElement).hidden = vias.length < 2;
+    this.exportPanel.setPacsAvailable(true);
+    byId("source-tabs", HTMLElement).hidden = false;
+    const tabs = { local: byId("tab-local", HTMLButtonElement), pacs: byId("tab-pacs", HTMLButtonElement) };
+    const panels = { local: byId("local-panel", HTMLElement), pacs: byId("pacs-panel", HTMLElement) };
+    const select = (/** @type {"local" | "pacs"} */ which) => {
+      for (const key of /** @type {("local" | "pacs")[]} */ (["local", "pacs"])) {
+        tabs[key].setAttribute("aria-selected", String(key === which));
+        panels[key].hidden = key !== which;
+      }
+      if (which === "local") void this.studies.refresh();
+    };
+    tabs.local.addEventListener("click", () => select("local"));
+    tabs.pacs.addEventListener("click", () => select("pacs"));
+  }
+
+  /**
+   * A retrieve finished: when that series is on screen with fewer slices than now held, open it
+   * again (same slice), so the slice count and the slice indices match the whole series.
+   * @param {string} seriesUid
+   */
+  async pulled(seriesUid) {
+    if (this.series?.series_uid !== seriesUid) return;
+    try {
+      const info = await api.getSeries(seriesUid);
+      if (this.series?.series_uid !== seriesUid || info.num_slices === this.series.num_slices) return;
+      const sop = this.series.slices?.[this.index]?.sop_instance_uid;
+      await this.openSeries(seriesUid, true);
+      const at = sop ? (this.series?.slices ?? []).findIndex((s) => s.sop_instance_uid === sop) : -1;
+      if (at > 0) this.showSlice(at);
+    } catch (err) {
+      showError(err, "Could not reload the series");
+    }
+  }
+
+  /**
+   * Import a SEG of the local store as an annotation, then open its source series with it.
+   * The SEG is found among the SEGs that reference each image series of its study.
+   * @param {string} studyUid
+   * @param {string} segSeriesUid
+   */
+  async importSeg(studyUid, segSeriesUid) {
+    try {
+      const series = await api.listSeries(studyUid);
+      for (const s of series.filter((x) => x.modality !== "SEG")) {
+        const segs = await api.listLocalSegs(s.series_uid);
+        const seg = segs.find((x) => x.series_uid === segSeriesUid);
+        if (!seg) continue;
+        const imported = await api.importAnnotation(seg.sop_instance_uid);
+        const unmatched = imported.unmatched_frames ? ` (${imported.unmatched_frames} frames matched no slice)` : "";
+        showInfo(`Imported "${seg.content_label || seg.description || "SEG"}" as an annotation${unmatched}.`);
+        await this.openSeries(s.series_uid, true);
+        return;
+      }
+      showError(new Error("None of this study's image series is the source of this SEG."), "Could not import the SEG");
+    } catch (err) {
+      showError(err, "Could not import the SEG");
+    }
+  }
+
   // ---- series -------------------------------------------------------------------------
 
   /** @param {import("./api.js").UploadResult} result */
@@ -266,9 +369,12 @@ class App {
     }
   }
 
-  /** @param {string} seriesUid */
-  async openSeries(seriesUid) {
-    if (this.series?.series_uid === seriesUid) return;
+  /**
+   * @param {string} seriesUid
+   * @param {boolean} [force] open again even when it is on screen (new slices, new annotation)
+   */
+  async openSeries(seriesUid, force = false) {
+    if (this.series?.series_uid === seriesUid && !force) return;
     if (!(await this.leaveSeries())) return;
     const token = ++this.openToken;
     this.setMessage("Loading series…");

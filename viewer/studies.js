@@ -9,7 +9,7 @@ import { clear, h } from "./dom.js";
 /**
  * @param {string} date DICOM DA "YYYYMMDD"
  */
-function formatDate(date) {
+export function formatDate(date) {
   return /^\d{8}$/.test(date) ? `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6)}` : date;
 }
 
@@ -17,7 +17,7 @@ function formatDate(date) {
  * DICOM PN "Family^Given^Middle" as "Family, Given Middle".
  * @param {string} name
  */
-function formatName(name) {
+export function formatName(name) {
   const [family = "", given = "", middle = ""] = (name || "").split("=")[0].split("^");
   const rest = [given, middle].filter(Boolean).join(" ");
   return [family, rest].filter(Boolean).join(", ") || "(no name)";
@@ -29,7 +29,8 @@ const count = (n, one, many) => `${n} ${Number(n) === 1 ? one : many}`;
 export class StudyBrowser {
   /**
    * @param {HTMLElement} list
-   * @param {{ open: (seriesUid: string) => void, error: (err: unknown, context: string) => void }} handlers
+   * @param {{ open: (seriesUid: string) => void, importSeg: (studyUid: string, segSeriesUid: string) => Promise<void>,
+   *   error: (err: unknown, context: string) => void }} handlers
    */
   constructor(list, handlers) {
     this.list = list;
@@ -112,14 +113,29 @@ export class StudyBrowser {
           h("span", { class: "series-count", text: String(s.num_instances) }),
         ]);
         button.classList.toggle("current", s.series_uid === this.current);
+        /** @type {HTMLElement[]} */
+        const extra = [];
         if (s.modality === "SEG") {
-          // A segmentation is not a volume to paint on; it belongs to its source series.
+          // A segmentation is not a volume to paint on; it becomes an annotation of its source series.
           button.classList.add("not-image");
-          button.title = "A DICOM SEG: open the image series it segments";
+          button.title = "A DICOM SEG: import it as an annotation of the series it segments";
+          const importButton = h("button", {
+            type: "button", class: "seg-import", "data-testid": "seg-import", "data-series-uid": s.series_uid,
+            text: "Import as annotation",
+          });
+          importButton.addEventListener("click", async () => {
+            importButton.disabled = true;
+            try {
+              await this.handlers.importSeg(studyUid, s.series_uid);
+            } finally {
+              importButton.disabled = false;
+            }
+          });
+          extra.push(importButton);
         } else {
           button.addEventListener("click", () => this.handlers.open(s.series_uid));
         }
-        target.append(h("li", {}, [button]));
+        target.append(h("li", {}, [button, ...extra]));
       }
       if (!series.length) target.append(h("li", { class: "empty", text: "No series." }));
     } catch (err) {

@@ -20,6 +20,7 @@ def healthz(request: Request) -> JSONResponse:
             "database": st.engine.dialect.name,
             "data_dir": str(st.settings.data_dir),
             "pacs": st.settings.dicomweb_url or None,
+            "pacs_vias": [v for v in ("dicomweb", "dimse") if v in st.services],
             "scp": "scp" in st.services,
         }
     )

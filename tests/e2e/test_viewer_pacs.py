@@ -1,0 +1,123 @@
+"""The PACS loop in a real browser against a real Orthanc: search, retrieve, paint, send back."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pydicom
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+from tests.conftest import LiveServer
+from tests.helpers import dicom_files
+from tests.integration.conftest import orthanc  # noqa: F401  (the module's Orthanc fixture)
+from tests.orthanc import Orthanc
+
+from segdicom.config import Settings
+
+pytestmark = pytest.mark.e2e
+
+TIMEOUT_MS = 20_000
+PHANTOM = "ct_philips_phantom"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, orthanc: Orthanc) -> Settings:  # noqa: F811
+    """The service with Orthanc as its DICOMweb PACS; a short outbox interval."""
+    return Settings(
+        data_dir=tmp_path / "data",
+        dicom_port=0,
+        dicomweb_url=orthanc.dicomweb_url,
+        outbox_interval=0.2,
+    )
+
+
+@pytest.fixture
+def phantom_in_pacs(orthanc: Orthanc) -> Iterator[pydicom.Dataset]:  # noqa: F811
+    files = dicom_files(PHANTOM)
+    orthanc.upload_all(files)
+    yield pydicom.dcmread(files[0], stop_before_pixels=True)
+
+
+def _to_page(page: Page, col: float, row: float) -> tuple[float, float]:
+    canvas = page.locator("#view")
+    box = canvas.bounding_box()
+    assert box is not None
+    x, y, width, height = (float(v) for v in canvas.get_attribute("data-image-rect").split(","))  # type: ignore[union-attr]
+    columns = int(canvas.get_attribute("data-columns") or 1)
+    rows = int(canvas.get_attribute("data-rows") or 1)
+    return box["x"] + x + (col + 0.5) * width / columns, box["y"] + y + (row + 0.5) * height / rows
+
+
+def test_search_retrieve_paint_send(
+    browser: Browser,
+    live_server: LiveServer,
+    orthanc: Orthanc,  # noqa: F811
+    phantom_in_pacs: pydicom.Dataset,
+    output_dir: Path,
+) -> None:
+    ds = phantom_in_pacs
+    series_uid = str(ds.SeriesInstanceUID)
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(live_server.url + "/")
+
+    # The PACS tab appears (a PACS is configured), and so does the "pacs" export destination.
+    page.locator("#tab-pacs").click()
+    expect(page.locator("#pacs-panel")).to_be_visible()
+    expect(page.locator("#export-destination option[value=pacs]")).to_be_enabled()
+
+    # Search by patient ID and modality; the phantom's study is found.
+    page.locator("#pacs-patient-id").fill(str(ds.PatientID))
+    page.locator("#pacs-modality").fill("CT")
+    page.locator("#pacs-search-button").click()
+    study = page.locator(f"[data-testid=pacs-study][data-study-uid='{ds.StudyInstanceUID}']")
+    expect(study).to_have_count(1)
+    study.locator(".study-header").click()
+
+    # Open the series: the retrieve runs, the progress bar reaches the end, the first slice shows.
+    row = page.locator(f"[data-testid=pacs-series][data-series-uid='{series_uid}']")
+    row.locator("[data-testid=pacs-open]").click()
+    view = page.locator("#view")
+    expect(view).to_have_attribute("data-series-uid", series_uid)
+    expect(page.locator("#pacs-progress-text")).to_have_attribute("data-state", "done")
+    progress = page.locator("#pacs-progress")
+    assert progress.get_attribute("value") == progress.get_attribute("max") == "28"
+    expect(view).to_have_attribute("data-num-slices", "28")
+    expect(view).to_have_attribute("data-ready", "true")
+    expect(view).to_have_attribute("data-slice", "0")
+
+    # Paint one stroke on a new Liver segment.
+    page.locator("#segment-preset").select_option(label="Liver")
+    page.locator("#add-segment").click()
+    expect(view).to_have_attribute("data-active-segment", "1")
+    expect(view).to_have_attribute("data-ready", "true")
+    page.mouse.move(*_to_page(page, 200, 260))
+    page.mouse.down()
+    page.mouse.move(*_to_page(page, 300, 260), steps=10)
+    page.mouse.up()
+    expect(page.locator("#save-state")).to_have_attribute("data-state", "saved")
+
+    # Export to the PACS: pending, then sent; the SEG is in Orthanc.
+    page.locator("#export-destination").select_option("pacs")
+    page.locator("#export-seg").click()
+    status = page.locator("#export-status")
+    expect(status).to_have_attribute("data-state", "sent")
+    expect(status).to_contain_text("Sent to PACS")
+    expect(page.locator("#export-retry")).to_be_hidden()
+    page.screenshot(path=str(output_dir / "e2e-viewer-pacs-sent.png"))
+    export_id = page.locator("#export-link").get_attribute("data-export-id")
+    with httpx.Client(base_url=live_server.url, timeout=30) as http:
+        export = http.get(f"/api/exports/{export_id}").json()
+    assert export["status"] == "sent"
+    assert orthanc.instances_of_series(export["series_instance_uid"]) == [
+        export["sop_instance_uid"]
+    ]
+    assert errors == []
