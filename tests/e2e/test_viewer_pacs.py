@@ -1,5 +1,6 @@
 """The PACS loop in a real browser against a real Orthanc: search, retrieve, paint, send back."""
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -120,4 +121,27 @@ def test_search_retrieve_paint_send(
     assert orthanc.instances_of_series(export["series_instance_uid"]) == [
         export["sop_instance_uid"]
     ]
+
+    # The SEG is also in the local store: "Import as annotation" makes a new annotation of
+    # the CT series and opens it, with the stroke on slice 0.
+    first_annotation = view.get_attribute("data-annotation-id")
+    page.locator("#tab-local").click()
+    local = page.locator(f"[data-testid=study][data-study-uid='{ds.StudyInstanceUID}']")
+    local.locator(".study-header").click()
+    seg_import = local.locator(
+        f"[data-testid=seg-import][data-series-uid='{export['series_instance_uid']}']"
+    )
+    seg_import.click()
+    expect(page.locator("[data-testid=toast]").last).to_contain_text("Imported")
+    expect(view).to_have_attribute(
+        "data-annotation-id", re.compile(rf"^(?!{first_annotation}$)\d+$")
+    )
+    expect(view).to_have_attribute("data-series-uid", series_uid)
+    expect(view).to_have_attribute("data-ready", "true")
+    imported = view.get_attribute("data-annotation-id")
+    with httpx.Client(base_url=live_server.url, timeout=30) as http:
+        annotation = http.get(f"/api/annotations/{imported}").json()
+    assert [s["label"] for s in annotation["segments"]] == ["Liver"]
+    assert annotation["segments"][0]["slices"] == [0]
+    page.screenshot(path=str(output_dir / "e2e-viewer-seg-imported.png"))
     assert errors == []
