@@ -9,6 +9,7 @@ import pydicom
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 from tests.conftest import LiveServer
+from tests.e2e.conftest import OUTPUT
 from tests.helpers import dicom_files
 from tests.integration.conftest import orthanc  # noqa: F401  (the module's Orthanc fixture)
 from tests.orthanc import Orthanc
@@ -22,14 +23,47 @@ PHANTOM = "ct_philips_phantom"
 
 
 @pytest.fixture
-def settings(tmp_path: Path, orthanc: Orthanc) -> Settings:  # noqa: F811
-    """The service with Orthanc as its DICOMweb PACS; a short outbox interval."""
+def outbox_interval() -> float:
+    return 0.2
+
+
+@pytest.fixture
+def settings(tmp_path: Path, orthanc: Orthanc, outbox_interval: float) -> Settings:  # noqa: F811
+    """The service with Orthanc as its DICOMweb PACS."""
     return Settings(
         data_dir=tmp_path / "data",
         dicom_port=0,
         dicomweb_url=orthanc.dicomweb_url,
-        outbox_interval=0.2,
+        outbox_interval=outbox_interval,
     )
+
+
+def _open_page(browser: Browser, url: str, errors: list[str]) -> Page:
+    """A page that collects console errors and uncaught exceptions."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url + "/")
+    return page
+
+
+def _paint_liver_stroke(page: Page) -> None:
+    view = page.locator("#view")
+    page.locator("#segment-preset").select_option(label="Liver")
+    page.locator("#add-segment").click()
+    expect(view).to_have_attribute("data-active-segment", "1")
+    expect(view).to_have_attribute("data-ready", "true")
+    page.mouse.move(*_to_page(page, 200, 260))
+    page.mouse.down()
+    page.mouse.move(*_to_page(page, 300, 260), steps=10)
+    page.mouse.up()
+    expect(page.locator("#save-state")).to_have_attribute("data-state", "saved")
 
 
 @pytest.fixture
@@ -58,17 +92,8 @@ def test_search_retrieve_paint_send(
 ) -> None:
     ds = phantom_in_pacs
     series_uid = str(ds.SeriesInstanceUID)
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
     errors: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            errors.append(message.text)
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(live_server.url + "/")
+    page = _open_page(browser, live_server.url, errors)
 
     # The PACS tab appears (a PACS is configured), and so does the "pacs" export destination.
     page.locator("#tab-pacs").click()
@@ -96,15 +121,7 @@ def test_search_retrieve_paint_send(
     expect(view).to_have_attribute("data-slice", "0")
 
     # Paint one stroke on a new Liver segment.
-    page.locator("#segment-preset").select_option(label="Liver")
-    page.locator("#add-segment").click()
-    expect(view).to_have_attribute("data-active-segment", "1")
-    expect(view).to_have_attribute("data-ready", "true")
-    page.mouse.move(*_to_page(page, 200, 260))
-    page.mouse.down()
-    page.mouse.move(*_to_page(page, 300, 260), steps=10)
-    page.mouse.up()
-    expect(page.locator("#save-state")).to_have_attribute("data-state", "saved")
+    _paint_liver_stroke(page)
 
     # Export to the PACS: pending, then sent; the SEG is in Orthanc.
     page.locator("#export-destination").select_option("pacs")
@@ -145,3 +162,46 @@ def test_search_retrieve_paint_send(
     assert annotation["segments"][0]["slices"] == [0]
     page.screenshot(path=str(output_dir / "e2e-viewer-seg-imported.png"))
     assert errors == []
+
+
+@pytest.mark.parametrize("outbox_interval", [30.0])  # no automatic re-send during the test
+def test_pacs_down_then_retry(
+    browser: Browser,
+    live_server: LiveServer,
+    orthanc: Orthanc,  # noqa: F811
+) -> None:
+    """PACS down: the search shows the service's 502 detail, the export shows its error and
+    attempts and offers Retry; PACS back up, Retry delivers it."""
+    errors: list[str] = []
+    page = _open_page(browser, live_server.url, errors)
+    page.locator("#file-input").set_input_files([str(p) for p in dicom_files(PHANTOM)])
+    view = page.locator("#view")
+    expect(view).to_have_attribute("data-num-slices", "28")
+    expect(view).to_have_attribute("data-ready", "true")
+    _paint_liver_stroke(page)
+
+    orthanc.stop()
+    try:
+        page.locator("#tab-pacs").click()
+        page.locator("#pacs-search-button").click()
+        status = page.locator("#pacs-status")
+        expect(status).to_have_attribute("data-state", "error")
+        expect(status).to_contain_text(orthanc.url.split("//")[1])  # the detail names the PACS
+
+        page.locator("#export-destination").select_option("pacs")
+        page.locator("#export-seg").click()
+        export_status = page.locator("#export-status")
+        expect(export_status).to_have_attribute("data-attempts", "1")
+        expect(export_status).to_have_attribute("data-state", "pending")
+        expect(export_status).to_contain_text("attempt: 1")
+        expect(page.locator("#export-retry")).to_be_visible()
+        page.screenshot(path=str(OUTPUT / "e2e-viewer-pacs-down.png"))
+    finally:
+        orthanc.start()
+
+    page.locator("#export-retry").click()
+    expect(export_status).to_have_attribute("data-state", "sent")
+    expect(export_status).to_have_attribute("data-attempts", "2")
+    expect(page.locator("#export-retry")).to_be_hidden()
+    # The only console errors are the browser's notes on the 502 answers.
+    assert [e for e in errors if "status of 502" not in e] == []
