@@ -64,6 +64,8 @@ class App {
     });
     /** @type {import("./api.js").SeriesInfo | null} */
     this.series = null;
+    /** @type {string | null} a series still being pulled: no painting until it is complete */
+    this.arriving = null;
     /** @type {SliceCache | null} */
     this.cache = null;
     /** @type {AnnotationSession | null} */
@@ -108,7 +110,10 @@ class App {
         progressText: byId("pacs-progress-text", HTMLElement),
       },
       {
-        open: (uid) => this.openSeries(uid),
+        open: (uid) => {
+          this.arriving = uid;
+          return this.openSeries(uid);
+        },
         pulled: (uid) => this.pulled(uid),
         error: showError,
       },
@@ -306,6 +311,7 @@ class App {
    * @param {string} seriesUid
    */
   async pulled(seriesUid) {
+    if (this.arriving === seriesUid) this.arriving = null;
     if (this.series?.series_uid !== seriesUid) return;
     try {
       const info = await api.getSeries(seriesUid);
@@ -677,6 +683,11 @@ class App {
     const session = this.session;
     const segment = this.activeSegment;
     if (!session || !this.series) return false;
+    if (this.arriving === this.series.series_uid) {
+      // Masks are stored per slice index; while instances still arrive, indexes shift.
+      showInfo("This series is still arriving from the PACS; painting starts once it is complete.");
+      return false;
+    }
     const seg = segment === null ? undefined : session.segment(segment);
     if (segment === null || !seg) {
       showInfo("Add a segment first (Segments panel on the right).");

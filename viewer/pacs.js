@@ -187,6 +187,8 @@ export class PacsBrowser {
       const message = err instanceof Error ? err.message : String(err);
       this.showProgress(0, 1, message, "failed");
       this.handlers.error(err, "Could not retrieve the series");
+      // Nothing more will arrive: what is there can be shown in full and painted.
+      if (opened) await this.handlers.pulled(seriesUid);
     } finally {
       this.pulling = null;
     }
