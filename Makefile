@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEBIAN_PEERS := orthanc orthanc-dicomweb dcmtk dicom3tools chromium
+DEBIAN_PEERS := orthanc orthanc-dicomweb dcmtk dicom3tools chromium postgresql
 
 .PHONY: run test test-unit lint typecheck peers venv pacs bench clean
 
