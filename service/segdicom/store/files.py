@@ -21,7 +21,9 @@ class FileStore:
 
     def absolute(self, relative: str) -> Path:
         """The absolute path of `relative`, refusing anything outside the root."""
-        path = (self.root / relative).resolve()
+        # normpath, not resolve(): the store never creates links, and resolving
+        # walks every component with a system call on each write.
+        path = Path(os.path.normpath(self.root / relative))
         if not path.is_relative_to(self.root):
             raise StoreFailed(f"path escapes the data folder: {relative!r}")
         return path

@@ -21,8 +21,16 @@ from segdicom.db import instances as index
 from segdicom.store.ingest import InstanceInfo
 
 log = logging.getLogger("segdicom.store")
+LINGER_SECONDS = 0.05  # with nobody waiting, gather rows this long before committing
 MAX_BATCH = 256  # x 22 columns stays under SQLite's bound-variable limit
 RETRY_SECONDS = 0.5
+
+
+class _Wake:
+    """Queued by a waiter so that a lingering batch is committed at once."""
+
+
+_WAKE = _Wake()
 
 
 @dataclass(frozen=True)
@@ -41,9 +49,10 @@ class IndexWriter:
     ) -> None:
         self._sessions = sessions
         self._on_committed = on_committed
-        self._queue: queue.Queue[Pending | None] = queue.Queue()
+        self._queue: queue.Queue[Pending | _Wake | None] = queue.Queue()
         self._submitted = 0
         self._committed = 0
+        self._waiters = 0
         self._cond = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="segdicom-indexer", daemon=True)
         self._thread.start()
@@ -60,8 +69,13 @@ class IndexWriter:
         """Block until the row with `ticket` (default: every row so far) is committed."""
         with self._cond:
             target = self._submitted if ticket is None else ticket
-            if not self._cond.wait_for(lambda: self._committed >= target, timeout):
-                raise TimeoutError(f"index commit not done after {timeout} s")
+            self._waiters += 1
+            self._queue.put(_WAKE)  # a waiter means: commit now, don't linger
+            try:
+                if not self._cond.wait_for(lambda: self._committed >= target, timeout):
+                    raise TimeoutError(f"index commit not done after {timeout} s")
+            finally:
+                self._waiters -= 1
 
     def close(self) -> None:
         self.wait()
@@ -73,19 +87,32 @@ class IndexWriter:
             first = self._queue.get()
             if first is None:
                 return
-            batch = [first]
-            while len(batch) < MAX_BATCH:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    self._queue.put(None)
-                    break
-                batch.append(item)
+            batch = [first] if isinstance(first, Pending) else []
+            if not self._gather(batch):
+                self._commit(batch)
+                return
             self._commit(batch)
 
+    def _gather(self, batch: list[Pending]) -> bool:
+        """Add queued rows to `batch`; linger while nobody waits. False on close."""
+        deadline = time.monotonic() + LINGER_SECONDS
+        while len(batch) < MAX_BATCH:
+            with self._cond:
+                hurry = self._waiters > 0
+            timeout = 0.0 if hurry else deadline - time.monotonic()
+            try:
+                item = self._queue.get(timeout=timeout) if timeout > 0 else self._queue.get_nowait()
+            except queue.Empty:
+                return True
+            if item is None:
+                return False
+            if isinstance(item, Pending):
+                batch.append(item)
+        return True
+
     def _commit(self, batch: list[Pending]) -> None:
+        if not batch:
+            return
         while True:
             try:
                 with self._sessions.begin() as session:
