@@ -16,6 +16,7 @@ from segdicom.config import Settings
 from segdicom.db import make_engine, make_sessionmaker, upgrade
 from segdicom.imaging import VolumeCache
 from segdicom.middleware import BodyLimit, SecurityHeaders
+from segdicom.observability import Observe
 from segdicom.state import AppState
 from segdicom.store import FileStore, Store
 
@@ -66,6 +67,7 @@ def create_app(settings: Settings) -> Starlette:
         routes=all_routes,
         exception_handlers=HANDLERS,  # type: ignore[arg-type]
         middleware=[
+            Middleware(Observe),  # outermost: request id and latency for every request
             Middleware(BodyLimit, limit=settings.max_upload_bytes),
             Middleware(SecurityHeaders),
             Middleware(GZipMiddleware, minimum_size=2048, compresslevel=5),

@@ -58,6 +58,9 @@ class Settings:
     outbox_interval: float = 2.0
     outbox_max_backoff: float = 300.0
     log_level: str = "INFO"
+    # Observability: "json" writes one JSON object per log line; metrics serves /metrics.
+    log_format: str = "text"
+    metrics: bool = True
 
     @property
     def resolved_database_url(self) -> str:
@@ -113,6 +116,7 @@ class Settings:
         _check("log_level", self.log_level.upper(), levels.__contains__, "/".join(levels))
         if self.database_url and "://" not in self.database_url:
             _check("database_url", self.database_url, lambda v: False, "an SQLAlchemy URL")
+        _check("log_format", self.log_format, ("text", "json").__contains__, "text or json")
 
 
 def _valid_ae(value: str) -> bool:

@@ -5,6 +5,7 @@ Each part registers itself in `AppState.services` and its stop in `on_stop`.
 
 import logging
 
+from segdicom import observability
 from segdicom.pacs import dicomweb_service, dimse_service
 from segdicom.state import AppState
 
@@ -17,4 +18,4 @@ def start_services(st: AppState) -> None:
         starter(st)
 
 
-_STARTERS: list = [dicomweb_service.start, dimse_service.start]  # type: ignore[type-arg]
+_STARTERS: list = [dicomweb_service.start, dimse_service.start, observability.start]  # type: ignore[type-arg]

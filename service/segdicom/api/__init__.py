@@ -16,6 +16,7 @@ from segdicom.api import (
     uploads,
 )
 from segdicom.api.errors import HANDLERS
+from segdicom.observability import metrics_endpoint
 
 
 def routes() -> list[BaseRoute]:
@@ -24,6 +25,7 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/healthz", health.healthz),
         Route("/openapi.json", openapi.openapi),
+        Route("/metrics", metrics_endpoint),
         Route("/api/uploads", uploads.upload, methods=["POST"]),
         Route("/api/studies", studies.list_studies),
         Route("/api/studies/{study_uid}/series", studies.list_series),

@@ -69,6 +69,8 @@ class StoreScp:
         self._server: Any = None
         self._routes: dict[tuple[str, int], PutInstance] = {}
         self._routes_lock = threading.Lock()
+        # Metrics hook: "association", "stored" or "refused" (observability sets it).
+        self.on_event: Callable[[str], None] = _ignore
 
     @property
     def port(self) -> int:
@@ -83,6 +85,7 @@ class StoreScp:
         handlers: list[Any] = [
             (evt.EVT_C_STORE, self._on_store),
             (evt.EVT_REQUESTED, self._on_requested),
+            (evt.EVT_ACCEPTED, lambda _: self.on_event("association")),
         ]
         address = (self.config.host, self.config.port)
         try:
@@ -139,6 +142,7 @@ class StoreScp:
     def _on_store(self, event: evt.Event) -> Any:
         """Store one instance; answer success only once it is durable and indexed."""
         status = self._store(event)
+        self.on_event("stored" if status.is_success else "refused")
         if not status.is_success:
             calling = str(event.assoc.requestor.ae_title).strip()
             sop = str(cast(C_STORE, event.request).AffectedSOPInstanceUID)
@@ -170,6 +174,10 @@ class StoreScp:
         key = (str(request.MoveOriginatorApplicationEntityTitle or "").strip(), int(message_id))
         with self._routes_lock:
             return self._routes.get(key, self._put)
+
+
+def _ignore(kind: str) -> None:
+    pass
 
 
 def _resolve_hosts(hosts: tuple[str, ...]) -> frozenset[str]:
