@@ -122,6 +122,7 @@ def responses(output: str) -> dict[str, str]:
 def stored_uids(client: TestClient) -> set[str]:
     """The SOP Instance UIDs in the store's index."""
     st = client.app.state.segdicom  # type: ignore[attr-defined]
+    st.store.flush()  # the SCP answers once the file is durable; the row follows
     with st.sessions() as session:
         return set(session.scalars(select(Instance.sop_instance_uid)))
 

@@ -42,6 +42,7 @@ def list_studies(request: Request) -> JSONResponse:
     offset = query_int(request, "offset", 0, 0, 10**9)
     if source(request) == "pacs":
         return JSONResponse(pacs(st).search_studies(flt, limit, offset))
+    st.store.flush()  # read your writes: instances acknowledged a moment ago are listed
     with st.sessions() as session:
         rows = index.studies(session, flt, limit, offset)
     return JSONResponse([_study_json(asdict(r)) for r in rows])
@@ -58,6 +59,7 @@ def list_series(request: Request) -> JSONResponse:
     study_uid = path_uid(request, "study_uid")
     if source(request) == "pacs":
         return JSONResponse(pacs(st).search_series(study_uid))
+    st.store.flush()
     with st.sessions() as session:
         rows = index.series_of_study(session, study_uid)
     return JSONResponse([asdict(r) for r in rows])

@@ -69,6 +69,8 @@ class IndexWriter:
         """Block until the row with `ticket` (default: every row so far) is committed."""
         with self._cond:
             target = self._submitted if ticket is None else ticket
+            if self._committed >= target:
+                return
             self._waiters += 1
             self._queue.put(_WAKE)  # a waiter means: commit now, don't linger
             try:

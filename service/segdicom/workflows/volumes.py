@@ -42,6 +42,7 @@ def _series_key(st: AppState, series_uid: str) -> tuple[str, int, str]:
     now = time.monotonic()
     if checked is not None and now - checked[1] < STATE_RECHECK_SECONDS:
         return checked[0]  # type: ignore[return-value]
+    st.store.flush()  # instances acknowledged a moment ago belong to the volume
     with st.sessions() as session:
         count, latest = index.series_state(session, series_uid)
     if count == 0:
