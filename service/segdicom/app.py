@@ -12,6 +12,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from segdicom.api import HANDLERS, routes
+from segdicom.auth import AuthMiddleware
 from segdicom.config import Settings
 from segdicom.db import make_engine, make_sessionmaker, upgrade
 from segdicom.imaging import VolumeCache
@@ -70,6 +71,7 @@ def create_app(settings: Settings) -> Starlette:
             Middleware(Observe),  # outermost: request id and latency for every request
             Middleware(BodyLimit, limit=settings.max_upload_bytes),
             Middleware(SecurityHeaders),
+            Middleware(AuthMiddleware),  # who is calling: 401/403 before any handler
             Middleware(GZipMiddleware, minimum_size=2048, compresslevel=5),
         ],
         lifespan=lifespan,

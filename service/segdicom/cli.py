@@ -1,4 +1,4 @@
-"""Command line: `segdicom serve`, `segdicom db upgrade`."""
+"""Command line: `segdicom serve`, `segdicom db upgrade`, `segdicom users add/list/disable`."""
 
 import argparse
 import logging
@@ -15,6 +15,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, help="override SEGDICOM_HTTP_PORT")
     db = commands.add_parser("db", help="database commands")
     db.add_argument("action", choices=["upgrade"])
+    from segdicom.auth.cli import add_parser as add_users_parser
+
+    add_users_parser(commands)
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -26,6 +29,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.command == "db":
         return _upgrade(settings)
+    if args.command == "users":
+        from segdicom.auth.cli import run as run_users
+
+        return run_users(settings, args)
     return _serve(settings, args.host, args.port)
 
 
@@ -43,8 +50,12 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> int:
 
     from segdicom.app import create_app
 
-    app = create_app(settings)
     host, port = host or settings.http_host, port or settings.http_port
+    from segdicom.auth.cli import refuse_open_binding
+
+    if refuse_open_binding(settings, host):
+        return 2
+    app = create_app(settings)
     print(f"SegDICOM: serving the annotator on http://{host}:{port}")
     uvicorn.run(
         app,

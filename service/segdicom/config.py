@@ -7,6 +7,7 @@ environment wins over the file.
 """
 
 import dataclasses
+import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -19,6 +20,7 @@ from segdicom.errors import SegDicomError
 
 PREFIX = "SEGDICOM_"
 _AE = re.compile(r"[\x20-\x5b\x5d-\x7e]{1,16}")  # PS3.5 6.2: AE, 16 chars, no backslash
+_HEADER = re.compile(r"[A-Za-z0-9-]{1,64}")
 T = TypeVar("T")
 
 
@@ -58,6 +60,12 @@ class Settings:
     outbox_interval: float = 2.0
     outbox_max_backoff: float = 300.0
     log_level: str = "INFO"
+    # Authentication (SECURITY.md). A reverse proxy's user header is trusted only
+    # when the TCP peer is one of trusted_proxies (addresses or CIDR networks).
+    trusted_proxies: tuple[str, ...] = ()
+    proxy_user_header: str = ""  # e.g. X-Forwarded-User (oauth2-proxy), empty: off
+    session_hours: float = 12.0
+    secure_cookies: bool = False  # set when users reach the service over HTTPS
     # Observability: "json" writes one JSON object per log line; metrics serves /metrics.
     log_format: str = "text"
     metrics: bool = True
@@ -116,7 +124,31 @@ class Settings:
         _check("log_level", self.log_level.upper(), levels.__contains__, "/".join(levels))
         if self.database_url and "://" not in self.database_url:
             _check("database_url", self.database_url, lambda v: False, "an SQLAlchemy URL")
+        _validate_auth(self)
         _check("log_format", self.log_format, ("text", "json").__contains__, "text or json")
+
+
+def _validate_auth(settings: Settings) -> None:
+    for proxy in settings.trusted_proxies:
+        _check("trusted_proxies", proxy, _valid_network, "IP addresses or CIDR networks")
+    header = settings.proxy_user_header
+    if header:
+        _check("proxy_user_header", header, _valid_header, "an HTTP header name")
+        _check(
+            "trusted_proxies",
+            settings.trusted_proxies,
+            bool,
+            "set when SEGDICOM_PROXY_USER_HEADER is (the proxies allowed to send it)",
+        )
+    _check("session_hours", settings.session_hours, lambda v: 0 < v <= 24 * 30, "0-720 hours")
+
+
+def _valid_network(value: str) -> bool:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 def _valid_ae(value: str) -> bool:
@@ -141,11 +173,22 @@ def _parse(name: str, raw: str, kind: object) -> object:
             return float(raw)
         if kind in (Path, "Path"):
             return Path(raw)
+        if kind in (bool, "bool"):
+            return _parse_bool(name, raw)
         if kind in (tuple[str, ...], "tuple[str, ...]"):
             return tuple(p.strip() for p in raw.split(",") if p.strip())
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
     return raw
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
 def _read_file(path: str) -> dict[str, str]:
@@ -165,3 +208,7 @@ def _read_file(path: str) -> dict[str, str]:
             raise ConfigError(f"{path}:{number}: expected SEGDICOM_NAME=value, got {line!r}")
         values[key.strip()] = value.strip().strip('"')
     return values
+
+
+def _valid_header(value: str) -> bool:
+    return _HEADER.fullmatch(value) is not None

@@ -60,3 +60,15 @@ class PacsRefused(SegDicomError):
     """The PACS answered, but refused or failed the request (HTTP 502)."""
 
     error = "pacs_refused"
+
+
+class Unauthorized(SegDicomError):
+    """No valid login, session or token (HTTP 401)."""
+
+    error = "unauthorized"
+
+
+class Forbidden(SegDicomError):
+    """Logged in, but the role or a missing CSRF token forbids this (HTTP 403)."""
+
+    error = "forbidden"

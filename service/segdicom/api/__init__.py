@@ -4,6 +4,7 @@ from starlette.routing import BaseRoute, Route
 
 from segdicom.api import (
     annotations,
+    auth,
     exports,
     health,
     log,
@@ -48,6 +49,7 @@ def routes() -> list[BaseRoute]:
         Route("/api/exports/{id:int}/file", exports.export_file),
         Route("/api/log.csv", log.log_csv),
         *pacs_routes(),
+        *auth_routes(),
         Route("/upload", seed.upload, methods=["POST"]),
         Route("/slice/{volume_id}/{index:int}", seed.get_slice),
         Route("/save_mask/{volume_id}/{index:int}", seed.save_mask, methods=["POST"]),
@@ -61,6 +63,20 @@ def pacs_routes() -> list[BaseRoute]:
         Route("/api/jobs/{job_id}", pacs.get_job),
         Route("/api/annotations/import", pacs.import_annotation, methods=["POST"]),
         Route("/api/exports/{id:int}/retry", pacs.retry_export, methods=["POST"]),
+    ]
+
+
+def auth_routes() -> list[BaseRoute]:
+    return [
+        Route("/api/auth/login", auth.login, methods=["POST"]),
+        Route("/api/auth/logout", auth.logout, methods=["POST"]),
+        Route("/api/auth/me", auth.me),
+        Route("/api/auth/tokens", auth.create_token, methods=["POST"]),
+        Route("/api/auth/tokens", auth.list_tokens, methods=["GET"]),
+        Route("/api/auth/tokens/{id:int}", auth.revoke_token, methods=["DELETE"]),
+        Route("/api/users", auth.list_users, methods=["GET"]),
+        Route("/api/users", auth.create_user, methods=["POST"]),
+        Route("/api/users/{username}", auth.update_user, methods=["PATCH"]),
     ]
 
 

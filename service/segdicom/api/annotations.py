@@ -9,10 +9,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from segdicom.api.common import if_match, json_body, path_int, required_version, state, user
+from segdicom.auth.identity import identity, may_delete
 from segdicom.db import annotations as repo
 from segdicom.db import events
 from segdicom.db.models import Annotation, Segment
-from segdicom.errors import BadInput
+from segdicom.errors import BadInput, Forbidden
 from segdicom.masks import decode_mask, empty_mask, is_empty
 from segdicom.seg.codes import codes_for_label, default_color
 from segdicom.state import AppState
@@ -106,8 +107,11 @@ def delete_annotation(request: Request) -> Response:
     st = state(request)
     annotation_id = path_int(request, "id", 1)
     expected = if_match(request, required=False)
+    who = identity(request)
     with st.sessions.begin() as session:
         row = repo.get(session, annotation_id)
+        if not may_delete(who, row.created_by):
+            raise Forbidden(f"only {row.created_by!r} or an admin may delete annotation {row.id}")
         repo.bump_version(session, annotation_id, expected)
         events.append(
             session,

@@ -9,12 +9,14 @@ from starlette.responses import JSONResponse, Response
 from segdicom.errors import (
     BadInput,
     Conflict,
+    Forbidden,
     NotFound,
     PacsRefused,
     PacsUnavailable,
     SegDicomError,
     StoreFailed,
     TooLarge,
+    Unauthorized,
     Unprocessable,
 )
 
@@ -24,6 +26,8 @@ STATUS: tuple[tuple[type[SegDicomError], int], ...] = (
     (TooLarge, 413),
     (Unprocessable, 422),
     (BadInput, 400),
+    (Unauthorized, 401),
+    (Forbidden, 403),
     (NotFound, 404),
     (Conflict, 409),
     (StoreFailed, 507),
