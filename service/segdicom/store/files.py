@@ -28,8 +28,9 @@ class FileStore:
             raise StoreFailed(f"path escapes the data folder: {relative!r}")
         return path
 
-    def write(self, relative: str, data: bytes) -> Path:
-        """Write `data` at `relative` atomically: temp file, fsync, rename, fsync folder."""
+    def write(self, relative: str, data: bytes, sync: bool = True) -> Path:
+        """Write `data` at `relative` atomically: temp file, rename; with `sync`, the
+        file and its folder are fsynced before returning (else call `sync` later)."""
         path = self.absolute(relative)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -38,15 +39,31 @@ class FileStore:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(data)
                     handle.flush()
-                    os.fsync(handle.fileno())
+                    if sync:
+                        os.fsync(handle.fileno())
                 os.replace(tmp, path)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
-            _fsync_dir(path.parent)
+            if sync:
+                _fsync_dir(path.parent)
         except OSError as exc:
             raise StoreFailed(f"cannot write {relative}: {exc.strerror or exc}") from exc
         return path
+
+    def sync(self, relatives: list[str]) -> None:
+        """Make files written with `sync=False` durable: each file, then each folder once."""
+        folders = set()
+        for relative in relatives:
+            path = self.absolute(relative)
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            folders.add(path.parent)
+        for folder in folders:
+            _fsync_dir(folder)
 
     def read(self, relative: str) -> bytes:
         return self.absolute(relative).read_bytes()

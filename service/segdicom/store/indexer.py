@@ -39,15 +39,20 @@ class Pending:
     path: str
     size: int
     source: str
+    synced: bool = True  # False: the file must be fsynced before its row is committed
 
 
 class IndexWriter:
     """A thread that commits queued index rows in batches, in submission order."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], on_committed: Callable[[set[str]], None]
+        self,
+        sessions: sessionmaker[Session],
+        on_committed: Callable[[set[str]], None],
+        sync: Callable[[list[str]], None],
     ) -> None:
         self._sessions = sessions
+        self._sync = sync
         self._on_committed = on_committed
         self._queue: queue.Queue[Pending | _Wake | None] = queue.Queue()
         self._submitted = 0
@@ -117,6 +122,8 @@ class IndexWriter:
             return
         while True:
             try:
+                # Durable before indexed: no row points at a file a power cut could lose.
+                self._sync([p.path for p in batch if not p.synced])
                 with self._sessions.begin() as session:
                     index.upsert_many(session, [_row(p) for p in batch])
                 break

@@ -45,20 +45,41 @@ class Store:
         self.sessions = sessions
         # Told the series UIDs after each commit, so cached series state is dropped.
         self.on_stored = on_stored
-        self.indexer = IndexWriter(sessions, self._committed)
+        self.indexer = IndexWriter(sessions, self._committed, files.sync)
 
     def put_bytes(
-        self, data: bytes, *, source: str, images_only: bool, wait: bool = True
+        self,
+        data: bytes,
+        *,
+        source: str,
+        images_only: bool,
+        wait: bool = True,
+        durable: bool = True,
     ) -> Stored:
-        """Store a Part 10 file given as bytes (upload, WADO-RS, C-STORE)."""
+        """Store a Part 10 file given as bytes (upload, WADO-RS, C-STORE).
+
+        `durable`: the file is fsynced before this returns, so the caller may
+        acknowledge it; False (a pull, which acknowledges nobody) leaves the fsync
+        to the index writer, which does it before committing the row.
+        """
         ds = parse_part10(data)
-        return self._put(ds, data, source=source, images_only=images_only, wait=wait)
+        return self._put(
+            ds, data, source=source, images_only=images_only, wait=wait, durable=durable
+        )
 
     def put_dataset(
-        self, ds: Dataset, *, source: str, images_only: bool = False, wait: bool = True
+        self,
+        ds: Dataset,
+        *,
+        source: str,
+        images_only: bool = False,
+        wait: bool = True,
+        durable: bool = True,
     ) -> Stored:
         """Store a dataset received without a file (C-STORE): encode it as Part 10."""
-        return self._put(ds, None, source=source, images_only=images_only, wait=wait)
+        return self._put(
+            ds, None, source=source, images_only=images_only, wait=wait, durable=durable
+        )
 
     def flush(self) -> None:
         """Wait until every instance stored so far is in the index."""
@@ -85,7 +106,14 @@ class Store:
                 self.on_stored(series_uid)
 
     def _put(
-        self, ds: Dataset, data: bytes | None, *, source: str, images_only: bool, wait: bool
+        self,
+        ds: Dataset,
+        data: bytes | None,
+        *,
+        source: str,
+        images_only: bool,
+        wait: bool,
+        durable: bool,
     ) -> Stored:
         info = inspect_dataset(ds)
         if images_only and not (info.is_image or info.is_seg):
@@ -95,8 +123,8 @@ class Store:
             info.study_uid, info.series_uid, info.sop_instance_uid, "instances"
         )
         payload = data if data is not None else encode_part10(ds)
-        self.files.write(relative, payload)
-        ticket = self.indexer.submit(Pending(info, relative, len(payload), source))
+        self.files.write(relative, payload, sync=durable)
+        ticket = self.indexer.submit(Pending(info, relative, len(payload), source, durable))
         if wait:
             self.indexer.wait(ticket)
         return Stored(info, relative)

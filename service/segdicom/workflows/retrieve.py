@@ -119,9 +119,11 @@ class Pull:
             raise Stopping("the service is stopping; pull again to finish this series")
         try:
             if isinstance(item, Dataset):
-                self.st.store.put_dataset(item, source=self.via, wait=False)
+                self.st.store.put_dataset(item, source=self.via, wait=False, durable=False)
             else:
-                self.st.store.put_bytes(item, source=self.via, images_only=False, wait=False)
+                self.st.store.put_bytes(
+                    item, source=self.via, images_only=False, wait=False, durable=False
+                )
         except BadInput as exc:  # this object is refused; the rest of the series may be fine
             self.refused.append(exc.detail)
             return
