@@ -90,6 +90,7 @@ export async function request(method, path, options = {}) {
     body = JSON.stringify(options.json);
   }
   if (options.ifMatch !== undefined) headers["If-Match"] = String(options.ifMatch);
+  if (!SAFE_METHODS.has(method) && csrfToken()) headers["X-CSRF-Token"] = csrfToken();
   let response;
   try {
     response = await fetch(path, { method, headers, body, signal: options.signal });
@@ -98,7 +99,22 @@ export async function request(method, path, options = {}) {
     throw new ApiError(0, "network", "The service cannot be reached. Check the connection.");
   }
   if (response.ok || options.okStatuses?.includes(response.status)) return response;
+  if (response.status === 401) toLogin();
   throw await errorFrom(response);
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** The CSRF token the login set (SECURITY.md); every state change echoes it in X-CSRF-Token. */
+export function csrfToken() {
+  const match = document.cookie.match(/(?:^|;\s*)segdicom_csrf=([^;]*)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+/** The session ended or never was: go to the login page, then come back here. */
+export function toLogin() {
+  const here = location.pathname + location.search;
+  location.assign(`login.html?next=${encodeURIComponent(here)}`);
 }
 
 /**
@@ -141,6 +157,23 @@ export const getSeries = (seriesUid) => getJson(`api/series/${enc(seriesUid)}`);
  */
 export async function getSliceBytes(seriesUid, index, signal) {
   const response = await request("GET", `api/series/${enc(seriesUid)}/slices/${index}`, {
+    headers: { Accept: "application/octet-stream" },
+    signal,
+  });
+  return response.arrayBuffer();
+}
+
+/**
+ * The raw little-endian values of a sagittal (at a column) or coronal (at a row) reformat:
+ * one row of values per slice, slice 0 first.
+ * @param {string} seriesUid
+ * @param {"sagittal" | "coronal"} axis
+ * @param {number} index
+ * @param {AbortSignal} [signal]
+ * @returns {Promise<ArrayBuffer>}
+ */
+export async function getReformatBytes(seriesUid, axis, index, signal) {
+  const response = await request("GET", `api/series/${enc(seriesUid)}/reformat/${axis}/${index}`, {
     headers: { Accept: "application/octet-stream" },
     signal,
   });

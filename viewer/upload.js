@@ -4,7 +4,7 @@
  * neither builds one giant request nor loses everything on one failure.
  */
 
-import { ApiError } from "./api.js";
+import { ApiError, csrfToken, toLogin } from "./api.js";
 
 /** @typedef {import("./api.js").UploadResult} UploadResult */
 /** @typedef {(sentBytes: number, totalBytes: number, doneFiles: number, totalFiles: number) => void} Progress */
@@ -56,12 +56,14 @@ function sendBatch(files, onBytes) {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", "api/uploads");
     xhr.setRequestHeader("Accept", "application/json");
+    if (csrfToken()) xhr.setRequestHeader("X-CSRF-Token", csrfToken());
     xhr.responseType = "text";
     xhr.upload.addEventListener("progress", (e) => onBytes(e.loaded));
     xhr.addEventListener("error", () =>
       reject(new ApiError(0, "network", "The upload failed: the service cannot be reached.")),
     );
     xhr.addEventListener("load", () => {
+      if (xhr.status === 401) toLogin();
       let body = null;
       try {
         body = JSON.parse(xhr.responseText);

@@ -19,7 +19,14 @@ from segdicom.errors import SegDicomError, Unauthorized
 
 # What an anonymous caller may reach: health, and what the login page needs.
 PUBLIC = frozenset(
-    {"/healthz", "/login.html", "/login.js", "/style.css", "/favicon.svg", "/api/auth/login"}
+    {
+        "/healthz",
+        "/login.html",
+        "/login.js",
+        "/login.css",
+        "/favicon.svg",
+        "/api/auth/login",
+    }
 )
 
 
