@@ -13,7 +13,10 @@ import { MaskStore } from "./masks.js";
 import { Saver } from "./saver.js";
 
 /** @typedef {import("./api.js").Code} Code */
-/** @typedef {{ number: number, label: string, color: string, category?: Code, type?: Code, visible: boolean }} Segment */
+/**
+ * @typedef {{ number: number, label: string, color: string, category?: Code, type?: Code, visible: boolean,
+ *   locked?: boolean }} Segment visible and locked are this page's view, not saved
+ */
 /** @typedef {{ label: string, color: string, category?: Code, type?: Code }} SegmentFields */
 
 /**
@@ -92,6 +95,7 @@ export class AnnotationSession {
   /** @param {import("./api.js").SegmentInfo[]} infos */
   setSegments(infos) {
     const visible = new Map(this.segments.map((s) => [s.number, s.visible]));
+    const locked = new Map(this.segments.map((s) => [s.number, Boolean(s.locked)]));
     this.segments = infos
       .map((s) => ({
         number: Number(s.number),
@@ -100,6 +104,7 @@ export class AnnotationSession {
         category: s.category,
         type: s.type,
         visible: visible.get(Number(s.number)) ?? true,
+        locked: locked.get(Number(s.number)) ?? false,
       }))
       .sort((a, b) => a.number - b.number);
   }

@@ -6,6 +6,10 @@
  */
 
 /** @typedef {{ rows: number, columns: number, rowSpacing: number, colSpacing: number }} Grid */
+/**
+ * The threshold brush's gate: only pixels whose value lies in [low, high] change (HU for CT).
+ * @typedef {{ pixels: ArrayLike<number>, low: number, high: number }} Gate
+ */
 
 /**
  * Set the disc to `value`, recording every pixel that changed in `flips`.
@@ -16,8 +20,9 @@
  * @param {number} radiusMm
  * @param {0 | 1} value
  * @param {number[]} flips
+ * @param {Gate | null} [gate]
  */
-export function stampDisc(mask, grid, x, y, radiusMm, value, flips) {
+export function stampDisc(mask, grid, x, y, radiusMm, value, flips, gate = null) {
   const { rows, columns, rowSpacing, colSpacing } = grid;
   const rx = radiusMm / colSpacing;
   const ry = radiusMm / rowSpacing;
@@ -31,12 +36,18 @@ export function stampDisc(mask, grid, x, y, radiusMm, value, flips) {
     const rowStart = r * columns;
     for (let c = c0; c <= c1; c++) {
       const dx = (c + 0.5 - x) * colSpacing;
-      if (dx * dx + dy * dy <= r2) setPixel(mask, rowStart + c, value, flips);
+      if (dx * dx + dy * dy > r2) continue;
+      const i = rowStart + c;
+      if (gate && !(gate.pixels[i] >= gate.low && gate.pixels[i] <= gate.high)) continue;
+      setPixel(mask, i, value, flips);
     }
   }
   const pc = Math.floor(x);
   const pr = Math.floor(y);
-  if (pc >= 0 && pc < columns && pr >= 0 && pr < rows) setPixel(mask, pr * columns + pc, value, flips);
+  if (pc >= 0 && pc < columns && pr >= 0 && pr < rows) {
+    const i = pr * columns + pc;
+    if (!gate || (gate.pixels[i] >= gate.low && gate.pixels[i] <= gate.high)) setPixel(mask, i, value, flips);
+  }
 }
 
 /**
@@ -64,13 +75,14 @@ function setPixel(mask, i, value, flips) {
  * @param {number} radiusMm
  * @param {0 | 1} value
  * @param {number[]} flips
+ * @param {Gate | null} [gate]
  */
-export function stampLine(mask, grid, x0, y0, x1, y1, radiusMm, value, flips) {
+export function stampLine(mask, grid, x0, y0, x1, y1, radiusMm, value, flips, gate = null) {
   const radiusPx = Math.min(radiusMm / grid.colSpacing, radiusMm / grid.rowSpacing);
   const step = Math.max(0.25, Math.min(radiusPx * 0.5, 1));
   const steps = Math.max(1, Math.ceil(Math.hypot(x1 - x0, y1 - y0) / step));
   for (let s = 1; s <= steps; s++) {
     const t = s / steps;
-    stampDisc(mask, grid, x0 + (x1 - x0) * t, y0 + (y1 - y0) * t, radiusMm, value, flips);
+    stampDisc(mask, grid, x0 + (x1 - x0) * t, y0 + (y1 - y0) * t, radiusMm, value, flips, gate);
   }
 }

@@ -1,11 +1,13 @@
 // @ts-check
 /**
- * Undo/redo across slices. A step is the set of pixels a stroke flipped in one segment's mask on
- * one slice: painting only sets, erasing only clears, so undoing and redoing are both "flip these
- * pixels again". Steps cost 4 bytes a changed pixel, not a copy of the slice.
+ * Undo/redo across slices. A step is one user action: the pixels it flipped in each
+ * (segment, slice) mask it touched (a stroke touches one, "fill between slices" many). Painting
+ * only sets and erasing only clears, so undoing and redoing are both "flip these pixels again".
+ * Steps cost 4 bytes a changed pixel, not a copy of the slice.
  */
 
-/** @typedef {{ segment: number, slice: number, flips: Uint32Array }} Step */
+/** @typedef {{ segment: number, slice: number, flips: Uint32Array }} Part */
+/** @typedef {{ parts: Part[] }} Step */
 
 export class History {
   /**
@@ -23,12 +25,13 @@ export class History {
 
   /** @param {Step} step */
   push(step) {
-    if (!step.flips.length) return;
-    this.done.push(step);
+    const parts = step.parts.filter((p) => p.flips.length);
+    if (!parts.length) return;
+    this.done.push({ parts });
     this.undone = [];
-    let pixels = this.done.reduce((n, s) => n + s.flips.length, 0);
+    let pixels = this.done.reduce((n, s) => n + size(s), 0);
     while (this.done.length > 1 && (this.done.length > this.limit || pixels > this.maxPixels)) {
-      pixels -= /** @type {Step} */ (this.done.shift()).flips.length;
+      pixels -= size(/** @type {Step} */ (this.done.shift()));
     }
   }
 
@@ -54,16 +57,24 @@ export class History {
     return this.undone.length > 0;
   }
 
-  /** Forget the steps of a deleted segment. @param {number} segment */
+  /** Forget the changes of a deleted segment. @param {number} segment */
   dropSegment(segment) {
-    this.done = this.done.filter((s) => s.segment !== segment);
-    this.undone = this.undone.filter((s) => s.segment !== segment);
+    /** @param {Step[]} steps */
+    const keep = (steps) =>
+      steps.map((s) => ({ parts: s.parts.filter((p) => p.segment !== segment) })).filter((s) => s.parts.length);
+    this.done = keep(this.done);
+    this.undone = keep(this.undone);
   }
 
   clear() {
     this.done = [];
     this.undone = [];
   }
+}
+
+/** @param {Step} step */
+function size(step) {
+  return step.parts.reduce((n, p) => n + p.flips.length, 0);
 }
 
 /**

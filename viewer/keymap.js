@@ -11,6 +11,14 @@
  * @property {() => void} fit
  * @property {() => void} toggleSmooth
  * @property {(index: number) => void} preset window preset, 0-based
+ * @property {() => void} autoWindow
+ * @property {() => void} invert
+ * @property {() => void} toggleOutline
+ * @property {() => void} pickRange
+ * @property {() => void} clearSlice
+ * @property {() => void} fillBetween
+ * @property {() => void} toggleLock
+ * @property {() => void} toggleReformats
  * @property {(tool: import("./tools.js").Tool) => void} tool
  * @property {(direction: number) => void} brush
  * @property {() => void} toggleActive
@@ -43,21 +51,34 @@ export function keymap(a) {
     { keys: ["+", "="], group: nav, description: "Zoom in", run: () => a.zoom(1.25) },
     { keys: ["-"], group: nav, description: "Zoom out", run: () => a.zoom(0.8) },
     { keys: ["0"], group: nav, description: "Fit the image to the view", run: () => a.fit() },
-    { keys: ["I"], group: nav, description: "Smooth or exact pixels when magnified", run: () => a.toggleSmooth() },
+    { keys: ["S"], group: nav, description: "Smooth or exact pixels when magnified", run: () => a.toggleSmooth() },
     { keys: [], display: "Ctrl + wheel", group: nav, description: "Zoom at the pointer" },
     { keys: [], display: "Middle drag", group: nav, description: "Pan" },
+    { keys: [], display: "Space + drag", group: nav, description: "Pan" },
+    { keys: [], display: "Shift + click", group: nav, description: "Move the crosshair (sagittal and coronal views)" },
+    { keys: [], display: "Click in sagittal / coronal", group: nav, description: "Go to that slice and point" },
+    { keys: ["R"], group: nav, description: "Show or hide the sagittal and coronal views", run: () => a.toggleReformats() },
     ...[1, 2, 3, 4, 5].map((n) => ({
-      keys: [String(n)], group: win, description: `Window preset ${n}`, run: () => a.preset(n - 1),
+      keys: [String(n)], group: win, description: `Window preset ${n} (CT: soft tissue, lung, bone, brain, liver)`, run: () => a.preset(n - 1),
     })),
+    { keys: ["A"], group: win, description: "Auto window (1st-99th percentile; MR)", run: () => a.autoWindow() },
+    { keys: ["I"], group: win, description: "Invert", run: () => a.invert() },
     { keys: ["W"], group: win, description: "Window/level tool (left drag)", run: () => a.tool("wl") },
     { keys: [], display: "Right drag", group: win, description: "Window/level with any tool: ↔ width, ↕ centre" },
     { keys: ["B"], group: paint, description: "Brush", run: () => a.tool("brush") },
     { keys: ["E"], group: paint, description: "Eraser", run: () => a.tool("eraser") },
+    { keys: ["T"], group: paint, description: "Threshold brush (paints only values in the range)", run: () => a.tool("threshold") },
+    { keys: ["F"], group: paint, description: "Flood fill within the range (click)", run: () => a.tool("fill") },
+    { keys: ["P"], group: paint, description: "Set the range from the pixel under the pointer", run: () => a.pickRange() },
+    { keys: ["Shift+F"], group: paint, description: "Fill between slices (interpolate the active segment)", run: () => a.fillBetween() },
+    { keys: ["Delete"], group: paint, description: "Clear the active segment on this slice", run: () => a.clearSlice() },
     { keys: ["["], group: paint, description: "Smaller brush", run: () => a.brush(-1) },
     { keys: ["]"], group: paint, description: "Larger brush", run: () => a.brush(1) },
     { keys: [], display: "Left click / drag", group: paint, description: "Paint or erase the active segment" },
     { keys: ["H"], group: paint, description: "Hide or show the active segment", run: () => a.toggleActive() },
     { keys: ["M"], group: paint, description: "Hide or show all masks", run: () => a.toggleMasks() },
+    { keys: ["O"], group: paint, description: "Outline or filled masks", run: () => a.toggleOutline() },
+    { keys: ["L"], group: paint, description: "Lock or unlock the active segment", run: () => a.toggleLock() },
     { keys: ["N"], group: paint, description: "Next segment", run: () => a.cycleSegment(1) },
     { keys: ["Shift+N"], group: paint, description: "Previous segment", run: () => a.cycleSegment(-1) },
     { keys: ["Ctrl+Z"], group: general, description: "Undo", run: () => a.undo() },

@@ -19,7 +19,10 @@ import { icon } from "./icons.js";
 import { keymap } from "./keymap.js";
 import { PacsBrowser } from "./pacs.js";
 import { initNotify, showError, showInfo } from "./notify.js";
-import { continueStroke, finishStroke, gridOf, replayStep, startStroke } from "./painting.js";
+import { floodFill, interpolateMasks } from "./fill.js";
+import { applyEdits, continueStroke, finishStroke, gridOf, replayStep, startStroke } from "./painting.js";
+import { record } from "./perf.js";
+import { ReformatView } from "./reformat.js";
 import { Renderer } from "./render.js";
 import { showSaveStatus } from "./savestatus.js";
 import { SegmentPanel } from "./segments.js";
@@ -28,7 +31,7 @@ import { SliceCache } from "./slices.js";
 import { StudyBrowser } from "./studies.js";
 import { attachPointerTools } from "./tools.js";
 import { UploadPanel } from "./uploadpanel.js";
-import { dragWindow, formatValue, fullRange, renderPresetButtons, windowPresets } from "./windowing.js";
+import { autoWindow, dragWindow, formatValue, fullRange, initialPreset, renderPresetButtons, windowPresets } from "./windowing.js";
 
 /** @typedef {import("./tools.js").Tool} Tool */
 /** @typedef {import("./windowing.js").WindowPreset} WindowPreset */
@@ -91,6 +94,29 @@ class App {
     this.openToken = 0;
     /** @type {{ x: number, y: number } | null} */
     this.pointer = null;
+    this.outline = false;
+    /** the user's invert, on top of MONOCHROME1's */
+    this.inverted = false;
+    /** the threshold brush's and the flood fill's value range (HU for CT) */
+    this.range = { low: -100, high: 300 };
+    /** the next click on the view sets the range from the pixel under it */
+    this.picking = false;
+    /** @type {{ col: number, row: number }} where the reformatted views cut */
+    this.cross = { col: 0, row: 0 };
+    /** @type {number | null} timeStamp of the key press whose slice is not drawn yet */
+    this.inputAt = null;
+    const reformatHandlers = {
+      fetch: api.getReformatBytes,
+      error: (/** @type {unknown} */ err) => showError(err, "Could not load the reformatted view"),
+    };
+    this.sagittal = new ReformatView(byId("view-sagittal", HTMLCanvasElement), "sagittal", {
+      ...reformatHandlers,
+      pick: (row, slice) => this.pickReformat({ row }, slice),
+    });
+    this.coronal = new ReformatView(byId("view-coronal", HTMLCanvasElement), "coronal", {
+      ...reformatHandlers,
+      pick: (col, slice) => this.pickReformat({ col }, slice),
+    });
 
     this.sliceSlider = byId("slice-slider", HTMLInputElement);
     this.sliceNumber = byId("slice-number", HTMLElement);
@@ -131,6 +157,7 @@ class App {
         rename: (n, label) => void this.renameSegment(n, label),
         recolor: (n, color) => void this.segmentOp(() => this.session?.updateSegment(n, { color }), "Could not change the colour"),
         toggle: (n) => this.toggleSegment(n),
+        lock: (n) => this.toggleLock(n),
         remove: (n) => void this.deleteSegment(n),
       },
     );
@@ -167,6 +194,9 @@ class App {
     this.renderSegments();
     this.updateSliceUi();
     void this.studies.refresh();
+    // A link to a series (?series=<uid>) opens it.
+    const linked = new URLSearchParams(location.search).get("series");
+    if (linked) void this.openSeries(linked);
     this.exportPanel.setPacsAvailable(false);
     void this.detectPacs();
     api.getPresets().then(
@@ -204,7 +234,10 @@ class App {
     });
     byId("refresh-studies", HTMLButtonElement).addEventListener("click", () => void this.studies.refresh());
     /** @type {[string, Parameters<typeof icon>[0]][]} */
-    const tools = [["tool-brush", "brush"], ["tool-eraser", "eraser"], ["tool-wl", "contrast"]];
+    const tools = [
+      ["tool-brush", "brush"], ["tool-threshold", "layers"], ["tool-fill", "bucket"], ["tool-eraser", "eraser"],
+      ["tool-wl", "contrast"],
+    ];
     for (const [id, name] of tools) {
       const button = byId(id, HTMLButtonElement);
       button.prepend(icon(name));
@@ -222,6 +255,24 @@ class App {
     };
     center.addEventListener("change", typed);
     width.addEventListener("change", typed);
+    const low = byId("threshold-low", HTMLInputElement);
+    const high = byId("threshold-high", HTMLInputElement);
+    const typedRange = () => {
+      if (low.value !== "" && high.value !== "") this.setRange(Number(low.value), Number(high.value));
+    };
+    low.addEventListener("change", typedRange);
+    high.addEventListener("change", typedRange);
+    this.setRange(this.range.low, this.range.high);
+    byId("threshold-pick", HTMLButtonElement).addEventListener("click", () => this.setPicking(!this.picking));
+    byId("clear-slice", HTMLButtonElement).addEventListener("click", () => this.clearSlice());
+    byId("fill-between", HTMLButtonElement).addEventListener("click", () => void this.fillBetween());
+    const outline = byId("outline", HTMLInputElement);
+    outline.addEventListener("change", () => this.setOutline(outline.checked));
+    byId("invert", HTMLButtonElement).addEventListener("click", () => this.setInverted(!this.inverted));
+    // The key press's own time, to measure key press -> slice drawn (perf.js).
+    document.addEventListener("keydown", (e) => {
+      this.inputAt = e.timeStamp;
+    }, true);
     byId("conflict-reload", HTMLButtonElement).addEventListener("click", () => void this.resolveConflict(false));
     byId("conflict-overwrite", HTMLButtonElement).addEventListener("click", () => void this.resolveConflict(true));
     const help = this.shortcuts();
@@ -244,6 +295,11 @@ class App {
       hover: (p) => this.hover(p),
       scroll: (steps) => this.showSlice(this.index + steps),
       zoom: (factor, x, y) => this.renderer.zoomBy(factor, x, y),
+      fill: (x, y) => this.floodFillAt(x, y),
+      crosshair: (x, y) => {
+        const { col, row } = this.renderer.viewToImage(x, y);
+        this.setCross({ col: Math.floor(col), row: Math.floor(row) });
+      },
     });
   }
 
@@ -256,6 +312,14 @@ class App {
       fit: () => this.renderer.resetView(),
       toggleSmooth: () => this.renderer.setSmooth(!this.renderer.smooth),
       preset: (i) => this.applyPreset(i),
+      autoWindow: () => this.applyAuto(),
+      invert: () => this.setInverted(!this.inverted),
+      toggleOutline: () => this.setOutline(!this.outline),
+      pickRange: () => this.pickAtPointer(),
+      clearSlice: () => this.clearSlice(),
+      fillBetween: () => void this.fillBetween(),
+      toggleLock: () => this.activeSegment !== null && this.toggleLock(this.activeSegment),
+      toggleReformats: () => this.toggleReformats(),
       tool: (tool) => this.setTool(tool),
       brush: (direction) => this.stepBrush(direction),
       toggleActive: () => this.activeSegment !== null && this.toggleSegment(this.activeSegment),
@@ -415,6 +479,9 @@ class App {
   }
 
   closeSeries() {
+    this.sagittal.setPlane(null);
+    this.coronal.setPlane(null);
+    this.renderer.setCrosshair(null);
     this.cache?.dispose();
     this.session?.dispose();
     this.cache = null;
@@ -442,8 +509,9 @@ class App {
     this.windows = windowPresets(series);
     renderPresetButtons(byId("window-presets", HTMLElement), this.windows, (i) => this.applyPreset(i));
     this.windowSet = false;
-    const first = this.windows[0];
+    const first = initialPreset(this.windows);
     if (first && !first.auto) this.setWindow(first.center, first.width);
+    this.setupReformats(series);
     const ds = this.canvas.dataset;
     ds.seriesUid = series.series_uid;
     ds.numSlices = String(series.num_slices);
@@ -483,8 +551,11 @@ class App {
     this.index = i;
     this.updateSliceUi();
     const cached = cache.peek(i);
-    if (cached) this.display(cached);
-    else {
+    if (cached) {
+      this.display(cached);
+      this.renderer.drawNow();
+      if (this.inputAt !== null) record("key-to-draw", this.inputAt);
+    } else {
       cache.get(i).then(
         (slice) => {
           if (this.cache === cache && this.index === slice.index) this.display(slice);
@@ -494,19 +565,21 @@ class App {
         },
       );
     }
+    this.inputAt = null;
     cache.prefetch(i);
     this.loadMasks(i);
+    this.updateReformatMarks();
   }
 
   /** @param {Slice} slice */
   display(slice) {
     this.shown = slice;
     if (!this.windowSet) {
-      const first = this.windows[0];
-      const w = first && !first.auto ? first : fullRange(slice.min, slice.max);
+      const first = initialPreset(this.windows);
+      const w = first && !first.auto ? first : autoWindow(slice.pixels);
       this.setWindow(w.center, w.width);
     }
-    this.renderer.setWindow(this.window.center, this.window.width, Boolean(this.series?.invert));
+    this.renderer.setWindow(this.window.center, this.window.width, this.invertOn());
     this.renderer.setPixels(slice.pixels);
     this.refreshLayers();
     this.updateCursorInfo();
@@ -577,7 +650,9 @@ class App {
   setWindow(center, width) {
     this.window = { center, width: Math.max(width, 1e-6) };
     this.windowSet = true;
-    this.renderer.setWindow(center, this.window.width, Boolean(this.series?.invert));
+    this.renderer.setWindow(center, this.window.width, this.invertOn());
+    this.sagittal.setWindow(center, this.window.width, this.invertOn());
+    this.coronal.setWindow(center, this.window.width, this.invertOn());
     byId("window-center", HTMLInputElement).value = formatValue(Math.round(center * 100) / 100);
     byId("window-width", HTMLInputElement).value = formatValue(Math.round(width * 100) / 100);
     byId("info-window", HTMLElement).textContent = `W ${formatValue(Math.round(width))}  L ${formatValue(Math.round(center))}`;
@@ -590,12 +665,92 @@ class App {
     if (!preset) return;
     if (preset.auto) {
       if (!this.shown) return;
-      const w = fullRange(this.shown.min, this.shown.max);
+      const w = preset.auto === "full" ? fullRange(this.shown.min, this.shown.max) : autoWindow(this.shown.pixels);
       this.setWindow(w.center, w.width);
     } else this.setWindow(preset.center, preset.width);
     for (const b of document.querySelectorAll("#window-presets .preset")) {
       b.classList.toggle("active", b.getAttribute("data-index") === String(i));
     }
+  }
+
+  invertOn() {
+    return Boolean(this.series?.invert) !== this.inverted;
+  }
+
+  /** @param {boolean} on */
+  setInverted(on) {
+    this.inverted = on;
+    byId("invert", HTMLButtonElement).setAttribute("aria-pressed", String(on));
+    this.canvas.dataset.invert = String(on);
+    this.setWindow(this.window.center, this.window.width);
+  }
+
+  /** The 1st-99th percentile window of the slice on screen (the "Auto" preset). */
+  applyAuto() {
+    const i = this.windows.findIndex((w) => w.auto === "percentile");
+    if (i >= 0) this.applyPreset(i);
+  }
+
+  /** @param {boolean} on */
+  setOutline(on) {
+    this.outline = on;
+    byId("outline", HTMLInputElement).checked = on;
+    this.canvas.dataset.outline = String(on);
+    this.renderer.setOutline(on);
+  }
+
+  // ---- reformatted views --------------------------------------------------------------
+
+  /** @param {import("./api.js").SeriesInfo} series */
+  setupReformats(series) {
+    const [rowSpacing = 1, colSpacing = 1] = series.spacing ?? [];
+    const n = series.num_slices;
+    const first = sliceLocation(series, 0);
+    const last = sliceLocation(series, n - 1);
+    const sliceMm = first !== null && last !== null && n > 1 ? Math.abs(last - first) / (n - 1) || 1 : 1;
+    // Superior up: the slice further along the normal (towards the head for axial) on top.
+    const topSlice = first !== null && last !== null && last > first ? n - 1 : 0;
+    const common = { seriesUid: series.series_uid, dtype: series.dtype, slices: n, sliceMm, topSlice };
+    const usable = n > 1;
+    byId("reformats", HTMLElement).classList.toggle("unavailable", !usable);
+    this.sagittal.setPlane(usable ? { ...common, width: series.rows, widthMm: rowSpacing || 1 } : null);
+    this.coronal.setPlane(usable ? { ...common, width: series.columns, widthMm: colSpacing || 1 } : null);
+    this.setCross({ col: Math.floor(series.columns / 2), row: Math.floor(series.rows / 2) });
+  }
+
+  /**
+   * Move the cut of the reformatted views to image pixel (col, row) of the main view.
+   * @param {{ col: number, row: number }} cross
+   */
+  setCross(cross) {
+    const series = this.series;
+    if (!series) return;
+    this.cross = { col: clamp(cross.col, 0, series.columns - 1), row: clamp(cross.row, 0, series.rows - 1) };
+    this.canvas.dataset.cross = `${this.cross.col},${this.cross.row}`;
+    this.renderer.setCrosshair(series.num_slices > 1 ? this.cross : null);
+    this.sagittal.setIndex(this.cross.col);
+    this.coronal.setIndex(this.cross.row);
+    this.updateReformatMarks();
+  }
+
+  /**
+   * A click in a reformatted view: the main view goes to that slice, the other view's cut there.
+   * @param {{ col?: number, row?: number }} at
+   * @param {number} slice
+   */
+  pickReformat(at, slice) {
+    this.setCross({ col: at.col ?? this.cross.col, row: at.row ?? this.cross.row });
+    this.showSlice(slice);
+  }
+
+  updateReformatMarks() {
+    this.sagittal.setMarks(this.cross.row, this.index);
+    this.coronal.setMarks(this.cross.col, this.index);
+  }
+
+  toggleReformats() {
+    const panel = byId("reformats", HTMLElement);
+    panel.hidden = !panel.hidden;
   }
 
   // ---- tools --------------------------------------------------------------------------
@@ -607,8 +762,13 @@ class App {
       b.setAttribute("aria-checked", String(b.getAttribute("data-tool") === tool));
     }
     this.canvas.dataset.tool = tool;
-    this.canvas.classList.toggle("painting", tool !== "wl");
+    this.canvas.classList.toggle("painting", this.brushTool());
+    this.canvas.classList.toggle("filling", tool === "fill");
     this.updateCursor();
+  }
+
+  brushTool() {
+    return this.tool === "brush" || this.tool === "eraser" || this.tool === "threshold";
   }
 
   /** @param {number} mm diameter */
@@ -648,7 +808,7 @@ class App {
 
   updateCursor() {
     const p = this.pointer;
-    const painting = this.tool !== "wl" && this.series !== null;
+    const painting = this.brushTool() && this.series !== null;
     this.renderer.setCursor(p && painting ? { ...p, radiusMm: this.brushMm / 2, erase: this.tool === "eraser" } : null);
   }
 
@@ -680,30 +840,182 @@ class App {
    * @param {boolean} erase
    */
   beginStroke(x, y, erase) {
+    if (this.picking) {
+      this.pickRange(x, y);
+      return false;
+    }
+    const target = this.editable();
+    if (!target || !this.series) return false;
+    const { session, segment } = target;
+    const { col, row } = this.renderer.viewToImage(x, y);
+    const grid = gridOf(this.series);
+    const shown = /** @type {Slice} */ (this.shown);
+    const gate = this.tool === "threshold" && !erase ? { pixels: shown.pixels, ...this.range } : null;
+    this.stroke = startStroke(session, { segment, slice: this.index, grid, col, row, radiusMm: this.brushMm / 2, erase, gate });
+    this.refreshLayers();
+    return true;
+  }
+
+  /**
+   * The session and the active segment when the slice on screen may be painted, after telling
+   * the user why not otherwise.
+   * @param {boolean} [quiet] no message (a key press that has nothing to do)
+   * @returns {{ session: AnnotationSession, segment: number } | null}
+   */
+  editable(quiet = false) {
     const session = this.session;
     const segment = this.activeSegment;
-    if (!session || !this.series) return false;
+    if (!session || !this.series) return null;
+    const tell = (/** @type {string} */ text) => {
+      if (!quiet) showInfo(text);
+      return null;
+    };
     if (this.arriving === this.series.series_uid) {
       // Masks are stored per slice index; while instances still arrive, indexes shift.
-      showInfo("This series is still arriving from the PACS; painting starts once it is complete.");
-      return false;
+      return tell("This series is still arriving from the PACS; painting starts once it is complete.");
     }
     const seg = segment === null ? undefined : session.segment(segment);
     if (segment === null || !seg) {
-      showInfo("Add a segment first (Segments panel on the right).");
       byId("segment-label", HTMLInputElement).focus();
-      return false;
+      return tell("Add a segment first (Segments panel on the right).");
     }
+    if (seg.locked) return tell(`"${seg.label}" is locked. Unlock it in the Segments panel (or press L).`);
     if (this.shown?.index !== this.index || !session.masks.isLoaded(segment, this.index)) {
-      showInfo("This slice is still loading.");
-      return false;
+      return tell("This slice is still loading.");
     }
     if (!seg.visible) this.toggleSegment(segment);
+    return { session, segment };
+  }
+
+  // ---- region tools -------------------------------------------------------------------
+
+  /**
+   * @param {number} low
+   * @param {number} high
+   */
+  setRange(low, high) {
+    this.range = { low: Math.min(low, high), high: Math.max(low, high) };
+    byId("threshold-low", HTMLInputElement).value = formatValue(this.range.low);
+    byId("threshold-high", HTMLInputElement).value = formatValue(this.range.high);
+    this.canvas.dataset.range = `${this.range.low},${this.range.high}`;
+  }
+
+  /** @param {boolean} on */
+  setPicking(on) {
+    this.picking = on;
+    byId("threshold-pick", HTMLButtonElement).setAttribute("aria-pressed", String(on));
+    this.canvas.classList.toggle("picking", on);
+  }
+
+  /** The value of the pixel under a view point, or null outside the image. @param {number} x @param {number} y */
+  valueAt(x, y) {
+    const series = this.series;
+    if (!series || !this.shown || this.shown.index !== this.index) return null;
     const { col, row } = this.renderer.viewToImage(x, y);
-    const grid = gridOf(this.series);
-    this.stroke = startStroke(session, { segment, slice: this.index, grid, col, row, radiusMm: this.brushMm / 2, erase });
+    const c = Math.floor(col);
+    const r = Math.floor(row);
+    if (c < 0 || r < 0 || c >= series.columns || r >= series.rows) return null;
+    return { index: r * series.columns + c, value: this.shown.pixels[r * series.columns + c] };
+  }
+
+  /**
+   * Set the range around the value of the pixel under (x, y): +- the tolerance field.
+   * @param {number} x
+   * @param {number} y
+   */
+  pickRange(x, y) {
+    this.setPicking(false);
+    const at = this.valueAt(x, y);
+    if (!at) return;
+    const tolerance = Math.abs(Number(byId("threshold-tolerance", HTMLInputElement).value) || 0);
+    this.setRange(at.value - tolerance, at.value + tolerance);
+    showInfo(`Range ${formatValue(this.range.low)} to ${formatValue(this.range.high)}${this.unit()}`);
+  }
+
+  pickAtPointer() {
+    if (this.pointer) this.pickRange(this.pointer.x, this.pointer.y);
+  }
+
+  unit() {
+    return this.series?.modality === "CT" ? " HU" : "";
+  }
+
+  /**
+   * Flood fill: the 4-connected pixels within the range that hold the clicked one.
+   * @param {number} x
+   * @param {number} y
+   */
+  floodFillAt(x, y) {
+    if (this.picking) {
+      this.pickRange(x, y);
+      return;
+    }
+    const target = this.editable();
+    const at = this.valueAt(x, y);
+    if (!target || !at || !this.series) return;
+    const { low, high } = this.range;
+    if (!(at.value >= low && at.value <= high)) {
+      showInfo(`The pixel is ${formatValue(at.value)}${this.unit()}, outside the range ${formatValue(low)} to ${formatValue(high)}.`);
+      return;
+    }
+    const { session, segment } = target;
+    const { rows, columns } = this.series;
+    const shown = /** @type {Slice} */ (this.shown);
+    const filled = floodFill(shown.pixels, session.masks.get(segment, this.index) ?? null, rows, columns, at.index, low, high);
+    applyEdits(session, segment, [{ slice: this.index, target: filled }]);
+    this.afterEdit();
+  }
+
+  /** Clear the active segment on the slice on screen. */
+  clearSlice() {
+    const target = this.editable();
+    if (!target || !this.series) return;
+    const { session, segment } = target;
+    applyEdits(session, segment, [{ slice: this.index, target: new Uint8Array(this.series.rows * this.series.columns) }]);
+    this.afterEdit();
+  }
+
+  /**
+   * Interpolate the active segment on every empty slice between two painted slices (shape-based,
+   * fill.js); one undo step, each filled slice saved like a stroke.
+   */
+  async fillBetween() {
+    const target = this.editable();
+    const series = this.series;
+    if (!target || !series) return;
+    const { session, segment } = target;
+    const slices = [...Array(series.num_slices).keys()];
+    try {
+      await Promise.all(slices.map((i) => session.masks.load(segment, i)));
+    } catch (err) {
+      showError(err, "Could not load the masks to fill between");
+      return;
+    }
+    if (this.session !== session || this.stroke) return;
+    const painted = slices.filter((i) => session.masks.get(segment, i)?.some((v) => v !== 0));
+    if (painted.length < 2) {
+      showInfo("Paint the segment on two slices first; the slices between them are filled.");
+      return;
+    }
+    const grid = gridOf(series);
+    /** @type {import("./painting.js").SliceEdit[]} */
+    const edits = [];
+    for (let k = 1; k < painted.length; k++) {
+      const a = painted[k - 1];
+      const b = painted[k];
+      if (b - a < 2) continue;
+      const first = /** @type {Uint8Array} */ (session.masks.get(segment, a));
+      const last = /** @type {Uint8Array} */ (session.masks.get(segment, b));
+      interpolateMasks(first, last, b - a - 1, grid).forEach((mask, j) => edits.push({ slice: a + 1 + j, target: mask }));
+    }
+    const changed = applyEdits(session, segment, edits);
+    showInfo(changed ? `Filled ${changed} slices between ${painted.length} painted slices.` : "No gaps between painted slices.");
+    this.afterEdit();
+  }
+
+  afterEdit() {
     this.refreshLayers();
-    return true;
+    this.updateHistoryButtons();
   }
 
   /**
@@ -742,7 +1054,7 @@ class App {
     if (!this.session || this.stroke) return;
     const step = replayStep(this.session, direction);
     if (!step) return;
-    if (step.slice !== this.index) this.showSlice(step.slice);
+    if (!step.parts.some((p) => p.slice === this.index)) this.showSlice(step.parts[0].slice);
     else this.refreshLayers();
     this.updateHistoryButtons();
   }
@@ -797,6 +1109,14 @@ class App {
     segment.visible = !segment.visible;
     this.renderSegments();
     this.refreshLayers();
+  }
+
+  /** @param {number} number */
+  toggleLock(number) {
+    const segment = this.session?.segment(number);
+    if (!segment) return;
+    segment.locked = !segment.locked;
+    this.renderSegments();
   }
 
   /**

@@ -6,6 +6,8 @@
  * [c, c+1) x [r, r+1); "view" is CSS pixels from the canvas's top-left corner.
  */
 
+import { record } from "./perf.js";
+
 /** @typedef {import("./slices.js").Pixels} Pixels */
 /** @typedef {{ mask: Uint8Array, color: [number, number, number] }} Layer */
 /** @typedef {{ x: number, y: number, width: number, height: number }} Rect */
@@ -44,8 +46,9 @@ export function applyWindow(pixels, out, center, width, invert) {
  * @param {number} rows
  * @param {number} columns
  * @param {number} opacity 0..1
+ * @param {boolean} [outline] only the outline, no fill
  */
-export function composeMasks(layers, out, rows, columns, opacity) {
+export function composeMasks(layers, out, rows, columns, opacity, outline = false) {
   out.fill(0);
   const fill = Math.round(opacity * 255);
   const edge = Math.max(fill, Math.round(Math.min(1, opacity + 0.45) * 255));
@@ -59,6 +62,7 @@ export function composeMasks(layers, out, rows, columns, opacity) {
         const isEdge =
           x === 0 || x === columns - 1 || y === 0 || y === rows - 1 ||
           !mask[i - 1] || !mask[i + 1] || !mask[i - columns] || !mask[i + columns];
+        if (outline && !isEdge) continue;
         const a = isEdge ? edge : fill;
         const o = i * 4;
         if (out[o + 3] === 0) {
@@ -123,6 +127,9 @@ export class Renderer {
     this.showMasks = true;
     /** @type {{ x: number, y: number, radiusMm: number, erase: boolean } | null} */
     this.cursor = null;
+    this.outline = false;
+    /** @type {{ col: number, row: number } | null} where the reformatted views cut, image pixels */
+    this.crosshair = null;
     /** Interpolate when magnifying; off by default, since annotators paint pixel edges. */
     this.smooth = false;
     this.zoom = 1;
@@ -200,6 +207,18 @@ export class Renderer {
   /** @param {{ x: number, y: number, radiusMm: number, erase: boolean } | null} cursor */
   setCursor(cursor) {
     this.cursor = cursor;
+    this.requestDraw();
+  }
+
+  /** @param {boolean} outline */
+  setOutline(outline) {
+    this.outline = outline;
+    this.invalidateMasks();
+  }
+
+  /** @param {{ col: number, row: number } | null} crosshair */
+  setCrosshair(crosshair) {
+    this.crosshair = crosshair;
     this.requestDraw();
   }
 
@@ -310,6 +329,13 @@ export class Renderer {
     });
   }
 
+  /** Draw now instead of at the next frame (a key press shows its slice in the same task). */
+  drawNow() {
+    if (this.frame) cancelAnimationFrame(this.frame);
+    this.frame = 0;
+    this.draw();
+  }
+
   /** Draw now (tests and the frame callback). */
   draw() {
     const dpr = window.devicePixelRatio || 1;
@@ -337,6 +363,7 @@ export class Renderer {
         ctx.drawImage(this.overlayCanvas, rect.x, rect.y, rect.width, rect.height);
       }
     }
+    this.drawCrosshair(rect);
     this.drawCursor();
   }
 
@@ -349,9 +376,37 @@ export class Renderer {
 
   refreshOverlay() {
     if (!this.overlayDirty || !this.overlayData) return;
-    composeMasks(this.layers, this.overlayData.data, this.rows, this.columns, this.opacity);
+    const started = performance.now();
+    composeMasks(this.layers, this.overlayData.data, this.rows, this.columns, this.opacity, this.outline);
+    record("overlay", started);
     context2d(this.overlayCanvas).putImageData(this.overlayData, 0, 0);
     this.overlayDirty = false;
+  }
+
+  /**
+   * The lines where the sagittal (vertical line) and coronal (horizontal line) views cut.
+   * @param {Rect} rect
+   */
+  drawCrosshair(rect) {
+    const c = this.crosshair;
+    if (!c) return;
+    const ctx = this.ctx;
+    const x = rect.x + ((c.col + 0.5) / this.columns) * rect.width;
+    const y = rect.y + ((c.row + 0.5) / this.rows) * rect.height;
+    ctx.save();
+    ctx.lineWidth = 1;
+    ctx.setLineDash([6, 4]);
+    ctx.strokeStyle = "rgba(255, 214, 10, 0.7)";
+    ctx.beginPath();
+    ctx.moveTo(x, rect.y);
+    ctx.lineTo(x, rect.y + rect.height);
+    ctx.stroke();
+    ctx.strokeStyle = "rgba(64, 224, 208, 0.7)";
+    ctx.beginPath();
+    ctx.moveTo(rect.x, y);
+    ctx.lineTo(rect.x + rect.width, y);
+    ctx.stroke();
+    ctx.restore();
   }
 
   drawCursor() {

@@ -18,6 +18,7 @@ import { icon } from "./icons.js";
  * @property {(number: number, label: string) => void} rename
  * @property {(number: number, color: string) => void} recolor
  * @property {(number: number) => void} toggle
+ * @property {(number: number) => void} lock lock or unlock against painting
  * @property {(number: number) => void} remove
  */
 
@@ -116,22 +117,25 @@ export class SegmentPanel {
     color.addEventListener("change", () => this.handlers.recolor(n, color.value));
     const label = h("span", { class: "seg-label", text: segment.label, title: "Double-click to rename" });
     const show = h("button", { type: "button", class: "icon-button seg-visibility", title: segment.visible ? "Hide" : "Show", "aria-pressed": String(!segment.visible) }, [icon(segment.visible ? "eye" : "eyeOff")]);
+    const lock = h("button", { type: "button", class: "icon-button seg-lock", title: segment.locked ? "Unlock (allow painting)" : "Lock (no painting)", "aria-pressed": String(Boolean(segment.locked)) }, [icon(segment.locked ? "lock" : "unlock")]);
     const rename = h("button", { type: "button", class: "icon-button seg-rename", title: "Rename" }, [icon("pencil")]);
     const remove = h("button", { type: "button", class: "icon-button seg-delete", title: "Delete segment" }, [icon("trash")]);
     const row = h("li", {
-      class: `segment${active ? " active" : ""}${segment.visible ? "" : " hidden-segment"}`,
+      class: `segment${active ? " active" : ""}${segment.visible ? "" : " hidden-segment"}${segment.locked ? " locked" : ""}`,
+      "data-locked": String(Boolean(segment.locked)),
       "data-testid": "segment-row",
       "data-number": n,
       "data-label": segment.label,
       "aria-selected": String(active),
       role: "option",
-    }, [h("span", { class: "seg-number", text: String(n) }), color, label, show, rename, remove]);
+    }, [h("span", { class: "seg-number", text: String(n) }), color, label, show, lock, rename, remove]);
     row.addEventListener("click", (e) => {
       if (!(e.target instanceof Element) || !e.target.closest("button, input")) this.handlers.select(n);
     });
     label.addEventListener("dblclick", () => this.editLabel(segment, label));
     rename.addEventListener("click", () => this.editLabel(segment, label));
     show.addEventListener("click", () => this.handlers.toggle(n));
+    lock.addEventListener("click", () => this.handlers.lock(n));
     // Two clicks delete, without a modal dialog: the first arms the button for a few seconds.
     remove.addEventListener("click", () => {
       if (remove.classList.contains("armed")) {

@@ -2,10 +2,14 @@
 /**
  * Pointer and wheel input on the view, turned into intents: paint strokes, window/level drags,
  * pan, zoom, slice scrolling. Left button follows the current tool, right button always adjusts
- * window/level, middle button pans. The handlers decide what the intents do.
+ * window/level, middle button (or left with Space held) pans, Shift + left click moves the
+ * crosshair of the reformatted views. The handlers decide what the intents do.
  */
 
-/** @typedef {"brush" | "eraser" | "wl"} Tool */
+import { isTextInput } from "./dom.js";
+import { record } from "./perf.js";
+
+/** @typedef {"brush" | "eraser" | "threshold" | "fill" | "wl"} Tool */
 
 /**
  * @typedef {object} ToolHandlers
@@ -18,9 +22,11 @@
  * @property {(point: { x: number, y: number } | null) => void} hover
  * @property {(steps: number) => void} scroll
  * @property {(factor: number, x: number, y: number) => void} zoom
+ * @property {(x: number, y: number) => void} fill a click with the flood fill tool
+ * @property {(x: number, y: number) => void} crosshair move the reformatted views' cut to here
  */
 
-/** @typedef {"stroke" | "window" | "pan"} DragKind */
+/** @typedef {"stroke" | "window" | "pan" | "cross"} DragKind */
 
 /**
  * @param {HTMLCanvasElement} canvas
@@ -30,6 +36,24 @@ export function attachPointerTools(canvas, handlers) {
   /** @type {{ kind: DragKind, pointerId: number, x: number, y: number } | null} */
   let drag = null;
   let wheelRest = 0;
+  let space = false;
+  document.addEventListener("keydown", (e) => {
+    if (e.key === " " && !isTextInput(e.target) && !(e.target instanceof HTMLButtonElement)) {
+      space = true;
+      canvas.classList.add("grab");
+      e.preventDefault();
+    }
+  });
+  document.addEventListener("keyup", (e) => {
+    if (e.key === " ") {
+      space = false;
+      canvas.classList.remove("grab");
+    }
+  });
+  window.addEventListener("blur", () => {
+    space = false;
+    canvas.classList.remove("grab");
+  });
 
   /** @param {MouseEvent} e */
   const point = (e) => {
@@ -42,6 +66,8 @@ export function attachPointerTools(canvas, handlers) {
     if (e.button === 1) return "pan";
     if (e.button === 2) return "window";
     if (e.button !== 0) return null;
+    if (space) return "pan";
+    if (e.shiftKey) return "cross";
     return handlers.tool() === "wl" ? "window" : "stroke";
   };
 
@@ -51,6 +77,11 @@ export function attachPointerTools(canvas, handlers) {
     if (!kind) return;
     e.preventDefault();
     const p = point(e);
+    if (kind === "stroke" && handlers.tool() === "fill") {
+      handlers.fill(p.x, p.y);
+      return;
+    }
+    if (kind === "cross") handlers.crosshair(p.x, p.y);
     if (kind === "stroke" && !handlers.beginStroke(p.x, p.y, handlers.tool() === "eraser")) return;
     drag = { kind, pointerId: e.pointerId, ...p };
     canvas.setPointerCapture(e.pointerId);
@@ -61,12 +92,16 @@ export function attachPointerTools(canvas, handlers) {
     handlers.hover(p);
     if (!drag || e.pointerId !== drag.pointerId) return;
     if (drag.kind === "stroke") {
+      const started = performance.now();
       // Coalesced events keep fast strokes round; the stroke interpolates between them.
       const events = typeof e.getCoalescedEvents === "function" ? e.getCoalescedEvents() : [];
       for (const ce of events.length ? events : [e]) {
         const q = point(ce);
         handlers.extendStroke(q.x, q.y);
       }
+      record("stroke", started);
+    } else if (drag.kind === "cross") {
+      handlers.crosshair(p.x, p.y);
     } else if (drag.kind === "window") {
       handlers.windowDrag(p.x - drag.x, p.y - drag.y);
     } else {

@@ -1,12 +1,17 @@
 // @ts-check
 /**
- * Window/level presets and adjustments. The series' own windows (from the DICOM header) come
- * first, then common CT windows, then "Full range" of the slice on screen.
+ * Window/level presets and adjustments. For CT the common CT windows come first (keys 1-5),
+ * then the series' own windows (from the DICOM header), then "Auto" (the 1st to 99th
+ * percentile of the slice on screen, the usual window for MR, whose values have no fixed
+ * meaning) and "Full range". The first header window is the initial one when there is one.
  */
 
 import { clear, h } from "./dom.js";
 
-/** @typedef {{ name: string, center: number, width: number, auto?: boolean }} WindowPreset */
+/**
+ * @typedef {{ name: string, center: number, width: number, auto?: "percentile" | "full",
+ *   header?: boolean }} WindowPreset
+ */
 
 /** Common CT windows in HU (centre, width). */
 const CT_WINDOWS = [
@@ -14,6 +19,7 @@ const CT_WINDOWS = [
   { name: "Lung", center: -600, width: 1500 },
   { name: "Bone", center: 400, width: 1800 },
   { name: "Brain", center: 40, width: 80 },
+  { name: "Liver", center: 60, width: 160 },
 ];
 
 /**
@@ -26,16 +32,49 @@ export function windowPresets(series) {
   const seen = new Set();
   const add = (/** @type {WindowPreset} */ w) => {
     const key = `${w.center}/${w.width}`;
-    if (seen.has(key) || !(w.width > 0) || !Number.isFinite(w.center)) return;
+    if (!(w.width > 0) || !Number.isFinite(w.center)) return;
+    const same = list.find((p) => `${p.center}/${p.width}` === key);
+    if (same) {
+      if (w.header) same.header = true;
+      return;
+    }
     seen.add(key);
     list.push(w);
   };
+  if (series.modality === "CT") CT_WINDOWS.forEach((w) => add({ ...w }));
   (series.windows ?? []).forEach((w, i) =>
-    add({ name: w.name || `Window ${i + 1}`, center: Number(w.center), width: Number(w.width) }),
+    add({ name: w.name || `Window ${i + 1}`, center: Number(w.center), width: Number(w.width), header: true }),
   );
-  if (series.modality === "CT") CT_WINDOWS.forEach(add);
-  list.push({ name: "Full range", center: 0, width: 1, auto: true });
+  list.push({ name: "Auto (slice)", center: 0, width: 1, auto: "percentile" });
+  list.push({ name: "Full range", center: 0, width: 1, auto: "full" });
   return list;
+}
+
+/**
+ * The window to open a series with: its first header window, else the first CT window, else
+ * "Auto".
+ * @param {WindowPreset[]} presets
+ * @returns {WindowPreset | undefined}
+ */
+export function initialPreset(presets) {
+  return presets.find((p) => p.header) ?? presets.find((p) => !p.auto) ?? presets.find((p) => p.auto === "percentile");
+}
+
+/**
+ * The window from the 1st to the 99th percentile of the values (a sample of at most 65536),
+ * which ignores the air and the few very bright pixels that make "full range" look flat.
+ * @param {ArrayLike<number>} pixels
+ */
+export function autoWindow(pixels) {
+  const step = Math.max(1, Math.floor(pixels.length / 65536));
+  const sample = new Float64Array(Math.ceil(pixels.length / step));
+  let n = 0;
+  for (let i = 0; i < pixels.length; i += step) sample[n++] = pixels[i];
+  const sorted = sample.subarray(0, n).sort();
+  if (!n) return { center: 0, width: 1 };
+  const low = sorted[Math.floor((n - 1) * 0.01)];
+  const high = sorted[Math.ceil((n - 1) * 0.99)];
+  return { center: (low + high + 1) / 2, width: Math.max(1, high - low + 1) };
 }
 
 /**
@@ -72,7 +111,7 @@ export function dragWindow(window, dx, dy, range) {
 export function renderPresetButtons(container, presets, choose) {
   clear(container);
   presets.forEach((preset, i) => {
-    const button = h("button", { type: "button", class: "preset", "data-index": i, title: preset.auto ? "Whole value range of the slice" : `C ${preset.center} / W ${preset.width}` }, [
+    const button = h("button", { type: "button", class: "preset", "data-index": i, title: preset.auto === "full" ? "Whole value range of the slice" : preset.auto ? "1st to 99th percentile of the slice" : `C ${preset.center} / W ${preset.width}` }, [
       i < 5 ? h("kbd", { text: String(i + 1) }) : null,
       h("span", { text: preset.name }),
     ]);

@@ -1,0 +1,180 @@
+"""Helpers for the annotator's browser tests: one server with the phantom, pages on it, pointer
+positions from the canvas hooks, masks through the API, canvas pixels from screenshots."""
+
+import io
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+from tests.conftest import LiveServer
+from tests.helpers import dicom_files
+
+from segdicom.config import Settings
+
+TIMEOUT_MS = 20_000
+PHANTOM = "ct_philips_phantom"
+
+
+@dataclass
+class Phantom:
+    """A live server holding the phantom CT."""
+
+    server: LiveServer
+    info: dict[str, Any]
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def series_uid(self) -> str:
+        return str(self.info["series_uid"])
+
+    def slice_values(self, index: int) -> np.ndarray:
+        with httpx.Client(base_url=self.url, timeout=30) as http:
+            response = http.get(f"/api/series/{self.series_uid}/slices/{index}")
+        response.raise_for_status()
+        rows, cols = self.info["rows"], self.info["columns"]
+        dtype = np.dtype(self.info["dtype"]).newbyteorder("<")
+        return np.frombuffer(response.content, dtype=dtype).reshape(rows, cols)
+
+    def mask(self, annotation: str, segment: int, index: int) -> np.ndarray:
+        """The stored mask (DESIGN.md "Mask format": numpy.packbits then zlib)."""
+        with httpx.Client(base_url=self.url, timeout=30) as http:
+            response = http.get(f"/api/annotations/{annotation}/segments/{segment}/slices/{index}")
+        response.raise_for_status()
+        rows, cols = self.info["rows"], self.info["columns"]
+        bits = np.unpackbits(np.frombuffer(zlib.decompress(response.content), np.uint8))
+        return bits[: rows * cols].reshape(rows, cols).astype(bool)
+
+
+@pytest.fixture(scope="module")
+def phantom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Phantom]:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("viewer") / "data", dicom_port=0)
+    server = LiveServer(settings).start()
+    try:
+        files = [
+            ("files", (p.name, p.read_bytes(), "application/dicom")) for p in dicom_files(PHANTOM)
+        ]
+        with httpx.Client(base_url=server.url, timeout=60) as http:
+            response = http.post("/api/uploads", files=files)
+            response.raise_for_status()
+            series_uid = response.json()["series"][0]["series_uid"]
+            info = http.get(f"/api/series/{series_uid}").json()
+        yield Phantom(server, info)
+    finally:
+        server.stop()
+
+
+def open_page(browser: Browser, phantom: Phantom, errors: list[str], slice_index: int = 0) -> Page:
+    """A page showing the phantom at a slice, collecting console errors."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(f"{phantom.url}/?series={phantom.series_uid}")
+    view = page.locator("#view")
+    expect(view).to_have_attribute("data-ready", "true")
+    view.focus()
+    go_to_slice(page, slice_index)
+    return page
+
+
+def go_to_slice(page: Page, index: int) -> None:
+    page.locator("#view").focus()
+    page.keyboard.press("Home")
+    for _ in range(index):
+        page.keyboard.press("ArrowDown")
+    page.wait_for_selector(f"#view[data-slice='{index}'][data-ready='true']")
+
+
+def add_segment(page: Page, label: str) -> int:
+    """Add a custom segment; it becomes the active one. Returns its number."""
+    view = page.locator("#view")
+    before = page.locator("[data-testid=segment-row]").count()
+    page.locator("#segment-label").fill(label)
+    page.locator("#add-segment").click()
+    row = page.locator(f"[data-testid=segment-row][data-label='{label}']")
+    expect(row).to_have_count(1)
+    assert page.locator("[data-testid=segment-row]").count() == before + 1
+    number = int(row.get_attribute("data-number") or 0)
+    expect(view).to_have_attribute("data-active-segment", str(number))
+    expect(view).to_have_attribute("data-ready", "true")
+    view.focus()
+    return number
+
+
+def to_page(page: Page, col: float, row: float, selector: str = "#view") -> tuple[float, float]:
+    """Page coordinates of the centre of image pixel (col, row), from data-image-rect."""
+    canvas = page.locator(selector)
+    box = canvas.bounding_box()
+    assert box is not None
+    rect = canvas.get_attribute("data-image-rect") or "0,0,0,0"
+    x, y, width, height = (float(v) for v in rect.split(","))
+    columns = float(canvas.get_attribute("data-columns") or canvas.get_attribute("data-width") or 1)
+    rows = float(canvas.get_attribute("data-rows") or canvas.get_attribute("data-slices") or 1)
+    return box["x"] + x + (col + 0.5) * width / columns, box["y"] + y + (row + 0.5) * height / rows
+
+
+def view_to_image(page: Page, x: float, y: float) -> tuple[float, float]:
+    """Continuous image (column, row) under page point (x, y) of the main view."""
+    canvas = page.locator("#view")
+    box = canvas.bounding_box()
+    assert box is not None
+    rx, ry, width, height = (
+        float(v) for v in (canvas.get_attribute("data-image-rect") or "").split(",")
+    )
+    columns = float(canvas.get_attribute("data-columns") or 1)
+    rows = float(canvas.get_attribute("data-rows") or 1)
+    return (x - box["x"] - rx) / width * columns, (y - box["y"] - ry) / height * rows
+
+
+def click_pixel(page: Page, col: float, row: float) -> None:
+    page.mouse.click(*to_page(page, col, row))
+
+
+def stroke(page: Page, points: list[tuple[float, float]], steps: int = 8) -> None:
+    page.mouse.move(*to_page(page, *points[0]))
+    page.mouse.down()
+    for point in points[1:]:
+        page.mouse.move(*to_page(page, *point), steps=steps)
+    page.mouse.up()
+
+
+def saved(page: Page) -> None:
+    """Wait until every change is written (debounce included)."""
+    state = page.locator("#save-state")
+    page.wait_for_selector("#save-state[data-pending='0'][data-state='saved']")
+    expect(state).to_have_attribute("data-state", "saved")
+
+
+def annotation_id(page: Page) -> str:
+    value = page.locator("#view").get_attribute("data-annotation-id")
+    assert value
+    return value
+
+
+def canvas_rgb(page: Page, output: Path, selector: str = "#view") -> np.ndarray:
+    """The canvas as displayed (RGB, CSS pixels), saved as a screenshot under test-output/."""
+    png = page.locator(selector).screenshot(path=str(output))
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+def canvas_point(page: Page, col: float, row: float, selector: str = "#view") -> tuple[int, int]:
+    """(x, y) in the canvas screenshot of image pixel (col, row)."""
+    box = page.locator(selector).bounding_box()
+    assert box is not None
+    x, y = to_page(page, col, row, selector)
+    return int(x - box["x"]), int(y - box["y"])
