@@ -201,7 +201,7 @@ export class ReformatView {
     ctx.setLineDash([5, 3]);
     if (slice >= 0) {
       const v = plane.topSlice === 0 ? slice : plane.slices - 1 - slice;
-      const y = rect.y + ((v + 0.5) / plane.slices) * rect.height;
+      const y = Math.round(rect.y + ((v + 0.5) / plane.slices) * rect.height) + 0.5; // crisp 1 px
       ctx.strokeStyle = "rgba(61, 139, 253, 0.9)";
       ctx.beginPath();
       ctx.moveTo(rect.x, y);
@@ -209,7 +209,7 @@ export class ReformatView {
       ctx.stroke();
     }
     if (across >= 0) {
-      const x = rect.x + ((across + 0.5) / plane.width) * rect.width;
+      const x = Math.round(rect.x + ((across + 0.5) / plane.width) * rect.width) + 0.5;
       ctx.strokeStyle = this.axis === "sagittal" ? "rgba(64, 224, 208, 0.8)" : "rgba(255, 214, 10, 0.8)";
       ctx.beginPath();
       ctx.moveTo(x, rect.y);

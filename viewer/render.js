@@ -391,8 +391,9 @@ export class Renderer {
     const c = this.crosshair;
     if (!c) return;
     const ctx = this.ctx;
-    const x = rect.x + ((c.col + 0.5) / this.columns) * rect.width;
-    const y = rect.y + ((c.row + 0.5) / this.rows) * rect.height;
+    // On a pixel centre, so the 1 px lines are crisp.
+    const x = Math.round(rect.x + ((c.col + 0.5) / this.columns) * rect.width) + 0.5;
+    const y = Math.round(rect.y + ((c.row + 0.5) / this.rows) * rect.height) + 0.5;
     ctx.save();
     ctx.lineWidth = 1;
     ctx.setLineDash([6, 4]);

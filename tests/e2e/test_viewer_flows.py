@@ -1,0 +1,256 @@
+"""The annotator's flows in a real browser: undo/redo across slices, autosave states, two pages
+on one annotation, the reformatted views and the shortcut overlay."""
+
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from playwright.sync_api import Browser, Route, expect
+from tests.e2e.viewer_pages import (
+    Phantom,
+    add_segment,
+    annotation_id,
+    canvas_point,
+    canvas_rgb,
+    click_pixel,
+    go_to_slice,
+    open_page,
+    saved,
+    to_page,
+)
+from tests.e2e.viewer_pages import phantom as phantom  # the server fixture
+
+pytestmark = pytest.mark.e2e
+
+STEPS = 55  # the issue asks for at least 50 undo steps
+
+
+def test_undo_redo_across_slices_and_many_steps(
+    browser: Browser, phantom: Phantom, output_dir: Path
+) -> None:
+    errors: list[str] = []
+    page = open_page(browser, phantom, errors, slice_index=2)
+    number = add_segment(page, "Undo")
+    view = page.locator("#view")
+    page.locator("#brush-size").fill("2")
+    for index in (2, 5, 8):
+        go_to_slice(page, index)
+        click_pixel(page, 200 + index, 300)
+    saved(page)
+    ann = annotation_id(page)
+    assert all(phantom.mask(ann, number, i)[300, 200 + i] for i in (2, 5, 8))
+
+    # Undo walks back through the slices, showing each one it changes.
+    for index in (8, 5, 2):
+        page.keyboard.press("Control+z")
+        expect(view).to_have_attribute("data-slice", str(index))
+    saved(page)
+    assert [int(phantom.mask(ann, number, i).sum()) for i in (2, 5, 8)] == [0, 0, 0]
+    page.keyboard.press("Control+y")
+    expect(view).to_have_attribute("data-slice", "2")
+    page.keyboard.press("Control+Shift+z")
+    expect(view).to_have_attribute("data-slice", "5")
+    saved(page)
+    assert phantom.mask(ann, number, 2).sum() > 0 and phantom.mask(ann, number, 5).sum() > 0
+    assert phantom.mask(ann, number, 8).sum() == 0
+
+    # Many steps on one slice: every one of them undoes.
+    go_to_slice(page, 12)
+    page.locator("#brush-size").fill("0.5")
+    for k in range(STEPS):
+        click_pixel(page, 100 + 4 * (k % 50), 100 + 4 * (k // 50))
+    saved(page)
+    assert int(phantom.mask(ann, number, 12).sum()) == STEPS
+    page.screenshot(path=str(output_dir / "e2e-flows-undo-many.png"))
+    for _ in range(STEPS):
+        page.keyboard.press("Control+z")
+    saved(page)
+    assert int(phantom.mask(ann, number, 12).sum()) == 0
+    assert phantom.mask(ann, number, 5).sum() > 0  # older steps are untouched
+    expect(page.locator("#undo")).to_be_enabled()
+    assert errors == []
+
+
+def test_autosave_states_retry_and_reload(
+    browser: Browser, phantom: Phantom, output_dir: Path
+) -> None:
+    errors: list[str] = []
+    page = open_page(browser, phantom, errors, slice_index=16)
+    number = add_segment(page, "Autosave")
+    state = page.locator("#save-state")
+    version = int(page.locator("#view").get_attribute("data-version") or 0)
+
+    # The mask writes fail for a while: the badge says retrying, then saved once they pass.
+    def refuse(route: Route) -> None:
+        route.fulfill(status=503, json={"error": "unavailable", "detail": "down for the test"})
+
+    pattern = "**/api/annotations/*/segments/*/slices/*"
+    page.route(
+        pattern, lambda route: refuse(route) if route.request.method == "PUT" else route.continue_()
+    )
+    before = canvas_rgb(page, output_dir / "e2e-flows-autosave-before.png")
+    click_pixel(page, 256, 200)
+    expect(state).to_have_attribute("data-state", "retrying")
+    assert int(state.get_attribute("data-pending") or 0) > 0
+    page.screenshot(path=str(output_dir / "e2e-flows-retrying.png"))
+    page.unroute(pattern)
+    saved(page)
+    assert int(page.locator("#view").get_attribute("data-version") or 0) > version
+    ann = annotation_id(page)
+    assert phantom.mask(ann, number, 16)[200, 256]
+    errors[:] = [
+        e for e in errors if "503" not in e
+    ]  # the refused writes, as the browser logs them
+
+    # A new page shows the saved paint where it was put.
+    page.close()
+    again = open_page(browser, phantom, errors, slice_index=16)
+    expect(again.locator("#view")).to_have_attribute("data-annotation-id", ann)
+    after = canvas_rgb(again, output_dir / "e2e-flows-reloaded.png")
+    x, y = canvas_point(again, 256 + 4, 200)  # beside the crosshair line through column 256
+    assert np.abs(after[y, x] - before[y, x]).sum() > 30
+    assert errors == []
+
+
+def test_conflict_between_two_pages(browser: Browser, phantom: Phantom, output_dir: Path) -> None:
+    errors: list[str] = []
+    first = open_page(browser, phantom, errors, slice_index=20)
+    number = add_segment(first, "Conflict")
+    saved(first)
+    second = open_page(browser, phantom, errors, slice_index=20)
+    second.locator(f"[data-testid=segment-row][data-number='{number}']").click()
+    expect(second.locator("#view")).to_have_attribute("data-active-segment", str(number))
+    ann = annotation_id(first)
+
+    first.locator("#view").focus()
+    click_pixel(first, 150, 150)
+    saved(first)
+    second.locator("#view").focus()
+    click_pixel(second, 350, 350)  # written against the version before the first page's
+    expect(second.locator("#save-state")).to_have_attribute("data-state", "conflict")
+    expect(second.locator("#conflict-banner")).to_be_visible()
+    second.screenshot(path=str(output_dir / "e2e-flows-conflict.png"))
+
+    # Reload: the second page takes the server's state, its stroke is dropped.
+    second.locator("#conflict-reload").click()
+    expect(second.locator("#conflict-banner")).to_be_hidden()
+    saved(second)
+    mask = phantom.mask(ann, number, 20)
+    assert mask[150, 150] and not mask[350, 350]
+
+    # Again, and this time the second page overwrites with its own.
+    click_pixel(first, 160, 160)
+    saved(first)
+    click_pixel(second, 340, 340)
+    expect(second.locator("#save-state")).to_have_attribute("data-state", "conflict")
+    second.locator("#conflict-overwrite").click()
+    saved(second)
+    mask = phantom.mask(ann, number, 20)
+    assert mask[340, 340]
+    # 409 answers show as console errors of failed requests; nothing else may.
+    assert [e for e in errors if "409" not in e] == []
+
+
+def test_reformatted_views_crosshair_and_navigation(
+    browser: Browser, phantom: Phantom, output_dir: Path
+) -> None:
+    errors: list[str] = []
+    page = open_page(browser, phantom, errors, slice_index=10)
+    info = phantom.info
+    view = page.locator("#view")
+    sagittal = page.locator("#view-sagittal")
+    coronal = page.locator("#view-coronal")
+    expect(sagittal).to_have_attribute("data-ready", "true")
+    expect(coronal).to_have_attribute("data-ready", "true")
+    expect(sagittal).to_have_attribute("data-index", str(info["columns"] // 2))
+    expect(coronal).to_have_attribute("data-index", str(info["rows"] // 2))
+    expect(sagittal).to_have_attribute("data-slices", str(info["num_slices"]))
+
+    # The service's reformat is the stack of slices cut at that column / row.
+    with httpx.Client(base_url=phantom.url, timeout=30) as http:
+        response = http.get(f"/api/series/{phantom.series_uid}/reformat/sagittal/300")
+        assert response.status_code == 200
+        assert http.get(f"/api/series/{phantom.series_uid}/reformat/axial/3").status_code == 400
+        etag = response.headers["etag"]
+        cached = http.get(
+            f"/api/series/{phantom.series_uid}/reformat/sagittal/300",
+            headers={"If-None-Match": etag},
+        )
+        assert cached.status_code == 304
+    plane = np.frombuffer(response.content, np.dtype(info["dtype"]).newbyteorder("<"))
+    plane = plane.reshape(info["num_slices"], info["rows"])
+    for index in (0, 13, info["num_slices"] - 1):
+        assert np.array_equal(plane[index], phantom.slice_values(index)[:, 300])
+
+    # A click in the sagittal view: that slice in the main view, the coronal cut at that row.
+    top = int(sagittal.get_attribute("data-top-slice") or 0)
+    drawn_row = 20 if top == 0 else top - 20
+    page.mouse.click(*to_page(page, 150, drawn_row, "#view-sagittal"))
+    expect(view).to_have_attribute("data-slice", "20")
+    expect(view).to_have_attribute("data-cross", f"{info['columns'] // 2},150")
+    expect(coronal).to_have_attribute("data-index", "150")
+    expect(coronal).to_have_attribute("data-ready", "true")
+    # Shift + click in the main view moves both cuts.
+    page.keyboard.down("Shift")
+    page.mouse.click(*to_page(page, 300, 180))
+    page.keyboard.up("Shift")
+    expect(view).to_have_attribute("data-cross", "300,180")
+    expect(sagittal).to_have_attribute("data-index", "300")
+    expect(coronal).to_have_attribute("data-index", "180")
+    expect(sagittal).to_have_attribute("data-ready", "true")
+    page.wait_for_timeout(100)  # one frame for the lines
+    page.screenshot(path=str(output_dir / "e2e-flows-reformats.png"))
+
+    # The linked lines: the main view's slice across the sagittal view, the coronal cut on it.
+    pixels = canvas_rgb(page, output_dir / "e2e-flows-sagittal.png", "#view-sagittal")
+    # Dashed lines: look along a short stretch of each.
+    x, y = canvas_point(page, 40, drawn_row, "#view-sagittal")
+    line = pixels[y - 1 : y + 2, x - 8 : x + 9].reshape(-1, 3)
+    assert (line[:, 2] > line[:, 0] + 40).any()  # the blue slice line
+    x, y = canvas_point(page, 180, 2, "#view-sagittal")
+    line = pixels[y : y + 17, x - 1 : x + 2].reshape(-1, 3)
+    assert ((line[:, 1] > 100) & (line[:, 2] > 100) & (line[:, 0] < line[:, 1] - 40)).any()
+    main = canvas_rgb(page, output_dir / "e2e-flows-crosshair.png")
+    x, y = canvas_point(page, 300, 60)
+    line = main[y : y + 17, x - 1 : x + 2].reshape(-1, 3)
+    assert ((line[:, 0] > 120) & (line[:, 2] < line[:, 0] - 40)).any()  # the yellow sagittal cut
+    assert errors == []
+
+
+def test_help_overlay_lists_every_shortcut(
+    browser: Browser, phantom: Phantom, output_dir: Path
+) -> None:
+    errors: list[str] = []
+    page = open_page(browser, phantom, errors)
+    page.keyboard.press("?")
+    overlay = page.locator("#help-overlay")
+    expect(overlay).to_be_visible()
+    text = overlay.inner_text()
+    for words in (
+        "Threshold brush",
+        "Flood fill",
+        "Fill between slices",
+        "Clear the active segment",
+        "Lock or unlock",
+        "Outline or filled",
+        "Invert",
+        "Auto window",
+        "Space + drag",
+        "Ctrl + wheel",
+        "Undo",
+        "Redo",
+        "sagittal and coronal",
+    ):
+        assert words in text, words
+    assert page.locator("#help-overlay tr").count() >= 45
+    page.screenshot(path=str(output_dir / "e2e-flows-help.png"))
+    page.keyboard.press("Escape")
+    expect(overlay).to_be_hidden()
+    # Keys 1-5 are the CT windows; I inverts.
+    page.locator("#view").focus()
+    page.keyboard.press("2")
+    expect(page.locator("#view")).to_have_attribute("data-window", "-600,1500")
+    page.keyboard.press("i")
+    expect(page.locator("#view")).to_have_attribute("data-invert", "true")
+    assert errors == []
