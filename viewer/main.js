@@ -59,6 +59,15 @@ function sliceLocation(series, index) {
   return p[0] * n[0] + p[1] * n[1] + p[2] * n[2];
 }
 
+/**
+ * The anatomical plane whose normal is this direction (LPS patient axes).
+ * @param {number[]} normal
+ */
+function planeName(normal) {
+  const [x, y, z] = normal.map(Math.abs);
+  return x >= y && x >= z ? "Sagittal" : y >= z ? "Coronal" : "Axial";
+}
+
 class App {
   constructor() {
     this.canvas = byId("view", HTMLCanvasElement);
@@ -272,6 +281,9 @@ class App {
     // The key press's own time, to measure key press -> slice drawn (perf.js).
     document.addEventListener("keydown", (e) => {
       this.inputAt = e.timeStamp;
+      setTimeout(() => {
+        this.inputAt = null;
+      });
     }, true);
     byId("conflict-reload", HTMLButtonElement).addEventListener("click", () => void this.resolveConflict(false));
     byId("conflict-overwrite", HTMLButtonElement).addEventListener("click", () => void this.resolveConflict(true));
@@ -716,6 +728,12 @@ class App {
     this.sagittal.setPlane(usable ? { ...common, width: series.rows, widthMm: rowSpacing || 1 } : null);
     this.coronal.setPlane(usable ? { ...common, width: series.columns, widthMm: colSpacing || 1 } : null);
     this.setCross({ col: Math.floor(series.columns / 2), row: Math.floor(series.rows / 2) });
+    // The plane at a column has the row direction as its normal, the plane at a row the column
+    // direction (PS3.3 C.7.6.2.1.1); named by the patient axis that normal is closest to, so
+    // a sagittal acquisition's views read "Coronal" and "Axial".
+    const o = series.orientation?.length === 6 ? series.orientation : [1, 0, 0, 0, 1, 0];
+    byId("reformat-label-sagittal", HTMLElement).textContent = planeName(o.slice(0, 3));
+    byId("reformat-label-coronal", HTMLElement).textContent = planeName(o.slice(3, 6));
   }
 
   /**

@@ -253,4 +253,7 @@ def test_help_overlay_lists_every_shortcut(
     expect(page.locator("#view")).to_have_attribute("data-window", "-600,1500")
     page.keyboard.press("i")
     expect(page.locator("#view")).to_have_attribute("data-invert", "true")
+    page.keyboard.press("o")
+    expect(page.locator("#view")).to_have_attribute("data-outline", "true")
+    expect(page.locator("#outline")).to_be_checked()
     assert errors == []
