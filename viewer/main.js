@@ -112,6 +112,8 @@ class App {
     this.picking = false;
     /** @type {{ col: number, row: number }} where the reformatted views cut */
     this.cross = { col: 0, row: 0 };
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.reformatTimer = undefined;
     /** @type {number | null} timeStamp of the key press whose slice is not drawn yet */
     this.inputAt = null;
     const reformatHandlers = {
@@ -482,6 +484,7 @@ class App {
       this.session = session;
       this.activeSegment = session.segments[0]?.number ?? null;
       this.sessionChanged();
+      void this.loadPaintedMasks(session);
     } catch (err) {
       if (token === this.openToken) {
         this.setMessage(this.series ? "" : "Could not open the series.");
@@ -626,6 +629,49 @@ class App {
     }
     this.renderer.setLayers(layers, this.opacity, this.showMasks);
     this.updateReady();
+    this.updateReformatMasks();
+  }
+
+  /**
+   * The segments in the reformatted views, from the masks in memory; 100 ms after the last
+   * change, so scrolling and strokes don't pay for it.
+   */
+  updateReformatMasks() {
+    clearTimeout(this.reformatTimer);
+    this.reformatTimer = setTimeout(() => this.drawReformatMasks(), 100);
+  }
+
+  drawReformatMasks() {
+    const session = this.session;
+    /** @type {import("./reformat.js").MaskLayer[]} */
+    const layers = [];
+    if (session && this.showMasks) {
+      for (const s of session.segments) {
+        if (s.visible) layers.push({ maskAt: (slice) => session.masks.get(s.number, slice), color: toRgb(s.color) });
+      }
+    }
+    this.sagittal.setMasks(layers, this.opacity);
+    this.coronal.setMasks(layers, this.opacity);
+  }
+
+  /**
+   * Load, in the background and two at a time, the masks of every painted slice, so the
+   * reformatted views show whole segments.
+   * @param {AnnotationSession} session
+   */
+  async loadPaintedMasks(session) {
+    /** @type {{ segment: number, slice: number }[]} */
+    const wanted = [];
+    for (const [segment, slices] of session.painted) for (const slice of slices) wanted.push({ segment, slice });
+    let loaded = 0;
+    const worker = async () => {
+      for (let next = wanted.shift(); next && this.session === session; next = wanted.shift()) {
+        await session.masks.load(next.segment, next.slice).catch(() => undefined);
+        if (++loaded % 8 === 0 && this.session === session) this.updateReformatMasks();
+      }
+    };
+    await Promise.all([worker(), worker()]);
+    if (this.session === session) this.updateReformatMasks();
   }
 
   updateSliceUi() {
@@ -722,7 +768,7 @@ class App {
     const sliceMm = first !== null && last !== null && n > 1 ? Math.abs(last - first) / (n - 1) || 1 : 1;
     // Superior up: the slice further along the normal (towards the head for axial) on top.
     const topSlice = first !== null && last !== null && last > first ? n - 1 : 0;
-    const common = { seriesUid: series.series_uid, dtype: series.dtype, slices: n, sliceMm, topSlice };
+    const common = { seriesUid: series.series_uid, dtype: series.dtype, slices: n, sliceMm, topSlice, columns: series.columns };
     const usable = n > 1;
     byId("reformats", HTMLElement).classList.toggle("unavailable", !usable);
     this.sagittal.setPlane(usable ? { ...common, width: series.rows, widthMm: rowSpacing || 1 } : null);
@@ -749,6 +795,7 @@ class App {
     this.sagittal.setIndex(this.cross.col);
     this.coronal.setIndex(this.cross.row);
     this.updateReformatMarks();
+    this.updateReformatMasks();
   }
 
   /**

@@ -16,7 +16,12 @@ import { applyWindow } from "./render.js";
 /** @typedef {"sagittal" | "coronal"} Axis */
 /**
  * @typedef {{ seriesUid: string, dtype: import("./api.js").Dtype, width: number, widthMm: number,
- *   slices: number, sliceMm: number, topSlice: number }} Plane how the plane maps to the volume
+ *   slices: number, sliceMm: number, topSlice: number, columns: number }} Plane how the plane
+ *   maps to the volume (columns: of the main view's slices, to index their masks)
+ */
+/**
+ * @typedef {{ maskAt: (slice: number) => Uint8Array | null | undefined,
+ *   color: [number, number, number] }} MaskLayer a segment's masks, those loaded
  */
 
 const KEEP = 16;
@@ -46,6 +51,8 @@ export class ReformatView {
     this.window = { center: 40, width: 400, invert: false };
     this.marks = { across: -1, slice: -1 };
     this.image = document.createElement("canvas");
+    this.overlay = document.createElement("canvas");
+    this.hasOverlay = false;
     this.rect = { x: 0, y: 0, width: 0, height: 0 };
     this.frame = 0;
     canvas.dataset.axis = axis;
@@ -68,9 +75,10 @@ export class ReformatView {
     ds.width = plane ? String(plane.width) : "";
     ds.slices = plane ? String(plane.slices) : "";
     ds.topSlice = plane ? String(plane.topSlice) : "";
+    this.hasOverlay = false;
     if (plane) {
-      this.image.width = plane.width;
-      this.image.height = plane.slices;
+      this.image.width = this.overlay.width = plane.width;
+      this.image.height = this.overlay.height = plane.slices;
     }
     this.requestDraw();
   }
@@ -130,6 +138,40 @@ export class ReformatView {
    */
   setMarks(across, slice) {
     this.marks = { across, slice };
+    this.requestDraw();
+  }
+
+  /**
+   * The segments along this plane, from the masks in memory (the slices painted or seen).
+   * @param {MaskLayer[]} layers
+   * @param {number} opacity
+   */
+  setMasks(layers, opacity) {
+    const plane = this.plane;
+    if (!plane || this.index < 0) return;
+    const { width, slices, columns } = plane;
+    const out = new Uint32Array(width * slices);
+    const alpha = Math.round(Math.min(1, opacity + 0.15) * 255);
+    // Sagittal: mask pixel (r, index) for r across; coronal: (index, c) for c across.
+    const offset = this.axis === "sagittal" ? this.index : this.index * columns;
+    const stride = this.axis === "sagittal" ? columns : 1;
+    let any = false;
+    for (const { maskAt, color } of layers) {
+      const value = ((alpha << 24) | (color[2] << 16) | (color[1] << 8) | color[0]) >>> 0;
+      for (let s = 0; s < slices; s++) {
+        const mask = maskAt(s);
+        if (!mask) continue;
+        const row = (plane.topSlice === 0 ? s : slices - 1 - s) * width;
+        for (let u = 0; u < width; u++) {
+          if (mask[offset + u * stride]) {
+            out[row + u] = value;
+            any = true;
+          }
+        }
+      }
+    }
+    this.hasOverlay = any;
+    if (any) this.overlay.getContext("2d")?.putImageData(new ImageData(new Uint8ClampedArray(out.buffer), width, slices), 0, 0);
     this.requestDraw();
   }
 
@@ -196,6 +238,10 @@ export class ReformatView {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.imageSmoothingEnabled = true;
     ctx.drawImage(this.image, rect.x, rect.y, rect.width, rect.height);
+    if (this.hasOverlay) {
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(this.overlay, rect.x, rect.y, rect.width, rect.height);
+    }
     const { across, slice } = this.marks;
     ctx.lineWidth = 1;
     ctx.setLineDash([5, 3]);

@@ -150,9 +150,25 @@ def test_fill_between_slices_interpolates_and_undoes_as_one_step(
     go_to_slice(page, 8)
     page.locator("#brush-size").fill("30")
     click_pixel(page, 270, 270)
+    # The sagittal view through column 262 shows the segment on the slices in memory.
+    sagittal = page.locator("#view-sagittal")
+    page.keyboard.down("Shift")
+    click_pixel(page, 262, 240)
+    page.keyboard.up("Shift")
+    expect(sagittal).to_have_attribute("data-index", "262")
+    expect(sagittal).to_have_attribute("data-ready", "true")
+    page.wait_for_timeout(300)  # the reformat overlay follows changes after 100 ms
+    top = int(sagittal.get_attribute("data-top-slice") or 0)
+    x, y = canvas_point(page, 262, 6 if top == 0 else top - 6, "#view-sagittal")
+    before = canvas_rgb(
+        page, output_dir / "e2e-tools-fill-between-sagittal-before.png", "#view-sagittal"
+    )
     page.locator("#view").focus()
     page.keyboard.press("Shift+F")
     saved(page)
+    page.wait_for_timeout(300)
+    after = canvas_rgb(page, output_dir / "e2e-tools-fill-between-sagittal.png", "#view-sagittal")
+    assert np.abs(after[y, x] - before[y, x]).sum() > 30  # slice 6 now painted, in the sagittal
     go_to_slice(page, 6)
     page.screenshot(path=str(output_dir / "e2e-tools-fill-between.png"))
 
