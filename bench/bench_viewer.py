@@ -27,12 +27,16 @@ from playwright.sync_api import Page, sync_playwright
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.bench_http import free_port, p95, running  # noqa: E402
+from bench.bench_http import free_port, running  # noqa: E402
 from bench.synthetic import ct_series  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 BATCH = 50
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1]
 
 
 def upload(http: httpx.Client, slices: int) -> str:
@@ -124,7 +128,7 @@ def bench_reformat(http: httpx.Client, series_uid: str) -> tuple[float, float, i
     return cold, statistics.median(times), len(first.content)
 
 
-def main() -> None:
+def main() -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--slices", type=int, default=300)
     args = parser.parse_args()
@@ -160,6 +164,16 @@ def main() -> None:
     if strokes and overlays:
         both = statistics.median(strokes) + statistics.median(overlays)
         print(f"brush stroke segment, update + redraw (medians added): {both:.2f} ms")
+    return {
+        "slices": args.slices,
+        "key_median_ms": statistics.median(keys),
+        "key_p95_ms": p95(keys),
+        "stroke_median_ms": statistics.median(strokes),
+        "stroke_p95_ms": p95(strokes),
+        "overlay_median_ms": statistics.median(overlays),
+        "reformat_first_ms": cold,
+        "reformat_warm_ms": warm,
+    }
 
 
 if __name__ == "__main__":
