@@ -5,6 +5,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -30,9 +31,14 @@ async def upload(request: Request) -> JSONResponse:
 async def receive_files(request: Request, field: str) -> dict[str, Any]:
     st = state(request)
     _check_length(request, st.settings.max_upload_bytes)
-    form = await request.form(
-        max_files=st.settings.max_upload_files, max_fields=100, max_part_size=1024 * 1024
-    )
+    limit = st.settings.max_upload_files
+    try:
+        form = await request.form(max_files=limit, max_fields=100, max_part_size=1024 * 1024)
+    except HTTPException as exc:
+        if "Too many files" in str(exc.detail):  # starlette answers 400; a limit is 413
+            detail = f"more than {limit} files in one upload (SEGDICOM_MAX_UPLOAD_FILES)"
+            raise TooLarge(detail) from None
+        raise
     try:
         files = [f for f in form.getlist(field) if isinstance(f, UploadFile)]
         if not files:

@@ -14,7 +14,7 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.pixels.utils import pixel_array
 
-from segdicom.errors import BadInput, Unprocessable
+from segdicom.errors import TooLarge, Unprocessable
 from segdicom.imaging.geometry import FrameRef, Orientation, frames_of, slice_spacing, sort_frames
 from segdicom.imaging.windows import Window, presets
 
@@ -64,7 +64,7 @@ def build_volume(
     frames = [f for p, ds in headers if _same_size(ds, rows, columns) for f in frames_of(ds, p)]
     ordered, orientation = sort_frames(frames)
     if len(ordered) > max_slices:
-        raise BadInput(f"series has {len(ordered)} slices, more than the limit of {max_slices}")
+        raise TooLarge(f"series has {len(ordered)} slices, more than the limit of {max_slices}")
     spacing = ordered[0].pixel_spacing or (1.0, 1.0)
     return Volume(
         series_uid=series_uid,
