@@ -29,7 +29,13 @@ async def login(request: Request) -> JSONResponse:
     if len(username) > 64 or len(password) > MAX_LENGTH:
         raise Unauthorized("wrong username or password, or the user is disabled")
     st = state(request)
-    who, secret = await run_in_threadpool(authenticator(st).login, username, password)
+    try:
+        who, secret = await run_in_threadpool(authenticator(st).login, username, password)
+    except Unauthorized:
+        with st.sessions.begin() as session:
+            detail = f"{username[:64]!r} {_peer(request)}"
+            events.append(session, user="", action="login_failed", detail=detail)
+        raise
     with st.sessions.begin() as session:
         events.append(session, user=who.username, action="login", detail=_peer(request))
     response = JSONResponse(_me(who.username, who.role, who.via, who.csrf_token))
