@@ -237,3 +237,19 @@ class _Lines:
 
     def readline(self) -> str:
         return self.text
+
+
+def test_password_guessing_is_paused_per_user_name(app_with_users: TestClient) -> None:
+    client = app_with_users
+    for attempt in range(10):
+        wrong = {"username": "alice", "password": f"guess number {attempt}"}
+        assert client.post("/api/auth/login", json=wrong).status_code == 401
+    right = client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
+    assert right.status_code == 401 and "too many failed logins" in right.json()["detail"]
+    assert client.post(
+        "/api/auth/login", json={"username": "rita", "password": PASSWORD}
+    ).is_success
+    failed = [
+        line for line in client.get("/api/log.csv").text.splitlines() if "login_failed" in line
+    ]
+    assert len(failed) == 11

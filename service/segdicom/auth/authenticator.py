@@ -22,6 +22,8 @@ CSRF_COOKIE = "segdicom_csrf"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _RECHECK_OPEN = 2.0  # seconds between "are there users yet?" checks while open
+MAX_FAILURES = 10  # failed logins per user name within FAILURE_WINDOW before a pause
+FAILURE_WINDOW = 300.0
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Authenticator:
         self.proxy_header = settings.proxy_user_header.lower()
         self._has_users = False
         self._checked_at = float("-inf")
+        self._failures: dict[str, list[float]] = {}
 
     def has_users(self) -> bool:
         """Once a user exists the service never runs open again (users are only disabled)."""
@@ -115,15 +118,29 @@ class Authenticator:
 
     def login(self, username: str, password: str) -> tuple[Identity, str]:
         """Check the password and open a session: (identity, cookie secret)."""
+        self._throttle(username)
         with self.st.sessions.begin() as session:
             user = repo.by_name(session, username)
             stored = user.password_hash if user is not None else None
             if not passwords.verify(stored, password) or user is None or user.disabled:
+                self._failures.setdefault(username, []).append(time.monotonic())
                 raise Unauthorized("wrong username or password, or the user is disabled")
+            self._failures.pop(username, None)
             secret, csrf = new_secret(), new_secret()
             expires = utcnow() + timedelta(hours=self.st.settings.session_hours)
             repo.add_session(session, user, digest(secret), csrf, expires)
             return _identity(user, csrf, digest(secret)), secret
+
+    def _throttle(self, username: str) -> None:
+        """Password guessing gets MAX_FAILURES tries per name per FAILURE_WINDOW."""
+        now = time.monotonic()
+        if len(self._failures) > 10_000:  # bounded memory under a spray of names
+            self._failures.clear()
+        recent = [t for t in self._failures.get(username, []) if now - t < FAILURE_WINDOW]
+        self._failures[username] = recent
+        if len(recent) >= MAX_FAILURES:
+            wait = int(FAILURE_WINDOW - (now - recent[0])) + 1
+            raise Unauthorized(f"too many failed logins for this user name; try again in {wait} s")
 
     def logout(self, who: Identity) -> None:
         if who.session_hash:
