@@ -10,6 +10,7 @@
  * relative to the canvas's top-left corner).
  */
 
+import { showAccount } from "./account.js";
 import * as api from "./api.js";
 import { AnnotationSession } from "./annotation.js";
 import { nextColor, toHex, toRgb } from "./colors.js";
@@ -210,6 +211,9 @@ class App {
     if (linked) void this.openSeries(linked);
     this.exportPanel.setPacsAvailable(false);
     void this.detectPacs();
+    showAccount(byId("account-name", HTMLElement), byId("logout", HTMLButtonElement)).catch((err) =>
+      showError(err, "Could not tell who is signed in"),
+    );
     api.getPresets().then(
       (presets) => {
         this.labelPresets = Array.isArray(presets) ? presets : [];

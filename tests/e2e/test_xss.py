@@ -5,6 +5,7 @@ viewer's writes after logging in carry the CSRF token (they succeed).
 """
 
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -81,7 +82,7 @@ def test_hostile_names_are_text_after_login(
     page.set_default_timeout(TIMEOUT_MS)
 
     page.goto(server.url + "/")
-    expect(page).to_have_url(server.url + "/login.html")
+    expect(page).to_have_url(re.compile(re.escape(server.url) + r"/login\.html(\?.*)?$"))
     page.locator("#login-username").fill("alice")
     page.locator("#login-password").fill("not the password")
     page.locator("#login-submit").click()
@@ -90,6 +91,7 @@ def test_hostile_names_are_text_after_login(
     page.screenshot(path=str(output_dir / "login.png"))
     page.locator("#login-submit").click()
     expect(page).to_have_url(server.url + "/")
+    expect(page.locator("[data-testid=account-name]")).to_have_text("alice")
 
     study = page.locator("[data-testid=study]").first
     expect(study).to_contain_text(PAYLOAD)  # the study description
@@ -106,3 +108,8 @@ def test_hostile_names_are_text_after_login(
     page.wait_for_timeout(300)
     assert dialogs == []
     assert errors == []
+    # Log out ends the session: the next page load is the login page again.
+    page.locator("[data-testid=logout]").click()
+    expect(page).to_have_url(server.url + "/login.html")
+    page.goto(server.url + "/")
+    expect(page).to_have_url(re.compile(re.escape(server.url) + r"/login\.html(\?.*)?$"))

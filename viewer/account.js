@@ -1,0 +1,29 @@
+// @ts-check
+/**
+ * Who is working: the user name in the top bar, and "Log out" for a login session.
+ * Open mode (no users configured, loopback only) shows the default user, no log-out.
+ */
+import { request } from "./api.js";
+
+/**
+ * @typedef {{ username: string, role: string, via: "open" | "session" | "token" | "proxy" }} Me
+ */
+
+/**
+ * @param {HTMLElement} label where the user name goes
+ * @param {HTMLButtonElement} logout shown only for a login session
+ */
+export async function showAccount(label, logout) {
+  const response = await request("GET", "/api/auth/me");
+  const me = /** @type {Me} */ (await response.json());
+  label.textContent = me.username;
+  label.title = `${me.role}, signed in by ${me.via}`;
+  label.dataset.role = me.role;
+  label.hidden = false;
+  if (me.via !== "session") return;
+  logout.hidden = false;
+  logout.addEventListener("click", async () => {
+    await request("POST", "/api/auth/logout", { okStatuses: [204] });
+    location.assign("login.html");
+  });
+}
