@@ -66,7 +66,7 @@ def session_user(session: Session, token_hash: str) -> tuple[User, AuthSession] 
     ).first()
     if found is None:
         return None
-    user, row = found.tuple()
+    user, row = found
     if user.disabled or row.expires_at <= utcnow():
         return None
     return user, row
