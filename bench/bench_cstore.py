@@ -125,15 +125,14 @@ def _check_indexed(http: int, expected: int) -> None:
         raise RuntimeError(f"SegDICOM indexed {got} instances, expected {expected}")
 
 
-def main() -> int:
+def main() -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--slices", type=int, default=300)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     for tool in ("storescu", "storescp"):
         if shutil.which(tool) is None:
-            print(f"{tool} not found (apt-get install dcmtk)", file=sys.stderr)
-            return 2
+            raise RuntimeError(f"{tool} not found (apt-get install dcmtk)")
     with tempfile.TemporaryDirectory(prefix="bench-cstore-") as tmp:
         work = Path(tmp)
         series = generate_ct(work / "series", args.slices)
@@ -148,8 +147,8 @@ def main() -> int:
         print(f"storescp (dcmtk, files only): {best_ref:.2f} s (best of {args.runs})")
         print(f"segdicom (checked, fsynced, indexed): {best_ours:.2f} s (best of {args.runs})")
         print(f"ratio: {best_ours / best_ref:.2f}x (target <= 2x)")
-    return 0
+    return {"storescp_s": best_ref, "segdicom_s": best_ours, "slices": args.slices}
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

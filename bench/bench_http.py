@@ -82,13 +82,21 @@ def running(command: list[str], env: dict[str, str], health_url: str) -> Iterato
             process.wait()
 
 
-def median_ms(run: Callable[[], object], runs: int) -> float:
+def timings_ms(run: Callable[[], object], runs: int) -> list[float]:
     times = []
     for _ in range(runs):
         started = time.perf_counter()
         run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def median_ms(run: Callable[[], object], runs: int) -> float:
+    return statistics.median(timings_ms(run, runs))
+
+
+def p95(times: list[float]) -> float:
+    return statistics.quantiles(times, n=20)[-1]
 
 
 def wire_get(http: httpx.Client, url: str, headers: dict[str, str]) -> bytes:
@@ -110,13 +118,21 @@ def bench_slices(http: httpx.Client, info: Json, runs: int) -> Json:
     url = f"/api/series/{uid}/slices/{index}"
     wire = wire_get(http, url, gzip_hdr)
     raw = wire_get(http, url, {"Accept-Encoding": "identity"})
-    warm = median_ms(lambda: wire_get(http, url, gzip_hdr), runs)
+    warm_times = timings_ms(lambda: wire_get(http, url, gzip_hdr), runs)
+    warm = statistics.median(warm_times)
     others = [f"/api/series/{uid}/slices/{i}" for i in range(info["num_slices"]) if i != index]
     cold = statistics.median(median_ms(partial(wire_get, http, u, gzip_hdr), 1) for u in others)
-    return {"wire": len(wire), "raw": len(raw), "warm_ms": warm, "cold_ms": cold, "body": wire}
+    return {
+        "wire": len(wire),
+        "raw": len(raw),
+        "warm_ms": warm,
+        "warm_p95_ms": p95(warm_times),
+        "cold_ms": cold,
+        "body": wire,
+    }
 
 
-def bench_static(body: bytes, runs: int) -> float:
+def bench_static(body: bytes, runs: int) -> tuple[float, float]:
     folder = Path(tempfile.mkdtemp(prefix="segdicom-static-"))
     (folder / "slice.bin").write_bytes(body)
     port = free_port()
@@ -124,7 +140,8 @@ def bench_static(body: bytes, runs: int) -> float:
     command = [sys.executable, "-c", STATIC_APP, str(folder), str(port)]
     with running(command, dict(os.environ), url), httpx.Client(timeout=30) as http:
         assert wire_get(http, url, {"Accept-Encoding": "gzip"}) == body
-        return median_ms(lambda: wire_get(http, url, {"Accept-Encoding": "gzip"}), runs)
+        times = timings_ms(lambda: wire_get(http, url, {"Accept-Encoding": "gzip"}), runs)
+        return statistics.median(times), p95(times)
 
 
 def bench_mask(http: httpx.Client, info: Json, runs: int) -> Json:
@@ -175,7 +192,7 @@ def bench_seed(http: httpx.Client, info: Json, runs: int) -> Json:
     }
 
 
-def main() -> None:
+def main() -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=200)
     args = parser.parse_args()
@@ -197,8 +214,10 @@ def main() -> None:
         slices = bench_slices(http, info, args.runs)
         mask = bench_mask(http, info, args.runs)
         seed = bench_seed(http, info, args.runs)
-    static_ms = bench_static(slices.pop("body"), args.runs)
+    static_ms, static_p95 = bench_static(slices.pop("body"), args.runs)
     report(info, slices, mask, seed, static_ms, args.runs)
+    print(f"  p95: ours {slices['warm_p95_ms']:.2f} ms, static {static_p95:.2f} ms")
+    return {**slices, "static_ms": static_ms, "static_p95_ms": static_p95, "mask": mask}
 
 
 def report(info: Json, slices: Json, mask: Json, seed: Json, static_ms: float, runs: int) -> None:
