@@ -103,6 +103,14 @@ def _scale(f: Json) -> list[Row]:
             seg <= 1.3,
         ),
         (
+            "  same, vs constructor + file write",
+            f"{export['ours_s']:.2f} s",
+            f"highdicom+save_as {export['highdicom_write_s']:.2f} s",
+            export["ours_s"] / export["highdicom_write_s"],
+            "-",
+            None,
+        ),
+        (
             f"{f['annotators']} annotators scroll+save: p95",
             f"{team['many_p95_ms']:.1f} ms",
             f"one alone {team['one_p95_ms']:.1f} ms",

@@ -8,6 +8,7 @@ outbox claim. The migrations build the same schema as the models on both.
 import csv
 import io
 import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -36,6 +37,7 @@ from segdicom.db import Base, make_engine, make_sessionmaker, upgrade
 from segdicom.db import exports as export_rows
 from segdicom.db.models import Export
 from segdicom.db.types import utcnow
+from segdicom.pacs.outbox import Outbox
 
 
 @pytest.fixture(scope="module")
@@ -158,3 +160,38 @@ def test_outbox_claim_is_exclusive(database_url: str, db_client: TestClient) -> 
         engine.dispose()
     assert sorted(claimed) == sorted(ids)
     assert len(ids) == 6
+
+
+class _RecordingPacs:
+    def __init__(self) -> None:
+        self.stored: list[Path] = []
+
+    def store(self, path: Path) -> None:
+        self.stored.append(path)
+
+
+def test_a_starting_process_keeps_the_claims_of_others(
+    database_url: str, db_client: TestClient
+) -> None:
+    """Process A holds a lease on an export; process B starting its outbox must not send it."""
+    series_uid = upload_series(db_client, "ct_philips_phantom")
+    aid = create_annotation(db_client, series_uid)["id"]
+    version = put_segment(db_client, aid, 1, label="Liver")
+    put_mask(db_client, aid, 1, 3, disc(512, 512, 200, 200, 30), version)
+    assert db_client.post(f"/api/annotations/{aid}/exports", json={}).status_code == 201
+    engine = make_engine(database_url)
+    sessions = make_sessionmaker(engine)
+    pacs = _RecordingPacs()
+    outbox = Outbox(sessions, pacs, Path, interval=0.05, max_backoff=1.0)  # type: ignore[arg-type]
+    try:
+        with sessions.begin() as session:
+            session.execute(update(Export).values(status="pending", next_attempt_at=None))
+        with sessions.begin() as session:  # process A's claim, still running
+            assert export_rows.claim_due(session, utcnow(), timedelta(seconds=60)) is not None
+        outbox.start()  # process B starts
+        time.sleep(0.5)
+        assert outbox.deliver_due() == 0
+    finally:
+        outbox.stop()
+        engine.dispose()
+    assert pacs.stored == []

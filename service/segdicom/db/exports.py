@@ -86,7 +86,3 @@ def requeue(session: Session, export_id: int) -> Export:
         row.status, row.next_attempt_at, row.claimed_until = "pending", utcnow(), None
     return row
 
-
-def reset(session: Session) -> None:
-    """Release claims left by a process that died (its leases never expire otherwise)."""
-    session.execute(update(Export).where(Export.status == "pending").values(claimed_until=None))

@@ -59,9 +59,8 @@ class Outbox:
         self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
 
     def start(self) -> None:
-        """Release claims left by a process that died, then start delivering."""
-        with self.sessions.begin() as session:
-            rows.reset(session)
+        """Start delivering. Claims of a process that died expire with their lease;
+        releasing them here would also release those of processes still sending."""
         self._thread.start()
 
     def wake(self) -> None:
