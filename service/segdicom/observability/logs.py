@@ -35,11 +35,9 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def configure_logging(log_format: str, level: str) -> None:
+def configure_logging(log_format: str) -> None:
     """Put the request-id filter and the chosen format on the root's and uvicorn's handlers."""
-    root = logging.getLogger()
-    if not root.handlers:
-        logging.basicConfig(level=level.upper())
+    root = logging.getLogger()  # the CLI configured it; an embedding program owns its own
     formatter = JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
     handlers = list(root.handlers)
     for name in OWN_HANDLER_LOGGERS:

@@ -7,7 +7,7 @@ from segdicom.state import AppState
 
 def start(st: AppState) -> None:
     """Configure logging; register `Metrics` and hook it to the SCP when one runs."""
-    configure_logging(st.settings.log_format, st.settings.log_level)
+    configure_logging(st.settings.log_format)
     if not st.settings.metrics:
         return
     metrics = Metrics(st)
