@@ -1,5 +1,6 @@
 """Export rows: the SEGs written and their delivery state (the outbox)."""
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
@@ -34,7 +35,9 @@ def list_for(session: Session, annotation_id: int | None) -> list[Export]:
     return list(session.scalars(query.limit(500)))
 
 
-def claim_due(session: Session, now: datetime, lease: timedelta) -> Export | None:
+def claim_due(
+    session: Session, now: datetime, lease: timedelta, claimer: str = ""
+) -> Export | None:
     """Claim one pending export that is due, for `lease`; None when nothing is due.
 
     The claim is a compare-and-swap on `claimed_until`, so with several service
@@ -54,7 +57,7 @@ def claim_due(session: Session, now: datetime, lease: timedelta) -> Export | Non
         update(Export)
         .where(Export.id == candidate)
         .where(or_(Export.claimed_until.is_(None), Export.claimed_until < now))
-        .values(claimed_until=now + lease)
+        .values(claimed_until=now + lease, claimed_by=claimer)
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return None
@@ -67,13 +70,29 @@ def record_attempt(
     """After a delivery attempt: sent, or the error and when to retry (None: give up)."""
     row = get(session, export_id)
     row.attempts += 1
-    row.claimed_until = None
+    row.claimed_until, row.claimed_by = None, ""
     if error is None:
         row.status, row.error, row.sent_at, row.next_attempt_at = "sent", "", utcnow(), None
     elif retry_in is None:
         row.status, row.error, row.next_attempt_at = "failed", error, None
     else:
         row.error, row.next_attempt_at = error, utcnow() + timedelta(seconds=retry_in)
+
+
+def release_abandoned(session: Session, is_gone: Callable[[str], bool | None]) -> int:
+    """Release claims whose claimer is known to be gone (killed mid-delivery);
+    claims of running processes, or of other hosts, stay until their lease ends."""
+    claimed = session.execute(
+        select(Export.id, Export.claimed_by).where(
+            Export.status == "pending", Export.claimed_until.is_not(None)
+        )
+    ).all()
+    gone = [export_id for export_id, owner in claimed if owner and is_gone(owner)]
+    if gone:
+        session.execute(
+            update(Export).where(Export.id.in_(gone)).values(claimed_until=None, claimed_by="")
+        )
+    return len(gone)
 
 
 def pending_count(session: Session) -> int:
@@ -85,4 +104,3 @@ def requeue(session: Session, export_id: int) -> Export:
     if row.status != "sent":
         row.status, row.next_attempt_at, row.claimed_until = "pending", utcnow(), None
     return row
-

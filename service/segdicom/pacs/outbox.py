@@ -20,6 +20,7 @@ from segdicom.db import exports as rows
 from segdicom.db.types import utcnow
 from segdicom.errors import PacsRefused, PacsUnavailable
 from segdicom.pacs.protocol import Pacs
+from segdicom.process import identity, is_gone
 
 log = logging.getLogger("segdicom.outbox")
 
@@ -59,8 +60,13 @@ class Outbox:
         self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
 
     def start(self) -> None:
-        """Start delivering. Claims of a process that died expire with their lease;
-        releasing them here would also release those of processes still sending."""
+        """Start delivering. Claims of a process of this host that was killed are
+        released at once; those of running processes (or other hosts) stay until
+        their lease ends, so no export is sent twice at the same time."""
+        with self.sessions.begin() as session:
+            released = rows.release_abandoned(session, is_gone)
+        if released:
+            log.warning("released %d deliveries claimed by a process that died", released)
         self._thread.start()
 
     def wake(self) -> None:
@@ -94,7 +100,7 @@ class Outbox:
 
     def _claim(self) -> Claimed | None:
         with self.sessions.begin() as session:
-            row = rows.claim_due(session, utcnow(), self.lease)
+            row = rows.claim_due(session, utcnow(), self.lease, identity())
             if row is None:
                 return None
             return Claimed(row.id, row.path, row.attempts, row.sop_instance_uid)

@@ -2,9 +2,11 @@
 
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from segdicom.errors import StoreFailed
+from segdicom.process import identity, is_gone
 from segdicom.uids import validate_uid
 
 
@@ -34,7 +36,7 @@ class FileStore:
         path = self.absolute(relative)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_tmp_prefix(), suffix=".part")
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(data)
@@ -80,12 +82,37 @@ class FileStore:
         ]
 
     def remove_partial_files(self) -> int:
-        """Delete temp files left by a crash mid-write; returns how many."""
+        """Delete temp files left by a crash mid-write; returns how many.
+
+        Several processes (or hosts) may share the data folder: a temp file is
+        named after its writer, and only those of writers that no longer run
+        here (or, from another host, older than an hour) are removed.
+        """
         count = 0
         for tmp in self.root.rglob(".tmp-*.part"):
-            tmp.unlink(missing_ok=True)
-            count += 1
+            if _abandoned(tmp):
+                tmp.unlink(missing_ok=True)
+                count += 1
         return count
+
+
+FOREIGN_TEMP_MAX_AGE = 3600.0
+
+
+def _tmp_prefix() -> str:
+    # "-" separates the parts; process.HOST has none.
+    return f".tmp-{identity().replace(':', '-')}-"
+
+
+def _abandoned(tmp: Path) -> bool:
+    parts = tmp.name.split("-")
+    gone = is_gone(f"{parts[1]}:{parts[2]}") if len(parts) >= 4 else None
+    if gone is not None:
+        return gone
+    try:  # another host's (or an old-style) temp file: only when clearly stale
+        return time.time() - tmp.stat().st_mtime > FOREIGN_TEMP_MAX_AGE
+    except FileNotFoundError:
+        return False
 
 
 def _fsync_dir(path: Path) -> None:
