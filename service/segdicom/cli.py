@@ -51,8 +51,13 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> int:
     from segdicom.app import create_app
 
     host, port = host or settings.http_host, port or settings.http_port
-    from segdicom.auth.cli import refuse_open_binding
+    from segdicom.auth.cli import bootstrap_admin, refuse_open_binding
 
+    try:
+        bootstrap_admin(settings)
+    except ConfigError as exc:
+        print(f"segdicom: configuration error: {exc.detail}", file=sys.stderr)
+        return 2
     if refuse_open_binding(settings, host):
         return 2
     app = create_app(settings)

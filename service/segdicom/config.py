@@ -66,6 +66,9 @@ class Settings:
     proxy_user_header: str = ""  # e.g. X-Forwarded-User (oauth2-proxy), empty: off
     session_hours: float = 12.0
     secure_cookies: bool = False  # set when users reach the service over HTTPS
+    # First start of a deployment (Docker): with no users yet, `serve` creates the
+    # user "admin" (role admin) with the password in this file (a Docker secret).
+    admin_password_file: str = ""
     # Observability: "json" writes one JSON object per log line; metrics serves /metrics.
     log_format: str = "text"
     metrics: bool = True

@@ -3,12 +3,15 @@
 import argparse
 import getpass
 import sys
+from pathlib import Path
 
 from segdicom.auth.identity import ROLES, check_role, check_username
 from segdicom.auth.passwords import hash_password
 from segdicom.auth.startup import check_binding
 from segdicom.config import ConfigError, Settings
 from segdicom.errors import SegDicomError
+
+MIN_BOOTSTRAP_PASSWORD = 12
 
 
 def add_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -73,6 +76,40 @@ def _password(args: argparse.Namespace) -> str:
     if getpass.getpass("again: ") != first:
         raise ConfigError("the two passwords differ")
     return first
+
+
+def bootstrap_admin(settings: Settings) -> bool:
+    """With SEGDICOM_ADMIN_PASSWORD_FILE and no users yet, create "admin"; True if done."""
+    if not settings.admin_password_file:
+        return False
+    try:
+        password = Path(settings.admin_password_file).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(
+            f"SEGDICOM_ADMIN_PASSWORD_FILE cannot be read: {settings.admin_password_file!r} "
+            f"({exc.strerror or exc})"
+        ) from None
+    if len(password) < MIN_BOOTSTRAP_PASSWORD:
+        raise ConfigError(
+            f"SEGDICOM_ADMIN_PASSWORD_FILE must hold a password of at least "
+            f"{MIN_BOOTSTRAP_PASSWORD} characters"
+        )
+    from segdicom.db import events, make_engine, make_sessionmaker, upgrade
+    from segdicom.db import users as repo
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            if repo.any_users(session):
+                return False
+            repo.add(session, "admin", hash_password(password), "admin")
+            events.append(session, user="cli", action="add_user", detail="admin (bootstrap)")
+    finally:
+        engine.dispose()
+    print("segdicom: created the user 'admin' from SEGDICOM_ADMIN_PASSWORD_FILE")
+    return True
 
 
 def refuse_open_binding(settings: Settings, host: str) -> bool:
