@@ -7,7 +7,7 @@ Registered in `services._STARTERS`; registers `services["dicomweb"]`,
 import logging
 
 from segdicom.pacs.dicomweb import DicomWebPacs
-from segdicom.pacs.outbox import Outbox
+from segdicom.pacs.outbox_service import start_outbox
 from segdicom.state import AppState
 
 log = logging.getLogger("segdicom.pacs")
@@ -20,16 +20,5 @@ def start(st: AppState) -> None:
     pacs = DicomWebPacs.from_settings(settings)
     st.services["dicomweb"] = pacs
     st.on_stop.append(pacs.close)
-    outbox = Outbox(
-        st.sessions,
-        pacs,
-        st.store.files.absolute,
-        interval=settings.outbox_interval,
-        max_backoff=settings.outbox_max_backoff,
-        lease=max(60.0, 4 * settings.pacs_timeout),
-    )
-    outbox.start()
-    st.services["outbox"] = outbox
-    st.services["outbox_wake"] = outbox.wake
-    st.on_stop.append(outbox.stop)
-    log.info("DICOMweb PACS %s; outbox every %.1fs", pacs.name, settings.outbox_interval)
+    start_outbox(st, pacs, "STOW-RS")
+    log.info("DICOMweb PACS %s", pacs.name)

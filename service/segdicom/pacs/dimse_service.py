@@ -8,7 +8,7 @@ import logging
 
 from segdicom.pacs.dimse import DimsePacs, DimsePeer
 from segdicom.pacs.dimse_scp import ScpConfig, StoreScp
-from segdicom.pacs.outbox import Outbox
+from segdicom.pacs.outbox_service import start_outbox
 from segdicom.state import AppState
 
 log = logging.getLogger("segdicom.dimse")
@@ -32,24 +32,7 @@ def start(st: AppState) -> None:
         )
         st.services["dimse"] = DimsePacs(peer, scp=st.services.get("scp"))
         if "outbox" not in st.services:  # no DICOMweb: SEGs go to the PACS by C-STORE
-            _start_outbox(st, st.services["dimse"])
-
-
-def _start_outbox(st: AppState, pacs: DimsePacs) -> None:
-    s = st.settings
-    outbox = Outbox(
-        st.sessions,
-        pacs,
-        st.store.files.absolute,
-        interval=s.outbox_interval,
-        max_backoff=s.outbox_max_backoff,
-        lease=max(60.0, 4 * s.pacs_timeout),
-    )
-    outbox.start()
-    st.services["outbox"] = outbox
-    st.services["outbox_wake"] = outbox.wake
-    st.on_stop.append(outbox.stop)
-    log.info("outbox delivers SEGs to %s by C-STORE", pacs.name)
+            start_outbox(st, st.services["dimse"], "C-STORE")
 
 
 def _start_scp(st: AppState) -> None:
