@@ -63,8 +63,12 @@ async def create_annotation(request: Request) -> JSONResponse:
     st = state(request)
     body = await json_body(request)
     series_uid = validate_uid(body.get("series_uid"), "series_uid")
-    volume = await run_in_threadpool(volumes.load_volume, st, series_uid)
-    who = user(request)
+    payload = await run_in_threadpool(_create_annotation, st, series_uid, user(request))
+    return JSONResponse(payload, status_code=201, headers={"ETag": f'"{payload["version"]}"'})
+
+
+def _create_annotation(st: AppState, series_uid: str, who: str) -> dict[str, Any]:
+    volume = volumes.load_volume(st, series_uid)
     with st.sessions.begin() as session:
         row = repo.create(session, series_uid, volume.study_uid, who, generate_uid())
         events.append(
@@ -77,8 +81,7 @@ async def create_annotation(request: Request) -> JSONResponse:
         )
         session.flush()
         session.refresh(row)
-        payload = annotation_json(row)
-    return JSONResponse(payload, status_code=201, headers={"ETag": f'"{row.version}"'})
+        return annotation_json(row)
 
 
 def list_annotations(request: Request) -> JSONResponse:

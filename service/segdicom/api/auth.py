@@ -10,13 +10,14 @@ from starlette.responses import JSONResponse, Response
 from segdicom.api.common import json_body, path_int, state
 from segdicom.auth import authenticator, identity, require_admin
 from segdicom.auth.cookies import cleared, csrf_cookie, session_cookie
-from segdicom.auth.identity import check_role, check_username
+from segdicom.auth.identity import Identity, check_role, check_username
 from segdicom.auth.passwords import MAX_LENGTH, hash_password
 from segdicom.auth.secrets import digest, new_api_token
 from segdicom.db import events
 from segdicom.db import users as repo
 from segdicom.db.models import ApiToken, User
 from segdicom.errors import BadInput, Forbidden, Unauthorized
+from segdicom.state import AppState
 
 
 async def login(request: Request) -> JSONResponse:
@@ -32,12 +33,10 @@ async def login(request: Request) -> JSONResponse:
     try:
         who, secret = await run_in_threadpool(authenticator(st).login, username, password)
     except Unauthorized:
-        with st.sessions.begin() as session:
-            detail = f"{username[:64]!r} {_peer(request)}"
-            events.append(session, user="", action="login_failed", detail=detail)
+        detail = f"{username[:64]!r} {_peer(request)}"
+        await run_in_threadpool(_event, st, "", "login_failed", detail)
         raise
-    with st.sessions.begin() as session:
-        events.append(session, user=who.username, action="login", detail=_peer(request))
+    await run_in_threadpool(_event, st, who.username, "login", _peer(request))
     response = JSONResponse(_me(who.username, who.role, who.via, who.csrf_token))
     response.headers.append("set-cookie", session_cookie(secret, st.settings))
     response.headers.append("set-cookie", csrf_cookie(who.csrf_token, st.settings))
@@ -70,13 +69,17 @@ async def create_token(request: Request) -> JSONResponse:
     name = body.get("name", "")
     if not isinstance(name, str) or len(name) > 64:
         raise BadInput("name must be a string of up to 64 characters")
+    payload = await run_in_threadpool(_create_token, st, who.username, name)
+    return JSONResponse(payload, status_code=201, headers={"cache-control": "no-store"})
+
+
+def _create_token(st: AppState, username: str, name: str) -> dict[str, Any]:
     secret = new_api_token()
     with st.sessions.begin() as session:
-        user = repo.get_by_name(session, who.username)
+        user = repo.get_by_name(session, username)
         row = repo.add_token(session, user, name, digest(secret))
-        events.append(session, user=who.username, action="create_token", detail=name)
-        payload = {**_token(row), "token": secret}
-    return JSONResponse(payload, status_code=201, headers={"cache-control": "no-store"})
+        events.append(session, user=username, action="create_token", detail=name)
+        return {**_token(row), "token": secret}
 
 
 def list_tokens(request: Request) -> JSONResponse:
@@ -111,14 +114,21 @@ async def create_user(request: Request) -> JSONResponse:
     password = body.get("password", "")
     if not isinstance(password, str):
         raise BadInput("password must be a string")
-    hashed = await run_in_threadpool(hash_password, password) if password else ""
     st = state(request)
+    payload = await run_in_threadpool(_create_user, st, who.username, username, role, password)
+    return JSONResponse(payload, status_code=201)
+
+
+def _create_user(
+    st: AppState, admin: str, username: str, role: str, password: str
+) -> dict[str, Any]:
+    hashed = hash_password(password) if password else ""
     with st.sessions.begin() as session:
         row = repo.add(session, username, hashed, role)
-        events.append(session, user=who.username, action="add_user", detail=f"{username} {role}")
+        events.append(session, user=admin, action="add_user", detail=f"{username} {role}")
         payload = _user(row)
     authenticator(st).users_changed()
-    return JSONResponse(payload, status_code=201)
+    return payload
 
 
 async def update_user(request: Request) -> JSONResponse:
@@ -126,9 +136,16 @@ async def update_user(request: Request) -> JSONResponse:
     who = require_admin(request)
     username = check_username(request.path_params["username"])
     body = await json_body(request, limit=8192)
+    payload = await run_in_threadpool(_update_user, state(request), who, username, body)
+    return JSONResponse(payload)
+
+
+def _update_user(
+    st: AppState, who: Identity, username: str, body: dict[str, Any]
+) -> dict[str, Any]:
     password = body.get("password")
-    hashed = await run_in_threadpool(hash_password, password) if isinstance(password, str) else None
-    with state(request).sessions.begin() as session:
+    hashed = hash_password(password) if isinstance(password, str) else None
+    with st.sessions.begin() as session:
         row = repo.get_by_name(session, username)
         if "disabled" in body:
             if not isinstance(body["disabled"], bool):
@@ -144,8 +161,12 @@ async def update_user(request: Request) -> JSONResponse:
         events.append(
             session, user=who.username, action="update_user", detail=f"{username} {changes}"
         )
-        payload = _user(row)
-    return JSONResponse(payload)
+        return _user(row)
+
+
+def _event(st: AppState, user: str, action: str, detail: str) -> None:
+    with st.sessions.begin() as session:
+        events.append(session, user=user, action=action, detail=detail)
 
 
 def _same_origin_json(request: Request) -> None:
