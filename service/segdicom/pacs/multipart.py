@@ -47,4 +47,6 @@ def _content(buffer: bytearray, end: int) -> bytes:
     headers_end = buffer.find(b"\r\n\r\n", 0, end)
     if headers_end < 0:
         raise PacsRefused("multipart part without a header/body separator")
-    return bytes(buffer[headers_end + 4 : end])
+    # Through a memoryview: one copy of the part, not two (bytearray slice, then bytes).
+    with memoryview(buffer) as view:
+        return bytes(view[headers_end + 4 : end])
