@@ -27,7 +27,23 @@ def _cstore(f: Json) -> list[Row]:
             ratio,
             "<= 2x",
             ratio <= 2,
-        )
+        ),
+        (
+            "  a no-op pynetdicom SCP",
+            f"{f['noop_s']:.2f} s",
+            f"storescp {f['storescp_s']:.2f} s",
+            f["noop_s"] / f["storescp_s"],
+            "-",
+            None,
+        ),
+        (
+            "  one fsync per instance, alone",
+            f"{f['fsync_s']:.2f} s",
+            f"storescp {f['storescp_s']:.2f} s",
+            f["fsync_s"] / f["storescp_s"],
+            "-",
+            None,
+        ),
     ]
 
 
@@ -42,6 +58,14 @@ def _wado(f: Json) -> list[Row]:
             ratio,
             "<= 1.5x",
             ratio <= 1.5,
+        ),
+        (
+            "  same, against the durable floor",
+            f"{f['ours_s']:.2f} s",
+            f"curl to file + fsync {f['curl_fsync_s']:.2f} s",
+            f["ours_s"] / f["curl_fsync_s"],
+            "-",
+            None,
         ),
         ("  first slice viewable", f"{first:.0f} ms", "-", None, "< 1000 ms", first < 1000),
     ]

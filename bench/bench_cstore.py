@@ -7,7 +7,12 @@ issue measured) to:
 - dcmtk `storescp` writing into a temporary folder (the reference), and
 - the full SegDICOM service (`segdicom serve` subprocess, temporary data dir):
   every instance checked, written atomically with fsync and indexed in SQLite
-  (synchronous=FULL) before its success status.
+  (synchronous=FULL) before its success status;
+- a pynetdicom SCP that acknowledges without storing (bench/noop_scp.py): the
+  floor of the library the SCP is built on;
+- writing the same files here, each fsynced with its folder before the next
+  (no network): the floor of any receiver that acknowledges only durable
+  instances, as storescu waits for each response before sending the next.
 
 The time is storescu's wall time for the whole association. Target: ours at
 most 2x storescp's.
@@ -116,6 +121,42 @@ def run_segdicom(series: Path, work: Path, expected: int) -> float:
         shutil.rmtree(data)
 
 
+def run_noop(series: Path) -> float:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.noop_scp", str(port)], cwd=REPO, stdout=subprocess.DEVNULL
+    )
+    try:
+        wait_port(port)
+        return send(series, "NOOP", port)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def time_fsync_each(series: Path, work: Path) -> float:
+    """Write every file of `series` as our store does (temp, fsync, rename, fsync folder)."""
+    out = work / "fsync-out"
+    out.mkdir()
+    blobs = [p.read_bytes() for p in sorted(series.iterdir())]
+    start = time.perf_counter()
+    folder = os.open(out, os.O_RDONLY)
+    try:
+        for i, blob in enumerate(blobs):
+            tmp = out / f".{i}.part"
+            with open(tmp, "wb") as handle:
+                handle.write(blob)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, out / f"{i}.dcm")
+            os.fsync(folder)
+    finally:
+        os.close(folder)
+    elapsed = time.perf_counter() - start
+    shutil.rmtree(out)
+    return elapsed
+
+
 def _check_indexed(http: int, expected: int) -> None:
     url = f"http://127.0.0.1:{http}/api/studies?source=local"
     with urllib.request.urlopen(url, timeout=30) as answer:
@@ -138,16 +179,32 @@ def main() -> dict[str, float]:
         series = generate_ct(work / "series", args.slices)
         size = sum(p.stat().st_size for p in series.iterdir()) / 1e6
         print(f"series: {args.slices} slices 512x512 CT, {size:.0f} MB, uncompressed")
-        ref, ours = [], []
+        ref, ours, noop, fsync = [], [], [], []
         for run in range(1, args.runs + 1):
             ref.append(run_storescp(series, work))
             ours.append(run_segdicom(series, work, args.slices))
-            print(f"run {run}: storescp {ref[-1]:.2f} s, segdicom {ours[-1]:.2f} s")
-        best_ref, best_ours = min(ref), min(ours)
-        print(f"storescp (dcmtk, files only): {best_ref:.2f} s (best of {args.runs})")
-        print(f"segdicom (checked, fsynced, indexed): {best_ours:.2f} s (best of {args.runs})")
-        print(f"ratio: {best_ours / best_ref:.2f}x (target <= 2x)")
-    return {"storescp_s": best_ref, "segdicom_s": best_ours, "slices": args.slices}
+            noop.append(run_noop(series))
+            fsync.append(time_fsync_each(series, work))
+            print(
+                f"run {run}: storescp {ref[-1]:.2f} s, segdicom {ours[-1]:.2f} s, "
+                f"no-op pynetdicom {noop[-1]:.2f} s, fsync each file alone {fsync[-1]:.2f} s"
+            )
+        best = {
+            "storescp_s": min(ref),
+            "segdicom_s": min(ours),
+            "noop_s": min(noop),
+            "fsync_s": min(fsync),
+        }
+        base = best["storescp_s"]
+        print(f"storescp (dcmtk, files only): {base:.2f} s (best of {args.runs})")
+        for key, what in (
+            ("segdicom_s", "segdicom (checked, fsynced, indexed)"),
+            ("noop_s", "no-op pynetdicom SCP (stores nothing)"),
+            ("fsync_s", "one fsync per instance, no network"),
+        ):
+            print(f"{what}: {best[key]:.2f} s = {best[key] / base:.2f}x storescp")
+        print(f"ratio: {best['segdicom_s'] / base:.2f}x (target <= 2x)")
+    return {**best, "slices": args.slices}
 
 
 if __name__ == "__main__":
