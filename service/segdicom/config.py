@@ -64,6 +64,9 @@ class Settings:
     # when the TCP peer is one of trusted_proxies (addresses or CIDR networks).
     trusted_proxies: tuple[str, ...] = ()
     proxy_user_header: str = ""  # e.g. X-Forwarded-User (oauth2-proxy), empty: off
+    # A user the proxy names who does not exist yet is created with this role
+    # (annotator or reviewer) on first use; empty: they must be added beforehand.
+    proxy_new_user_role: str = ""
     session_hours: float = 12.0
     secure_cookies: bool = False  # set when users reach the service over HTTPS
     # First start of a deployment (Docker): with no users yet, `serve` creates the
@@ -143,6 +146,15 @@ def _validate_auth(settings: Settings) -> None:
             bool,
             "set when SEGDICOM_PROXY_USER_HEADER is (the proxies allowed to send it)",
         )
+    role = settings.proxy_new_user_role
+    if role:
+        _check(
+            "proxy_new_user_role",
+            role,
+            ("annotator", "reviewer").__contains__,
+            "annotator or reviewer (admins are made with `segdicom users`)",
+        )
+        _check("proxy_user_header", header, bool, "set when SEGDICOM_PROXY_NEW_USER_ROLE is")
     _check("session_hours", settings.session_hours, lambda v: 0 < v <= 24 * 30, "0-720 hours")
 
 

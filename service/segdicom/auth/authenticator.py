@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from http.cookies import SimpleCookie
 
+from sqlalchemy.exc import IntegrityError
+
 from segdicom.auth import passwords
-from segdicom.auth.identity import Identity
+from segdicom.auth.identity import Identity, check_username
 from segdicom.auth.secrets import digest, new_secret, same
 from segdicom.db import users as repo
 from segdicom.db.models import User
 from segdicom.db.types import utcnow
-from segdicom.errors import Forbidden, Unauthorized
+from segdicom.errors import BadInput, Conflict, Forbidden, Unauthorized
 from segdicom.state import AppState
 
 log = logging.getLogger("segdicom.auth")
@@ -101,12 +103,32 @@ class Authenticator:
                 raise Unauthorized("API token unknown, revoked, or its user is disabled")
             return Identity(user.username, user.role, "token")
 
-    def _proxy(self, username: str) -> Identity:
+    def _proxy(self, username: str, provision: bool = True) -> Identity:
+        name = username.strip()
         with self.st.sessions() as session:
-            user = repo.by_name(session, username.strip())
-            if user is None or user.disabled:
-                raise Forbidden(f"user {username[:64]!r} from the proxy is unknown or disabled")
-            return Identity(user.username, user.role, "proxy")
+            user = repo.by_name(session, name)
+            found = None if user is None else (user.username, user.role, user.disabled)
+        if found is None and provision and self.st.settings.proxy_new_user_role:
+            return self._provision(name)  # after the read session: SQLite has one writer
+        if found is None or found[2]:
+            raise Forbidden(f"user {username[:64]!r} from the proxy is unknown or disabled")
+        return Identity(found[0], found[1], "proxy")
+
+    def _provision(self, name: str) -> Identity:
+        """Create the user the proxy vouches for (no password: only the proxy logs them in)."""
+        try:
+            username = check_username(name)
+        except BadInput as exc:
+            raise Forbidden(f"user name from the proxy refused: {exc.detail}") from None
+        role = self.st.settings.proxy_new_user_role
+        try:
+            with self.st.sessions.begin() as session:
+                repo.add(session, username, "", role)
+        except (Conflict, IntegrityError):  # created meanwhile by a concurrent request
+            return self._proxy(username, provision=False)
+        log.info("user %r created on first sign-in through the proxy, role %s", username, role)
+        self.users_changed()
+        return Identity(username, role, "proxy")
 
     def _lookup_session(self, token_hash: str) -> Identity | None:
         with self.st.sessions() as session:
