@@ -13,10 +13,11 @@ import io
 import itertools
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pydicom
 from pydicom.dataset import Dataset
@@ -49,6 +50,8 @@ OnProgress = Callable[[int, int], None]
 FIND = StudyRootQueryRetrieveInformationModelFind
 MOVE = StudyRootQueryRetrieveInformationModelMove
 MAX_FIND_ANSWERS = 10_000
+_OUR_AET = "our AE title"  # the words every error about our AE title uses
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,9 @@ class DimsePacs:
     def echo(self) -> None:
         """C-ECHO: raise PacsUnavailable / PacsRefused unless the PACS answers success."""
         with self._associate([(Verification, None)]) as assoc:
+            asked = time.monotonic()
             status = assoc.send_c_echo()
-            self._check_final(status, "C-ECHO")
+            self._check_final(status, "C-ECHO", waited=time.monotonic() - asked)
 
     def search_studies(self, flt: StudyQuery, limit: int, offset: int) -> list[dict[str, Any]]:
         """Studies matching `flt` (C-FIND at STUDY level), `offset` then up to `limit`."""
@@ -141,12 +145,12 @@ class DimsePacs:
             try:
                 return self._move(identifier, msg_id, on_progress)
             except (PacsRefused, PacsUnavailable) as exc:
-                if "0xA801" in exc.detail:
+                if _OUR_AET in exc.detail:  # already says so (0xA801, or an abort)
                     raise
                 # Orthanc 1.10 answers 0xC000 for an unknown move destination and
                 # silently drops a C-MOVE from an AE title it does not know.
                 hint = (
-                    f"; if the PACS does not know our AE title {self.peer.our_ae_title!r} "
+                    f"; if the PACS does not know {_OUR_AET} {self.peer.our_ae_title!r} "
                     "(with our host and DICOM port: Orthanc DicomModalities) it fails this way"
                 )
                 raise type(exc)(exc.detail + hint) from None
@@ -160,8 +164,10 @@ class DimsePacs:
         if syntax.is_compressed:
             syntaxes = [syntax]
         with self._associate([(ds.SOPClassUID, list(dict.fromkeys(syntaxes)))]) as assoc:
+            asked = time.monotonic()
             status = assoc.send_c_store(ds)
-            code = self._check_final(status, "C-STORE", allow=WARNINGS)
+            waited = time.monotonic() - asked
+            code = self._check_final(status, "C-STORE", allow=WARNINGS, waited=waited)
         if code in WARNINGS:
             log.warning("C-STORE to %s: %s", self.name, describe(code))
 
@@ -169,11 +175,12 @@ class DimsePacs:
         answers = Dataset()
         with self._associate([(MOVE, None)]) as assoc:
             dest = self.peer.our_ae_title
-            for status, _ in assoc.send_c_move(identifier, dest, MOVE, msg_id=msg_id):
+            clock = _Waits()
+            for status, _ in clock.each(assoc.send_c_move(identifier, dest, MOVE, msg_id=msg_id)):
                 if status and status.Status in PENDING and on_progress is not None:
                     on_progress(*_suboperations(status))
                 answers = status
-            self._check_final(answers, "C-MOVE")
+            self._check_final(answers, "C-MOVE", waited=clock.last)
         done, _ = _suboperations(answers)
         failed = int(answers.get("NumberOfFailedSuboperations", 0) or 0)
         if failed:
@@ -183,12 +190,12 @@ class DimsePacs:
     def _find(self, identifier: Dataset) -> list[Dataset]:
         answers: list[Dataset] = []
         with self._associate([(FIND, None)]) as assoc:
-            status = Dataset()
-            for status, found in assoc.send_c_find(identifier, FIND):
+            status, clock = Dataset(), _Waits()
+            for status, found in clock.each(assoc.send_c_find(identifier, FIND)):
                 pending = bool(status) and status.Status in PENDING
                 if pending and found is not None and len(answers) < MAX_FIND_ANSWERS:
                     answers.append(found)
-            self._check_final(status, "C-FIND")
+            self._check_final(status, "C-FIND", waited=clock.last)
         return answers
 
     @contextlib.contextmanager
@@ -226,13 +233,15 @@ class DimsePacs:
             "(connection refused, timed out or aborted)"
         )
 
-    def _check_final(self, status: Dataset, what: str, allow: tuple[int, ...] = ()) -> int:
-        """The final status of an operation; raise unless success (or an allowed one)."""
+    def _check_final(
+        self, status: Dataset, what: str, allow: tuple[int, ...] = (), waited: float = 0.0
+    ) -> int:
+        """The final status of an operation; raise unless success (or an allowed one).
+
+        `waited`: seconds between the last message before `status` and `status`.
+        """
         if not status or "Status" not in status:
-            raise PacsUnavailable(
-                f"{what}: no answer from {self.name} within {self.peer.timeout:g}s "
-                "(timed out or the association was aborted)"
-            )
+            raise self._no_answer(what, waited)
         code = int(status.Status)
         if code == SUCCESS or code in allow:
             return code
@@ -240,14 +249,49 @@ class DimsePacs:
         detail = f"{what} refused by {self.name}: {describe(code)}"
         if code == MOVE_DESTINATION_UNKNOWN:
             detail += (
-                f": the PACS does not know our AE title {self.peer.our_ae_title!r}; register "
+                f": the PACS does not know {_OUR_AET} {self.peer.our_ae_title!r}; register "
                 "it there with our host and DICOM port (Orthanc: DicomModalities)"
             )
         raise PacsRefused(f"{detail}{': ' + comment if comment else ''}")
 
+    def _no_answer(self, what: str, waited: float) -> PacsUnavailable:
+        """No status came: the DIMSE timeout ran out, or the PACS cut the association.
+
+        pynetdicom answers both with an empty status; only the timeout takes the
+        full `timeout` seconds. A PACS that refuses a request from an AE title
+        it does not know often aborts (Orthanc: "not listed in DicomModalities").
+        """
+        if waited >= self.peer.timeout:
+            return PacsUnavailable(
+                f"{what}: no answer from {self.name} within {self.peer.timeout:g}s"
+            )
+        return PacsUnavailable(
+            f"{what}: {self.name} aborted the association instead of answering "
+            f"(after {waited:.1f}s); a PACS does this when it does not know "
+            f"{_OUR_AET} {self.peer.our_ae_title!r}: register it there with our host "
+            "and DICOM port (Orthanc: DicomModalities)"
+        )
+
     def _next_message_id(self) -> int:
         with self._lock:
             return (next(self._message_ids) - 1) % 0xFFFF + 1  # Message ID is US, not 0
+
+
+class _Waits:
+    """How long the last response of an operation took (the DIMSE timeout is per message)."""
+
+    def __init__(self) -> None:
+        self.last = 0.0
+
+    def each(self, responses: Iterator[T]) -> Iterator[T]:
+        while True:
+            asked = time.monotonic()
+            try:
+                response = next(responses)
+            except StopIteration:
+                return
+            self.last = time.monotonic() - asked
+            yield response
 
 
 def _suboperations(status: Dataset) -> tuple[int, int]:
