@@ -1,4 +1,4 @@
-"""The outbox worker: delivers pending SEG exports to the PACS with STOW-RS.
+"""The outbox worker: delivers pending SEG exports to the PACS (STOW-RS, or C-STORE over DIMSE).
 
 DESIGN "Delivery": the SEG file is already in the local store and its export
 row is `pending`. A background thread claims due rows (a lease, so several

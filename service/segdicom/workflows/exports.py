@@ -37,7 +37,10 @@ def export_annotation(st: AppState, annotation_id: int, destination: str, user: 
     if destination not in ("local", "pacs"):
         raise BadInput(f"destination must be 'local' or 'pacs', got {destination!r}")
     if destination == "pacs" and "outbox" not in st.services:
-        raise BadInput("no PACS configured for delivery: set SEGDICOM_DICOMWEB_URL")
+        raise BadInput(
+            "no PACS configured for delivery: set SEGDICOM_DICOMWEB_URL (STOW-RS) "
+            "or SEGDICOM_PACS_AE_TITLE, _PACS_HOST and _PACS_DICOM_PORT (C-STORE)"
+        )
     snap = _snapshot(st, annotation_id)
     volume = load_volume(st, snap.annotation.series_uid)
     with st.sessions() as session:
