@@ -21,6 +21,7 @@ most 2x storescp's.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -30,6 +31,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -79,23 +81,29 @@ def send(folder: Path, aet: str, port: int) -> float:
     return time.perf_counter() - start
 
 
+@contextlib.contextmanager
+def listening(command: list[str], port: int, env: dict[str, str] | None = None) -> Iterator[None]:
+    """Run a DICOM receiver until the block ends, once it listens on `port`."""
+    proc = subprocess.Popen(
+        command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_port(port)
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
 def run_storescp(series: Path, work: Path) -> float:
     out = work / "storescp-out"
     out.mkdir()
     port = free_port()
     env = {**os.environ, "TCP_NODELAY": "1"}
-    proc = subprocess.Popen(
-        ["storescp", "-aet", "STORESCP", "-od", str(out), str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     try:
-        wait_port(port)
-        return send(series, "STORESCP", port)
+        with listening(["storescp", "-aet", "STORESCP", "-od", str(out), str(port)], port, env):
+            return send(series, "STORESCP", port)
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
         shutil.rmtree(out)
 
 
@@ -109,29 +117,19 @@ def run_segdicom(series: Path, work: Path, expected: int) -> float:
         "SEGDICOM_DICOM_PORT": str(dicom),
         "SEGDICOM_LOG_LEVEL": "WARNING",
     }
-    proc = subprocess.Popen([str(SEGDICOM), "serve"], env=env, stdout=subprocess.DEVNULL)
     try:
-        wait_port(dicom)
-        elapsed = send(series, "SEGDICOM", dicom)
-        _check_indexed(http, expected)
-        return elapsed
+        with listening([str(SEGDICOM), "serve"], dicom, env):
+            elapsed = send(series, "SEGDICOM", dicom)
+            _check_indexed(http, expected)
+            return elapsed
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
         shutil.rmtree(data)
 
 
 def run_noop(series: Path) -> float:
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.noop_scp", str(port)], cwd=REPO, stdout=subprocess.DEVNULL
-    )
-    try:
-        wait_port(port)
+    with listening([sys.executable, "-m", "bench.noop_scp", str(port)], port):
         return send(series, "NOOP", port)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def time_fsync_each(series: Path, work: Path) -> float:
