@@ -1,6 +1,8 @@
 """Settings: every bad value stops the start with a message naming the variable and value."""
 
+import dataclasses
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -84,3 +86,21 @@ def test_serve_with_bad_setting_exits_non_zero_with_the_message(tmp_path: Path) 
     assert "SEGDICOM_HTTP_PORT" in done.stderr
     assert "'abc'" in done.stderr
     assert not (tmp_path / "data").exists()  # stopped before touching anything
+
+
+def documented_settings() -> set[str]:
+    """The variables named in README's configuration table; `_X` after a name is SEGDICOM_X."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    names: set[str] = set()
+    for line in section.splitlines():
+        if line.startswith("| `"):
+            first_cell = line.split("|")[1]
+            for word in re.findall(r"`(SEGDICOM_[A-Z0-9_]+|_[A-Z0-9_]+)`", first_cell):
+                names.add(word if word.startswith("SEGDICOM_") else "SEGDICOM" + word)
+    return names
+
+
+def test_every_setting_is_in_the_readme_configuration_table() -> None:
+    variables = {f"SEGDICOM_{f.name.upper()}" for f in dataclasses.fields(Settings)}
+    assert sorted(variables - documented_settings()) == []
