@@ -62,6 +62,11 @@ def pacs_routes() -> list[BaseRoute]:
     return [
         Route("/api/series/{series_uid}/retrieve", pacs.retrieve_series, methods=["POST"]),
         Route("/api/series/{series_uid}/segs", pacs.list_segs),
+        Route(
+            "/api/series/{series_uid}/segs/{sop_instance_uid}/import",
+            pacs.import_from_pacs,
+            methods=["POST"],
+        ),
         Route("/api/jobs/{job_id}", pacs.get_job),
         Route("/api/annotations/import", pacs.import_annotation, methods=["POST"]),
         Route("/api/exports/{id:int}/retry", pacs.retry_export, methods=["POST"]),

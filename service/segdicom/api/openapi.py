@@ -12,6 +12,49 @@ from segdicom import __version__
 
 _PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 ERROR = {"$ref": "#/components/schemas/Error"}
+_UID = {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)*$", "maxLength": 64}
+_JSON = "application/json"
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {_JSON: {"schema": ERROR}}}
+
+
+# What an endpoint's docstring alone does not say: its body and its answers, by operationId.
+DETAILS: dict[str, dict[str, Any]] = {
+    "import_from_pacs": {
+        "requestBody": {
+            "required": False,
+            "content": {
+                _JSON: {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "study_uid": _UID,
+                            "via": {"enum": ["dicomweb", "dimse"], "default": "dicomweb"},
+                        },
+                    }
+                }
+            },
+        },
+        "responses": {
+            "202": {
+                "description": "the import job started (or the one already running for this SEG)",
+                "content": {
+                    _JSON: {
+                        "schema": {
+                            "type": "object",
+                            "required": ["job_id"],
+                            "properties": {"job_id": {"type": "string"}, "url": {"type": "string"}},
+                        }
+                    }
+                },
+            },
+            "404": _error("the SEG, or the series it segments, is not in the PACS"),
+            "502": _error("the PACS cannot be reached or refused"),
+        },
+    },
+}
 
 
 def build_spec(routes: list[BaseRoute]) -> dict[str, Any]:
@@ -45,14 +88,17 @@ def _operation(route: Route, path: str) -> dict[str, Any]:
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in _PARAM.findall(path)
     ]
-    error = {"description": "error", "content": {"application/json": {"schema": ERROR}}}
-    return {
+    details = DETAILS.get(route.name, {})
+    default = {"200": {"description": "success"}}
+    responses = details.get("responses", default) | {"4XX": _error("error"), "5XX": _error("error")}
+    operation = {
         "operationId": route.name,
         "summary": summary.strip(),
         "description": description.strip(),
         "parameters": params,
-        "responses": {"200": {"description": "success"}, "4XX": error, "5XX": error},
+        "responses": responses,
     }
+    return operation | {k: v for k, v in details.items() if k != "responses"}
 
 
 def openapi(request: Request) -> JSONResponse:

@@ -17,6 +17,7 @@ from segdicom.db.models import Instance
 from segdicom.errors import BadInput
 from segdicom.state import AppState
 from segdicom.uids import validate_uid
+from segdicom.workflows.import_pacs import SegInPacs, start_pacs_import
 from segdicom.workflows.import_seg import import_seg, local_segs
 from segdicom.workflows.retrieve import job_json, start_retrieve
 
@@ -31,6 +32,10 @@ async def retrieve_series(request: Request) -> JSONResponse:
     study_uid = validate_uid(body.get("study_uid"), "study_uid")
     via = body.get("via", "dicomweb")
     job_id = await run_in_threadpool(start_retrieve, st, study_uid, series_uid, str(via))
+    return _accepted(job_id)
+
+
+def _accepted(job_id: str) -> JSONResponse:
     return JSONResponse(
         {"job_id": job_id, "url": f"/api/jobs/{job_id}"},
         status_code=202,
@@ -52,12 +57,11 @@ def list_segs(request: Request) -> JSONResponse:
     series_uid = path_uid(request, "series_uid")
     if source(request) == "local":
         return JSONResponse(local_segs(st, series_uid))
-    study_uid = _study_of(st, request, series_uid)
+    study_uid = _study_of(st, request.query_params.get("study_uid"), series_uid)
     return JSONResponse(pacs(st).find_segs(study_uid, series_uid))
 
 
-def _study_of(st: AppState, request: Request, series_uid: str) -> str:
-    raw = request.query_params.get("study_uid")
+def _study_of(st: AppState, raw: object, series_uid: str) -> str:
     if raw:
         return validate_uid(raw, "study_uid")
     with st.sessions() as session:
@@ -74,6 +78,32 @@ async def import_annotation(request: Request) -> JSONResponse:
     sop_uid = validate_uid(body.get("sop_instance_uid"), "sop_instance_uid")
     payload = await run_in_threadpool(_import, st, sop_uid, user(request))
     return JSONResponse(payload, status_code=201, headers={"ETag": f'"{payload["version"]}"'})
+
+
+async def import_from_pacs(request: Request) -> JSONResponse:
+    """Import a SEG of the PACS in one step, as a job: body {"study_uid", "via"}; 202 {"job_id"}.
+
+    `series_uid` is the series the SEG segments, as in GET /api/series/{series_uid}/segs
+    (`study_uid` may be left out when that series is held locally; `via` is "dicomweb"
+    (default) or "dimse"). The job pulls what the local store lacks (the SEG instance,
+    then the instances of its source series), then imports the SEG; follow it at
+    GET /api/jobs/{job_id}: `done`/`total` count instances, and once `state` is "done"
+    its `result` holds `annotation_id`, `series_uid` (the source series), `unmatched_frames`
+    and `fetched` {"seg", "source"}. 404 names the SEG or the source series the PACS lacks;
+    502 names the PACS when it cannot be reached.
+    """
+    st = state(request)
+    series_uid = path_uid(request, "series_uid")
+    sop_uid = path_uid(request, "sop_instance_uid")
+    body = await json_body(request)
+    who = user(request)
+
+    def start() -> str:
+        study_uid = _study_of(st, body.get("study_uid"), series_uid)
+        via = str(body.get("via", "dicomweb"))
+        return start_pacs_import(st, SegInPacs(study_uid, series_uid, sop_uid, via, who))
+
+    return _accepted(await run_in_threadpool(start))
 
 
 def _import(st: AppState, sop_uid: str, who: str) -> dict[str, Any]:

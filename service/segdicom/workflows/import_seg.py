@@ -58,23 +58,32 @@ def read_seg(st: AppState, sop_instance_uid: str) -> Dataset:
 
 def import_seg(st: AppState, sop_instance_uid: str, user: str) -> Imported:
     """Create an annotation holding the segments and masks of a stored SEG."""
-    decoded = decode_seg(read_seg(st, sop_instance_uid))
+    return import_decoded(st, decode_seg(read_seg(st, sop_instance_uid)), user)
+
+
+def import_decoded(st: AppState, decoded: DecodedSeg, user: str) -> Imported:
+    """Create an annotation from a decoded SEG whose source series is held locally."""
     volume = _source_volume(st, decoded)
     masks, unmatched = place_masks(decoded, volume)
     if not any(masks.values()):
         raise Unprocessable(
-            f"SEG {sop_instance_uid}: none of its frames falls on a slice of series "
+            f"SEG {decoded.sop_instance_uid}: none of its frames falls on a slice of series "
             f"{volume.series_uid}"
         )
     return Imported(_write(st, decoded, volume, masks, user), _count(masks), unmatched)
 
 
-def _source_volume(st: AppState, decoded: DecodedSeg) -> Volume:
-    series_uid = decoded.referenced_series_uid
-    if not series_uid:
+def source_series_uid(decoded: DecodedSeg) -> str:
+    """The series the SEG segments (the one its masks are placed on), or Unprocessable."""
+    if not decoded.referenced_series_uid:
         raise Unprocessable(
             f"SEG {decoded.sop_instance_uid} names no source series (ReferencedSeriesSequence)"
         )
+    return decoded.referenced_series_uid
+
+
+def _source_volume(st: AppState, decoded: DecodedSeg) -> Volume:
+    series_uid = source_series_uid(decoded)
     with st.sessions() as session:
         held = session.scalar(
             select(Instance.sop_instance_uid).where(Instance.series_uid == series_uid).limit(1)

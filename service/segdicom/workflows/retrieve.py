@@ -83,6 +83,9 @@ class Pull:
     study_uid: str
     series_uid: str
     via: str
+    # Progress already counted in this job before this series: a SEG import pulls
+    # the SEG, then its source series, into one job (workflows.import_pacs).
+    offset: int = 0
     done: int = 0
     fetched: int = 0
     refused: list[str] = field(default_factory=list)
@@ -102,17 +105,28 @@ class Pull:
                 self.st.services[_RUNNING].pop(self.series_uid, None)
 
     def _pull(self) -> None:
-        with self.st.sessions() as session:
-            held = index.known_sop_uids(session, self.series_uid)
         remote = self.pacs.series_instances(self.study_uid, self.series_uid)
         if not remote:
             raise BadInput(f"series {self.series_uid} not found in the PACS {self.pacs.name}")
-        self.done = len(held.intersection(remote))
-        self._report(state="running", total=len(remote), done=self.done)
+        self.fetch(remote, set(remote))
+        self._report(state="done", done=self.done, error=self.refusals(), result=self._result())
+
+    def fetch(self, remote: list[str], wanted: set[str]) -> None:
+        """Store those `wanted` instances of the series that are not held yet.
+
+        `remote`: every SOP Instance UID the PACS holds for the series (the others
+        are skipped). Reports the job running, with `wanted` in its total.
+        """
+        with self.st.sessions() as session:
+            held = index.known_sop_uids(session, self.series_uid)
+        self.done = len(held & wanted)
+        self._report(state="running", total=self.offset + len(wanted), done=self.offset + self.done)
+        if not wanted - held:
+            return
+        skip = held | (set(remote) - wanted)
         with StorePool(self._store, STORE_WORKERS) as pool:
-            self.pacs.retrieve_series(self.study_uid, self.series_uid, pool.submit, held)
+            self.pacs.retrieve_series(self.study_uid, self.series_uid, pool.submit, skip)
         self.st.store.flush()
-        self._report(state="done", done=self.done, error=self._refusals(), result=self._result())
 
     def _store(self, item: Received) -> None:
         if stop_event(self.st).is_set():
@@ -134,9 +148,10 @@ class Pull:
             if due:
                 self.last_write = time.monotonic()
         if due:
-            self._report(done=self.done)
+            self._report(done=self.offset + self.done)
 
-    def _refusals(self) -> str:
+    def refusals(self) -> str:
+        """What the local store refused, for the job's error ("" when nothing)."""
         if not self.refused:
             return ""
         return f"{len(self.refused)} instance(s) refused, e.g.: {self.refused[0]}"
