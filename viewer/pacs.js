@@ -2,11 +2,14 @@
 /**
  * The PACS tab: search studies (QIDO-RS or C-FIND through the service), unfold their series,
  * and "Open" a series: the service pulls it as a job; its progress shows in a bar, and the
- * series opens as soon as its first instances are held locally.
+ * series opens as soon as its first instances are held locally. A SEG series has "Import"
+ * instead: one job pulls the SEG and the series it segments (what is not held yet) and makes
+ * an annotation of it, which then opens.
  */
 
 import * as api from "./api.js";
 import { clear, h } from "./dom.js";
+import { showInfo } from "./notify.js";
 import { formatDate, formatName } from "./studies.js";
 
 const PAGE = 25;
@@ -17,9 +20,46 @@ const POLL_MS = 300;
  *   status: HTMLElement, via: HTMLSelectElement, progress: HTMLProgressElement,
  *   progressText: HTMLElement }} PacsElements
  * @typedef {{ open: (seriesUid: string) => Promise<void>, pulled: (seriesUid: string) => Promise<void>,
- *   error: (err: unknown, context: string) => void }} PacsHandlers
- *   open: show the series (partially pulled); pulled: the job is done, reload its slice count
+ *   error: (err: unknown, context: string) => void,
+ *   imported?: (seriesUid: string, annotationId: number) => Promise<void> }} PacsHandlers
+ *   open: show the series (partially pulled); pulled: the job is done, reload its slice count;
+ *   imported: a SEG became this annotation: show its series with it, even when already shown
+ *   (without it: open, then pulled, which leave a series already on screen as it is)
+ * @typedef {api.SegInfo & { instance_number?: number | null }} PacsSeg
+ * @typedef {api.Job & { result?: { annotation_id?: number, series_uid?: string } }} JobResult
  */
+
+/**
+ * SEGs in the PACS that reference a series.
+ * @param {string} seriesUid
+ * @param {string} studyUid
+ * @returns {Promise<PacsSeg[]>}
+ */
+async function listPacsSegs(seriesUid, studyUid) {
+  const params = new URLSearchParams({ source: "pacs", study_uid: studyUid });
+  return (await api.request("GET", `api/series/${encodeURIComponent(seriesUid)}/segs?${params}`)).json();
+}
+
+/**
+ * Import a SEG of the PACS in one job (it pulls what is missing); answers the job to follow.
+ * @param {string} seriesUid the series the SEG segments
+ * @param {string} sopInstanceUid the SEG
+ * @param {string} studyUid
+ * @param {"dicomweb" | "dimse"} via
+ * @returns {Promise<{ job_id: string }>}
+ */
+async function importPacsSeg(seriesUid, sopInstanceUid, studyUid, via) {
+  const enc = encodeURIComponent;
+  const path = `api/series/${enc(seriesUid)}/segs/${enc(sopInstanceUid)}/import`;
+  return (await api.request("POST", path, { json: { study_uid: studyUid, via } })).json();
+}
+
+/**
+ * The latest version: the service saves again into the same SEG series with a higher
+ * instance number.
+ * @param {PacsSeg[]} segs
+ */
+const latestSeg = (segs) => segs.reduce((a, b) => ((b.instance_number ?? 0) > (a.instance_number ?? 0) ? b : a));
 
 /** @param {number} ms */
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -128,19 +168,14 @@ export class PacsBrowser {
     try {
       const series = await api.listPacsSeries(studyUid);
       clear(target);
+      const images = series.filter((s) => s.modality !== "SEG").map((s) => s.series_uid);
       for (const s of series) {
-        const open = h("button", { type: "button", class: "pacs-open", "data-testid": "pacs-open", text: "Open" });
-        open.addEventListener("click", () => void this.pull(studyUid, s.series_uid));
         const row = h("div", { class: "series-item pacs-series", "data-testid": "pacs-series", "data-series-uid": s.series_uid }, [
           h("span", { class: "series-modality", text: s.modality || "?" }),
           h("span", { class: "series-desc", text: s.description || "(no description)" }),
           h("span", { class: "series-count", text: String(s.num_instances) }),
-          open,
+          s.modality === "SEG" ? this.importButton(studyUid, s.series_uid, images) : this.openButton(studyUid, s.series_uid),
         ]);
-        if (s.modality === "SEG") {
-          open.disabled = true;
-          open.title = "A DICOM SEG: open the image series it segments";
-        }
         target.append(h("li", {}, [row]));
       }
       if (!series.length) target.append(h("li", { class: "empty", text: "No series." }));
@@ -152,46 +187,147 @@ export class PacsBrowser {
   }
 
   /**
+   * @param {string} studyUid
+   * @param {string} seriesUid
+   */
+  openButton(studyUid, seriesUid) {
+    const open = h("button", { type: "button", class: "pacs-open", "data-testid": "pacs-open", text: "Open" });
+    open.addEventListener("click", () => void this.pull(studyUid, seriesUid));
+    return open;
+  }
+
+  /**
+   * @param {string} studyUid
+   * @param {string} segSeriesUid
+   * @param {string[]} imageSeriesUids the study's other series, one of which the SEG segments
+   */
+  importButton(studyUid, segSeriesUid, imageSeriesUids) {
+    const button = h("button", {
+      type: "button", class: "pacs-open", "data-testid": "pacs-seg-import", text: "Import",
+      title: "A DICOM SEG: import it as an annotation of the series it segments (pulls both as needed)",
+    });
+    button.addEventListener("click", () => void this.importSeg(studyUid, segSeriesUid, imageSeriesUids));
+    return button;
+  }
+
+  /** @returns {"dicomweb" | "dimse"} */
+  via() {
+    return this.el.via.value === "dimse" ? "dimse" : "dicomweb";
+  }
+
+  /**
+   * One job at a time: a second click while one runs says so.
+   * @param {string} uid
+   */
+  begin(uid) {
+    if (this.pulling) {
+      this.handlers.error(new Error("Another series is being retrieved."), "Please wait");
+      return false;
+    }
+    this.pulling = uid;
+    this.showProgress(0, 0, "Asking the PACS…", "running");
+    return true;
+  }
+
+  /**
+   * Poll a job, showing its progress, until it is done (answered) or failed (thrown).
+   * @param {string} jobId
+   * @param {string} unit what `done` and `total` count
+   * @param {(job: JobResult) => Promise<void>} onUpdate after each poll
+   * @returns {Promise<JobResult>}
+   */
+  async follow(jobId, unit, onUpdate) {
+    for (;;) {
+      /** @type {JobResult} */
+      const job = await api.getJob(jobId);
+      this.showProgress(job.done, job.total, `${job.done} / ${job.total || "?"} ${unit}`, job.state);
+      if (job.state === "failed") throw new Error(job.error || "The job failed.");
+      await onUpdate(job);
+      if (job.state === "done") return job;
+      await sleep(POLL_MS);
+    }
+  }
+
+  /**
+   * @param {unknown} err
+   * @param {string} context
+   */
+  failed(err, context) {
+    this.showProgress(0, 1, err instanceof Error ? err.message : String(err), "failed");
+    this.handlers.error(err, context);
+  }
+
+  /**
    * Pull a series: start the job, follow it, open the series once its first instances arrive.
    * @param {string} studyUid
    * @param {string} seriesUid
    */
   async pull(studyUid, seriesUid) {
-    if (this.pulling) {
-      this.handlers.error(new Error("Another series is being retrieved."), "Please wait");
-      return;
-    }
-    this.pulling = seriesUid;
-    const via = /** @type {"dicomweb" | "dimse"} */ (this.el.via.value === "dimse" ? "dimse" : "dicomweb");
-    this.showProgress(0, 0, "Asking the PACS…", "running");
+    if (!this.begin(seriesUid)) return;
     let opened = false;
     try {
-      const { job_id: jobId } = await api.retrieveSeries(studyUid, seriesUid, via);
-      for (;;) {
-        const job = await api.getJob(jobId);
-        this.showProgress(job.done, job.total, `${job.done} / ${job.total || "?"} images`, job.state);
-        if (job.state === "failed") throw new Error(job.error || "The retrieve failed.");
-        if (!opened && (job.done > 0 || job.state === "done")) {
+      const { job_id: jobId } = await api.retrieveSeries(studyUid, seriesUid, this.via());
+      const job = await this.follow(jobId, "images", async (update) => {
+        if (!opened && (update.done > 0 || update.state === "done")) {
           opened = true;
           await this.handlers.open(seriesUid);
         }
-        if (job.state === "done") {
-          if (job.error) this.handlers.error(new Error(job.error), "Some images were refused");
-          this.showProgress(job.done, job.total || job.done, `Retrieved ${job.done} images`, "done");
-          await this.handlers.pulled(seriesUid);
-          return;
-        }
-        await sleep(POLL_MS);
-      }
+      });
+      if (job.error) this.handlers.error(new Error(job.error), "Some images were refused");
+      this.showProgress(job.done, job.total || job.done, `Retrieved ${job.done} images`, "done");
+      await this.handlers.pulled(seriesUid);
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      this.showProgress(0, 1, message, "failed");
-      this.handlers.error(err, "Could not retrieve the series");
+      this.failed(err, "Could not retrieve the series");
       // Nothing more will arrive: what is there can be shown in full and painted.
       if (opened) await this.handlers.pulled(seriesUid);
     } finally {
       this.pulling = null;
     }
+  }
+
+  /**
+   * Import a SEG series of the PACS as an annotation, in one job, then open it. The SEG is
+   * found among the SEGs that reference each image series of the study (its latest version).
+   * @param {string} studyUid
+   * @param {string} segSeriesUid
+   * @param {string[]} imageSeriesUids
+   */
+  async importSeg(studyUid, segSeriesUid, imageSeriesUids) {
+    if (!this.begin(segSeriesUid)) return;
+    try {
+      this.showProgress(0, 0, "Finding the SEG in the PACS…", "running");
+      const { seg, sourceUid } = await this.findSeg(studyUid, segSeriesUid, imageSeriesUids);
+      const { job_id: jobId } = await importPacsSeg(sourceUid, seg.sop_instance_uid, studyUid, this.via());
+      const job = await this.follow(jobId, "instances (SEG and images)", async () => {});
+      const seriesUid = job.result?.series_uid ?? sourceUid;
+      const name = seg.content_label || seg.description || "SEG";
+      if (job.error) this.handlers.error(new Error(job.error), "Some images were refused");
+      this.showProgress(job.done, job.total || job.done, `Imported "${name}" as an annotation`, "done");
+      showInfo(`Imported "${name}" as an annotation.`);
+      if (this.handlers.imported) await this.handlers.imported(seriesUid, Number(job.result?.annotation_id));
+      else {
+        await this.handlers.open(seriesUid);
+        await this.handlers.pulled(seriesUid);
+      }
+    } catch (err) {
+      this.failed(err, "Could not import the SEG");
+    } finally {
+      this.pulling = null;
+    }
+  }
+
+  /**
+   * @param {string} studyUid
+   * @param {string} segSeriesUid
+   * @param {string[]} imageSeriesUids
+   * @returns {Promise<{ seg: PacsSeg, sourceUid: string }>}
+   */
+  async findSeg(studyUid, segSeriesUid, imageSeriesUids) {
+    for (const sourceUid of imageSeriesUids) {
+      const segs = (await listPacsSegs(sourceUid, studyUid)).filter((x) => x.series_uid === segSeriesUid);
+      if (segs.length) return { seg: latestSeg(segs), sourceUid };
+    }
+    throw new Error("None of this study's image series in the PACS is the source of this SEG.");
   }
 
   /**
