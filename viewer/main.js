@@ -24,6 +24,7 @@ import { floodFill, interpolateMasks } from "./fill.js";
 import { applyEdits, continueStroke, finishStroke, gridOf, replayStep, startStroke } from "./painting.js";
 import { record } from "./perf.js";
 import { ReformatView } from "./reformat.js";
+import { seriesPlaneLayout } from "./planes.js";
 import { Renderer } from "./render.js";
 import { showSaveStatus } from "./savestatus.js";
 import { SegmentPanel } from "./segments.js";
@@ -58,15 +59,6 @@ function sliceLocation(series, index) {
   if (!o || o.length < 6) return Number(p[2]);
   const n = [o[1] * o[5] - o[2] * o[4], o[2] * o[3] - o[0] * o[5], o[0] * o[4] - o[1] * o[3]];
   return p[0] * n[0] + p[1] * n[1] + p[2] * n[2];
-}
-
-/**
- * The anatomical plane whose normal is this direction (LPS patient axes).
- * @param {number[]} normal
- */
-function planeName(normal) {
-  const [x, y, z] = normal.map(Math.abs);
-  return x >= y && x >= z ? "Sagittal" : y >= z ? "Coronal" : "Axial";
 }
 
 class App {
@@ -770,20 +762,19 @@ class App {
     const first = sliceLocation(series, 0);
     const last = sliceLocation(series, n - 1);
     const sliceMm = first !== null && last !== null && n > 1 ? Math.abs(last - first) / (n - 1) || 1 : 1;
-    // Superior up: the slice further along the normal (towards the head for axial) on top.
-    const topSlice = first !== null && last !== null && last > first ? n - 1 : 0;
-    const common = { seriesUid: series.series_uid, dtype: series.dtype, slices: n, sliceMm, topSlice, columns: series.columns };
+    const common = { seriesUid: series.series_uid, dtype: series.dtype, slices: n, sliceMm, columns: series.columns };
+    // Each view turned upright (planes.js): a sagittal acquisition's views read "Coronal" and
+    // "Axial", head-foot vertical and anterior up, not the slice axis down the screen.
+    const [head, tail] = [series.slices?.[0]?.position, series.slices?.[n - 1]?.position];
+    const sagittal = seriesPlaneLayout("sagittal", series.orientation, head, tail);
+    const coronal = seriesPlaneLayout("coronal", series.orientation, head, tail);
     const usable = n > 1;
     byId("reformats", HTMLElement).classList.toggle("unavailable", !usable);
-    this.sagittal.setPlane(usable ? { ...common, width: series.rows, widthMm: rowSpacing || 1 } : null);
-    this.coronal.setPlane(usable ? { ...common, width: series.columns, widthMm: colSpacing || 1 } : null);
+    this.sagittal.setPlane(usable ? { ...common, width: series.rows, widthMm: rowSpacing || 1, layout: sagittal } : null);
+    this.coronal.setPlane(usable ? { ...common, width: series.columns, widthMm: colSpacing || 1, layout: coronal } : null);
     this.setCross({ col: Math.floor(series.columns / 2), row: Math.floor(series.rows / 2) });
-    // The plane at a column has the row direction as its normal, the plane at a row the column
-    // direction (PS3.3 C.7.6.2.1.1); named by the patient axis that normal is closest to, so
-    // a sagittal acquisition's views read "Coronal" and "Axial".
-    const o = series.orientation?.length === 6 ? series.orientation : [1, 0, 0, 0, 1, 0];
-    byId("reformat-label-sagittal", HTMLElement).textContent = planeName(o.slice(0, 3));
-    byId("reformat-label-coronal", HTMLElement).textContent = planeName(o.slice(3, 6));
+    byId("reformat-label-sagittal", HTMLElement).textContent = sagittal.name;
+    byId("reformat-label-coronal", HTMLElement).textContent = coronal.name;
   }
 
   /**

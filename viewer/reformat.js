@@ -2,22 +2,28 @@
 /**
  * A sagittal or coronal reformat beside the main view: the plane through the crosshair, fetched
  * from the service (one request a plane; the whole volume would be 150 MB for a 300-slice CT),
- * drawn at its physical aspect ratio with the superior end up, with the main view's slice and
- * the other view's cut as lines. A click or drag picks a point: the main view jumps there.
+ * drawn at its physical aspect ratio in the radiological convention (planes.js: head-foot
+ * vertical, superior up, whatever the acquisition plane), with the main view's slice and the
+ * other view's cut as lines. A click or drag picks a point: the main view jumps there.
  *
  * Test hooks on the canvas: data-axis, data-index (the column for sagittal, the row for
- * coronal), data-ready, data-width (values across), data-slices, data-top-slice (the slice
- * index drawn at the top row), data-image-rect ("x,y,width,height").
+ * coronal), data-ready, data-width (values across), data-slices, data-plane (the anatomical
+ * plane shown), data-columns / data-rows (the screen grid), data-slice-axis ("vertical" or
+ * "horizontal"), data-first-slice and data-first-across (the slice and the value across drawn
+ * first along their screen axes: top row or left column), data-top-slice (data-first-slice
+ * when the slices run vertically, else empty), data-image-rect ("x,y,width,height").
  */
 
 import { decodePixels } from "./slices.js";
 import { applyWindow } from "./render.js";
+import { fromScreen, screenOrder, screenSize, toScreen } from "./planes.js";
 
-/** @typedef {"sagittal" | "coronal"} Axis */
+/** @typedef {import("./planes.js").Axis} Axis */
 /**
  * @typedef {{ seriesUid: string, dtype: import("./api.js").Dtype, width: number, widthMm: number,
- *   slices: number, sliceMm: number, topSlice: number, columns: number }} Plane how the plane
- *   maps to the volume (columns: of the main view's slices, to index their masks)
+ *   slices: number, sliceMm: number, columns: number, layout: import("./planes.js").Layout }} Plane
+ *   how the plane maps to the volume (columns: of the main view's slices, to index their
+ *   masks) and how it lies on screen
  */
 /**
  * @typedef {{ maskAt: (slice: number) => Uint8Array | null | undefined,
@@ -25,6 +31,40 @@ import { applyWindow } from "./render.js";
  */
 
 const KEEP = 16;
+
+const EMPTY_HOOKS = {
+  width: "",
+  slices: "",
+  plane: "",
+  columns: "",
+  rows: "",
+  sliceAxis: "",
+  firstSlice: "",
+  firstAcross: "",
+  topSlice: "",
+};
+
+/**
+ * The canvas's data-* hooks that say how the plane lies on screen.
+ * @param {Plane} plane
+ * @param {{ columns: number, rows: number }} size the screen grid
+ * @returns {typeof EMPTY_HOOKS}
+ */
+function layoutHooks(plane, size) {
+  const { layout } = plane;
+  const firstSlice = String(layout.flipSlice ? plane.slices - 1 : 0);
+  return {
+    width: String(plane.width),
+    slices: String(plane.slices),
+    plane: layout.name,
+    columns: String(size.columns),
+    rows: String(size.rows),
+    sliceAxis: layout.sliceVertical ? "vertical" : "horizontal",
+    firstSlice,
+    firstAcross: String(layout.flipAcross ? plane.width - 1 : 0),
+    topSlice: layout.sliceVertical ? firstSlice : "",
+  };
+}
 
 export class ReformatView {
   /**
@@ -42,6 +82,9 @@ export class ReformatView {
     this.ctx = ctx;
     /** @type {Plane | null} */
     this.plane = null;
+    /** @type {Int32Array} for each screen cell, its value's index in the plane as sent */
+    this.order = new Int32Array(0);
+    this.size = { columns: 0, rows: 0 };
     this.index = -1;
     /** @type {import("./slices.js").Pixels | null} */
     this.pixels = null;
@@ -72,14 +115,14 @@ export class ReformatView {
     const ds = this.canvas.dataset;
     ds.ready = "false";
     ds.index = "";
-    ds.width = plane ? String(plane.width) : "";
-    ds.slices = plane ? String(plane.slices) : "";
-    ds.topSlice = plane ? String(plane.topSlice) : "";
     this.hasOverlay = false;
+    this.size = plane ? screenSize(plane.layout, plane) : { columns: 0, rows: 0 };
+    this.order = plane ? screenOrder(plane.layout, plane) : new Int32Array(0);
     if (plane) {
-      this.image.width = this.overlay.width = plane.width;
-      this.image.height = this.overlay.height = plane.slices;
+      this.image.width = this.overlay.width = this.size.columns;
+      this.image.height = this.overlay.height = this.size.rows;
     }
+    Object.assign(ds, plane ? layoutHooks(plane, this.size) : EMPTY_HOOKS);
     this.requestDraw();
   }
 
@@ -150,7 +193,8 @@ export class ReformatView {
     const plane = this.plane;
     if (!plane || this.index < 0) return;
     const { width, slices, columns } = plane;
-    const out = new Uint32Array(width * slices);
+    const order = this.order;
+    const out = new Uint32Array(order.length);
     const alpha = Math.round(Math.min(1, opacity + 0.15) * 255);
     // Sagittal: mask pixel (r, index) for r across; coronal: (index, c) for c across.
     const offset = this.axis === "sagittal" ? this.index : this.index * columns;
@@ -158,20 +202,20 @@ export class ReformatView {
     let any = false;
     for (const { maskAt, color } of layers) {
       const value = ((alpha << 24) | (color[2] << 16) | (color[1] << 8) | color[0]) >>> 0;
-      for (let s = 0; s < slices; s++) {
-        const mask = maskAt(s);
-        if (!mask) continue;
-        const row = (plane.topSlice === 0 ? s : slices - 1 - s) * width;
-        for (let u = 0; u < width; u++) {
-          if (mask[offset + u * stride]) {
-            out[row + u] = value;
-            any = true;
-          }
+      const masks = Array.from({ length: slices }, (_, s) => maskAt(s));
+      if (!masks.some(Boolean)) continue;
+      for (let i = 0; i < order.length; i++) {
+        const s = Math.floor(order[i] / width);
+        const mask = masks[s];
+        if (mask && mask[offset + (order[i] - s * width) * stride]) {
+          out[i] = value;
+          any = true;
         }
       }
     }
     this.hasOverlay = any;
-    if (any) this.overlay.getContext("2d")?.putImageData(new ImageData(new Uint8ClampedArray(out.buffer), width, slices), 0, 0);
+    const { columns: w, rows: h } = this.size;
+    if (any) this.overlay.getContext("2d")?.putImageData(new ImageData(new Uint8ClampedArray(out.buffer), w, h), 0, 0);
     this.requestDraw();
   }
 
@@ -179,24 +223,16 @@ export class ReformatView {
     const plane = this.plane;
     const pixels = this.pixels;
     if (!plane || !pixels) return;
-    const data = new ImageData(plane.width, plane.slices);
-    const flipped = new Uint32Array(pixels.length);
-    applyWindow(pixels, flipped, this.window.center, this.window.width, this.window.invert);
-    // The service sends slice 0 first; the top row shows topSlice.
+    const data = new ImageData(this.size.columns, this.size.rows);
+    const windowed = new Uint32Array(pixels.length);
+    applyWindow(pixels, windowed, this.window.center, this.window.width, this.window.invert);
+    // The service sends slice 0 first; the screen order turns it upright.
     const out = new Uint32Array(data.data.buffer);
-    for (let v = 0; v < plane.slices; v++) {
-      const s = this.sliceAtRow(v);
-      out.set(flipped.subarray(s * plane.width, (s + 1) * plane.width), v * plane.width);
-    }
+    const order = this.order;
+    for (let i = 0; i < order.length; i++) out[i] = windowed[order[i]];
     const ctx = this.image.getContext("2d");
     ctx?.putImageData(data, 0, 0);
     this.requestDraw();
-  }
-
-  /** @param {number} v row of the drawn plane @returns {number} slice index */
-  sliceAtRow(v) {
-    const plane = /** @type {Plane} */ (this.plane);
-    return plane.topSlice === 0 ? v : plane.slices - 1 - v;
   }
 
   layout() {
@@ -204,8 +240,9 @@ export class ReformatView {
     const width = this.canvas.clientWidth;
     const height = this.canvas.clientHeight;
     if (!plane || !width || !height) return { x: 0, y: 0, width: 0, height: 0 };
-    const physW = plane.width * plane.widthMm;
-    const physH = plane.slices * plane.sliceMm;
+    const acrossMm = plane.width * plane.widthMm;
+    const slicesMm = plane.slices * plane.sliceMm;
+    const [physW, physH] = plane.layout.sliceVertical ? [acrossMm, slicesMm] : [slicesMm, acrossMm];
     const scale = Math.min(width / physW, height / physH);
     return { x: (width - physW * scale) / 2, y: (height - physH * scale) / 2, width: physW * scale, height: physH * scale };
   }
@@ -243,25 +280,38 @@ export class ReformatView {
       ctx.drawImage(this.overlay, rect.x, rect.y, rect.width, rect.height);
     }
     const { across, slice } = this.marks;
+    const at = toScreen(plane.layout, plane, Math.max(0, across), Math.max(0, slice));
+    const vertical = plane.layout.sliceVertical;
     ctx.lineWidth = 1;
     ctx.setLineDash([5, 3]);
-    if (slice >= 0) {
-      const v = plane.topSlice === 0 ? slice : plane.slices - 1 - slice;
-      const y = Math.round(rect.y + ((v + 0.5) / plane.slices) * rect.height) + 0.5; // crisp 1 px
-      ctx.strokeStyle = "rgba(61, 139, 253, 0.9)";
-      ctx.beginPath();
-      ctx.moveTo(rect.x, y);
-      ctx.lineTo(rect.x + rect.width, y);
-      ctx.stroke();
-    }
+    if (slice >= 0) this.line(vertical ? { y: at.y } : { x: at.x }, "rgba(61, 139, 253, 0.9)");
     if (across >= 0) {
-      const x = Math.round(rect.x + ((across + 0.5) / plane.width) * rect.width) + 0.5;
-      ctx.strokeStyle = this.axis === "sagittal" ? "rgba(64, 224, 208, 0.8)" : "rgba(255, 214, 10, 0.8)";
-      ctx.beginPath();
-      ctx.moveTo(x, rect.y);
-      ctx.lineTo(x, rect.y + rect.height);
-      ctx.stroke();
+      const color = this.axis === "sagittal" ? "rgba(64, 224, 208, 0.8)" : "rgba(255, 214, 10, 0.8)";
+      this.line(vertical ? { x: at.x } : { y: at.y }, color);
     }
+  }
+
+  /**
+   * A dashed line across the image through the centre of screen column x or row y.
+   * @param {{ x?: number, y?: number }} cell
+   * @param {string} color
+   */
+  line(cell, color) {
+    const r = this.rect;
+    const { columns, rows } = this.size;
+    const ctx = this.ctx;
+    ctx.strokeStyle = color;
+    ctx.beginPath();
+    if (cell.y !== undefined) {
+      const y = Math.round(r.y + ((cell.y + 0.5) / rows) * r.height) + 0.5; // crisp 1 px
+      ctx.moveTo(r.x, y);
+      ctx.lineTo(r.x + r.width, y);
+    } else if (cell.x !== undefined) {
+      const x = Math.round(r.x + ((cell.x + 0.5) / columns) * r.width) + 0.5;
+      ctx.moveTo(x, r.y);
+      ctx.lineTo(x, r.y + r.height);
+    }
+    ctx.stroke();
   }
 
   attachPointer() {
@@ -272,10 +322,12 @@ export class ReformatView {
       const r = this.rect;
       if (!plane || !r.width || !r.height) return;
       const box = this.canvas.getBoundingClientRect();
-      const u = Math.floor(((e.clientX - box.left - r.x) / r.width) * plane.width);
-      const v = Math.floor(((e.clientY - box.top - r.y) / r.height) * plane.slices);
-      if (u < 0 || v < 0 || u >= plane.width || v >= plane.slices) return;
-      this.handlers.pick(u, this.sliceAtRow(v));
+      const { columns, rows } = this.size;
+      const x = Math.floor(((e.clientX - box.left - r.x) / r.width) * columns);
+      const y = Math.floor(((e.clientY - box.top - r.y) / r.height) * rows);
+      if (x < 0 || y < 0 || x >= columns || y >= rows) return;
+      const { across, slice } = fromScreen(plane.layout, plane, x, y);
+      this.handlers.pick(across, slice);
     };
     this.canvas.addEventListener("pointerdown", (e) => {
       if (e.button !== 0) return;
