@@ -277,9 +277,14 @@ export const exportFileUrl = (exportId) => `api/exports/${enc(String(exportId))}
  *   num_instances: number }} PacsStudy
  * @typedef {{ series_uid: string, study_uid?: string, modality: string, description: string,
  *   series_number?: number | null, num_instances: number }} PacsSeries
- * @typedef {{ id: string, state: string, done: number, total: number, error: string | null }} Job
+ * @typedef {{ annotation_id?: number, series_uid?: string }} JobResult what a finished job made
+ *   (a SEG import: the annotation and the series it segments)
+ * @typedef {{ id: string, state: string, done: number, total: number, error: string | null,
+ *   result?: JobResult | null }} Job
  * @typedef {{ sop_instance_uid: string, series_uid: string, study_uid: string, description: string,
  *   content_label: string, segments: string[], source: string }} SegInfo
+ * @typedef {SegInfo & { instance_number?: number | null }} PacsSeg a SEG of the PACS; the
+ *   service saves again into the same SEG series with a higher instance number
  * @typedef {{ patient_name?: string, patient_id?: string, modality?: string, date_from?: string,
  *   date_to?: string, accession?: string }} PacsQuery
  */
@@ -334,3 +339,26 @@ export const listLocalSegs = (seriesUid) => getJson(`api/series/${enc(seriesUid)
  */
 export const importAnnotation = (sopInstanceUid) =>
   sendJson("POST", "api/annotations/import", { sop_instance_uid: sopInstanceUid });
+
+/**
+ * SEGs in the PACS that reference a series.
+ * @param {string} seriesUid
+ * @param {string} studyUid
+ * @returns {Promise<PacsSeg[]>}
+ */
+export function listPacsSegs(seriesUid, studyUid) {
+  const params = new URLSearchParams({ source: "pacs", study_uid: studyUid });
+  return getJson(`api/series/${enc(seriesUid)}/segs?${params}`);
+}
+
+/**
+ * Import a SEG of the PACS in one job (it pulls the SEG and what is missing of the series it
+ * segments); answers the job to follow, whose `result` names the annotation.
+ * @param {string} seriesUid the series the SEG segments
+ * @param {string} sopInstanceUid the SEG
+ * @param {string} studyUid
+ * @param {"dicomweb" | "dimse"} via
+ * @returns {Promise<{ job_id: string }>}
+ */
+export const importPacsSeg = (seriesUid, sopInstanceUid, studyUid, via) =>
+  sendJson("POST", `api/series/${enc(seriesUid)}/segs/${enc(sopInstanceUid)}/import`, { study_uid: studyUid, via });

@@ -145,6 +145,10 @@ class App {
           return this.openSeries(uid);
         },
         pulled: (uid) => this.pulled(uid),
+        imported: (uid) => {
+          this.arriving = null;
+          return this.openSeries(uid, true);
+        },
         error: showError,
       },
     );

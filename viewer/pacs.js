@@ -25,34 +25,8 @@ const POLL_MS = 300;
  *   open: show the series (partially pulled); pulled: the job is done, reload its slice count;
  *   imported: a SEG became this annotation: show its series with it, even when already shown
  *   (without it: open, then pulled, which leave a series already on screen as it is)
- * @typedef {api.SegInfo & { instance_number?: number | null }} PacsSeg
- * @typedef {api.Job & { result?: { annotation_id?: number, series_uid?: string } }} JobResult
+ * @typedef {api.PacsSeg} PacsSeg
  */
-
-/**
- * SEGs in the PACS that reference a series.
- * @param {string} seriesUid
- * @param {string} studyUid
- * @returns {Promise<PacsSeg[]>}
- */
-async function listPacsSegs(seriesUid, studyUid) {
-  const params = new URLSearchParams({ source: "pacs", study_uid: studyUid });
-  return (await api.request("GET", `api/series/${encodeURIComponent(seriesUid)}/segs?${params}`)).json();
-}
-
-/**
- * Import a SEG of the PACS in one job (it pulls what is missing); answers the job to follow.
- * @param {string} seriesUid the series the SEG segments
- * @param {string} sopInstanceUid the SEG
- * @param {string} studyUid
- * @param {"dicomweb" | "dimse"} via
- * @returns {Promise<{ job_id: string }>}
- */
-async function importPacsSeg(seriesUid, sopInstanceUid, studyUid, via) {
-  const enc = encodeURIComponent;
-  const path = `api/series/${enc(seriesUid)}/segs/${enc(sopInstanceUid)}/import`;
-  return (await api.request("POST", path, { json: { study_uid: studyUid, via } })).json();
-}
 
 /**
  * The latest version: the service saves again into the same SEG series with a higher
@@ -233,13 +207,12 @@ export class PacsBrowser {
    * Poll a job, showing its progress, until it is done (answered) or failed (thrown).
    * @param {string} jobId
    * @param {string} unit what `done` and `total` count
-   * @param {(job: JobResult) => Promise<void>} onUpdate after each poll
-   * @returns {Promise<JobResult>}
+   * @param {(job: api.Job) => Promise<void>} onUpdate after each poll
+   * @returns {Promise<api.Job>}
    */
   async follow(jobId, unit, onUpdate) {
     for (;;) {
-      /** @type {JobResult} */
-      const job = await api.getJob(jobId);
+            const job = await api.getJob(jobId);
       this.showProgress(job.done, job.total, `${job.done} / ${job.total || "?"} ${unit}`, job.state);
       if (job.state === "failed") throw new Error(job.error || "The job failed.");
       await onUpdate(job);
@@ -297,7 +270,7 @@ export class PacsBrowser {
     try {
       this.showProgress(0, 0, "Finding the SEG in the PACS…", "running");
       const { seg, sourceUid } = await this.findSeg(studyUid, segSeriesUid, imageSeriesUids);
-      const { job_id: jobId } = await importPacsSeg(sourceUid, seg.sop_instance_uid, studyUid, this.via());
+      const { job_id: jobId } = await api.importPacsSeg(sourceUid, seg.sop_instance_uid, studyUid, this.via());
       const job = await this.follow(jobId, "instances (SEG and images)", async () => {});
       const seriesUid = job.result?.series_uid ?? sourceUid;
       const name = seg.content_label || seg.description || "SEG";
@@ -324,7 +297,7 @@ export class PacsBrowser {
    */
   async findSeg(studyUid, segSeriesUid, imageSeriesUids) {
     for (const sourceUid of imageSeriesUids) {
-      const segs = (await listPacsSegs(sourceUid, studyUid)).filter((x) => x.series_uid === segSeriesUid);
+      const segs = (await api.listPacsSegs(sourceUid, studyUid)).filter((x) => x.series_uid === segSeriesUid);
       if (segs.length) return { seg: latestSeg(segs), sourceUid };
     }
     throw new Error("None of this study's image series in the PACS is the source of this SEG.");

@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pydicom
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, expect
+from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, expect
 from tests.conftest import LiveServer
 from tests.helpers import data_dir, dicom_files
 from tests.integration.conftest import orthanc  # noqa: F401  (the module's Orthanc fixture)
@@ -34,12 +34,8 @@ def liver_in_pacs(orthanc: Orthanc) -> Iterator[pydicom.Dataset]:  # noqa: F811
     yield pydicom.dcmread(seg, stop_before_pixels=True)
 
 
-def test_import_button_of_a_pacs_seg_pulls_imports_and_opens_it(
-    browser: Browser, live_server: LiveServer, liver_in_pacs: pydicom.Dataset, output_dir: Path
-) -> None:
-    seg = liver_in_pacs
-    source_uid = str(seg.ReferencedSeriesSequence[0].SeriesInstanceUID)
-    errors: list[str] = []
+def open_pacs_study(browser: Browser, url: str, seg: pydicom.Dataset, errors: list[str]) -> Page:
+    """A page on the PACS tab with the SEG's study unfolded, collecting console errors."""
     page = browser.new_page(viewport={"width": 1400, "height": 900})
 
     def on_console(message: ConsoleMessage) -> None:
@@ -49,15 +45,27 @@ def test_import_button_of_a_pacs_seg_pulls_imports_and_opens_it(
     page.on("console", on_console)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.set_default_timeout(TIMEOUT_MS)
-    page.goto(live_server.url + "/")
-
+    page.goto(url + "/")
     page.locator("#tab-pacs").click()
     page.locator("#pacs-patient-id").fill(str(seg.PatientID))
     page.locator("#pacs-search-button").click()
     study = page.locator(f"[data-testid=pacs-study][data-study-uid='{seg.StudyInstanceUID}']")
     study.locator(".study-header").click()
-    row = study.locator(f"[data-testid=pacs-series][data-series-uid='{seg.SeriesInstanceUID}']")
-    row.locator("[data-testid=pacs-seg-import]").click()
+    return page
+
+
+def pacs_row(page: Page, series_uid: str) -> Locator:
+    return page.locator(f"[data-testid=pacs-series][data-series-uid='{series_uid}']")
+
+
+def test_import_button_of_a_pacs_seg_pulls_imports_and_opens_it(
+    browser: Browser, live_server: LiveServer, liver_in_pacs: pydicom.Dataset, output_dir: Path
+) -> None:
+    seg = liver_in_pacs
+    source_uid = str(seg.ReferencedSeriesSequence[0].SeriesInstanceUID)
+    errors: list[str] = []
+    page = open_pacs_study(browser, live_server.url, seg, errors)
+    pacs_row(page, str(seg.SeriesInstanceUID)).locator("[data-testid=pacs-seg-import]").click()
 
     # One job: the SEG and the three CT slices arrive, the annotation opens on the CT.
     expect(page.locator("#pacs-progress-text")).to_have_attribute("data-state", "done")
@@ -76,4 +84,27 @@ def test_import_button_of_a_pacs_seg_pulls_imports_and_opens_it(
     assert [s["label"] for s in annotation["segments"]] == ["Liver"]
     assert annotation["segments"][0]["slices"]  # painted slices came with it
     page.screenshot(path=str(output_dir / "e2e-viewer-pacs-seg-imported.png"))
+    assert errors == []
+
+
+def test_importing_a_seg_of_the_series_on_screen_shows_its_segments_at_once(
+    browser: Browser, live_server: LiveServer, liver_in_pacs: pydicom.Dataset
+) -> None:
+    seg = liver_in_pacs
+    source_uid = str(seg.ReferencedSeriesSequence[0].SeriesInstanceUID)
+    errors: list[str] = []
+    page = open_pacs_study(browser, live_server.url, seg, errors)
+    pacs_row(page, source_uid).locator("[data-testid=pacs-open]").click()
+    view = page.locator("#view")
+    expect(page.locator("#pacs-progress-text")).to_have_attribute("data-state", "done")
+    expect(view).to_have_attribute("data-series-uid", source_uid)
+    expect(view).to_have_attribute("data-ready", "true")
+    expect(page.locator("[data-testid=segment-row]")).to_have_count(0)
+
+    pacs_row(page, str(seg.SeriesInstanceUID)).locator("[data-testid=pacs-seg-import]").click()
+
+    # The series on screen is opened again with the imported annotation: no reopening by hand.
+    expect(page.locator("[data-testid=segment-row][data-label='Liver']")).to_have_count(1)
+    expect(view).to_have_attribute("data-annotation-id", re.compile(r"^\d+$"))
+    expect(view).to_have_attribute("data-ready", "true")
     assert errors == []
