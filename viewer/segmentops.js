@@ -1,0 +1,185 @@
+// @ts-check
+/**
+ * The segments of the open annotation, between the panel (segments.js) and the session
+ * (annotation.js): which one is active, showing, hiding and locking them, and adding, renaming,
+ * recolouring and deleting them on the server, each failure told to the user.
+ */
+
+import { nextColor, toHex } from "./colors.js";
+import { byId } from "./dom.js";
+import { showError } from "./notify.js";
+import { SegmentPanel } from "./segments.js";
+
+/** @typedef {import("./viewstate.js").ViewState} ViewState */
+/** @typedef {import("./api.js").Preset} Preset */
+/**
+ * @typedef {object} SegmentOpsHandlers
+ * @property {() => void} refresh the masks on screen may look different
+ * @property {(count: number) => void} listed the panel now lists `count` segments
+ */
+
+export class SegmentOps {
+  /**
+   * @param {ViewState} state
+   * @param {SegmentOpsHandlers} handlers
+   */
+  constructor(state, handlers) {
+    this.state = state;
+    this.handlers = handlers;
+    /** @type {Preset[]} */
+    this.presets = [];
+    this.panel = new SegmentPanel(
+      {
+        list: byId("segment-list", HTMLElement),
+        presetSelect: byId("segment-preset", HTMLSelectElement),
+        labelInput: byId("segment-label", HTMLInputElement),
+        form: byId("add-segment-form", HTMLFormElement),
+      },
+      {
+        select: (n) => this.select(n),
+        add: (preset, label) => void this.add(preset, label),
+        rename: (n, label) => void this.rename(n, label),
+        recolor: (n, color) => void this.recolor(n, color),
+        toggle: (n) => this.toggle(n),
+        lock: (n) => this.toggleLock(n),
+        remove: (n) => void this.remove(n),
+      },
+    );
+  }
+
+  /** @param {Preset[]} presets the coded labels offered when adding */
+  setPresets(presets) {
+    this.presets = presets;
+    this.panel.setPresets(presets);
+    this.render();
+  }
+
+  /** The session or its segments changed: keep the active segment valid and the hooks current. */
+  sync() {
+    const { session, canvas } = this.state;
+    if (session && this.state.activeSegment !== null && !session.segment(this.state.activeSegment)) {
+      this.state.activeSegment = session.segments[0]?.number ?? null;
+    }
+    const ds = canvas.dataset;
+    ds.annotationId = session?.id === null || session?.id === undefined ? "" : String(session.id);
+    ds.version = session?.saver ? String(session.saver.version) : "";
+    ds.activeSegment = this.state.activeSegment === null ? "" : String(this.state.activeSegment);
+    this.render();
+  }
+
+  render() {
+    const session = this.state.session;
+    this.panel.render(session?.segments ?? [], this.state.activeSegment, session !== null);
+    this.handlers.listed(session?.segments.length ?? 0);
+  }
+
+  /** @param {number | null} number */
+  select(number) {
+    this.state.activeSegment = number;
+    this.state.canvas.dataset.activeSegment = number === null ? "" : String(number);
+    this.render();
+  }
+
+  /** @param {number} direction the next segment when > 0, else the previous */
+  cycle(direction) {
+    const segments = this.state.session?.segments ?? [];
+    if (!segments.length) return;
+    const at = segments.findIndex((s) => s.number === this.state.activeSegment);
+    const next = segments[(at + direction + segments.length) % segments.length];
+    this.select(next.number);
+  }
+
+  /** Show or hide a segment's masks. @param {number} number */
+  toggle(number) {
+    const segment = this.state.session?.segment(number);
+    if (!segment) return;
+    segment.visible = !segment.visible;
+    this.render();
+    this.handlers.refresh();
+  }
+
+  /** Lock or unlock a segment against painting. @param {number} number */
+  toggleLock(number) {
+    const segment = this.state.session?.segment(number);
+    if (!segment) return;
+    segment.locked = !segment.locked;
+    this.render();
+  }
+
+  toggleActive() {
+    if (this.state.activeSegment !== null) this.toggle(this.state.activeSegment);
+  }
+
+  toggleActiveLock() {
+    if (this.state.activeSegment !== null) this.toggleLock(this.state.activeSegment);
+  }
+
+  /**
+   * The coded preset whose label this is, ignoring case.
+   * @param {string} label
+   */
+  presetFor(label) {
+    const wanted = label.trim().toLowerCase();
+    return this.presets.find((p) => p.label.toLowerCase() === wanted) ?? null;
+  }
+
+  /**
+   * @param {Preset | null} preset
+   * @param {string} label
+   */
+  async add(preset, label) {
+    const session = this.state.session;
+    if (!session) return;
+    const coded = preset ?? this.presetFor(label);
+    const used = session.segments.map((s) => s.color);
+    // A preset's colour when free; a second segment with the same label gets its own colour.
+    const color = coded?.color && !used.includes(toHex(coded.color)) ? coded.color : nextColor(used);
+    const fields = coded
+      ? { label: coded.label, color, category: coded.category, type: coded.type }
+      : { label, color };
+    await run(async () => {
+      const segment = await session.addSegment(fields);
+      if (this.state.session === session) this.select(segment.number);
+    }, "Could not add the segment");
+  }
+
+  /**
+   * A new label takes the codes of a preset with that label; otherwise the service codes it.
+   * @param {number} number
+   * @param {string} label
+   */
+  async rename(number, label) {
+    const coded = this.presetFor(label);
+    const changes = coded
+      ? { label, category: coded.category, type: coded.type }
+      : { label, category: undefined, type: undefined };
+    await run(() => this.state.session?.updateSegment(number, changes), "Could not rename the segment");
+  }
+
+  /**
+   * @param {number} number
+   * @param {string} color "#rrggbb"
+   */
+  async recolor(number, color) {
+    await run(() => this.state.session?.updateSegment(number, { color }), "Could not change the colour");
+  }
+
+  /** @param {number} number */
+  async remove(number) {
+    await run(() => this.state.session?.deleteSegment(number), "Could not delete the segment");
+    this.handlers.refresh();
+  }
+}
+
+/**
+ * Run a segment change and report its failure.
+ * @param {() => Promise<unknown> | undefined} change
+ * @param {string} context
+ */
+async function run(change, context) {
+  try {
+    await change();
+  } catch (err) {
+    showError(err, context);
+  }
+}
