@@ -1,7 +1,6 @@
 """create_app(settings) -> Starlette. The lifespan owns the engine, store and clients."""
 
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,7 +20,6 @@ from segdicom.observability import Observe
 from segdicom.state import AppState
 from segdicom.store import FileStore, Store
 
-log = logging.getLogger("segdicom")
 VIEWER_DIR = Path(__file__).resolve().parents[2] / "viewer"
 
 
@@ -33,14 +31,11 @@ def build_state(settings: Settings) -> AppState:
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
     files = FileStore(settings.data_dir)
-    removed = files.remove_partial_files()
-    if removed:
-        log.warning("removed %d partial files left by an interrupted write", removed)
     cache = VolumeCache(settings.volume_cache_bytes)
     store = Store(files, sessions, on_stored=cache.forget)
-    recovered = store.recover()
-    if recovered:
-        log.warning("indexed %d stored files the index lacked", recovered)
+    # Files a crash left without a row, and its partial files, where the
+    # journals of writers that are gone say (it logs what it repaired).
+    store.recover()
     state = AppState(settings=settings, engine=engine, sessions=sessions, store=store, cache=cache)
     state.on_stop.append(store.close)
     return state

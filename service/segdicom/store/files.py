@@ -6,7 +6,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from segdicom.errors import StoreFailed
@@ -56,7 +56,7 @@ class FileStore:
                 Path(tmp).unlink(missing_ok=True)
                 raise
             if sync:
-                _fsync_dir(path.parent)
+                fsync_dir(path.parent)
         except OSError as exc:
             raise StoreFailed(f"cannot write {relative}: {exc.strerror or exc}") from exc
         return path
@@ -101,14 +101,25 @@ class FileStore:
                 os.close(fd)
             folders.add(path.parent)
         for folder in folders:
-            _fsync_dir(folder)
+            fsync_dir(folder)
 
     def read(self, relative: str) -> bytes:
         return self.absolute(relative).read_bytes()
 
-    def stored_paths(self, kind: str) -> list[str]:
-        """Relative paths of every stored file under `kind` (temp files left out)."""
+    def study_folders(self, kind: str) -> Iterator[str]:
+        """`<kind>/<study>` for every folder under `kind`, one at a time (the
+        store may hold millions of files: nothing is listed up front)."""
         base = self.root / kind
+        if not base.is_dir():
+            return
+        with os.scandir(base) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    yield f"{kind}/{entry.name}"
+
+    def files_under(self, folder: str) -> list[str]:
+        """Relative paths of the stored files under `folder` (temp files left out)."""
+        base = self.absolute(folder)
         if not base.is_dir():
             return []
         return [
@@ -117,15 +128,16 @@ class FileStore:
             if not p.name.startswith(".tmp-")
         ]
 
-    def remove_partial_files(self) -> int:
-        """Delete temp files left by a crash mid-write; returns how many.
+    def remove_partial_files(self, folder: str = "") -> int:
+        """Delete temp files left by a crash mid-write under `folder` (default: the
+        whole data folder); returns how many.
 
         Several processes (or hosts) may share the data folder: a temp file is
         named after its writer, and only those of writers that no longer run
         here (or, from another host, older than an hour) are removed.
         """
         count = 0
-        for tmp in self.root.rglob(".tmp-*.part"):
+        for tmp in self.absolute(folder).rglob(".tmp-*.part"):
             if _abandoned(tmp):
                 tmp.unlink(missing_ok=True)
                 count += 1
@@ -172,7 +184,7 @@ def _syncfs_function() -> Callable[[Path], None] | None:
     return sync_filesystem
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

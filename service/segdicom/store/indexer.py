@@ -5,7 +5,8 @@ index row costs another fsync. One thread commits every row waiting at that
 moment in one transaction, so concurrent receivers share the cost, and callers
 that do not need to wait (a pull, a C-STORE association) don't pay it per
 instance. A crash between the file and its row is repaired at start by
-`Store.recover`, which indexes any stored file the index lacks.
+`Store.recover`, which indexes the stored files the index lacks in the study
+folders that the store journal (store/journal.py) of the dead writer lists.
 """
 
 import logging
@@ -43,12 +44,16 @@ class Pending:
 
 
 class IndexWriter:
-    """A thread that commits queued index rows in batches, in submission order."""
+    """A thread that commits queued index rows in batches, in submission order.
+
+    `on_committed(series_uids, through)` is called after each batch: every row
+    whose ticket is at most `through` is committed.
+    """
 
     def __init__(
         self,
         sessions: sessionmaker[Session],
-        on_committed: Callable[[set[str]], None],
+        on_committed: Callable[[set[str], int], None],
         sync: Callable[[list[str]], None],
     ) -> None:
         self._sessions = sessions
@@ -130,7 +135,8 @@ class IndexWriter:
             except Exception:  # the database is away; the files are safe, keep trying
                 log.exception("index commit of %d instances failed; retrying", len(batch))
                 time.sleep(RETRY_SECONDS)
-        self._on_committed({p.info.series_uid for p in batch})
+        # Tickets are committed in submission order: this batch ends at this one.
+        self._on_committed({p.info.series_uid for p in batch}, self._committed + len(batch))
         with self._cond:
             self._committed += len(batch)
             self._cond.notify_all()

@@ -4,7 +4,10 @@ Every way in (upload, C-STORE, WADO-RS, C-MOVE) goes through `Store.put_*`, so
 the rules of "What gets in" hold the same everywhere. The file is durable
 (fsync) before `put_*` returns, so before anything is acknowledged. Index rows
 are group-committed (store/indexer.py); `wait=True` returns only once the row
-is committed too, `flush()` waits for every row so far.
+is committed too, `flush()` waits for every row so far. Before a file is
+written, its study folder is in this process's journal (store/journal.py), so
+that `recover` at the next start looks there, and only there, for files a crash
+left without a row (store/recovery.py).
 """
 
 import io
@@ -17,11 +20,12 @@ from pydicom.filewriter import dcmwrite
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, ExplicitVRLittleEndian
 from sqlalchemy.orm import Session, sessionmaker
 
-from segdicom.db import instances as index
 from segdicom.errors import SegDicomError, Unprocessable
+from segdicom.store import recovery
 from segdicom.store.files import FileStore
 from segdicom.store.indexer import IndexWriter, Pending
 from segdicom.store.ingest import InstanceInfo, inspect_dataset, parse_part10
+from segdicom.store.journal import Journal, study_folder
 
 log = logging.getLogger("segdicom.store")
 
@@ -45,6 +49,7 @@ class Store:
         self.sessions = sessions
         # Told the series UIDs after each commit, so cached series state is dropped.
         self.on_stored = on_stored
+        self.journal = Journal(files.root)
         self.indexer = IndexWriter(sessions, self._committed, files.sync)
 
     def put_bytes(
@@ -87,23 +92,51 @@ class Store:
 
     def close(self) -> None:
         self.indexer.close()
+        self.journal.close()
 
-    def recover(self) -> int:
-        """Index stored files the index lacks (a crash between file and row)."""
-        with self.sessions() as session:
-            known = index.all_paths(session)
-        missing = [p for p in self.files.stored_paths("instances") if p not in known]
-        for relative in missing:
-            try:
-                self.put_bytes(self.files.read(relative), source="recovered", images_only=False)
-            except SegDicomError as exc:
-                log.warning("stored file %s cannot be indexed: %s", relative, exc.detail)
-        return len(missing)
+    def recover(self) -> recovery.Recovery:
+        """Index the files a crash left without a row, reading only the journals
+        of writers that are gone (call at start, before anything is written)."""
+        return recovery.recover(self)
 
-    def _committed(self, series_uids: set[str]) -> None:
+    def reindex(self) -> recovery.Recovery:
+        """Index every stored file the index lacks: a walk of the whole store."""
+        return recovery.reindex(self)
+
+    def index_stored(self, relative: str) -> bool:
+        """Index a file already in the store at `relative` (rows follow; `flush`).
+
+        A file at its own path (named from its UIDs) is indexed where it is, its
+        fsync left to the index writer; one elsewhere (copied in by hand) is
+        stored at its own path. False, with a warning, for a file that is not
+        a valid object.
+        """
+        try:
+            data = self.files.read(relative)
+            ds = parse_part10(data)
+            info = inspect_dataset(ds)
+            if self._relative(info) != relative:
+                self._put(ds, data, source="recovered", images_only=False, wait=False, durable=True)
+                return True
+        except SegDicomError as exc:
+            log.warning("stored file %s cannot be indexed: %s", relative, exc.detail)
+            return False
+        except OSError as exc:  # removed meanwhile, unreadable
+            log.warning("stored file %s cannot be read: %s", relative, exc.strerror or exc)
+            return False
+        self.indexer.submit(Pending(info, relative, len(data), "recovered", synced=False))
+        return True
+
+    def _committed(self, series_uids: set[str], through: int) -> None:
         if self.on_stored is not None:
             for series_uid in series_uids:
                 self.on_stored(series_uid)
+        self.journal.committed(through)
+
+    def _relative(self, info: InstanceInfo) -> str:
+        return self.files.relative_path(
+            info.study_uid, info.series_uid, info.sop_instance_uid, "instances"
+        )
 
     def _put(
         self,
@@ -119,12 +152,15 @@ class Store:
         if images_only and not (info.is_image or info.is_seg):
             what = info.modality or info.sop_class_uid
             raise Unprocessable(f"not an image ({what}): only images and SEGs can be uploaded")
-        relative = self.files.relative_path(
-            info.study_uid, info.series_uid, info.sop_instance_uid, "instances"
-        )
+        relative = self._relative(info)
         payload = data if data is not None else encode_part10(ds)
-        self.files.write(relative, payload, sync=durable)
-        ticket = self.indexer.submit(Pending(info, relative, len(payload), source, durable))
+        entry = self.journal.enter(study_folder(relative))  # before any file exists
+        ticket = None
+        try:
+            self.files.write(relative, payload, sync=durable)
+            ticket = self.indexer.submit(Pending(info, relative, len(payload), source, durable))
+        finally:
+            self.journal.leave(entry, ticket)
         if wait:
             self.indexer.wait(ticket)
         return Stored(info, relative)
