@@ -1,4 +1,5 @@
-"""Command line: `segdicom serve`, `segdicom db upgrade`, `segdicom users add/list/disable`."""
+"""Command line: `segdicom serve`, `segdicom db upgrade`, `segdicom store reindex`,
+`segdicom users add/list/disable`."""
 
 import argparse
 import logging
@@ -15,6 +16,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, help="override SEGDICOM_HTTP_PORT")
     db = commands.add_parser("db", help="database commands")
     db.add_argument("action", choices=["upgrade"])
+    store = commands.add_parser("store", help="local store commands")
+    store.add_argument(
+        "action",
+        choices=["reindex"],
+        help="reindex: walk every stored file and index those the index lacks",
+    )
     from segdicom.auth.cli import add_parser as add_users_parser
 
     add_users_parser(commands)
@@ -29,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.command == "db":
         return _upgrade(settings)
+    if args.command == "store":
+        return _reindex(settings)
     if args.command == "users":
         from segdicom.auth.cli import run as run_users
 
@@ -42,6 +51,25 @@ def _upgrade(settings: Settings) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url)
     print(f"database at head: {settings.resolved_database_url}")
+    return 0
+
+
+def _reindex(settings: Settings) -> int:
+    """The full scan a start no longer does: for files copied into the store by
+    hand. Safe while services run on the same folder (it only adds missing rows)."""
+    from segdicom.db import make_engine, make_sessionmaker, upgrade
+    from segdicom.store import FileStore, Store
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url)
+    store = Store(FileStore(settings.data_dir), make_sessionmaker(engine))
+    try:
+        report = store.reindex()
+    finally:
+        store.close()
+        engine.dispose()
+    print(f"store reindexed under {settings.data_dir}: {report.summary()}")
     return 0
 
 
