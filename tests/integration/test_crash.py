@@ -3,12 +3,17 @@
 The PACS is a closed port, so exports stay pending; after the restart their
 attempts keep rising (the outbox resumes), every acknowledged save is there, and
 the store holds no partial file.
+
+And SIGKILL it after C-STORE acknowledged instances whose index rows could not
+be committed yet (the database write lock held): the restart indexes them,
+reading only the killed process's store journal.
 """
 
 import csv
 import io
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -20,8 +25,9 @@ import httpx
 import numpy as np
 import pydicom
 import pytest
-from tests.helpers import REPO, free_port
+from tests.helpers import REPO, dicom_files, free_port
 from tests.integration.support import disc, mask_body, mask_from, upload_series
+from tests.integration.test_dimse_scp import responses, storescu
 
 pytestmark = pytest.mark.integration
 SLICES = 6
@@ -30,14 +36,15 @@ SLICES = 6
 class Service:
     """`segdicom serve` as a child process on a free port."""
 
-    def __init__(self, data_dir: Path, pacs_port: int) -> None:
+    def __init__(self, data_dir: Path, pacs_port: int, dicom_port: int = 0) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.log = data_dir.parent / f"serve-{self.port}.log"
         self.env = {
             **os.environ,
             "SEGDICOM_DATA_DIR": str(data_dir),
             "SEGDICOM_HTTP_PORT": str(self.port),
-            "SEGDICOM_DICOM_PORT": "0",
+            "SEGDICOM_DICOM_PORT": str(dicom_port),
             "SEGDICOM_DICOMWEB_URL": f"http://127.0.0.1:{pacs_port}/dicom-web",
             "SEGDICOM_PACS_TIMEOUT": "1",
             "SEGDICOM_OUTBOX_INTERVAL": "0.2",
@@ -48,9 +55,11 @@ class Service:
 
     def start(self) -> "Service":
         command = [sys.executable, "-m", "segdicom", "serve"]
-        self.process = subprocess.Popen(
-            command, env=self.env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                command, env=self.env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             assert self.process.poll() is None, "segdicom serve exited"
@@ -171,3 +180,39 @@ def test_sigkill_mid_stream_loses_nothing_acknowledged(
     saves = [r for r in csv.DictReader(io.StringIO(log)) if r["action"] == "save_mask"]
     assert len(saves) >= len(acked_now)
     assert list(data.rglob(".tmp-*.part")) == []
+
+
+def indexed(database: Path, study_uid: str) -> int:
+    with sqlite3.connect(database) as connection:
+        query = "SELECT count(*) FROM instances WHERE study_uid = ?"
+        return int(connection.execute(query, (study_uid,)).fetchone()[0])
+
+
+def test_sigkill_after_cstore_acknowledged_before_indexed_loses_nothing(
+    tmp_path: Path, services: list[Service]
+) -> None:
+    data, dicom_port = tmp_path / "data", free_port()
+    files = dicom_files("ct_philips_phantom")
+    study_uid = str(pydicom.dcmread(files[0], stop_before_pixels=True).StudyInstanceUID)
+    first = Service(data, free_port(), dicom_port).start()
+    services.append(first)
+    database = data / "segdicom.sqlite3"
+    lock = sqlite3.connect(database, isolation_level=None)
+    lock.execute("BEGIN IMMEDIATE")  # index rows wait; the SCP answers once files are durable
+    try:
+        sent = storescu(dicom_port, files)
+        first.kill()
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    assert set(responses(sent.stdout + sent.stderr).values()) == {"Success"}, sent.stderr
+    assert indexed(database, study_uid) == 0  # the kill landed between files and rows
+
+    second = Service(data, free_port()).start()
+    services.append(second)
+    with httpx.Client(base_url=second.url, timeout=60) as http:
+        studies = http.get("/api/studies", params={"source": "local"}).json()
+    assert [s["num_instances"] for s in studies if s["study_uid"] == study_uid] == [len(files)]
+    recovery = [line for line in second.log.read_text().splitlines() if "store recovery" in line]
+    assert len(recovery) == 1 and "1 journal(s): 1 study folder(s)" in recovery[0], recovery
+    assert f"{len(files)} indexed" in recovery[0]
