@@ -8,16 +8,18 @@
 import * as api from "./api.js";
 import { toHex } from "./colors.js";
 import { History } from "./history.js";
-import { decodeMask, encodeMask } from "./maskcodec.js";
+import { readLocks, writeLocks } from "./locks.js";
+import { anySet, decodeMask, encodeMask, packBits, unpackBits } from "./maskcodec.js";
 import { MaskStore } from "./masks.js";
 import { Saver } from "./saver.js";
 
 /** @typedef {import("./api.js").Code} Code */
 /**
  * @typedef {{ number: number, label: string, color: string, category?: Code, type?: Code, visible: boolean,
- *   locked?: boolean }} Segment visible and locked are this page's view, not saved
+ *   locked?: boolean }} Segment visible is this page's view; locked is kept in this browser (locks.js)
  */
-/** @typedef {{ label: string, color: string, category?: Code, type?: Code }} SegmentFields */
+/** @typedef {import("./history.js").SegmentFields} SegmentFields */
+/** @typedef {import("./history.js").SegmentState} SegmentState */
 
 /**
  * The annotation to reopen: the most recently updated, then the highest version.
@@ -39,12 +41,13 @@ export function latest(list) {
 
 export class AnnotationSession {
   /**
-   * @param {{ seriesUid: string, pixelCount: number,
+   * @param {{ seriesUid: string, pixelCount: number, sliceCount: number,
    *   onStatus: (status: import("./saver.js").SaveStatus) => void, onChange: () => void }} options
    */
   constructor(options) {
     this.seriesUid = options.seriesUid;
     this.pixelCount = options.pixelCount;
+    this.sliceCount = options.sliceCount;
     this.onStatus = options.onStatus;
     this.onChange = options.onChange;
     /** @type {number | string | null} */
@@ -95,7 +98,11 @@ export class AnnotationSession {
   /** @param {import("./api.js").SegmentInfo[]} infos */
   setSegments(infos) {
     const visible = new Map(this.segments.map((s) => [s.number, s.visible]));
-    const locked = new Map(this.segments.map((s) => [s.number, Boolean(s.locked)]));
+    // The locks this browser keeps for the annotation; without storage, this page's.
+    const stored = this.id === null ? null : readLocks(this.id);
+    const locked = stored
+      ? new Map([...stored].map((n) => [n, true]))
+      : new Map(this.segments.map((s) => [s.number, Boolean(s.locked)]));
     this.segments = infos
       .map((s) => ({
         number: Number(s.number),
@@ -176,15 +183,95 @@ export class AnnotationSession {
     this.onChange();
   }
 
-  /** @param {number} number */
+  /**
+   * Delete a segment and its masks; answers it as it was, masks included, to bring it back.
+   * @param {number} number
+   * @returns {Promise<SegmentState | null>} null when there is no such segment
+   */
   async deleteSegment(number) {
-    if (!this.saver) return;
-    this.saver.dropSegment(number);
-    await this.saver.enqueue((version) => api.deleteSegment(/** @type {number} */ (this.id), number, version));
+    const saver = this.saver;
+    if (!saver || !this.segment(number)) return null;
+    await Promise.all([...Array(this.sliceCount).keys()].map((i) => this.masks.load(number, i)));
+    saver.dropSegment(number);
+    await saver.enqueue((version) => api.deleteSegment(/** @type {number} */ (this.id), number, version));
+    const gone = this.segment(number);
+    if (!gone) return null;
+    // Taken once the server agreed, so a stroke made meanwhile is in it (and undone after it).
+    const state = this.stateOf(gone, true);
+    saver.dropSegment(number);
     this.segments = this.segments.filter((s) => s.number !== number);
     this.masks.dropSegment(number);
-    this.history.dropSegment(number);
+    this.fresh.delete(number);
+    this.painted.delete(number);
+    this.saveLocks();
     this.onChange();
+    return state;
+  }
+
+  /**
+   * Bring back a deleted segment: PUT it again, then each of its masks, written like strokes
+   * (If-Match, in order; a 409 stops them for the user to decide).
+   * @param {SegmentState} state
+   */
+  async restoreSegment(state) {
+    const { number } = state;
+    const saver = this.saver;
+    if (!saver) return;
+    if (this.segment(number) || this.reserved.has(number)) {
+      throw new Error(`segment ${number} exists again; "${state.fields.label}" cannot be brought back`);
+    }
+    this.reserved.add(number);
+    try {
+      await saver.enqueue((version) => api.putSegment(/** @type {number} */ (this.id), number, body(state.fields), version));
+    } finally {
+      this.reserved.delete(number);
+    }
+    /** @type {Segment} */
+    const segment = { number, ...state.fields, color: toHex(state.fields.color), visible: true, locked: state.locked };
+    this.segments = [...this.segments, segment].sort((a, b) => a.number - b.number);
+    // The server holds none of its masks now: every slice is known here, none is asked for.
+    this.fresh.add(number);
+    this.painted.delete(number);
+    for (let i = 0; i < this.sliceCount; i++) {
+      const packed = state.masks.get(i);
+      this.masks.set(number, i, packed ? unpackBits(packed, this.pixelCount) : null);
+      if (packed) saver.markDirty(number, i);
+    }
+    this.saveLocks();
+    this.onChange();
+  }
+
+  /**
+   * A segment as it is now, for an undo step; with its masks (every slice loaded) or without.
+   * @param {Segment} segment
+   * @param {boolean} [withMasks]
+   * @returns {SegmentState}
+   */
+  stateOf(segment, withMasks = false) {
+    /** @type {Map<number, Uint8Array>} */
+    const masks = new Map();
+    for (let i = 0; withMasks && i < this.sliceCount; i++) {
+      const mask = this.masks.get(segment.number, i);
+      if (mask && anySet(mask)) masks.set(i, packBits(mask));
+    }
+    const fields = { label: segment.label, color: segment.color, category: segment.category, type: segment.type };
+    return { number: segment.number, fields, locked: Boolean(segment.locked), masks };
+  }
+
+  /**
+   * Lock or unlock a segment against painting; kept in this browser.
+   * @param {number} number
+   * @param {boolean} locked
+   */
+  setLocked(number, locked) {
+    const segment = this.segment(number);
+    if (!segment) return;
+    segment.locked = locked;
+    this.saveLocks();
+  }
+
+  saveLocks() {
+    if (this.id !== null) writeLocks(this.id, this.segments.filter((s) => s.locked).map((s) => s.number));
   }
 
   /**

@@ -4,10 +4,22 @@
  * (segment, slice) mask it touched (a stroke touches one, "fill between slices" many). Painting
  * only sets and erasing only clears, so undoing and redoing are both "flip these pixels again".
  * Steps cost 4 bytes a changed pixel, not a copy of the slice.
+ *
+ * A step may instead change a segment itself (add, rename, recolour, delete): it keeps the
+ * segment as it was before and after, null when it did not exist; a deleted segment keeps its
+ * masks, bit-packed, so undoing the delete brings them back. History is linear, so the steps
+ * of a segment's strokes are always nearer the bottom than its delete, and undone after it.
  */
 
 /** @typedef {{ segment: number, slice: number, flips: Uint32Array }} Part */
-/** @typedef {{ parts: Part[] }} Step */
+/**
+ * @typedef {{ label: string, color: string, category?: import("./api.js").Code,
+ *   type?: import("./api.js").Code }} SegmentFields
+ * @typedef {{ number: number, fields: SegmentFields, locked: boolean, masks: Map<number, Uint8Array> }} SegmentState
+ *   masks: by slice, packed 8 pixels a byte (maskcodec.packBits); only the non-empty ones
+ * @typedef {{ before: SegmentState | null, after: SegmentState | null }} SegmentChange
+ * @typedef {{ parts: Part[], segment?: SegmentChange }} Step
+ */
 
 export class History {
   /**
@@ -26,8 +38,8 @@ export class History {
   /** @param {Step} step */
   push(step) {
     const parts = step.parts.filter((p) => p.flips.length);
-    if (!parts.length) return;
-    this.done.push({ parts });
+    if (!parts.length && !step.segment) return;
+    this.done.push({ ...step, parts });
     this.undone = [];
     let pixels = this.done.reduce((n, s) => n + size(s), 0);
     while (this.done.length > 1 && (this.done.length > this.limit || pixels > this.maxPixels)) {
@@ -57,24 +69,18 @@ export class History {
     return this.undone.length > 0;
   }
 
-  /** Forget the changes of a deleted segment. @param {number} segment */
-  dropSegment(segment) {
-    /** @param {Step[]} steps */
-    const keep = (steps) =>
-      steps.map((s) => ({ parts: s.parts.filter((p) => p.segment !== segment) })).filter((s) => s.parts.length);
-    this.done = keep(this.done);
-    this.undone = keep(this.undone);
-  }
-
   clear() {
     this.done = [];
     this.undone = [];
   }
 }
 
-/** @param {Step} step */
+/** What a step holds, in 4-byte units (a flipped pixel, or 32 pixels of a kept mask). @param {Step} step */
 function size(step) {
-  return step.parts.reduce((n, p) => n + p.flips.length, 0);
+  const flips = step.parts.reduce((n, p) => n + p.flips.length, 0);
+  let packed = 0;
+  for (const mask of step.segment?.before?.masks.values() ?? []) packed += mask.length;
+  return flips + Math.ceil(packed / 4);
 }
 
 /**

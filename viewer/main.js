@@ -25,6 +25,7 @@ import { showSources } from "./sources.js";
 import { StudyBrowser } from "./studies.js";
 import { ToolControls } from "./toolcontrols.js";
 import { attachPointerTools } from "./tools.js";
+import { UndoControls } from "./undo.js";
 import { UploadPanel } from "./uploadpanel.js";
 import { ViewState } from "./viewstate.js";
 import { WindowControl } from "./windowcontrol.js";
@@ -61,13 +62,20 @@ function makeModules() {
     },
     { prepare: () => save.prepareExport(), error: showError },
   );
-  const segments = new SegmentOps(state, { refresh, listed: (count) => exportPanel.setEnabled(count > 0) });
+  const historyChanged = () => undo.updateButtons();
+  const segments = new SegmentOps(state, {
+    refresh,
+    listed: (count) => exportPanel.setEnabled(count > 0),
+    historyChanged,
+  });
+  const undo = new UndoControls(state, { refresh, showSlice: (i) => view.showSlice(i), select: (n) => segments.select(n) });
   const paint = new PaintOps(state, {
     tools,
     refresh,
     showSlice: (i) => view.showSlice(i),
     valueAt: (x, y) => view.valueAt(x, y),
     reveal: (n) => segments.toggle(n),
+    historyChanged,
   });
   const save = new SaveControls(state, { refresh });
   /** @type {StudyBrowser} */
@@ -78,12 +86,12 @@ function makeModules() {
   });
   const sessionChanged = () => {
     segments.sync();
-    paint.updateHistoryButtons();
+    undo.updateButtons();
     if (state.session) view.loadMasks(state.index);
   };
   /** @type {SeriesOpener} */
   const opener = new SeriesOpener(state, { view, windows, cross, save, studies, exportPanel, sessionChanged });
-  return { state, cross, windows, tools, view, exportPanel, segments, paint, save, studies, opener };
+  return { state, cross, windows, tools, view, exportPanel, segments, undo, paint, save, studies, opener };
 }
 
 /** @typedef {ReturnType<typeof makeModules>} Modules */
@@ -122,12 +130,12 @@ function makeSourcePanels({ opener }) {
 }
 
 /** The buttons of the top bar and the painting panel. @param {Modules} m */
-function wireButtons({ paint, studies }) {
+function wireButtons({ paint, undo, studies }) {
   for (const [id, name] of /** @type {[string, Parameters<typeof icon>[0]][]} */ ([
     ["undo", "undo"], ["redo", "redo"], ["help-button", "help"], ["refresh-studies", "refresh"],
   ])) byId(id, HTMLElement).prepend(icon(name));
-  byId("undo", HTMLButtonElement).addEventListener("click", () => paint.undo());
-  byId("redo", HTMLButtonElement).addEventListener("click", () => paint.redo());
+  byId("undo", HTMLButtonElement).addEventListener("click", () => undo.undo());
+  byId("redo", HTMLButtonElement).addEventListener("click", () => undo.redo());
   byId("refresh-studies", HTMLButtonElement).addEventListener("click", () => void studies.refresh());
   byId("clear-slice", HTMLButtonElement).addEventListener("click", () => paint.clearSlice());
   byId("fill-between", HTMLButtonElement).addEventListener("click", () => void paint.fillBetween());
@@ -156,7 +164,7 @@ function wirePointer({ state, tools, paint, windows, view, cross }) {
  * @param {Modules} m
  * @param {HelpOverlay} help
  */
-function shortcuts({ state, view, windows, tools, paint, segments, cross }, help) {
+function shortcuts({ state, view, windows, tools, paint, undo, segments, cross }, help) {
   const renderer = state.renderer;
   return keymap({
     step: (delta) => view.step(delta),
@@ -178,8 +186,8 @@ function shortcuts({ state, view, windows, tools, paint, segments, cross }, help
     toggleActive: () => segments.toggleActive(),
     toggleMasks: () => view.toggleMasks(),
     cycleSegment: (direction) => segments.cycle(direction),
-    undo: () => paint.undo(),
-    redo: () => paint.redo(),
+    undo: () => undo.undo(),
+    redo: () => undo.redo(),
     help: (show) => help.toggle(show),
   });
 }

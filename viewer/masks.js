@@ -90,12 +90,14 @@ export class MaskStore {
   }
 
   /**
-   * A mask known to be empty, for a segment the server has never seen (no request needed).
+   * A mask known without asking the server (a deleted segment brought back): loaded, with
+   * these contents, or empty for null.
    * @param {number} segment
    * @param {number} slice
+   * @param {Uint8Array | null} mask
    */
-  markEmpty(segment, slice) {
-    this.entries.set(maskKey(segment, slice), { mask: null, loaded: true, promise: null });
+  set(segment, slice, mask) {
+    this.entries.set(maskKey(segment, slice), { mask, loaded: true, promise: null });
   }
 
   /**

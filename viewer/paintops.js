@@ -1,15 +1,15 @@
 // @ts-check
 /**
  * What the pointer and the painting keys do to the active segment: brush, eraser and threshold
- * strokes, flood fill, clear slice, fill between slices, and undo/redo of them. The mask
+ * strokes, flood fill, clear slice and fill between slices, each one undo step. The mask
  * arithmetic is in painting.js and fill.js; this decides whether the slice on screen may be
- * painted (and tells the user why not) and keeps the view and the undo buttons up to date.
+ * painted (and tells the user why not).
  */
 
 import { byId } from "./dom.js";
 import { floodFill, interpolateMasks } from "./fill.js";
 import { showError, showInfo } from "./notify.js";
-import { applyEdits, continueStroke, finishStroke, gridOf, replayStep, startStroke } from "./painting.js";
+import { applyEdits, continueStroke, finishStroke, gridOf, startStroke } from "./painting.js";
 import { formatValue } from "./windowing.js";
 import { unitOf } from "./viewstate.js";
 
@@ -23,6 +23,7 @@ import { unitOf } from "./viewstate.js";
  * @property {(index: number) => void} showSlice
  * @property {(x: number, y: number) => { index: number, value: number } | null} valueAt
  * @property {(segment: number) => void} reveal show a hidden segment that is painted on
+ * @property {() => void} historyChanged a step was added
  */
 
 export class PaintOps {
@@ -182,37 +183,7 @@ export class PaintOps {
 
   afterEdit() {
     this.handlers.refresh();
-    this.updateHistoryButtons();
-  }
-
-  // ---- undo / redo --------------------------------------------------------------------
-
-  undo() {
-    this.replay(-1);
-  }
-
-  redo() {
-    this.replay(1);
-  }
-
-  /**
-   * Undo or redo one step and show its slice.
-   * @param {-1 | 1} direction
-   */
-  replay(direction) {
-    const session = this.state.session;
-    if (!session || this.state.stroke) return;
-    const step = replayStep(session, direction);
-    if (!step) return;
-    if (!step.parts.some((p) => p.slice === this.state.index)) this.handlers.showSlice(step.parts[0].slice);
-    else this.handlers.refresh();
-    this.updateHistoryButtons();
-  }
-
-  updateHistoryButtons() {
-    const history = this.state.session?.history;
-    byId("undo", HTMLButtonElement).disabled = !history?.canUndo;
-    byId("redo", HTMLButtonElement).disabled = !history?.canRedo;
+    this.handlers.historyChanged();
   }
 }
 

@@ -2,7 +2,8 @@
 /**
  * The segments of the open annotation, between the panel (segments.js) and the session
  * (annotation.js): which one is active, showing, hiding and locking them, and adding, renaming,
- * recolouring and deleting them on the server, each failure told to the user.
+ * recolouring and deleting them on the server, each one an undo step (undo.js replays it), each
+ * failure told to the user.
  */
 
 import { nextColor, toHex } from "./colors.js";
@@ -16,7 +17,9 @@ import { SegmentPanel } from "./segments.js";
  * @typedef {object} SegmentOpsHandlers
  * @property {() => void} refresh the masks on screen may look different
  * @property {(count: number) => void} listed the panel now lists `count` segments
+ * @property {() => void} historyChanged a step was added
  */
+/** @typedef {import("./history.js").SegmentState} SegmentState */
 
 export class SegmentOps {
   /**
@@ -98,11 +101,12 @@ export class SegmentOps {
     this.handlers.refresh();
   }
 
-  /** Lock or unlock a segment against painting. @param {number} number */
+  /** Lock or unlock a segment against painting (kept in this browser). @param {number} number */
   toggleLock(number) {
-    const segment = this.state.session?.segment(number);
-    if (!segment) return;
-    segment.locked = !segment.locked;
+    const session = this.state.session;
+    const segment = session?.segment(number);
+    if (!session || !segment) return;
+    session.setLocked(number, !segment.locked);
     this.render();
   }
 
@@ -139,6 +143,7 @@ export class SegmentOps {
       : { label, color };
     await run(async () => {
       const segment = await session.addSegment(fields);
+      this.record(session, null, session.stateOf(segment));
       if (this.state.session === session) this.select(segment.number);
     }, "Could not add the segment");
   }
@@ -153,7 +158,7 @@ export class SegmentOps {
     const changes = coded
       ? { label, category: coded.category, type: coded.type }
       : { label, category: undefined, type: undefined };
-    await run(() => this.state.session?.updateSegment(number, changes), "Could not rename the segment");
+    await this.update(number, changes, "Could not rename the segment");
   }
 
   /**
@@ -161,13 +166,45 @@ export class SegmentOps {
    * @param {string} color "#rrggbb"
    */
   async recolor(number, color) {
-    await run(() => this.state.session?.updateSegment(number, { color }), "Could not change the colour");
+    await this.update(number, { color }, "Could not change the colour");
   }
 
-  /** @param {number} number */
+  /**
+   * @param {number} number
+   * @param {Partial<import("./history.js").SegmentFields>} changes
+   * @param {string} context what failed, for the user
+   */
+  async update(number, changes, context) {
+    const session = this.state.session;
+    const segment = session?.segment(number);
+    if (!session || !segment) return;
+    const before = session.stateOf(segment);
+    await run(async () => {
+      await session.updateSegment(number, changes);
+      const after = session.segment(number);
+      if (after) this.record(session, before, session.stateOf(after));
+    }, context);
+  }
+
+  /** Delete a segment and its masks on every slice (undo brings them all back). @param {number} number */
   async remove(number) {
-    await run(() => this.state.session?.deleteSegment(number), "Could not delete the segment");
+    const session = this.state.session;
+    if (!session) return;
+    await run(async () => {
+      const before = await session.deleteSegment(number);
+      if (before) this.record(session, before, null);
+    }, "Could not delete the segment");
     this.handlers.refresh();
+  }
+
+  /**
+   * @param {import("./annotation.js").AnnotationSession} session
+   * @param {SegmentState | null} before null: the segment is new
+   * @param {SegmentState | null} after null: the segment is gone
+   */
+  record(session, before, after) {
+    session.history.push({ parts: [], segment: { before, after } });
+    if (this.state.session === session) this.handlers.historyChanged();
   }
 }
 

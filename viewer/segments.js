@@ -143,7 +143,7 @@ export class SegmentPanel {
         return;
       }
       remove.classList.add("armed");
-      remove.title = `Click again to delete "${segment.label}" and its masks on every slice`;
+      remove.title = `Click again to delete "${segment.label}" and its masks on every slice (Ctrl+Z brings them back)`;
       setTimeout(() => {
         remove.classList.remove("armed");
         remove.title = "Delete segment";

@@ -127,6 +127,7 @@ export class SeriesOpener {
     const session = new AnnotationSession({
       seriesUid: series.series_uid,
       pixelCount: series.rows * series.columns,
+      sliceCount: series.num_slices,
       onStatus: (status) => this.parts.save.showStatus(status),
       onChange: () => {
         if (this.state.session === session) this.parts.sessionChanged();
