@@ -151,3 +151,9 @@ def test_readme_documents_the_deployment() -> None:
     body = section[1].split("\n## ", 1)[0]
     for needle in ("docker compose -f docker/compose.yaml", "POSTGRES_PASSWORD", "/healthz"):
         assert needle in body, needle
+
+
+def test_the_service_container_keeps_its_hostname_across_recreation() -> None:
+    # Store journals and temp files are named host:pid (segdicom.process); a recreated
+    # container with a new random hostname would see its predecessor's as foreign.
+    assert _compose()["services"]["segdicom"]["hostname"] == "segdicom"
