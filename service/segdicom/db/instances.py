@@ -197,10 +197,6 @@ def series_state(session: Session, series_uid: str) -> tuple[int, str]:
     return int(row[0]), str(row[1] or "")
 
 
-def all_paths(session: Session) -> set[str]:
-    return set(session.scalars(select(Instance.path)))
-
-
 def known_sop_uids(session: Session, series_uid: str) -> set[str]:
     query = select(Instance.sop_instance_uid).where(Instance.series_uid == series_uid)
     return set(session.scalars(query))

@@ -72,7 +72,18 @@ class FileStore:
             return tempfile.mkstemp(dir=folder, prefix=_tmp_prefix(), suffix=".part")
 
     def _make_folder(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
+        """Create `folder` and its missing parents, each entry made durable in its parent:
+        the fsync of a file's own folder does not cover a folder created just before."""
+        missing, here = [], folder
+        while here != self.root and not here.is_dir():
+            missing.append(here)
+            here = here.parent
+        for created in reversed(missing):
+            try:
+                created.mkdir(parents=True)
+            except FileExistsError:  # made meanwhile by another writer, who syncs it
+                continue
+            fsync_dir(created.parent)
         with self._folders_lock:
             if len(self._folders) > 10_000:  # a long-running server sees many series
                 self._folders.clear()
