@@ -134,7 +134,7 @@ def test_a_writer_killed_between_file_and_row_is_repaired_from_its_journal_alone
     files = dicom_files("ct_philips_phantom")
     study_uid = study_of(files)
     with folder.store() as store:
-        assert store.recover().full_scan  # a new data folder: nothing to scan, marked
+        assert not store.recover().full_scan  # a new data folder: marked, nothing scanned
     add_decoys(folder.data)
     with database_locked(folder):
         writers.append(Writer(folder, files))

@@ -48,6 +48,9 @@ class Recovery:
 def recover(store: "Store") -> Recovery:
     """Repair what writers that are gone left; a full scan once for an unjournaled folder."""
     if not store.journal.initialised():
+        if not (store.files.root / "instances").is_dir():  # a new data folder
+            store.journal.initialise()
+            return Recovery()
         log.warning("data folder without a store journal (older version?): scanning every file")
         report = reindex(store)
         log.warning("store recovery, %s", report.summary())
