@@ -18,7 +18,7 @@ from pydicom.dataset import Dataset
 
 from segdicom.db import instances as index
 from segdicom.db import jobs
-from segdicom.errors import BadInput, SegDicomError
+from segdicom.errors import BadInput, PacsRefused, SegDicomError
 from segdicom.pacs.protocol import Pacs, Received
 from segdicom.state import AppState
 
@@ -86,6 +86,7 @@ class Pull:
     # Progress already counted in this job before this series: a SEG import pulls
     # the SEG, then its source series, into one job (workflows.import_pacs).
     offset: int = 0
+    total: int = 0  # instances of the series in the PACS, once known
     done: int = 0
     fetched: int = 0
     refused: list[str] = field(default_factory=list)
@@ -105,11 +106,45 @@ class Pull:
                 self.st.services[_RUNNING].pop(self.series_uid, None)
 
     def _pull(self) -> None:
-        remote = self.pacs.series_instances(self.study_uid, self.series_uid)
-        if not remote:
-            raise BadInput(f"series {self.series_uid} not found in the PACS {self.pacs.name}")
-        self.fetch(remote, set(remote))
+        with self.st.sessions() as session:
+            held = index.known_sop_uids(session, self.series_uid)
+        if held:  # fetch only what is missing: that needs the PACS's list first
+            remote = self.pacs.series_instances(self.study_uid, self.series_uid)
+            if not remote:
+                raise self._not_found()
+            self.fetch(remote, set(remote))
+        else:
+            self._fetch_all()
         self._report(state="done", done=self.done, error=self.refusals(), result=self._result())
+
+    def _fetch_all(self) -> None:
+        """Nothing held: the whole series in one request, started at once. The list of
+        its instances, which gives the total, is asked for meanwhile: it costs Orthanc
+        about 0.1 s for 300 instances, a tenth of the pull, and the first slice waits
+        for it no longer."""
+        self._report(state="running", total=0, done=0)
+        with ThreadPoolExecutor(1, thread_name_prefix="retrieve-list") as lister:
+            listing = lister.submit(self._list_remote)
+            try:
+                with StorePool(self._store, STORE_WORKERS) as pool:
+                    self.pacs.retrieve_series(self.study_uid, self.series_uid, pool.submit, set())
+            except PacsRefused:  # e.g. HTTP 404: say what is missing if that is why
+                if not listing.result():
+                    raise self._not_found() from None
+                raise
+            if not listing.result():
+                raise self._not_found()
+        self.st.store.flush()
+
+    def _list_remote(self) -> list[str]:
+        remote = self.pacs.series_instances(self.study_uid, self.series_uid)
+        with self.lock:
+            self.total = len(remote)
+        self._report(total=self.offset + len(remote))
+        return remote
+
+    def _not_found(self) -> BadInput:
+        return BadInput(f"series {self.series_uid} not found in the PACS {self.pacs.name}")
 
     def fetch(self, remote: list[str], wanted: set[str]) -> None:
         """Store those `wanted` instances of the series that are not held yet.
