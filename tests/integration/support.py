@@ -1,5 +1,6 @@
 """Helpers the HTTP integration tests share: upload real files, read slices, write masks."""
 
+import time
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
@@ -83,3 +84,14 @@ def put_mask(
     )
     assert response.status_code == 200, response.text
     return int(response.json()["version"])
+
+
+def wait_job(client: httpx.Client, job_id: str, timeout: float = 60) -> dict[str, Any]:
+    """A job's final state (done or failed), polling GET /api/jobs/{id}."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job: dict[str, Any] = client.get(f"/api/jobs/{job_id}").json()
+        if job["state"] in ("done", "failed"):
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} not finished: {job}")

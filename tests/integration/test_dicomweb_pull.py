@@ -1,6 +1,5 @@
 """Search and pull against a real Orthanc over DICOMweb (QIDO-RS, WADO-RS)."""
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -8,6 +7,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 from tests.helpers import dicom_files, free_port
+from tests.integration.support import wait_job
 from tests.orthanc import Orthanc
 
 from segdicom.app import create_app
@@ -63,16 +63,6 @@ def test_search_by_name_id_modality_date_and_accession(client: TestClient) -> No
     )
     series = client.get(f"/api/studies/{ct['study_uid']}/series", params={"source": "pacs"})
     assert [(s["modality"], s["num_instances"]) for s in series.json()] == [("CT", 28)]
-
-
-def wait_job(client: TestClient, job_id: str, timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job: dict[str, Any] = client.get(f"/api/jobs/{job_id}").json()
-        if job["state"] in ("done", "failed"):
-            return job
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} not finished: {job}")
 
 
 def pull(client: TestClient, study_uid: str, series_uid: str) -> dict[str, Any]:

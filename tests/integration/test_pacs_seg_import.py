@@ -7,7 +7,6 @@ DIMSE (our SCP registered in Orthanc), so "nothing held locally" is true.
 """
 
 import io
-import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 from pydicom.uid import generate_uid
 from starlette.testclient import TestClient
 from tests.helpers import data_dir, dicom_files, free_port
+from tests.integration.support import wait_job
 from tests.orthanc import Orthanc
 
 from segdicom.app import create_app
@@ -131,16 +131,6 @@ def start_import(
         f"/api/series/{SOURCE_SERIES}/segs/{sop_uid}/import",
         json={"study_uid": STUDY, "via": via},
     )
-
-
-def wait_job(client: TestClient, job_id: str, timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job: dict[str, Any] = client.get(f"/api/jobs/{job_id}").json()
-        if job["state"] in ("done", "failed"):
-            return job
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} not finished: {job}")
 
 
 def import_job(client: TestClient, via: str = "dicomweb") -> dict[str, Any]:

@@ -1,22 +1,12 @@
 """Abandoned work is told apart from work in progress by its writer's identity."""
 
 import os
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.helpers import dead_pid
 
 from segdicom.process import HOST, identity, is_gone
 from segdicom.store import FileStore
-
-
-def dead_pid() -> int:
-    child = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return int(child.stdout)
 
 
 def test_a_finished_process_of_this_host_is_gone() -> None:

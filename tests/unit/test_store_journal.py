@@ -2,12 +2,11 @@
 and which journals a start reads."""
 
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from tests.helpers import dead_pid
 
 from segdicom.errors import StoreFailed
 from segdicom.process import HOST, identity
@@ -21,16 +20,6 @@ from segdicom.store.journal import (
 )
 
 STUDY_A, STUDY_B = "instances/1.2.3", "instances/1.2.4"
-
-
-def dead_pid() -> int:
-    child = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return int(child.stdout)
 
 
 def journal_files(journal: Journal) -> list[Path]:
