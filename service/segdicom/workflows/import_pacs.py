@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from segdicom.db import jobs
 from segdicom.db.models import Instance
-from segdicom.errors import NotFound, SegDicomError, Unprocessable
+from segdicom.errors import NotFound, Unprocessable
 from segdicom.pacs.protocol import Pacs
 from segdicom.seg.decode import decode_seg
 from segdicom.state import AppState
@@ -27,7 +27,7 @@ from segdicom.workflows.import_seg import (
     read_seg,
     source_series_uid,
 )
-from segdicom.workflows.retrieve import Pull, pacs_for, stop_event
+from segdicom.workflows.retrieve import Pull, failures_reported, pacs_for, stop_event
 
 log = logging.getLogger("segdicom.import")
 
@@ -124,12 +124,8 @@ class PacsImport:
 
     def run(self) -> None:
         try:
-            self._import()
-        except SegDicomError as exc:
-            self._report(state="failed", error=exc.detail)
-        except Exception as exc:
-            log.exception("SEG import job %s failed", self.job_id)
-            self._report(state="failed", error=f"internal error: {type(exc).__name__}: {exc}")
+            with failures_reported(self._report, f"SEG import job {self.job_id}", log):
+                self._import()
         finally:
             with self.st.services[_LOCK]:
                 self.st.services[_RUNNING].pop(self.seg.sop_instance_uid, None)

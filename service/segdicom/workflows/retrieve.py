@@ -5,11 +5,12 @@ The job runs in a worker thread. It asks the PACS for the series' instances
 so the viewer can show the first slices while the rest is on the wire.
 """
 
+import contextlib
 import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,6 +67,21 @@ def start_retrieve(st: AppState, study_uid: str, series_uid: str, via: str) -> s
     return job_id
 
 
+@contextlib.contextmanager
+def failures_reported(
+    report: Callable[..., None], what: str, logger: logging.Logger = log
+) -> Iterator[None]:
+    """A job's error becomes its failed state: a SegDicomError's detail as it is, anything
+    else (a bug) logged with its trace and reported as an internal error."""
+    try:
+        yield
+    except SegDicomError as exc:
+        report(state="failed", error=exc.detail)
+    except Exception as exc:
+        logger.exception("%s failed", what)
+        report(state="failed", error=f"internal error: {type(exc).__name__}: {exc}")
+
+
 def stop_event(st: AppState) -> threading.Event:
     """Set at shutdown to end running pulls (registered in `on_stop` on first use)."""
     event: threading.Event | None = st.services.get("retrieve_stop")
@@ -95,12 +111,8 @@ class Pull:
 
     def run(self) -> None:
         try:
-            self._pull()
-        except SegDicomError as exc:
-            self._report(state="failed", error=exc.detail)
-        except Exception as exc:
-            log.exception("retrieve job %s failed", self.job_id)
-            self._report(state="failed", error=f"internal error: {type(exc).__name__}: {exc}")
+            with failures_reported(self._report, f"retrieve job {self.job_id}"):
+                self._pull()
         finally:
             with self.st.services["retrieve_lock"]:
                 self.st.services[_RUNNING].pop(self.series_uid, None)
