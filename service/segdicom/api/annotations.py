@@ -13,7 +13,7 @@ from segdicom.auth.identity import identity, may_delete
 from segdicom.db import annotations as repo
 from segdicom.db import events
 from segdicom.db.models import Annotation, Segment
-from segdicom.errors import BadInput, Forbidden
+from segdicom.errors import BadInput, Forbidden, NotFound
 from segdicom.masks import decode_mask, empty_mask, is_empty
 from segdicom.seg.codes import codes_for_label, default_color
 from segdicom.state import AppState
@@ -100,9 +100,20 @@ def get_annotation(request: Request) -> JSONResponse:
     st = state(request)
     annotation_id = path_int(request, "id", 1)
     with st.sessions() as session:
+        series_uid = repo.get(session, annotation_id).series_uid
+    slices = _slices_of(st, series_uid)
+    with st.sessions() as session:
         row = repo.get(session, annotation_id)
-        payload = annotation_json(row, repo.painted_slices(session, annotation_id))
+        payload = annotation_json(row, repo.painted_slices(session, annotation_id, slices))
     return JSONResponse(payload, headers={"ETag": f'"{payload["version"]}"'})
+
+
+def _slices_of(st: AppState, series_uid: str) -> tuple[tuple[str, int], ...]:
+    """The series' current slices; none when no image of it is left, so nothing shows."""
+    try:
+        return volumes.slice_keys(volumes.load_volume(st, series_uid))
+    except NotFound:
+        return ()
 
 
 def delete_annotation(request: Request) -> Response:
@@ -273,7 +284,8 @@ def _put_mask(
     with st.sessions.begin() as session:
         label = repo.get_segment(session, annotation_id, number).label
         version = repo.bump_version(session, annotation_id, expected)
-        repo.put_mask(session, annotation_id, number, slice_index, None if is_empty(mask) else body)
+        data = None if is_empty(mask) else body
+        repo.put_mask(session, annotation_id, number, slice_index, data, volumes.slice_keys(volume))
         events.append(
             session,
             user=who,
@@ -294,12 +306,14 @@ def get_mask(request: Request) -> Response:
     number = path_int(request, "number", 1)
     slice_index = path_int(request, "index")
     with st.sessions() as session:
-        row = repo.get(session, annotation_id)
-        repo.get_segment(session, annotation_id, number)
-        data = repo.get_mask(session, annotation_id, number, slice_index)
-        version = row.version
-    volume = volumes.load_volume(st, row.series_uid)
+        series_uid = repo.get(session, annotation_id).series_uid
+    volume = volumes.load_volume(st, series_uid)
     volumes.check_index(volume, slice_index)
+    slices = volumes.slice_keys(volume)
+    with st.sessions() as session:
+        version = repo.get(session, annotation_id).version
+        repo.get_segment(session, annotation_id, number)
+        data = repo.get_mask(session, annotation_id, number, slice_index, slices)
     payload = data if data is not None else empty_mask(volume.rows, volume.columns)
     headers = {"X-Version": str(version), "Cache-Control": "no-store"}
     return Response(payload, media_type="application/octet-stream", headers=headers)

@@ -121,7 +121,12 @@ class SliceMask(Base):
 
     annotation_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     segment_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The slice's position when last written; a row with a SOP Instance UID is
+    # placed by that UID and frame instead, since instances arriving later between
+    # the slices shift every later position (negative: its instance is gone).
     slice_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sop_instance_uid: Mapped[str | None] = mapped_column(UID)
+    frame: Mapped[int | None] = mapped_column(Integer)  # 1-based; 1 for single-frame
     data: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -20,7 +20,7 @@ from segdicom.masks import decode_mask
 from segdicom.seg.encode import encode_seg
 from segdicom.seg.model import Code, SegmentSpec, SourceFrame
 from segdicom.state import AppState
-from segdicom.workflows.volumes import load_volume
+from segdicom.workflows.volumes import load_volume, slice_keys
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,10 @@ def export_annotation(st: AppState, annotation_id: int, destination: str, user: 
             "no PACS configured for delivery: set SEGDICOM_DICOMWEB_URL (STOW-RS) "
             "or SEGDICOM_PACS_AE_TITLE, _PACS_HOST and _PACS_DICOM_PORT (C-STORE)"
         )
-    snap = _snapshot(st, annotation_id)
-    volume = load_volume(st, snap.annotation.series_uid)
+    with st.sessions() as session:
+        series_uid = repo.get(session, annotation_id).series_uid
+    volume = load_volume(st, series_uid)
+    snap = _snapshot(st, annotation_id, volume)
     with st.sessions() as session:
         number = outbox.next_instance_number(session, annotation_id)
     seg = build_seg(st, snap, volume, number, user)
@@ -50,7 +52,7 @@ def export_annotation(st: AppState, annotation_id: int, destination: str, user: 
     return _record(st, snap, seg, stored.path, destination, user)
 
 
-def _snapshot(st: AppState, annotation_id: int) -> Snapshot:
+def _snapshot(st: AppState, annotation_id: int, volume: Volume) -> Snapshot:
     with st.sessions() as session:
         row = repo.get(session, annotation_id)
         segments = [
@@ -63,7 +65,7 @@ def _snapshot(st: AppState, annotation_id: int) -> Snapshot:
             )
             for s in row.segments
         ]
-        masks = repo.masks_of(session, annotation_id)
+        masks = repo.masks_of(session, annotation_id, slice_keys(volume))
     painted = [s for s in segments if masks.get(s.number)]
     if not painted:
         raise BadInput(f"annotation {annotation_id} has nothing painted: no SEG to write")

@@ -26,7 +26,7 @@ from segdicom.pacs.dicomweb import referenced_series, seg_json
 from segdicom.seg.decode import decode_seg
 from segdicom.seg.model import BoolMask, DecodedSeg, SegmentSpec
 from segdicom.state import AppState
-from segdicom.workflows.volumes import load_volume
+from segdicom.workflows.volumes import load_volume, slice_keys
 
 SEG_CLASSES = ("1.2.840.10008.5.1.4.1.1.66.4", "1.2.840.10008.5.1.4.1.1.66.7")
 SliceMasks = dict[int, dict[int, BoolMask]]  # segment number -> slice index -> mask
@@ -136,10 +136,11 @@ def _write(st: AppState, decoded: DecodedSeg, volume: Volume, masks: SliceMasks,
         for spec in decoded.segments:
             repo.put_segment(session, row.id, spec.number, _fields(spec))
         session.flush()
+        keys = slice_keys(volume)
         for number, slices in masks.items():
-            for index, mask in slices.items():
-                if mask.any():
-                    repo.put_mask(session, row.id, number, index, encode_mask(mask))
+            data = {i: encode_mask(m) for i, m in slices.items() if m.any()}
+            if data:
+                repo.put_masks(session, row.id, number, data, keys)
         events.append(
             session,
             user=user,

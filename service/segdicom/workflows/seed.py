@@ -20,7 +20,7 @@ from segdicom.masks import decode_mask, encode_mask
 from segdicom.seg.codes import codes_for_label, default_color
 from segdicom.state import AppState
 from segdicom.workflows.exports import export_annotation
-from segdicom.workflows.volumes import load_volume, slice_array
+from segdicom.workflows.volumes import load_volume, slice_array, slice_keys
 
 MAX_SEED_SEGMENTS = 255
 
@@ -33,7 +33,8 @@ def seed_slice(st: AppState, volume_id: str, index: int) -> dict[str, Any]:
         labels, mask = {}, None
         if annotation is not None:
             labels = {str(s.number): s.label for s in annotation.segments}
-            mask = _label_map(volume, repo.masks_of(session, annotation.id), index)
+            masks = repo.masks_of(session, annotation.id, slice_keys(volume))
+            mask = _label_map(volume, masks, index)
     return {
         "pixel_data": _windowed(volume, values).ravel().tolist(),
         "rows": volume.rows,
@@ -156,11 +157,13 @@ def _write(
             )
             repo.put_segment(session, annotation.id, number, fields)
         session.flush()
+        # First, so that concurrent saves to this annotation queue on its row lock.
+        repo.bump_version(session, annotation.id, None)
+        keys = slice_keys(volume)
         for number in numbers | set(existing):
             mask = label_map == number
             data = encode_mask(mask) if mask.any() else None
-            repo.put_mask(session, annotation.id, number, index, data)
-        repo.bump_version(session, annotation.id, None)
+            repo.put_mask(session, annotation.id, number, index, data, keys)
         events.append(
             session,
             user=user,

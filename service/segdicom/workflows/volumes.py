@@ -62,6 +62,12 @@ def _header(st: AppState, path: str, received_at: object) -> Dataset:
     return header
 
 
+def slice_keys(volume: Volume) -> tuple[tuple[str, int], ...]:
+    """The source of each slice by index, (SOP Instance UID, 1-based frame number):
+    what a stored mask is pinned to, since indexes shift when instances arrive."""
+    return tuple((f.sop_instance_uid, f.frame + 1) for f in volume.frames)
+
+
 def check_index(volume: Volume, slice_index: int) -> None:
     if not 0 <= slice_index < volume.num_slices:
         raise NotFound(
