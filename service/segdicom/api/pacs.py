@@ -17,6 +17,7 @@ from segdicom.db.models import Instance
 from segdicom.errors import BadInput
 from segdicom.state import AppState
 from segdicom.uids import validate_uid
+from segdicom.workflows import volumes
 from segdicom.workflows.import_pacs import SegInPacs, start_pacs_import
 from segdicom.workflows.import_seg import import_seg, local_segs
 from segdicom.workflows.retrieve import job_json, start_retrieve
@@ -110,7 +111,8 @@ def _import(st: AppState, sop_uid: str, who: str) -> dict[str, Any]:
     imported = import_seg(st, sop_uid, who)
     with st.sessions() as session:
         row = repo.get(session, imported.annotation_id)
-        payload = annotation_json(row, repo.painted_slices(session, row.id))
+        slices = volumes.slice_keys(volumes.load_volume(st, row.series_uid))
+        payload = annotation_json(row, repo.painted_slices(session, row.id, slices))
     payload["imported_from"] = sop_uid
     payload["unmatched_frames"] = imported.unmatched_frames
     return payload
