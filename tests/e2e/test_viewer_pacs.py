@@ -7,9 +7,10 @@ from pathlib import Path
 import httpx
 import pydicom
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, Page, expect
 from tests.conftest import LiveServer
 from tests.e2e.conftest import OUTPUT
+from tests.e2e.viewer_pages import watched_page
 from tests.helpers import dicom_files
 from tests.integration.conftest import orthanc  # noqa: F401  (the module's Orthanc fixture)
 from tests.orthanc import Orthanc
@@ -18,7 +19,6 @@ from segdicom.config import Settings
 
 pytestmark = pytest.mark.e2e
 
-TIMEOUT_MS = 20_000
 PHANTOM = "ct_philips_phantom"
 
 
@@ -40,17 +40,7 @@ def settings(tmp_path: Path, orthanc: Orthanc, outbox_interval: float) -> Settin
 
 def _open_page(browser: Browser, url: str, errors: list[str]) -> Page:
     """A page that collects console errors and uncaught exceptions."""
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            errors.append(message.text)
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(url + "/")
-    return page
+    return watched_page(browser, url + "/", errors)
 
 
 def _paint_liver_stroke(page: Page) -> None:

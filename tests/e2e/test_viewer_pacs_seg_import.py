@@ -7,8 +7,9 @@ from pathlib import Path
 import httpx
 import pydicom
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 from tests.conftest import LiveServer
+from tests.e2e.viewer_pages import watched_page
 from tests.helpers import data_dir, dicom_files
 from tests.integration.conftest import orthanc  # noqa: F401  (the module's Orthanc fixture)
 from tests.orthanc import Orthanc
@@ -16,8 +17,6 @@ from tests.orthanc import Orthanc
 from segdicom.config import Settings
 
 pytestmark = pytest.mark.e2e
-
-TIMEOUT_MS = 20_000
 
 
 @pytest.fixture
@@ -36,16 +35,7 @@ def liver_in_pacs(orthanc: Orthanc) -> Iterator[pydicom.Dataset]:  # noqa: F811
 
 def open_pacs_study(browser: Browser, url: str, seg: pydicom.Dataset, errors: list[str]) -> Page:
     """A page on the PACS tab with the SEG's study unfolded, collecting console errors."""
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            errors.append(message.text)
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(url + "/")
+    page = watched_page(browser, url + "/", errors)
     page.locator("#tab-pacs").click()
     page.locator("#pacs-patient-id").fill(str(seg.PatientID))
     page.locator("#pacs-search-button").click()

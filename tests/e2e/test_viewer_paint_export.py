@@ -7,13 +7,13 @@ import highdicom as hd
 import httpx
 import numpy as np
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, Page, expect
 from tests.conftest import LiveServer
+from tests.e2e.viewer_pages import watched_page
 from tests.helpers import dicom_files
 
 pytestmark = pytest.mark.e2e
 
-TIMEOUT_MS = 20_000
 SLICES_DOWN = 3  # paint on slice 3: not the first one shown
 
 
@@ -30,17 +30,8 @@ def _to_page(page: Page, info: dict, col: float, row: float) -> tuple[float, flo
 
 
 def test_paint_save_export(browser: Browser, live_server: LiveServer, output_dir: Path) -> None:
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
     errors: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            errors.append(message.text)
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(live_server.url + "/")
+    page = watched_page(browser, live_server.url + "/", errors)
 
     # Upload the phantom through the file input; the viewer opens the series it made.
     page.locator("#file-input").set_input_files([str(p) for p in dicom_files("ct_philips_phantom")])

@@ -73,8 +73,8 @@ def phantom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Phantom]:
         server.stop()
 
 
-def open_page(browser: Browser, phantom: Phantom, errors: list[str], slice_index: int = 0) -> Page:
-    """A page showing the phantom at a slice, collecting console errors."""
+def watched_page(browser: Browser, url: str, errors: list[str]) -> Page:
+    """A new page at `url` whose console errors and uncaught exceptions go to `errors`."""
     page = browser.new_page(viewport={"width": 1400, "height": 900})
 
     def on_console(message: ConsoleMessage) -> None:
@@ -84,7 +84,13 @@ def open_page(browser: Browser, phantom: Phantom, errors: list[str], slice_index
     page.on("console", on_console)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.set_default_timeout(TIMEOUT_MS)
-    page.goto(f"{phantom.url}/?series={phantom.series_uid}")
+    page.goto(url)
+    return page
+
+
+def open_page(browser: Browser, phantom: Phantom, errors: list[str], slice_index: int = 0) -> Page:
+    """A page showing the phantom at a slice, collecting console errors."""
+    page = watched_page(browser, f"{phantom.url}/?series={phantom.series_uid}", errors)
     view = page.locator("#view")
     expect(view).to_have_attribute("data-ready", "true")
     view.focus()
