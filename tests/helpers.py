@@ -5,7 +5,10 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,3 +66,14 @@ def dead_pid() -> int:
         text=True,
     )
     return int(child.stdout)
+
+
+def poll(check: Callable[[], Any], what: str = "condition", timeout: float = 20.0) -> Any:
+    """The first truthy answer of `check`, polled until `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"{what}: not within {timeout}s")

@@ -232,3 +232,8 @@ class Orthanc:
 
 
 OrthancFactory = Callable[..., Orthanc]
+
+
+def annotator_modality(scp_port: int, aet: str = "SEGDICOM") -> dict[str, list[Any]]:
+    """Orthanc's DicomModalities entry for our C-STORE SCP on loopback."""
+    return {aet: [aet, "127.0.0.1", scp_port]}

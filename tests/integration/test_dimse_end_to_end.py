@@ -17,7 +17,7 @@ import pydicom
 import pytest
 from pydicom.pixels.processing import apply_modality_lut
 from starlette.testclient import TestClient
-from tests.helpers import dicom_files, free_port
+from tests.helpers import dicom_files, free_port, poll
 from tests.integration.support import (
     create_annotation,
     disc,
@@ -27,7 +27,7 @@ from tests.integration.support import (
     slice_values,
     upload_series,
 )
-from tests.orthanc import Orthanc
+from tests.orthanc import Orthanc, annotator_modality
 
 from segdicom.app import create_app
 from segdicom.config import Settings
@@ -56,16 +56,11 @@ class Peers:
 def peers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Peers]:
     """Orthanc with SEGDICOM registered (our SCP's port) and the CT phantom loaded."""
     scp_port = free_port()
-    orthanc = Orthanc(
-        tmp_path_factory.mktemp("orthanc"),
-        modalities={OUR_AET: [OUR_AET, "127.0.0.1", scp_port]},
-    )
-    orthanc.start()
-    try:
+    with Orthanc(
+        tmp_path_factory.mktemp("orthanc"), modalities=annotator_modality(scp_port)
+    ) as orthanc:
         orthanc.upload_all(dicom_files(CT))
         yield Peers(orthanc, scp_port)
-    finally:
-        orthanc.stop()
 
 
 def dimse_settings(data_dir: Path, orthanc: Orthanc, scp_port: int, **extra: Any) -> Settings:
@@ -103,17 +98,6 @@ def ct_uids() -> tuple[str, str, str]:
     """Patient ID, Study and Series Instance UIDs of the CT phantom."""
     ds = pydicom.dcmread(dicom_files(CT)[0], stop_before_pixels=True)
     return str(ds.PatientID), str(ds.StudyInstanceUID), str(ds.SeriesInstanceUID)
-
-
-def poll(check: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
-    """The first truthy answer of `check`, polled until `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"{what}: not within {timeout}s")
 
 
 def follow_job(client: TestClient, job_id: str, final: str) -> dict[str, Any]:

@@ -12,8 +12,8 @@ from typing import Any
 import pydicom
 import pytest
 from starlette.testclient import TestClient
-from tests.helpers import dicom_files, free_port
-from tests.orthanc import Orthanc
+from tests.helpers import dicom_files, free_port, poll
+from tests.orthanc import Orthanc, annotator_modality
 
 from segdicom.app import create_app
 from segdicom.config import Settings
@@ -44,7 +44,7 @@ def pair(
 ) -> Iterator[tuple[Orthanc, TestClient]]:
     """Orthanc with SEGDICOM registered, and the annotator with Orthanc as its peer."""
     port = free_port()
-    orthanc = orthanc_factory(modalities={"SEGDICOM": ["SEGDICOM", "127.0.0.1", port]})
+    orthanc = orthanc_factory(modalities=annotator_modality(port))
     with annotator(tmp_path, orthanc, port) as client:
         yield orthanc, client
 
@@ -68,16 +68,6 @@ def uids(path: Path) -> tuple[str, str]:
 def local_count(client: TestClient, study_uid: str) -> int:
     studies = client.get("/api/studies?source=local").json()
     return sum(s["num_instances"] for s in studies if s["study_uid"] == study_uid)
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"not true within {timeout}s")
 
 
 def test_orthanc_store_to_segdicom_appears_in_api(pair: tuple[Orthanc, TestClient]) -> None:
@@ -170,7 +160,7 @@ def test_c_store_scu_sends_seg_to_orthanc(pair: tuple[Orthanc, TestClient]) -> N
 def test_lua_forwards_stable_study(tmp_path: Path, orthanc_factory: Callable[..., Orthanc]) -> None:
     port = free_port()
     orthanc = orthanc_factory(
-        modalities={"SEGDICOM": ["SEGDICOM", "127.0.0.1", port]},
+        modalities=annotator_modality(port),
         extra={
             "LuaScripts": [str(LUA)],
             "StableAge": 2,
@@ -184,7 +174,7 @@ def test_lua_forwards_stable_study(tmp_path: Path, orthanc_factory: Callable[...
         upload(orthanc, mr)
         ct_study, _ = uids(ct[0])
         mr_study, _ = uids(mr[0])
-        assert wait_for(lambda: local_count(client, ct_study) == len(ct), timeout=30)
+        assert poll(lambda: local_count(client, ct_study) == len(ct), timeout=30)
         time.sleep(3)  # the MR study became stable too, and must not be forwarded
         assert local_count(client, mr_study) == 0
 

@@ -19,7 +19,7 @@ from pydicom.uid import generate_uid
 from starlette.testclient import TestClient
 from tests.helpers import data_dir, dicom_files, free_port
 from tests.integration.support import wait_job
-from tests.orthanc import Orthanc
+from tests.orthanc import Orthanc, annotator_modality
 
 from segdicom.app import create_app
 from segdicom.config import Settings
@@ -75,19 +75,14 @@ class Pacs:
 @pytest.fixture(scope="module")
 def pacs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pacs]:
     scp_port = free_port()
-    orthanc = Orthanc(
-        tmp_path_factory.mktemp("orthanc"),
-        modalities={OUR_AET: [OUR_AET, "127.0.0.1", scp_port]},
-    )
-    orthanc.start()
-    try:
+    with Orthanc(
+        tmp_path_factory.mktemp("orthanc"), modalities=annotator_modality(scp_port)
+    ) as orthanc:
         orthanc.upload_all([*CT, LIVER, ORPHAN])
         orthanc.upload(later_version(LIVER))
         data, lost_source_seg = seg_of_a_lost_series(LIVER, LOST_SERIES)
         orthanc.upload(data)
         yield Pacs(orthanc, scp_port, lost_source_seg)
-    finally:
-        orthanc.stop()
 
 
 def settings_for(folder: Path, pacs: Pacs, dicomweb_url: str | None = None) -> Settings:
