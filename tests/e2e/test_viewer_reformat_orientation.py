@@ -9,11 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from tests.conftest import LiveServer
 from tests.e2e.viewer_pages import (
     Phantom,
     add_segment,
@@ -23,31 +21,15 @@ from tests.e2e.viewer_pages import (
     go_to_slice,
     open_page,
     saved,
+    serve_series,
 )
-from tests.helpers import dicom_files
-
-from segdicom.config import Settings
 
 SAGITTAL_MR = "mr_siemens_t1_sag"
 
 
 @pytest.fixture(scope="module")
 def mr(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Phantom]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("viewer-mr") / "data", dicom_port=0)
-    server = LiveServer(settings).start()
-    try:
-        files = [
-            ("files", (p.name, p.read_bytes(), "application/dicom"))
-            for p in dicom_files(SAGITTAL_MR)
-        ]
-        with httpx.Client(base_url=server.url, timeout=60) as http:
-            response = http.post("/api/uploads", files=files)
-            response.raise_for_status()
-            series_uid = response.json()["series"][0]["series_uid"]
-            info = http.get(f"/api/series/{series_uid}").json()
-        yield Phantom(server, info)
-    finally:
-        server.stop()
+    yield from serve_series(tmp_path_factory.mktemp("viewer-mr"), SAGITTAL_MR)
 
 
 def _geometry(info: dict[str, Any]) -> tuple[float, float]:

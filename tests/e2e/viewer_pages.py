@@ -55,13 +55,12 @@ class Phantom:
         return bits[: rows * cols].reshape(rows, cols).astype(bool)
 
 
-@pytest.fixture(scope="module")
-def phantom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Phantom]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("viewer") / "data", dicom_port=0)
-    server = LiveServer(settings).start()
+def serve_series(folder: Path, name: str) -> Iterator[Phantom]:
+    """A live server (data in `folder`) holding the shared-data series `name`, until closed."""
+    server = LiveServer(Settings(data_dir=folder / "data", dicom_port=0)).start()
     try:
         files = [
-            ("files", (p.name, p.read_bytes(), "application/dicom")) for p in dicom_files(PHANTOM)
+            ("files", (p.name, p.read_bytes(), "application/dicom")) for p in dicom_files(name)
         ]
         with httpx.Client(base_url=server.url, timeout=60) as http:
             response = http.post("/api/uploads", files=files)
@@ -71,6 +70,11 @@ def phantom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Phantom]:
         yield Phantom(server, info)
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def phantom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Phantom]:
+    yield from serve_series(tmp_path_factory.mktemp("viewer"), PHANTOM)
 
 
 def watched_page(browser: Browser, url: str, errors: list[str]) -> Page:
