@@ -4,6 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     Boolean,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -12,8 +13,10 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import JSON
 
 from segdicom.db.types import UTCDateTime, utcnow
 
@@ -231,4 +234,82 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(64), default="")
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Project(Base):
+    """An annotation project: a fixed label set, readers per case, review and export rules."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    # [{"label", "color", "category": {code, scheme, meaning}, "type": {...}}], numbered from 1
+    labels: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+    readers_per_case: Mapped[int] = mapped_column(Integer, default=1)
+    review_required: Mapped[bool] = mapped_column(Boolean, default=True)
+    export_on_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    # [{"calling_ae"?, "modality"?, "study_description"?, "series_description"?}]
+    rules: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Case(Base):
+    """A series in a project; `readings` counts the reader slots taken (<= readers_per_case)."""
+
+    __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("project_id", "series_uid", name="uq_cases_project_series"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    series_uid: Mapped[str] = mapped_column(UID)
+    study_uid: Mapped[str] = mapped_column(UID)
+    readings: Mapped[int] = mapped_column(Integer, default=0)
+    source: Mapped[str] = mapped_column(String(16), default="api")  # api | rule
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Task(Base):
+    """One reading of a case by one reader: its annotation and where it is in review."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        UniqueConstraint("case_id", "slot", name="uq_tasks_case_slot"),
+        UniqueConstraint("case_id", "reader", name="uq_tasks_case_reader"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    slot: Mapped[int] = mapped_column(Integer)  # 1..readers_per_case
+    reader: Mapped[str] = mapped_column(String(64), index=True)
+    annotation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("annotations.id", ondelete="SET NULL"), index=True
+    )
+    state: Mapped[str] = mapped_column(String(24), index=True)  # workflows TaskState
+    lease_expires: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_by: Mapped[str] = mapped_column(String(64), default="")
+    export_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Comment(Base):
+    """A remark on an annotation, optionally pinned to a slice and a point (row, column)."""
+
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    annotation_id: Mapped[int] = mapped_column(
+        ForeignKey("annotations.id", ondelete="CASCADE"), index=True
+    )
+    author: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    slice: Mapped[int | None] = mapped_column(Integer)
+    point_row: Mapped[float | None] = mapped_column(Float)
+    point_column: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
