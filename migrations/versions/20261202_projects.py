@@ -104,9 +104,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_comments")),
     )
-    op.create_index(
-        op.f("ix_comments_annotation_id"), "comments", ["annotation_id"], unique=False
-    )
+    op.create_index(op.f("ix_comments_annotation_id"), "comments", ["annotation_id"], unique=False)
 
 
 def downgrade() -> None:

@@ -75,6 +75,8 @@ class Settings:
     # Observability: "json" writes one JSON object per log line; metrics serves /metrics.
     log_format: str = "text"
     metrics: bool = True
+    # A project reading taken with `next` is the reader's this long; then it returns to the pool.
+    task_lease_minutes: float = 60.0
 
     @property
     def resolved_database_url(self) -> str:
@@ -122,7 +124,7 @@ class Settings:
             _check("scp_allowed_aets", aet, _valid_ae, "AE titles of 1-16 characters")
         if self.dicomweb_url:
             _check("dicomweb_url", self.dicomweb_url, _valid_http_url, "an http(s) URL")
-        positive = ("pacs_timeout", "max_upload_bytes", "max_upload_files")
+        positive = ("pacs_timeout", "max_upload_bytes", "max_upload_files", "task_lease_minutes")
         for name in (*positive, "max_slices_per_series", "max_mask_bytes", "outbox_interval"):
             _check(name, getattr(self, name), lambda v: v > 0, "> 0")
         _check("default_user", self.default_user, lambda v: 0 < len(v) <= 64, "1-64 chars")

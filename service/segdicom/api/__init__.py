@@ -11,10 +11,12 @@ from segdicom.api import (
     openapi,
     pacs,
     presets,
+    projects,
     reformat,
     seed,
     series,
     studies,
+    tasks,
     uploads,
 )
 from segdicom.api.errors import HANDLERS
@@ -52,6 +54,7 @@ def routes() -> list[BaseRoute]:
         Route("/api/log.csv", log.log_csv),
         *pacs_routes(),
         *auth_routes(),
+        *project_routes(),
         Route("/upload", seed.upload, methods=["POST"]),
         Route("/slice/{volume_id}/{index:int}", seed.get_slice),
         Route("/save_mask/{volume_id}/{index:int}", seed.save_mask, methods=["POST"]),
@@ -70,6 +73,29 @@ def pacs_routes() -> list[BaseRoute]:
         Route("/api/jobs/{job_id}", pacs.get_job),
         Route("/api/annotations/import", pacs.import_annotation, methods=["POST"]),
         Route("/api/exports/{id:int}/retry", pacs.retry_export, methods=["POST"]),
+    ]
+
+
+def project_routes() -> list[BaseRoute]:
+    p, t = projects, tasks
+    return [
+        Route("/api/projects", p.create_project, methods=["POST"]),
+        Route("/api/projects", p.list_projects, methods=["GET"]),
+        Route("/api/projects/{id:int}", p.get_project, methods=["GET"]),
+        Route("/api/projects/{id:int}", p.update_project, methods=["PATCH"]),
+        Route("/api/projects/{id:int}/cases", p.add_cases, methods=["POST"]),
+        Route("/api/projects/{id:int}/cases", p.list_cases, methods=["GET"]),
+        Route("/api/projects/{id:int}/next", t.next_task, methods=["POST"]),
+        Route("/api/projects/{id:int}/agreement.csv", p.agreement_csv, methods=["GET"]),
+        Route("/api/cases/{id:int}/consensus", p.start_consensus, methods=["POST"]),
+        Route("/api/tasks", t.list_tasks, methods=["GET"]),
+        Route("/api/tasks", t.create_task, methods=["POST"]),
+        Route("/api/tasks/{id:int}", t.get_task, methods=["GET"]),
+        Route("/api/tasks/{id:int}", t.update_task, methods=["PATCH"]),
+        Route("/api/tasks/{id:int}/submit", t.submit_task, methods=["POST"]),
+        Route("/api/tasks/{id:int}/review", t.review_task, methods=["POST"]),
+        Route("/api/annotations/{id:int}/comments", t.add_comment, methods=["POST"]),
+        Route("/api/annotations/{id:int}/comments", t.list_comments, methods=["GET"]),
     ]
 
 

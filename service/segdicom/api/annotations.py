@@ -19,9 +19,15 @@ from segdicom.seg.codes import codes_for_label, default_color
 from segdicom.state import AppState
 from segdicom.uids import validate_uid
 from segdicom.workflows import volumes
+from segdicom.workflows.tasks import check_annotation_access
 
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 MAX_SEGMENTS = 255
+
+
+def guard(request: Request, annotation_id: int, write: bool) -> None:
+    """403 on another reader's annotation of a blinded project case (workflows.tasks)."""
+    check_annotation_access(state(request), identity(request), annotation_id, write)
 
 
 def annotation_json(row: Annotation, painted: dict[int, list[int]] | None = None) -> dict[str, Any]:
@@ -99,6 +105,7 @@ def get_annotation(request: Request) -> JSONResponse:
     """One annotation with its segments and the slices each segment is painted on."""
     st = state(request)
     annotation_id = path_int(request, "id", 1)
+    guard(request, annotation_id, write=False)
     with st.sessions() as session:
         series_uid = repo.get(session, annotation_id).series_uid
     slices = _slices_of(st, series_uid)
@@ -122,6 +129,7 @@ def delete_annotation(request: Request) -> Response:
     annotation_id = path_int(request, "id", 1)
     expected = if_match(request, required=False)
     who = identity(request)
+    guard(request, annotation_id, write=True)
     with st.sessions.begin() as session:
         row = repo.get(session, annotation_id)
         if not may_delete(who, row.created_by):
@@ -185,6 +193,7 @@ async def put_segment(request: Request) -> JSONResponse:
         raise BadInput(f"segment number must be 1-{MAX_SEGMENTS}, got {number}")
     expected = if_match(request, required=False)
     body = await json_body(request)
+    await run_in_threadpool(guard, request, annotation_id, True)
     return await run_in_threadpool(
         _put_segment, st, annotation_id, number, body, expected, user(request)
     )
@@ -225,6 +234,7 @@ def delete_segment(request: Request) -> JSONResponse:
     annotation_id = path_int(request, "id", 1)
     number = path_int(request, "number", 1)
     expected = if_match(request, required=False)
+    guard(request, annotation_id, write=True)
     with st.sessions.begin() as session:
         row = repo.get(session, annotation_id)
         label = repo.get_segment(session, annotation_id, number).label
@@ -250,6 +260,7 @@ async def put_mask(request: Request) -> JSONResponse:
     slice_index = path_int(request, "index")
     expected = required_version(request)
     body = await _bounded_body(request, st.settings.max_mask_bytes)
+    await run_in_threadpool(guard, request, annotation_id, True)
     version = await run_in_threadpool(
         _put_mask, st, annotation_id, number, slice_index, body, expected, user(request)
     )
@@ -305,6 +316,7 @@ def get_mask(request: Request) -> Response:
     annotation_id = path_int(request, "id", 1)
     number = path_int(request, "number", 1)
     slice_index = path_int(request, "index")
+    guard(request, annotation_id, write=False)
     with st.sessions() as session:
         series_uid = repo.get(session, annotation_id).series_uid
     volume = volumes.load_volume(st, series_uid)

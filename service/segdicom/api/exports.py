@@ -6,6 +6,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse
 
+from segdicom.api.annotations import guard
 from segdicom.api.common import json_body, path_int, state, user
 from segdicom.db import exports as outbox
 from segdicom.db.models import Export
@@ -38,6 +39,7 @@ async def create_export(request: Request) -> JSONResponse:
     """Write the annotation as a DICOM SEG; `destination` pacs also queues delivery."""
     st = state(request)
     annotation_id = path_int(request, "id", 1)
+    await run_in_threadpool(guard, request, annotation_id, False)
     body = await json_body(request)
     destination = body.get("destination", "local")
     row = await run_in_threadpool(export_annotation, st, annotation_id, destination, user(request))

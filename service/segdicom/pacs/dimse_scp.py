@@ -71,6 +71,9 @@ class StoreScp:
         self._routes_lock = threading.Lock()
         # Metrics hook: "association", "stored" or "refused" (observability sets it).
         self.on_event: Callable[[str], None] = _ignore
+        # Told (calling AE title, what `put` returned) after each instance pushed to us
+        # (not those a C-MOVE of ours brought); must return at once (projects' rules).
+        self.on_stored: Callable[[str, object], None] = _ignore_stored
 
     @property
     def port(self) -> int:
@@ -157,7 +160,10 @@ class StoreScp:
 
     def _store(self, event: evt.Event) -> Status:
         try:
-            self._put_for(event)(event.encoded_dataset())
+            put = self._put_for(event)
+            stored = put(event.encoded_dataset())
+            if put is self._put:
+                self.on_stored(str(event.assoc.requestor.ae_title).strip(), stored)
         except SegDicomError as exc:
             return store_failure(exc)
         except Exception as exc:  # a bug must not be acknowledged as stored
@@ -177,6 +183,10 @@ class StoreScp:
 
 
 def _ignore(kind: str) -> None:
+    pass
+
+
+def _ignore_stored(calling_ae: str, stored: object) -> None:
     pass
 
 

@@ -1,0 +1,296 @@
+"""Projects, cases, tasks (readings) and comments: the SQL of annotation projects.
+
+Taking a reading is a compare-and-swap on `cases.readings` plus an insert under
+the unique constraints (case, slot) and (case, reader): two concurrent callers
+can never hold the same reading. On PostgreSQL the candidate row is read with
+FOR UPDATE SKIP LOCKED so that concurrent callers spread over different cases
+instead of queueing on the first one; SQLite has one writer at a time anyway
+(BEGIN IMMEDIATE, db/engine.py) and ignores the clause.
+"""
+
+import enum
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
+
+from segdicom.db.models import Case, Comment, Project, Task
+from segdicom.db.types import utcnow
+from segdicom.errors import Conflict, NotFound
+
+
+class TaskState(enum.StrEnum):
+    TODO = "todo"
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    CHANGES_REQUESTED = "changes_requested"
+    APPROVED = "approved"
+
+
+OPEN = (TaskState.TODO, TaskState.IN_PROGRESS, TaskState.CHANGES_REQUESTED)
+LEASED = (TaskState.IN_PROGRESS,)  # an expired lease on these returns the reading to the pool
+
+
+class Retry(Exception):
+    """A concurrent caller took the row first: run the transaction again."""
+
+
+# -- projects ------------------------------------------------------------------------
+
+
+def add_project(session: Session, **fields: object) -> Project:
+    row = Project(**fields)
+    session.add(row)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict(f"a project named {fields.get('name')!r} exists already") from None
+    return row
+
+
+def get_project(session: Session, project_id: int) -> Project:
+    row = session.get(Project, project_id)
+    if row is None:
+        raise NotFound(f"no project {project_id}")
+    return row
+
+
+def list_projects(session: Session) -> Sequence[Project]:
+    return session.scalars(select(Project).order_by(Project.id)).all()
+
+
+def update_project(session: Session, project: Project, **fields: object) -> None:
+    for name, value in fields.items():
+        setattr(project, name, value)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict(f"a project named {fields.get('name')!r} exists already") from None
+
+
+# -- cases ---------------------------------------------------------------------------
+
+
+def case_series(session: Session, project_id: int) -> set[str]:
+    query = select(Case.series_uid).where(Case.project_id == project_id)
+    return set(session.scalars(query))
+
+
+def add_case(
+    session: Session, project_id: int, series_uid: str, study_uid: str, who: str, source: str
+) -> Case | None:
+    """A new case; None when the series is a case of the project already."""
+    row = Case(
+        project_id=project_id,
+        series_uid=series_uid,
+        study_uid=study_uid,
+        readings=0,
+        source=source,
+        created_by=who,
+    )
+    session.add(row)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        session.expunge(row)
+        return None
+    return row
+
+
+def get_case(session: Session, case_id: int) -> Case:
+    row = session.get(Case, case_id)
+    if row is None:
+        raise NotFound(f"no case {case_id}")
+    return row
+
+
+def cases_of(session: Session, project_id: int) -> Sequence[Case]:
+    return session.scalars(
+        select(Case).where(Case.project_id == project_id).order_by(Case.id)
+    ).all()
+
+
+# -- tasks ---------------------------------------------------------------------------
+
+
+def get_task(session: Session, task_id: int) -> Task:
+    row = session.get(Task, task_id)
+    if row is None:
+        raise NotFound(f"no task {task_id}")
+    return row
+
+
+def task_of_annotation(session: Session, annotation_id: int) -> tuple[Task, Project] | None:
+    query = (
+        select(Task, Project)
+        .join(Case, Case.id == Task.case_id)
+        .join(Project, Project.id == Case.project_id)
+        .where(Task.annotation_id == annotation_id)
+    )
+    found = session.execute(query).first()
+    return None if found is None else (found[0], found[1])
+
+
+def list_tasks(
+    session: Session, project_id: int | None, reader: str | None, state: str | None
+) -> Sequence[tuple[Task, Case]]:
+    query = select(Task, Case).join(Case, Case.id == Task.case_id).order_by(Task.id)
+    if project_id is not None:
+        query = query.where(Case.project_id == project_id)
+    if reader is not None:
+        query = query.where(Task.reader == reader)
+    if state is not None:
+        query = query.where(Task.state == state)
+    return [(t, c) for t, c in session.execute(query)]
+
+
+def tasks_of_case(session: Session, case_id: int) -> Sequence[Task]:
+    return session.scalars(select(Task).where(Task.case_id == case_id).order_by(Task.slot)).all()
+
+
+def own_open_task(session: Session, project_id: int, reader: str) -> Task | None:
+    """The reader's unfinished reading in the project, oldest first."""
+    query = (
+        select(Task)
+        .join(Case, Case.id == Task.case_id)
+        .where(Case.project_id == project_id, Task.reader == reader, Task.state.in_(OPEN))
+        .order_by(Task.id)
+        .limit(1)
+    )
+    return session.scalars(query).first()
+
+
+def _not_read_by(reader: str, case_id: object) -> object:
+    mine = aliased(Task)
+    return ~exists().where(mine.case_id == case_id, mine.reader == reader)
+
+
+def take_expired(
+    session: Session, project_id: int, reader: str, now: datetime, lease: datetime
+) -> Task | None:
+    """Another reader's reading whose lease ran out, now the caller's."""
+    query = (
+        select(Task)
+        .join(Case, Case.id == Task.case_id)
+        .where(
+            Case.project_id == project_id,
+            Task.state.in_(LEASED),
+            Task.lease_expires < now,
+            Task.reader != reader,
+            _not_read_by(reader, Task.case_id),  # type: ignore[arg-type]
+        )
+        .order_by(Task.case_id)
+        .limit(1)
+        .with_for_update(skip_locked=True, of=Task)
+    )
+    task = session.scalars(query).first()
+    if task is None:
+        return None
+    swapped = session.execute(
+        update(Task)
+        .where(Task.id == task.id, Task.reader == task.reader, Task.lease_expires < now)
+        .values(reader=reader, lease_expires=lease, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if swapped.rowcount != 1:  # type: ignore[attr-defined]
+        raise Retry
+    session.refresh(task)
+    return task
+
+
+def take_free(
+    session: Session, project: Project, reader: str, lease: datetime, state: TaskState
+) -> Task | None:
+    """A new reading of the first case with a free reader slot the caller has not read."""
+    query = (
+        select(Case)
+        .where(
+            Case.project_id == project.id,
+            Case.readings < project.readers_per_case,
+            _not_read_by(reader, Case.id),  # type: ignore[arg-type]
+        )
+        .order_by(Case.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    case = session.scalars(query).first()
+    return None if case is None else take_slot(session, case, reader, lease, state)
+
+
+def take_slot(
+    session: Session, case: Case, reader: str, lease: datetime | None, state: TaskState
+) -> Task:
+    """The case's next reader slot for `reader` (Retry when a concurrent caller took it)."""
+    slot = case.readings + 1
+    swapped = session.execute(
+        update(Case)
+        .where(Case.id == case.id, Case.readings == case.readings)
+        .values(readings=slot)
+        .execution_options(synchronize_session=False)
+    )
+    if swapped.rowcount != 1:  # type: ignore[attr-defined]
+        raise Retry
+    now = utcnow()
+    task = Task(
+        case_id=case.id,
+        slot=slot,
+        reader=reader,
+        state=state,
+        lease_expires=lease,
+        reviewed_by="",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(task)
+    session.flush()  # IntegrityError: the caller reads this case already (or a race)
+    return task
+
+
+def transition(
+    session: Session, task: Task, allowed: Sequence[TaskState], to: TaskState, **values: object
+) -> None:
+    """Move `task` to `to` if it is still in one of `allowed` (Conflict otherwise)."""
+    moved = session.execute(
+        update(Task)
+        .where(Task.id == task.id, Task.state.in_(allowed))
+        .values(state=to, updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        current = session.scalar(select(Task.state).where(Task.id == task.id))
+        names = ", ".join(allowed)
+        raise Conflict(f"task {task.id} is {current}; this needs it to be {names}")
+    session.refresh(task)
+
+
+def progress(session: Session, project_id: int) -> dict[str, dict[str, int]]:
+    """reader -> state -> count of readings in the project."""
+    query = (
+        select(Task.reader, Task.state, func.count())
+        .join(Case, and_(Case.id == Task.case_id, Case.project_id == project_id))
+        .group_by(Task.reader, Task.state)
+    )
+    found: dict[str, dict[str, int]] = {}
+    for reader, state, count in session.execute(query):
+        found.setdefault(reader, {})[state] = int(count)
+    return found
+
+
+# -- comments ------------------------------------------------------------------------
+
+
+def add_comment(session: Session, **fields: object) -> Comment:
+    row = Comment(**fields)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def comments_of(session: Session, annotation_id: int) -> Sequence[Comment]:
+    query = select(Comment).where(Comment.annotation_id == annotation_id).order_by(Comment.id)
+    return session.scalars(query).all()

@@ -1,0 +1,120 @@
+"""Agreement of a project's readers, per case, segment and reader pair; consensus masks."""
+
+import itertools
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from segdicom.db import annotations as annotation_rows
+from segdicom.db import projects as repo
+from segdicom.db.models import Case, Task
+from segdicom.db.projects import TaskState
+from segdicom.imaging import Volume
+from segdicom.imaging.agreement import Cropped, Geometry, compare
+from segdicom.masks import decode_mask
+from segdicom.state import AppState
+from segdicom.workflows.volumes import load_volume, slice_keys
+
+COLUMNS = (
+    "project_id",
+    "case_id",
+    "series_uid",
+    "segment_number",
+    "label",
+    "reader_a",
+    "reader_b",
+    "dice",
+    "hd95_mm",
+    "volume_a_ml",
+    "volume_b_ml",
+    "volume_difference_ml",
+)
+DEFAULT_STATES = (TaskState.SUBMITTED, TaskState.APPROVED)
+
+
+def geometry_of(volume: Volume) -> Geometry:
+    """The volume's per-slice positions and orientation (a regular grid when absent)."""
+    frames = volume.frames
+    if volume.orientation is None or any(f.position is None for f in frames):
+        return Geometry.regular(volume.num_slices, volume.spacing)
+    orientation = np.asarray(volume.orientation, dtype=float)
+    positions = np.asarray([f.position for f in frames], dtype=float)
+    return Geometry(positions, orientation[:3], orientation[3:], volume.spacing[:2])
+
+
+@dataclass(frozen=True)
+class ReaderMasks:
+    reader: str
+    annotation_id: int
+    segments: dict[int, Cropped]  # segment number -> mask
+
+
+def reader_masks(st: AppState, volume: Volume, task: Task) -> ReaderMasks:
+    """One reading's masks, decoded slice by slice into boxes around what is painted."""
+    assert task.annotation_id is not None
+    with st.sessions() as session:
+        stored = annotation_rows.masks_of(session, task.annotation_id, slice_keys(volume))
+    segments = {
+        number: Cropped.from_slices(
+            {i: decode_mask(data, volume.rows, volume.columns) for i, data in slices.items()}
+        )
+        for number, slices in stored.items()
+    }
+    return ReaderMasks(task.reader, task.annotation_id, segments)
+
+
+def case_readings(
+    st: AppState, case_id: int, states: Sequence[str]
+) -> tuple[Case, list[Task], list[dict[str, object]]]:
+    with st.sessions() as session:
+        case = repo.get_case(session, case_id)
+        tasks = [
+            t
+            for t in repo.tasks_of_case(session, case_id)
+            if t.state in states and t.annotation_id is not None
+        ]
+        labels = list(repo.get_project(session, case.project_id).labels)
+    return case, tasks, labels
+
+
+def case_rows(st: AppState, case_id: int, states: Sequence[str]) -> Iterator[tuple[object, ...]]:
+    """CSV rows (COLUMNS) of one case: every project label x every pair of its readers."""
+    case, tasks, labels = case_readings(st, case_id, states)
+    if len(tasks) < 2:
+        return
+    volume = load_volume(st, case.series_uid)
+    geometry = geometry_of(volume)
+    readers = [reader_masks(st, volume, t) for t in tasks]
+    empty = Cropped.from_slices({})
+    for number, label in enumerate(labels, 1):
+        for a, b in itertools.combinations(readers, 2):
+            found = compare(a.segments.get(number, empty), b.segments.get(number, empty), geometry)
+            yield (
+                case.project_id,
+                case.id,
+                case.series_uid,
+                number,
+                label["label"],
+                a.reader,
+                b.reader,
+                _number(found.dice),
+                _number(found.hd95_mm),
+                _number(found.volume_a_ml),
+                _number(found.volume_b_ml),
+                _number(found.volume_difference_ml),
+            )
+
+
+def project_rows(
+    st: AppState, project_id: int, states: Sequence[str] = DEFAULT_STATES
+) -> Iterator[tuple[object, ...]]:
+    with st.sessions() as session:
+        cases = [c.id for c in repo.cases_of(session, project_id)]
+    for case_id in cases:
+        yield from case_rows(st, case_id, states)
+
+
+def _number(value: float) -> str:
+    return "" if math.isnan(value) else f"{value:.6g}"

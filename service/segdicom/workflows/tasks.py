@@ -1,0 +1,305 @@
+"""Readings of project cases: take the next one, submit, review, assign; who may see what.
+
+Every transition appends an event (who, when, from which state to which) to
+the audit log, so the CSV shows the whole history of a reading.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from pydicom.uid import generate_uid
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from segdicom.auth.identity import Identity
+from segdicom.db import annotations as annotation_rows
+from segdicom.db import events, users
+from segdicom.db import projects as repo
+from segdicom.db.models import Case, Project, Task
+from segdicom.db.projects import TaskState
+from segdicom.db.types import utcnow
+from segdicom.errors import BadInput, Conflict, Forbidden, NotFound, SegDicomError
+from segdicom.state import AppState
+from segdicom.workflows.exports import export_annotation
+
+log = logging.getLogger("segdicom.tasks")
+MAX_ATTEMPTS = 50
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A task with its case, as read in one transaction."""
+
+    task: Task
+    case: Case
+    project_id: int
+
+
+def lease_until(st: AppState, now: datetime) -> datetime:
+    return now + timedelta(minutes=st.settings.task_lease_minutes)
+
+
+def retried(st: AppState, work: Callable[[Session], T]) -> T:
+    """Run `work` in a transaction, again when a concurrent caller won a race."""
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            with st.sessions.begin() as session:
+                return work(session)
+        except (repo.Retry, IntegrityError):
+            continue
+    raise Conflict("too many concurrent callers took the same readings; try again")
+
+
+# -- next ----------------------------------------------------------------------------
+
+
+def next_task(st: AppState, project_id: int, who: str) -> Reading:
+    """The caller's open reading of the project, else a new one, leased to them."""
+
+    def take(session: Session) -> Reading:
+        project = repo.get_project(session, project_id)
+        now = utcnow()
+        lease = lease_until(st, now)
+        task = repo.own_open_task(session, project_id, who)
+        action = "task_resume"
+        if task is not None:
+            task.state, task.lease_expires, task.updated_at = TaskState.IN_PROGRESS, lease, now
+        else:
+            action = "task_take_over"
+            task = repo.take_expired(session, project_id, who, now, lease)
+        if task is None:
+            action = "task_next"
+            task = repo.take_free(session, project, who, lease, TaskState.IN_PROGRESS)
+        if task is None:
+            raise NotFound(f"no case left for {who!r} in project {project_id}")
+        case = repo.get_case(session, task.case_id)
+        if task.annotation_id is None:
+            task.annotation_id = new_annotation(session, project, case, who)
+        session.flush()
+        _event(session, who, action, case, task, f"lease until {lease.isoformat()}")
+        return Reading(task, case, project_id)
+
+    return retried(st, take)
+
+
+def new_annotation(session: Session, project: Project, case: Case, who: str) -> int:
+    """An empty annotation of the case with the project's labels as its segments."""
+    row = annotation_rows.create(session, case.series_uid, case.study_uid, who, generate_uid())
+    for number, label in enumerate(project.labels, 1):
+        annotation_rows.put_segment(session, row.id, number, segment_fields(label))
+    return row.id
+
+
+def segment_fields(label: dict[str, object]) -> annotation_rows.SegmentFields:
+    def code(name: str) -> tuple[str, str, str]:
+        value = label[name]
+        assert isinstance(value, dict)
+        return (str(value["code"]), str(value["scheme"]), str(value["meaning"]))
+
+    return annotation_rows.SegmentFields(
+        label=str(label["label"]),
+        color=str(label["color"]),
+        category=code("category"),
+        type=code("type"),
+    )
+
+
+# -- assignment ----------------------------------------------------------------------
+
+
+def assign_case(st: AppState, case_id: int, assignee: str, who: str) -> Reading:
+    """A new reading of the case for `assignee` (admins), waiting in their worklist."""
+    _check_user(st, assignee)
+
+    def assign(session: Session) -> Reading:
+        case = repo.get_case(session, case_id)
+        project = repo.get_project(session, case.project_id)
+        if case.readings >= project.readers_per_case:
+            raise Conflict(f"case {case_id} has all its {project.readers_per_case} reader(s)")
+        try:
+            task = repo.take_slot(session, case, assignee, None, TaskState.TODO)
+        except IntegrityError:
+            raise Conflict(f"{assignee!r} reads case {case_id} already") from None
+        task.annotation_id = new_annotation(session, project, case, assignee)
+        session.flush()
+        _event(session, who, "task_assign", case, task, f"assigned to {assignee}")
+        return Reading(task, case, project.id)
+
+    return retried_conflicts(st, assign)
+
+
+def reassign(st: AppState, task_id: int, assignee: str, who: str) -> Reading:
+    """Hand a reading (with its annotation) to another reader; it waits in their worklist."""
+    _check_user(st, assignee)
+
+    def move(session: Session) -> Reading:
+        task = repo.get_task(session, task_id)
+        case = repo.get_case(session, task.case_id)
+        if task.state == TaskState.APPROVED:
+            raise Conflict(f"task {task_id} is approved: it cannot change hands")
+        previous = task.reader
+        task.reader, task.lease_expires, task.updated_at = assignee, None, utcnow()
+        if task.state == TaskState.IN_PROGRESS:
+            task.state = TaskState.TODO
+        try:
+            session.flush()
+        except IntegrityError:
+            raise Conflict(f"{assignee!r} reads case {case.id} already") from None
+        _event(session, who, "task_reassign", case, task, f"{previous} -> {assignee}")
+        return Reading(task, case, case.project_id)
+
+    return retried_conflicts(st, move)
+
+
+def retried_conflicts(st: AppState, work: Callable[[Session], T]) -> T:
+    with st.sessions.begin() as session:
+        return work(session)
+
+
+def _check_user(st: AppState, username: str) -> None:
+    with st.sessions() as session:
+        if users.any_users(session) and users.by_name(session, username) is None:
+            raise BadInput(f"assignee {username!r} is not a user")
+
+
+# -- submit and review ---------------------------------------------------------------
+
+
+def submit(st: AppState, task_id: int, who: Identity) -> Reading:
+    """Hand the reading in: submitted, or approved at once when the project needs no review."""
+    with st.sessions.begin() as session:
+        task = repo.get_task(session, task_id)
+        case = repo.get_case(session, task.case_id)
+        project = repo.get_project(session, case.project_id)
+        if task.reader != who.username and not who.is_admin:
+            raise Forbidden(f"task {task_id} is {task.reader!r}'s reading, not {who.username!r}'s")
+        to = TaskState.SUBMITTED if project.review_required else TaskState.APPROVED
+        repo.transition(session, task, repo.OPEN, to, lease_expires=None)
+        _event(session, who.username, "task_submit", case, task, f"-> {to}")
+        export = project.export_on_approval and to == TaskState.APPROVED
+    if export:
+        _export(st, task, who.username)
+    return Reading(task, case, case.project_id)
+
+
+def review(st: AppState, task_id: int, who: Identity, approve: bool, comment: str) -> Reading:
+    """A reviewer approves a submitted reading (and sends it out) or asks for changes."""
+    if who.role not in ("reviewer", "admin"):
+        raise Forbidden(f"user {who.username!r} ({who.role}) is not a reviewer")
+    with st.sessions.begin() as session:
+        task = repo.get_task(session, task_id)
+        case = repo.get_case(session, task.case_id)
+        project = repo.get_project(session, case.project_id)
+        to = TaskState.APPROVED if approve else TaskState.CHANGES_REQUESTED
+        repo.transition(session, task, (TaskState.SUBMITTED,), to, reviewed_by=who.username)
+        if comment and task.annotation_id is not None:
+            repo.add_comment(
+                session, annotation_id=task.annotation_id, author=who.username, text=comment
+            )
+        action = "task_approve" if approve else "task_request_changes"
+        _event(session, who.username, action, case, task, comment)
+        export = approve and project.export_on_approval
+    if export:
+        _export(st, task, who.username)
+    return Reading(task, case, case.project_id)
+
+
+def _export(st: AppState, task: Task, who: str) -> None:
+    """The approved SEG to the PACS through the outbox, the approver recorded as its sender."""
+    if task.annotation_id is None:
+        return
+    try:
+        export = export_annotation(st, task.annotation_id, "pacs", who)
+    except SegDicomError as exc:
+        log.warning("approved task %d was not exported: %s", task.id, exc.detail)
+        with st.sessions.begin() as session:
+            events.append(
+                session,
+                user=who,
+                action="task_export_failed",
+                annotation_id=task.annotation_id,
+                detail=f"task {task.id}: {exc.detail}",
+            )
+        return
+    with st.sessions.begin() as session:
+        row = repo.get_task(session, task.id)
+        row.export_id = export.id
+    task.export_id = export.id
+
+
+def _event(session: Session, who: str, action: str, case: Case, task: Task, detail: str) -> None:
+    events.append(
+        session,
+        user=who,
+        action=action,
+        study_uid=case.study_uid,
+        series_uid=case.series_uid,
+        annotation_id=task.annotation_id,
+        detail=f"project {case.project_id} case {case.id} task {task.id} "
+        f"reader {task.reader} state {task.state}" + (f": {detail}" if detail else ""),
+    )
+
+
+# -- who may see and change an annotation ---------------------------------------------
+
+
+def check_annotation_access(st: AppState, who: Identity, annotation_id: int, write: bool) -> None:
+    """Forbidden when `who` may not read (or write) the annotation of a project reading.
+
+    A reading is its reader's: other annotators get 403 when the project is blinded
+    (several readers per case) and may never write it; reviewers read all readings;
+    admins do everything. A submitted or approved reading is closed to writes until
+    a reviewer asks for changes. Annotations outside projects are not restricted here.
+    """
+    with st.sessions() as session:
+        found = repo.task_of_annotation(session, annotation_id)
+    if found is None or who.is_admin:
+        return
+    task, project = found
+    if task.reader == who.username:
+        if write and task.state in (TaskState.SUBMITTED, TaskState.APPROVED):
+            raise Conflict(f"task {task.id} is {task.state}: annotation {annotation_id} is closed")
+        if write:
+            _renew(st, task)
+        return
+    if who.role == "reviewer" and not write:
+        return
+    if project.readers_per_case > 1:
+        raise Forbidden(
+            f"annotation {annotation_id} is another reader's reading in the blinded "
+            f"project {project.id}"
+        )
+    if write:
+        raise Forbidden(f"annotation {annotation_id} is {task.reader!r}'s reading")
+
+
+def _renew(st: AppState, task: Task) -> None:
+    """Working on a reading keeps its lease: renewed once half of it is gone."""
+    if task.state != TaskState.IN_PROGRESS or task.lease_expires is None:
+        return
+    now = utcnow()
+    half = timedelta(minutes=st.settings.task_lease_minutes / 2)
+    if task.lease_expires - now > half:
+        return
+    with st.sessions.begin() as session:
+        row = repo.get_task(session, task.id)
+        if row.reader == task.reader and row.state == TaskState.IN_PROGRESS:
+            row.lease_expires = lease_until(st, now)
+
+
+def visible_reader(who: Identity, reader: str | None) -> str | None:
+    """The assignee filter a caller may use: annotators see only their own readings."""
+    if who.role in ("reviewer", "admin"):
+        return reader
+    if reader is not None and reader != who.username:
+        raise Forbidden(f"annotators see their own tasks only, not {reader!r}'s")
+    return who.username
+
+
+def check_task_visible(who: Identity, task: Task) -> None:
+    if who.role == "annotator" and task.reader != who.username:
+        raise Forbidden(f"task {task.id} is another reader's")
