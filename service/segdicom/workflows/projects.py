@@ -19,7 +19,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from segdicom.db import events
@@ -132,8 +132,10 @@ def add_series(
 
 def _local_studies(session: Session, series_uids: list[str]) -> dict[str, str]:
     """series UID -> study UID for those series that have images in the local store."""
-    query = select(distinct(Instance.series_uid), Instance.study_uid).where(
-        Instance.series_uid.in_(series_uids), Instance.is_image.is_(True)
+    query = (
+        select(Instance.series_uid, Instance.study_uid)
+        .where(Instance.series_uid.in_(series_uids), Instance.is_image.is_(True))
+        .distinct()
     )
     return {series: study for series, study in session.execute(query)}
 

@@ -1,0 +1,98 @@
+"""Helpers of the project tests: users with API tokens, projects, cases, readings."""
+
+from typing import Any
+
+import httpx
+from pydicom.uid import generate_uid
+from tests.integration.auth_support import add_users
+
+from segdicom.auth.secrets import digest, new_api_token
+from segdicom.config import Settings
+from segdicom.db import make_engine, make_sessionmaker
+from segdicom.db import projects as project_rows
+from segdicom.db import users
+
+LABELS = [
+    {"label": "Liver"},
+    {"label": "Tumor", "color": "#00ff00"},
+    {
+        "label": "Lesion X",
+        "category": {"code": "49755003", "scheme": "SCT", "meaning": "Morphologically Abnormal"},
+        "type": {"code": "4147007", "scheme": "SCT", "meaning": "Mass"},
+    },
+]
+
+
+def users_with_tokens(settings: Settings, **roles: str) -> dict[str, str]:
+    """Users (name=role) in the database before the app starts; name -> API token."""
+    add_users(settings, **roles)
+    engine = make_engine(settings.resolved_database_url)
+    tokens = {}
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            for name in roles:
+                token = new_api_token()
+                users.add_token(session, users.get_by_name(session, name), "tests", digest(token))
+                tokens[name] = token
+    finally:
+        engine.dispose()
+    return tokens
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}
+
+
+def http_clients(url: str, tokens: dict[str, str]) -> dict[str, httpx.Client]:
+    return {
+        name: httpx.Client(base_url=url, headers=bearer(token), timeout=60)
+        for name, token in tokens.items()
+    }
+
+
+def create_project(admin: httpx.Client, name: str, **fields: Any) -> dict[str, Any]:
+    response = admin.post("/api/projects", json={"name": name, "labels": LABELS, **fields})
+    assert response.status_code == 201, response.text
+    project: dict[str, Any] = response.json()
+    return project
+
+
+def add_cases_directly(settings: Settings, project_id: int, count: int) -> list[int]:
+    """Cases of made-up series, written through the db layer (assignment needs no images)."""
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            study = generate_uid()
+            cases = [
+                project_rows.add_case(session, project_id, generate_uid(), study, "test", "api")
+                for _ in range(count)
+            ]
+            return [c.id for c in cases if c is not None]
+    finally:
+        engine.dispose()
+
+
+def next_task(client: httpx.Client, project_id: int) -> dict[str, Any] | None:
+    """The caller's next reading, None when nothing is left (404)."""
+    response = client.post(f"/api/projects/{project_id}/next")
+    if response.status_code == 404:
+        return None
+    assert response.status_code == 200, response.text
+    task: dict[str, Any] = response.json()
+    return task
+
+
+def submit(client: httpx.Client, task_id: int) -> dict[str, Any]:
+    response = client.post(f"/api/tasks/{task_id}/submit")
+    assert response.status_code == 200, response.text
+    task: dict[str, Any] = response.json()
+    return task
+
+
+def review(client: httpx.Client, task_id: int, decision: str, comment: str = "") -> dict[str, Any]:
+    response = client.post(
+        f"/api/tasks/{task_id}/review", json={"decision": decision, "comment": comment}
+    )
+    assert response.status_code == 200, response.text
+    task: dict[str, Any] = response.json()
+    return task

@@ -1,0 +1,241 @@
+"""Team projects on SQLite and PostgreSQL, over real HTTP with real users and tokens:
+concurrent `next`, lease expiry, blinding, and the review cycle to a real Orthanc."""
+
+import csv
+import io
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+from sqlalchemy import update
+from tests.conftest import LiveServer
+from tests.helpers import poll
+from tests.integration.project_support import (
+    add_cases_directly,
+    create_project,
+    http_clients,
+    next_task,
+    review,
+    submit,
+    users_with_tokens,
+)
+from tests.integration.support import disc, mask_body, put_mask, series_info, upload_series
+from tests.orthanc import Orthanc
+from tests.postgres import Postgres
+
+from segdicom.config import Settings
+from segdicom.db import make_engine, make_sessionmaker
+from segdicom.db.models import Task
+from segdicom.db.types import utcnow
+
+pytestmark = pytest.mark.integration
+TEAM = {"alice": "annotator", "bob": "annotator", "carol": "annotator", "dave": "annotator"}
+STAFF = {"rita": "reviewer", "root": "admin"}
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Postgres]:
+    server = Postgres().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'segdicom.sqlite3'}"
+    server: Postgres = request.getfixturevalue("postgres")
+    return server.create_database()
+
+
+@dataclass
+class Team:
+    settings: Settings
+    server: LiveServer
+    http: dict[str, httpx.Client]
+
+    def set_lease(self, task_id: int, minutes_from_now: float) -> None:
+        """Move a reading's lease (instead of waiting for it)."""
+        engine = make_engine(self.settings.resolved_database_url)
+        try:
+            with make_sessionmaker(engine).begin() as session:
+                when = utcnow() + timedelta(minutes=minutes_from_now)
+                session.execute(update(Task).where(Task.id == task_id).values(lease_expires=when))
+        finally:
+            engine.dispose()
+
+
+def start_team(settings: Settings) -> Team:
+    tokens = users_with_tokens(settings, **TEAM, **STAFF)
+    server = LiveServer(settings).start()
+    return Team(settings, server, http_clients(server.url, tokens))
+
+
+@pytest.fixture
+def team(database_url: str, tmp_path: Path) -> Iterator[Team]:
+    settings = Settings(data_dir=tmp_path / "data", dicom_port=0, database_url=database_url)
+    found = start_team(settings)
+    yield found
+    for client in found.http.values():
+        client.close()
+    found.server.stop()
+
+
+def test_concurrent_annotators_never_share_a_reading(team: Team) -> None:
+    admin = team.http["root"]
+    project = create_project(admin, "concurrent", readers_per_case=2)
+    cases = add_cases_directly(team.settings, project["id"], 12)
+    taken: dict[str, list[dict[str, Any]]] = {name: [] for name in TEAM}
+    errors: list[str] = []
+
+    def work(name: str) -> None:
+        try:
+            while (task := next_task(team.http[name], project["id"])) is not None:
+                taken[name].append(task)
+                submit(team.http[name], task["id"])
+        except AssertionError as exc:
+            errors.append(f"{name}: {exc}")
+
+    threads = [threading.Thread(target=work, args=(name,)) for name in TEAM]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    readings = [(t["case_id"], name) for name, tasks in taken.items() for t in tasks]
+    task_ids = [t["id"] for tasks in taken.values() for t in tasks]
+    assert len(task_ids) == len(set(task_ids)) == 2 * len(cases)  # nobody got another's reading
+    assert len(set(readings)) == len(readings)  # nobody read a case twice
+    per_case = {case: sum(1 for c, _ in readings if c == case) for case in cases}
+    assert set(per_case.values()) == {2}
+    annotations = [t["annotation_id"] for tasks in taken.values() for t in tasks]
+    assert len(set(annotations)) == len(annotations)
+    listed = admin.get("/api/tasks", params={"project": project["id"], "state": "submitted"})
+    assert len(listed.json()) == 2 * len(cases)
+    own = team.http["alice"].get("/api/tasks").json()
+    assert {t["assignee"] for t in own} <= {"alice"}
+    assert team.http["alice"].get("/api/tasks", params={"assignee": "bob"}).status_code == 403
+
+
+def test_an_expired_lease_returns_the_case_to_the_pool(team: Team) -> None:
+    alice, bob = team.http["alice"], team.http["bob"]
+    project = create_project(team.http["root"], "leases", readers_per_case=1)
+    add_cases_directly(team.settings, project["id"], 1)
+    first = next_task(alice, project["id"])
+    assert first is not None and first["state"] == "in_progress" and first["lease_expires"]
+    assert next_task(alice, project["id"])["id"] == first["id"]  # type: ignore[index]
+    assert next_task(bob, project["id"]) is None  # the only case is leased to alice
+
+    team.set_lease(first["id"], -1)
+    taken = next_task(bob, project["id"])
+    assert taken is not None
+    assert (taken["id"], taken["assignee"]) == (first["id"], "bob")
+    assert taken["annotation_id"] == first["annotation_id"]
+    assert next_task(alice, project["id"]) is None
+    log = team.http["root"].get("/api/log.csv").text
+    actions = [r["action"] for r in csv.DictReader(io.StringIO(log))]
+    assert "task_take_over" in actions
+
+
+def test_a_blinded_reader_gets_403_on_another_readers_annotation(team: Team) -> None:
+    admin, alice, bob = team.http["root"], team.http["alice"], team.http["bob"]
+    series_uid = upload_series(admin, "ct_philips_phantom")
+    project = create_project(admin, "blinded", readers_per_case=2)
+    added = admin.post(f"/api/projects/{project['id']}/cases", json={"series_uids": [series_uid]})
+    assert added.status_code == 201 and added.json()["missing"] == []
+    mine, theirs = next_task(alice, project["id"]), next_task(bob, project["id"])
+    assert mine and theirs and mine["case_id"] == theirs["case_id"]
+    info = series_info(alice, series_uid)
+    own = alice.get(f"/api/annotations/{mine['annotation_id']}").json()
+    assert [s["label"] for s in own["segments"]] == ["Liver", "Tumor", "Lesion X"]
+    put_mask(alice, mine["annotation_id"], 1, 3, disc(512, 512, 200, 200, 30), own["version"])
+
+    other = f"/api/annotations/{mine['annotation_id']}"
+    assert bob.get(other).status_code == 403
+    response = bob.get(f"{other}/segments/1/slices/3")
+    assert response.status_code == 403 and "blinded" in response.json()["detail"]
+    body = np.packbits(np.ones((info["rows"], info["columns"]), dtype=bool)).tobytes()
+    write = bob.put(f"{other}/segments/1/slices/3", content=body, headers={"If-Match": "9"})
+    assert write.status_code == 403
+    assert team.http["rita"].get(f"{other}/segments/1/slices/3").status_code == 200
+    assert bob.get(f"/api/tasks/{mine['id']}").status_code == 403
+
+
+@pytest.fixture
+def pacs_team(database_url: str, tmp_path: Path, orthanc: Orthanc) -> Iterator[Team]:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        dicom_port=0,
+        database_url=database_url,
+        dicomweb_url=orthanc.dicomweb_url,
+        outbox_interval=0.2,
+        outbox_max_backoff=1.0,
+    )
+    found = start_team(settings)
+    yield found
+    for client in found.http.values():
+        client.close()
+    found.server.stop()
+
+
+def test_review_cycle_sends_the_approved_seg_to_the_pacs_once(
+    pacs_team: Team, orthanc: Orthanc
+) -> None:
+    team = pacs_team
+    admin, alice, rita = team.http["root"], team.http["alice"], team.http["rita"]
+    series_uid = upload_series(admin, "ct_philips_phantom")
+    project = create_project(admin, "reviewed", export_on_approval=True)
+    admin.post(f"/api/projects/{project['id']}/cases", json={"series_uids": [series_uid]})
+    task = next_task(alice, project["id"])
+    assert task is not None
+    aid = task["annotation_id"]
+    version = alice.get(f"/api/annotations/{aid}").json()["version"]
+    version = put_mask(alice, aid, 1, 4, disc(512, 512, 250, 250, 40), version)
+    assert submit(alice, task["id"])["state"] == "submitted"
+    closed = alice.put(
+        f"/api/annotations/{aid}/segments/1/slices/5",
+        content=mask_body(disc(512, 512, 250, 250, 10)),
+        headers={"If-Match": str(version)},
+    )
+    assert closed.status_code == 409 and "submitted" in closed.json()["detail"]
+
+    asked = review(rita, task["id"], "request_changes", "the liver is larger on slice 4")
+    assert asked["state"] == "changes_requested" and asked["reviewed_by"] == "rita"
+    comments = alice.get(f"/api/annotations/{aid}/comments").json()
+    assert comments[-1]["text"] == "the liver is larger on slice 4"
+    pinned = rita.post(
+        f"/api/annotations/{aid}/comments", json={"text": "here", "slice": 4, "point": [250, 290]}
+    )
+    assert pinned.status_code == 201 and pinned.json()["point"] == [250, 290]
+
+    again = next_task(alice, project["id"])
+    assert again is not None and (again["id"], again["state"]) == (task["id"], "in_progress")
+    put_mask(alice, aid, 1, 4, disc(512, 512, 250, 250, 60), version)
+    submit(alice, task["id"])
+    approved = review(rita, task["id"], "approve")
+    assert approved["state"] == "approved" and approved["export_id"]
+    twice = rita.post(f"/api/tasks/{task['id']}/review", json={"decision": "approve"})
+    assert twice.status_code == 409
+
+    export = poll(
+        lambda: (e := admin.get(f"/api/exports/{approved['export_id']}").json())["status"] == "sent"
+        and e,
+        "approved SEG sent",
+    )
+    assert export["created_by"] == "rita"
+    # The Orthanc is the module's: the other engine's run left its own SEG series there.
+    seg_series = export["series_instance_uid"]
+    assert orthanc.instances_of_series(seg_series) == [export["sop_instance_uid"]]
+    log = admin.get("/api/log.csv").text
+    actions = [r["action"] for r in csv.DictReader(io.StringIO(log))]
+    for action in ("task_next", "task_submit", "task_request_changes", "task_approve"):
+        assert action in actions
+    assert actions.count("export_pacs") == 1
