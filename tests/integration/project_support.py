@@ -8,9 +8,8 @@ from tests.integration.auth_support import add_users
 
 from segdicom.auth.secrets import digest, new_api_token
 from segdicom.config import Settings
-from segdicom.db import make_engine, make_sessionmaker
+from segdicom.db import make_engine, make_sessionmaker, users
 from segdicom.db import projects as project_rows
-from segdicom.db import users
 
 LABELS = [
     {"label": "Liver"},

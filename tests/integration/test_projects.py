@@ -226,8 +226,10 @@ def test_review_cycle_sends_the_approved_seg_to_the_pacs_once(
     assert twice.status_code == 409
 
     export = poll(
-        lambda: (e := admin.get(f"/api/exports/{approved['export_id']}").json())["status"] == "sent"
-        and e,
+        lambda: (
+            (e := admin.get(f"/api/exports/{approved['export_id']}").json())["status"] == "sent"
+            and e
+        ),
         "approved SEG sent",
     )
     assert export["created_by"] == "rita"
