@@ -11,12 +11,14 @@ instead of queueing on the first one; SQLite has one writer at a time anyway
 import enum
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
-from segdicom.db.models import Case, Comment, Project, Task
+from segdicom.db.models import Case, Comment, Project, Segment, Task
 from segdicom.db.types import utcnow
 from segdicom.errors import Conflict, NotFound
 
@@ -170,43 +172,44 @@ def _not_read_by(reader: str, case_id: object) -> object:
     return ~exists().where(mine.case_id == case_id, mine.reader == reader)
 
 
-def take_expired(
-    session: Session, project_id: int, reader: str, now: datetime, lease: datetime
-) -> Task | None:
-    """Another reader's reading whose lease ran out, now the caller's."""
+def claimable_task(session: Session, project_id: int, reader: str, now: datetime) -> Task | None:
+    """In one query: the reader's own open reading (first), else another reader's
+    reading whose lease ran out on a case the caller does not read; locked."""
+    mine = and_(Task.reader == reader, Task.state.in_(OPEN))
+    expired = and_(
+        Task.reader != reader,
+        Task.state.in_(LEASED),
+        Task.lease_expires < now,
+        _not_read_by(reader, Task.case_id),  # type: ignore[arg-type]
+    )
     query = (
         select(Task)
         .join(Case, Case.id == Task.case_id)
-        .where(
-            Case.project_id == project_id,
-            Task.state.in_(LEASED),
-            Task.lease_expires < now,
-            Task.reader != reader,
-            _not_read_by(reader, Task.case_id),  # type: ignore[arg-type]
-        )
-        .order_by(Task.case_id)
+        .where(Case.project_id == project_id, or_(mine, expired))
+        .order_by((Task.reader == reader).desc(), Task.case_id)
         .limit(1)
         .with_for_update(skip_locked=True, of=Task)
     )
-    task = session.scalars(query).first()
-    if task is None:
-        return None
+    return session.scalars(query).first()
+
+
+def take_over(session: Session, task: Task, reader: str, now: datetime, lease: datetime) -> None:
+    """Make an expired reading the caller's (Retry when someone else was quicker)."""
     swapped = session.execute(
         update(Task)
         .where(Task.id == task.id, Task.reader == task.reader, Task.lease_expires < now)
-        .values(reader=reader, lease_expires=lease, updated_at=now)
+        .values(reader=reader, lease_expires=lease, state=TaskState.IN_PROGRESS, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     if swapped.rowcount != 1:  # type: ignore[attr-defined]
         raise Retry
-    session.refresh(task)
-    return task
+    task.reader, task.lease_expires, task.updated_at = reader, lease, now
+    task.state = TaskState.IN_PROGRESS
 
 
-def take_free(
-    session: Session, project: Project, reader: str, lease: datetime, state: TaskState
-) -> Task | None:
-    """A new reading of the first case with a free reader slot the caller has not read."""
+def claim_free_case(session: Session, project: Project, reader: str) -> Case | None:
+    """The first case with a free reader slot the caller has not read, its slot taken
+    (`case.readings` is then the caller's slot); Retry when a concurrent caller was quicker."""
     query = (
         select(Case)
         .where(
@@ -219,27 +222,39 @@ def take_free(
         .with_for_update(skip_locked=True)
     )
     case = session.scalars(query).first()
-    return None if case is None else take_slot(session, case, reader, lease, state)
+    if case is not None:
+        claim_slot(session, case)
+    return case
 
 
-def take_slot(
-    session: Session, case: Case, reader: str, lease: datetime | None, state: TaskState
-) -> Task:
-    """The case's next reader slot for `reader` (Retry when a concurrent caller took it)."""
-    slot = case.readings + 1
+def claim_slot(session: Session, case: Case) -> None:
+    """Take the case's next reader slot: a compare-and-swap on `readings`."""
     swapped = session.execute(
         update(Case)
         .where(Case.id == case.id, Case.readings == case.readings)
-        .values(readings=slot)
+        .values(readings=case.readings + 1)
         .execution_options(synchronize_session=False)
     )
     if swapped.rowcount != 1:  # type: ignore[attr-defined]
         raise Retry
+    set_committed_value(case, "readings", case.readings + 1)  # the row has it already
+
+
+def add_task(
+    session: Session,
+    case: Case,
+    reader: str,
+    lease: datetime | None,
+    state: TaskState,
+    annotation_id: int,
+) -> Task:
+    """The reading of the slot just claimed (IntegrityError: the reader reads it already)."""
     now = utcnow()
     task = Task(
         case_id=case.id,
-        slot=slot,
+        slot=case.readings,
         reader=reader,
+        annotation_id=annotation_id,
         state=state,
         lease_expires=lease,
         reviewed_by="",
@@ -247,8 +262,29 @@ def take_slot(
         updated_at=now,
     )
     session.add(task)
-    session.flush()  # IntegrityError: the caller reads this case already (or a race)
+    session.flush()
     return task
+
+
+def add_segments(session: Session, annotation_id: int, labels: Sequence[dict[str, Any]]) -> None:
+    """The project's labels as segments 1..n of a new annotation, in one statement."""
+    rows = [
+        {
+            "annotation_id": annotation_id,
+            "number": number,
+            "label": label["label"],
+            "color": label["color"],
+            "category_code": label["category"]["code"],
+            "category_scheme": label["category"]["scheme"],
+            "category_meaning": label["category"]["meaning"],
+            "type_code": label["type"]["code"],
+            "type_scheme": label["type"]["scheme"],
+            "type_meaning": label["type"]["meaning"],
+        }
+        for number, label in enumerate(labels, 1)
+    ]
+    if rows:
+        session.execute(insert(Segment), rows)
 
 
 def transition(

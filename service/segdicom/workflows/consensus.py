@@ -19,13 +19,13 @@ from pydicom.uid import generate_uid
 
 from segdicom.db import annotations as annotation_rows
 from segdicom.db import events, jobs
+from segdicom.db import projects as project_rows
 from segdicom.errors import BadInput
 from segdicom.imaging.agreement import Cropped
 from segdicom.masks import encode_mask
 from segdicom.state import AppState
 from segdicom.workflows.agreement import DEFAULT_STATES, case_readings, reader_masks
 from segdicom.workflows.retrieve import failures_reported
-from segdicom.workflows.tasks import segment_fields
 from segdicom.workflows.volumes import load_volume, slice_keys
 
 STAPLE_THRESHOLD = 0.5
@@ -88,8 +88,8 @@ def build_consensus(st: AppState, case_id: int, method: Method, who: str) -> int
     with st.sessions.begin() as session:
         row = annotation_rows.create(session, case.series_uid, case.study_uid, who, generate_uid())
         row.description = f"{method} consensus of case {case_id}"[:64]
-        for number, label in enumerate(labels, 1):
-            annotation_rows.put_segment(session, row.id, number, segment_fields(label))
+        project_rows.add_segments(session, row.id, labels)
+        for number in range(1, len(labels) + 1):
             annotation_rows.put_masks(session, row.id, number, combined[number], keys)
         annotation_rows.bump_version(session, row.id, None)
         events.append(

@@ -58,54 +58,44 @@ def retried(st: AppState, work: Callable[[Session], T]) -> T:
 
 
 def next_task(st: AppState, project_id: int, who: str) -> Reading:
-    """The caller's open reading of the project, else a new one, leased to them."""
+    """The caller's open reading of the project, else one whose lease ran out, else a
+    new one of the first case with a free reader slot; leased to the caller."""
 
     def take(session: Session) -> Reading:
         project = repo.get_project(session, project_id)
         now = utcnow()
         lease = lease_until(st, now)
-        task = repo.own_open_task(session, project_id, who)
-        action = "task_resume"
-        if task is not None:
-            task.state, task.lease_expires, task.updated_at = TaskState.IN_PROGRESS, lease, now
-        else:
-            action = "task_take_over"
-            task = repo.take_expired(session, project_id, who, now, lease)
+        task = repo.claimable_task(session, project_id, who, now)
         if task is None:
             action = "task_next"
-            task = repo.take_free(session, project, who, lease, TaskState.IN_PROGRESS)
-        if task is None:
-            raise NotFound(f"no case left for {who!r} in project {project_id}")
-        case = repo.get_case(session, task.case_id)
-        if task.annotation_id is None:
-            task.annotation_id = new_annotation(session, project, case, who)
-        session.flush()
+            task, case = new_reading(session, project, who, lease)
+        else:
+            action = "task_resume" if task.reader == who else "task_take_over"
+            if task.reader == who:
+                task.state, task.lease_expires, task.updated_at = TaskState.IN_PROGRESS, lease, now
+            else:
+                repo.take_over(session, task, who, now, lease)
+            case = repo.get_case(session, task.case_id)
         _event(session, who, action, case, task, f"lease until {lease.isoformat()}")
         return Reading(task, case, project_id)
 
     return retried(st, take)
 
 
+def new_reading(session: Session, project: Project, who: str, lease: datetime) -> tuple[Task, Case]:
+    case = repo.claim_free_case(session, project, who)
+    if case is None:
+        raise NotFound(f"no case left for {who!r} in project {project.id}")
+    annotation_id = new_annotation(session, project, case, who)
+    task = repo.add_task(session, case, who, lease, TaskState.IN_PROGRESS, annotation_id)
+    return task, case
+
+
 def new_annotation(session: Session, project: Project, case: Case, who: str) -> int:
     """An empty annotation of the case with the project's labels as its segments."""
     row = annotation_rows.create(session, case.series_uid, case.study_uid, who, generate_uid())
-    for number, label in enumerate(project.labels, 1):
-        annotation_rows.put_segment(session, row.id, number, segment_fields(label))
+    repo.add_segments(session, row.id, project.labels)
     return row.id
-
-
-def segment_fields(label: dict[str, object]) -> annotation_rows.SegmentFields:
-    def code(name: str) -> tuple[str, str, str]:
-        value = label[name]
-        assert isinstance(value, dict)
-        return (str(value["code"]), str(value["scheme"]), str(value["meaning"]))
-
-    return annotation_rows.SegmentFields(
-        label=str(label["label"]),
-        color=str(label["color"]),
-        category=code("category"),
-        type=code("type"),
-    )
 
 
 # -- assignment ----------------------------------------------------------------------
@@ -120,16 +110,16 @@ def assign_case(st: AppState, case_id: int, assignee: str, who: str) -> Reading:
         project = repo.get_project(session, case.project_id)
         if case.readings >= project.readers_per_case:
             raise Conflict(f"case {case_id} has all its {project.readers_per_case} reader(s)")
+        repo.claim_slot(session, case)
+        annotation_id = new_annotation(session, project, case, assignee)
         try:
-            task = repo.take_slot(session, case, assignee, None, TaskState.TODO)
+            task = repo.add_task(session, case, assignee, None, TaskState.TODO, annotation_id)
         except IntegrityError:
             raise Conflict(f"{assignee!r} reads case {case_id} already") from None
-        task.annotation_id = new_annotation(session, project, case, assignee)
-        session.flush()
         _event(session, who, "task_assign", case, task, f"assigned to {assignee}")
         return Reading(task, case, project.id)
 
-    return retried_conflicts(st, assign)
+    return retried(st, assign)
 
 
 def reassign(st: AppState, task_id: int, assignee: str, who: str) -> Reading:
@@ -152,12 +142,8 @@ def reassign(st: AppState, task_id: int, assignee: str, who: str) -> Reading:
         _event(session, who, "task_reassign", case, task, f"{previous} -> {assignee}")
         return Reading(task, case, case.project_id)
 
-    return retried_conflicts(st, move)
-
-
-def retried_conflicts(st: AppState, work: Callable[[Session], T]) -> T:
     with st.sessions.begin() as session:
-        return work(session)
+        return move(session)
 
 
 def _check_user(st: AppState, username: str) -> None:

@@ -1,0 +1,230 @@
+"""Benchmark of team projects on PostgreSQL: `next` under 50 annotators, agreement at scale.
+
+Not a test: prints the figures, each against a baseline measured in the same run.
+A temporary PostgreSQL cluster (tests/postgres.py) and a real `segdicom serve`
+on it; users with API tokens; synthetic CT series uploaded through the API.
+
+- next: one annotator alone works through a project (next, paint 3 strokes,
+  submit) for the baseline; then 50 annotators work through another project at
+  once, each painting a stroke every `--stroke` seconds (a human pace) between
+  its `next` calls. p95 of `next` with 50 vs alone. Targets: p95 < 50 ms and
+  <= 3x alone. Every reading is checked to have gone to one annotator only.
+- agreement: two readers paint 3 segments on every slice of a 300-slice
+  512x512 series, then `GET /api/projects/{id}/agreement.csv` (masks read from
+  PostgreSQL, decoded, Dice, HD95 and volumes on the true geometry), timed over
+  HTTP. Target < 2 s.
+
+    .venv/bin/python -m bench.bench_projects [--annotators 50] [--slices 300]
+"""
+
+import argparse
+import random
+import sys
+import tempfile
+import threading
+import time
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.integration.project_support import users_with_tokens  # noqa: E402
+from tests.postgres import Postgres  # noqa: E402
+
+from bench.bench_scale import percentile, serve  # noqa: E402
+from bench.synthetic import ct_series  # noqa: E402
+from segdicom.config import Settings  # noqa: E402
+
+LABELS = [{"label": "Liver"}, {"label": "Tumor"}, {"label": "Spleen"}]
+SMALL = 128  # rows and columns of the worklist bench's series
+
+
+def mask(size: int, cy: float, cx: float, radius: float) -> bytes:
+    yy, xx = np.mgrid[:size, :size]
+    inside = (yy - cy) ** 2 + (xx - cx) ** 2 <= radius * radius
+    return zlib.compress(np.packbits(inside, axis=None).tobytes())
+
+
+def upload(admin: httpx.Client, files: Iterator[bytes], batch: int = 50) -> None:
+    chunk: list[bytes] = []
+    for data in files:
+        chunk.append(data)
+        if len(chunk) == batch:
+            _post(admin, chunk)
+            chunk = []
+    if chunk:
+        _post(admin, chunk)
+
+
+def _post(admin: httpx.Client, chunk: list[bytes]) -> None:
+    parts = [("files", (f"{n}.dcm", data, "application/dicom")) for n, data in enumerate(chunk)]
+    admin.post("/api/uploads", files=parts).raise_for_status()
+
+
+def make_project(admin: httpx.Client, name: str, series: list[str], readers: int) -> int:
+    body = {"name": name, "labels": LABELS, "readers_per_case": readers}
+    project = admin.post("/api/projects", json=body)
+    project.raise_for_status()
+    pid = int(project.json()["id"])
+    added = admin.post(f"/api/projects/{pid}/cases", json={"series_uids": series})
+    added.raise_for_status()
+    assert not added.json()["missing"], added.json()
+    return pid
+
+
+class Annotator:
+    """Works through a project: next, a few strokes at a human pace, submit; again."""
+
+    def __init__(self, client: httpx.Client, project: int, stroke: float, rounds: int) -> None:
+        self.client, self.project, self.stroke, self.rounds = client, project, stroke, rounds
+        self.next_seconds: list[float] = []
+        self.readings: list[tuple[int, int]] = []  # (task id, case id)
+        self.rng = random.Random(project * 1000 + id(self) % 1000)
+
+    def run(self) -> None:
+        for _ in range(self.rounds):
+            started = time.perf_counter()
+            answer = self.client.post(f"/api/projects/{self.project}/next")
+            self.next_seconds.append(time.perf_counter() - started)
+            if answer.status_code == 404:
+                return
+            answer.raise_for_status()
+            task = answer.json()
+            self.readings.append((task["id"], task["case_id"]))
+            self.paint(task["annotation_id"])
+            self.client.post(f"/api/tasks/{task['id']}/submit").raise_for_status()
+
+    def paint(self, annotation_id: int) -> None:
+        version = self.client.get(f"/api/annotations/{annotation_id}").json()["version"]
+        for number in (1, 2, 3):
+            time.sleep(self.stroke * self.rng.uniform(0.5, 1.5))
+            url = f"/api/annotations/{annotation_id}/segments/{number}/slices/{number}"
+            data = mask(SMALL, 64, 32 * number, 10)
+            headers = {"If-Match": str(version), "Content-Type": "application/octet-stream"}
+            answer = self.client.put(url, content=data, headers=headers)
+            answer.raise_for_status()
+            version = answer.json()["version"]
+
+
+def run_annotators(
+    url: str, tokens: dict[str, str], names: list[str], project: int, stroke: float, rounds: int
+) -> list[Annotator]:
+    clients = [
+        httpx.Client(base_url=url, headers={"authorization": f"Bearer {tokens[n]}"}, timeout=120)
+        for n in names
+    ]
+    workers = [Annotator(c, project, stroke, rounds) for c in clients]
+    threads = [threading.Thread(target=w.run) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for client in clients:
+        client.close()
+    return workers
+
+
+def bench_next(url: str, tokens: dict[str, str], admin: httpx.Client, args: Any) -> None:
+    cases = args.annotators * args.rounds // 2 + 1
+    series = []
+    for _ in range(cases + args.rounds):
+        _, series_uid, files = ct_series(4, SMALL)
+        upload(admin, files)
+        series.append(series_uid)
+    alone_project = make_project(admin, "alone", series[: args.rounds], 1)
+    crowd_project = make_project(admin, "crowd", series[args.rounds :], 2)
+    names = [f"reader{n:02d}" for n in range(args.annotators)]
+    alone = run_annotators(url, tokens, names[:1], alone_project, args.stroke, args.rounds)
+    crowd = run_annotators(url, tokens, names, crowd_project, args.stroke, args.rounds)
+    single = [s for w in alone for s in w.next_seconds]
+    many = [s for w in crowd for s in w.next_seconds]
+    readings = [r for w in crowd for r in w.readings]
+    per_person = [(w, case) for n, w in enumerate(crowd) for _, case in w.readings]
+    assert len({t for t, _ in readings}) == len(readings), "a reading went to two annotators"
+    assert len({(id(w), c) for w, c in per_person}) == len(per_person), "a case read twice"
+    p_one, p_many = percentile(single, 95), percentile(many, 95)
+    print(
+        f"next, 1 annotator: {len(single)} calls, p50 {percentile(single, 50):.1f} ms, "
+        f"p95 {p_one:.1f} ms"
+    )
+    print(
+        f"next, {args.annotators} annotators at once: {len(many)} calls, "
+        f"{len(readings)} readings, p50 {percentile(many, 50):.1f} ms, p95 {p_many:.1f} ms "
+        f"(target < 50 ms: {'met' if p_many < 50 else 'MISSED'}); "
+        f"{p_many / p_one:.2f}x alone (target <= 3x: {'met' if p_many <= 3 * p_one else 'MISSED'})"
+    )
+
+
+def bench_agreement(tokens: dict[str, str], url: str, admin: httpx.Client, slices: int) -> None:
+    _, series_uid, files = ct_series(slices, 512)
+    upload(admin, files, batch=20)
+    project = make_project(admin, "agreement", [series_uid], 2)
+    for reader, shift in (("reader00", 0.0), ("reader01", 4.0)):
+        with httpx.Client(
+            base_url=url, headers={"authorization": f"Bearer {tokens[reader]}"}, timeout=120
+        ) as client:
+            task = client.post(f"/api/projects/{project}/next").json()
+            aid = task["annotation_id"]
+            version = client.get(f"/api/annotations/{aid}").json()["version"]
+            for number in (1, 2, 3):
+                for k in range(slices):
+                    radius = 40 + 30 * np.sin(np.pi * k / slices) + number * 5
+                    data = mask(512, 256 + shift, 120 * number + shift, radius)
+                    headers = {"If-Match": str(version), "Content-Type": "application/octet-stream"}
+                    answer = client.put(
+                        f"/api/annotations/{aid}/segments/{number}/slices/{k}",
+                        content=data,
+                        headers=headers,
+                    )
+                    answer.raise_for_status()
+                    version = answer.json()["version"]
+            client.post(f"/api/tasks/{task['id']}/submit").raise_for_status()
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        answer = admin.get(f"/api/projects/{project}/agreement.csv")
+        times.append(time.perf_counter() - started)
+        answer.raise_for_status()
+    lines = answer.text.strip().splitlines()
+    best = min(times)
+    print(
+        f"agreement, 2 readers x 3 segments x {slices} slices of 512x512: best {best:.2f} s, "
+        f"worst {max(times):.2f} s of 3 (target < 2 s: {'met' if best < 2 else 'MISSED'}); "
+        f"{len(lines) - 1} rows, e.g. {lines[1]}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--annotators", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=4, help="readings per annotator")
+    parser.add_argument("--stroke", type=float, default=1.0, help="seconds between strokes")
+    parser.add_argument("--slices", type=int, default=300)
+    args = parser.parse_args()
+    postgres = Postgres().start()
+    try:
+        url = postgres.create_database()
+        with tempfile.TemporaryDirectory(prefix="bench-projects-") as tmp:
+            data = Path(tmp) / "data"
+            roles = {f"reader{n:02d}": "annotator" for n in range(args.annotators)}
+            tokens = users_with_tokens(
+                Settings(data_dir=data, database_url=url), **roles, root="admin"
+            )
+            env = {"SEGDICOM_DATABASE_URL": url}
+            with serve(env, data) as (client, _):
+                base = str(client.base_url)
+                client.headers["authorization"] = f"Bearer {tokens['root']}"
+                bench_next(base, tokens, client, args)
+                bench_agreement(tokens, base, client, args.slices)
+    finally:
+        postgres.stop()
+
+
+if __name__ == "__main__":
+    main()
