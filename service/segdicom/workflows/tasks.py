@@ -110,12 +110,10 @@ def assign_case(st: AppState, case_id: int, assignee: str, who: str) -> Reading:
         project = repo.get_project(session, case.project_id)
         if case.readings >= project.readers_per_case:
             raise Conflict(f"case {case_id} has all its {project.readers_per_case} reader(s)")
+        _check_not_reading(session, case, assignee)
         repo.claim_slot(session, case)
         annotation_id = new_annotation(session, project, case, assignee)
-        try:
-            task = repo.add_task(session, case, assignee, None, TaskState.TODO, annotation_id)
-        except IntegrityError:
-            raise Conflict(f"{assignee!r} reads case {case_id} already") from None
+        task = repo.add_task(session, case, assignee, None, TaskState.TODO, annotation_id)
         _event(session, who, "task_assign", case, task, f"assigned to {assignee}")
         return Reading(task, case, project.id)
 
@@ -132,18 +130,22 @@ def reassign(st: AppState, task_id: int, assignee: str, who: str) -> Reading:
         if task.state == TaskState.APPROVED:
             raise Conflict(f"task {task_id} is approved: it cannot change hands")
         previous = task.reader
+        if previous != assignee:
+            _check_not_reading(session, case, assignee)
         task.reader, task.lease_expires, task.updated_at = assignee, None, utcnow()
         if task.state == TaskState.IN_PROGRESS:
             task.state = TaskState.TODO
-        try:
-            session.flush()
-        except IntegrityError:
-            raise Conflict(f"{assignee!r} reads case {case.id} already") from None
         _event(session, who, "task_reassign", case, task, f"{previous} -> {assignee}")
         return Reading(task, case, case.project_id)
 
-    with st.sessions.begin() as session:
-        return move(session)
+    return retried(st, move)
+
+
+def _check_not_reading(session: Session, case: Case, reader: str) -> None:
+    """Conflict when `reader` has a reading of the case (the unique constraint is the
+    last word, when two admins race: `retried` then runs this check again)."""
+    if any(t.reader == reader for t in repo.tasks_of_case(session, case.id)):
+        raise Conflict(f"{reader!r} reads case {case.id} already")
 
 
 def _check_user(st: AppState, username: str) -> None:
