@@ -19,7 +19,7 @@ from segdicom.seg.codes import codes_for_label, default_color
 from segdicom.state import AppState
 from segdicom.uids import validate_uid
 from segdicom.workflows import volumes
-from segdicom.workflows.tasks import check_annotation_access
+from segdicom.workflows.tasks import check_annotation_access, hidden_from
 
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 MAX_SEGMENTS = 255
@@ -98,7 +98,8 @@ def list_annotations(request: Request) -> JSONResponse:
         validate_uid(series_uid, "series_uid")
     with st.sessions() as session:
         rows = repo.list_for_series(session, series_uid)
-        return JSONResponse([annotation_json(r) for r in rows])
+        hidden = hidden_from(session, identity(request), [r.id for r in rows])
+        return JSONResponse([annotation_json(r) for r in rows if r.id not in hidden])
 
 
 def get_annotation(request: Request) -> JSONResponse:

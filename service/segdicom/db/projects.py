@@ -138,6 +138,21 @@ def task_of_annotation(session: Session, annotation_id: int) -> tuple[Task, Proj
     return None if found is None else (found[0], found[1])
 
 
+def blinded_annotations(session: Session, annotation_ids: Sequence[int], reader: str) -> set[int]:
+    """Those of `annotation_ids` that are other readers' readings of blinded projects."""
+    query = (
+        select(Task.annotation_id)
+        .join(Case, Case.id == Task.case_id)
+        .join(Project, Project.id == Case.project_id)
+        .where(
+            Task.annotation_id.in_(annotation_ids),
+            Task.reader != reader,
+            Project.readers_per_case > 1,
+        )
+    )
+    return {int(a) for a in session.scalars(query) if a is not None}
+
+
 def list_tasks(
     session: Session, project_id: int | None, reader: str | None, state: str | None
 ) -> Sequence[tuple[Task, Case]]:

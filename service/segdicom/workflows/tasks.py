@@ -5,7 +5,7 @@ the audit log, so the CSV shows the whole history of a reading.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -263,6 +263,13 @@ def check_annotation_access(st: AppState, who: Identity, annotation_id: int, wri
         )
     if write:
         raise Forbidden(f"annotation {annotation_id} is {task.reader!r}'s reading")
+
+
+def hidden_from(session: Session, who: Identity, annotation_ids: Sequence[int]) -> set[int]:
+    """The annotations an annotator may not see: other readers' readings of blinded cases."""
+    if who.role in ("reviewer", "admin") or not annotation_ids:
+        return set()
+    return repo.blinded_annotations(session, annotation_ids, who.username)
 
 
 def _renew(st: AppState, task: Task) -> None:
