@@ -6,6 +6,7 @@
  */
 
 import * as api from "./api.js";
+import { linkedAnnotation } from "./tasklink.js";
 import { toHex } from "./colors.js";
 import { History } from "./history.js";
 import { readLocks, writeLocks } from "./locks.js";
@@ -74,6 +75,11 @@ export class AnnotationSession {
 
   /** Reopen the latest annotation of the series, if there is one. */
   async open() {
+    const linked = linkedAnnotation(this.seriesUid); // a project task opened by its link
+    if (linked) {
+      this.attach(await api.getAnnotation(linked));
+      return;
+    }
     const list = await api.listAnnotations(this.seriesUid);
     const chosen = latest(list);
     if (!chosen) return;

@@ -21,6 +21,8 @@ import { SaveControls } from "./savecontrols.js";
 import { SegmentOps } from "./segmentops.js";
 import { SeriesOpener } from "./seriesopen.js";
 import { SliceView } from "./sliceview.js";
+import { linkedTask } from "./tasklink.js";
+import { TaskPanel } from "./taskpanel.js";
 import { showSources } from "./sources.js";
 import { StudyBrowser } from "./studies.js";
 import { ToolControls } from "./toolcontrols.js";
@@ -222,6 +224,23 @@ function start() {
   const linked = new URLSearchParams(location.search).get("series");
   if (linked) void m.opener.openSeries(linked);
   loadFromService(m);
+  startTaskPanel(m);
+}
+
+/** A project task opened by its link (?task=): its bar, comments and pins. @param {Modules} m */
+function startTaskPanel({ state, view, save }) {
+  const taskId = linkedTask();
+  if (!taskId) return;
+  const panel = new TaskPanel(taskId, {
+    canvas: state.canvas,
+    wrap: byId("view-wrap", HTMLElement),
+    after: /** @type {HTMLElement} */ (document.querySelector("header.topbar")),
+    series: () => state.series,
+    slice: () => state.index,
+    flush: () => save.leaveSeries(),
+    showSlice: (i) => view.showSlice(i),
+  });
+  panel.start().catch((err) => showError(err, "Could not load the task"));
 }
 
 start();

@@ -1,0 +1,109 @@
+"""A project's review cycle in Chromium: the annotator takes the next case from the project
+page, paints and submits; the reviewer pins a comment to the image and asks for changes; the
+annotator sees the pin, fixes and resubmits; the reviewer approves."""
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from tests.conftest import LiveServer
+from tests.e2e.viewer_pages import click_pixel, go_to_slice, saved, stroke, watched_page
+from tests.helpers import dicom_files
+from tests.integration.auth_support import PASSWORD
+from tests.integration.project_support import LABELS, bearer, users_with_tokens
+
+from segdicom.config import Settings
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def project_server(tmp_path: Path) -> Iterator[tuple[LiveServer, int]]:
+    settings = Settings(data_dir=tmp_path / "data", dicom_port=0)
+    tokens = users_with_tokens(settings, alice="annotator", rita="reviewer", root="admin")
+    server = LiveServer(settings).start()
+    try:
+        with httpx.Client(base_url=server.url, headers=bearer(tokens["root"]), timeout=60) as http:
+            parts = [("files", (p.name, p.read_bytes())) for p in dicom_files("ct_philips_phantom")]
+            series_uid = http.post("/api/uploads", files=parts).json()["series"][0]["series_uid"]
+            project = http.post("/api/projects", json={"name": "Liver study", "labels": LABELS})
+            project_id = project.json()["id"]
+            http.post(f"/api/projects/{project_id}/cases", json={"series_uids": [series_uid]})
+        yield server, project_id
+    finally:
+        server.stop()
+
+
+def logged_in(browser: Browser, server: LiveServer, user: str, errors: list[str]) -> Page:
+    page = watched_page(browser, f"{server.url}/login.html", errors)
+    page.locator("#login-username").fill(user)
+    page.locator("#login-password").fill(PASSWORD)
+    page.locator("#login-submit").click()
+    expect(page).not_to_have_url(re.compile(r"login\.html"))
+    return page
+
+
+def task_page(page: Page) -> None:
+    expect(page.locator("[data-testid=task-bar]")).to_be_visible()
+    expect(page.locator("#view")).to_have_attribute("data-ready", "true")
+
+
+def test_next_paint_submit_review_comment_fix_approve(
+    browser: Browser, project_server: tuple[LiveServer, int], output_dir: Path
+) -> None:
+    server, project_id = project_server
+    errors: list[str] = []
+    alice = logged_in(browser, server, "alice", errors)
+    alice.goto(f"{server.url}/projects.html?project={project_id}")
+    expect(alice.locator("#project-name")).to_have_text("Liver study")
+    alice.locator("[data-testid=next-case]").click()
+    expect(alice).to_have_url(re.compile(r"index\.html\?series=.*&task=\d+"))
+    task_page(alice)
+    labels = alice.locator("[data-testid=segment-row]")
+    expect(labels).to_have_count(3)
+    expect(labels.first).to_have_attribute("data-label", "Liver")
+    task_url = alice.url
+    go_to_slice(alice, 4)
+    stroke(alice, [(200, 250), (260, 250), (260, 300)])
+    saved(alice)
+    alice.locator("[data-testid=submit-task]").click()
+    expect(alice.locator("[data-testid=task-state]")).to_have_text("submitted")
+
+    rita = logged_in(browser, server, "rita", errors)
+    rita.goto(task_url)
+    task_page(rita)
+    expect(rita.locator("[data-testid=task-state]")).to_have_text("submitted")
+    go_to_slice(rita, 4)
+    rita.locator("[data-testid=task-comment]").fill("the edge is further out here")
+    rita.locator("[data-testid=pin-comment]").click()
+    click_pixel(rita, 300, 320)
+    expect(rita.locator("[data-testid=comment-pin]")).to_have_count(1)
+    rita.locator("[data-testid=task-comment]").fill("please follow the edge")
+    rita.locator("[data-testid=request-changes]").click()
+    expect(rita.locator("[data-testid=task-state]")).to_have_text("changes_requested")
+
+    alice.goto(task_url)
+    task_page(alice)
+    go_to_slice(alice, 4)
+    expect(alice.locator("[data-testid=comment-pin]")).to_have_count(1)
+    expect(alice.locator("[data-testid=comment-list]")).to_contain_text("the edge is further out")
+    expect(alice.locator("[data-testid=comment-list]")).to_contain_text("please follow the edge")
+    alice.screenshot(path=str(output_dir / "e2e-project-comment-pin.png"))
+    go_to_slice(alice, 5)
+    expect(alice.locator("[data-testid=comment-pin]")).to_have_count(0)  # pinned to slice 4
+    go_to_slice(alice, 4)
+    stroke(alice, [(260, 300), (300, 320)])
+    saved(alice)
+    alice.locator("[data-testid=submit-task]").click()
+    expect(alice.locator("[data-testid=task-state]")).to_have_text("submitted")
+
+    rita.reload()
+    task_page(rita)
+    rita.locator("[data-testid=approve-task]").click()
+    expect(rita.locator("[data-testid=task-state]")).to_have_text("approved")
+    rita.goto(f"{server.url}/projects.html?project={project_id}")
+    expect(rita.locator("[data-testid=worklist] tr[data-state=approved]")).to_have_count(1)
+    assert errors == []

@@ -1,0 +1,194 @@
+// @ts-check
+/**
+ * The task bar of the viewer, shown when a project task is opened (index.html?series=&annotation=
+ * &task=): the task's state, Submit for its reader, Approve / Request changes for reviewers,
+ * and the annotation's comments. A comment may be pinned to a point of the image: "Pin" and a
+ * click on the image; pins of the slice on screen are drawn over the image, and clicking a comment
+ * in the list shows its slice.
+ */
+import { request } from "./api.js";
+import { h } from "./dom.js";
+import { showError, showInfo } from "./notify.js";
+import * as projects from "./projectapi.js";
+
+/**
+ * @typedef {{ canvas: HTMLCanvasElement, wrap: HTMLElement, after: HTMLElement,
+ *   series: () => { rows: number, columns: number } | null, slice: () => number,
+ *   flush: () => Promise<boolean>, showSlice: (index: number) => void }} TaskParts
+ */
+
+export class TaskPanel {
+  /** @param {number} taskId @param {TaskParts} parts */
+  constructor(taskId, parts) {
+    this.taskId = taskId;
+    this.parts = parts;
+    /** @type {projects.Task | null} */
+    this.task = null;
+    /** @type {projects.Comment[]} */
+    this.comments = [];
+    this.role = "annotator";
+    this.user = "";
+    this.pinning = false;
+    /** @type {HTMLTextAreaElement | null} */
+    this.textarea = null;
+    this.bar = h("div", { class: "task-bar", "data-testid": "task-bar" });
+    this.layer = h("div", { class: "comment-layer", "data-testid": "comment-layer" });
+  }
+
+  async start() {
+    this.parts.after.after(this.bar);
+    this.parts.wrap.append(this.layer);
+    const me = await (await request("GET", "/api/auth/me")).json();
+    this.role = String(me.role);
+    this.user = String(me.username);
+    const observer = new MutationObserver(() => this.drawPins());
+    observer.observe(this.parts.canvas, { attributes: true, attributeFilter: ["data-slice", "data-image-rect"] });
+    this.parts.canvas.addEventListener("pointerdown", (e) => this.pin(e), { capture: true });
+    await this.reload();
+  }
+
+  async reload() {
+    this.task = await projects.getTask(this.taskId);
+    this.comments = this.task.annotation_id ? await projects.listComments(this.task.annotation_id) : [];
+    this.render();
+    this.drawPins();
+  }
+
+  render() {
+    const task = this.task;
+    if (!task) return;
+    const open = ["todo", "in_progress", "changes_requested"].includes(task.state);
+    const mine = task.assignee === this.user || this.role === "admin";
+    const reviewer = this.role === "reviewer" || this.role === "admin";
+    const text = h("textarea", { "data-testid": "task-comment", placeholder: "Comment", maxlength: 10000 });
+    const pin = h("button", { type: "button", "data-testid": "pin-comment", "aria-pressed": this.pinning, text: "Pin to image" });
+    pin.addEventListener("click", () => {
+      this.pinning = !this.pinning;
+      pin.setAttribute("aria-pressed", String(this.pinning));
+    });
+    const say = h("button", { type: "button", "data-testid": "add-comment", text: "Comment" });
+    say.addEventListener("click", () => void this.comment(text.value));
+    /** @type {HTMLElement[]} */
+    const actions = [];
+    if (open && mine) actions.push(this.button("submit-task", "Submit", () => this.submit()));
+    if (task.state === "submitted" && reviewer) {
+      actions.push(this.button("approve-task", "Approve", () => this.review("approve", text.value)));
+      actions.push(this.button("request-changes", "Request changes", () => this.review("request_changes", text.value)));
+    }
+    this.textarea = text;
+    this.bar.replaceChildren(
+      h("strong", { text: `Task ${task.id}` }),
+      h("span", { class: "state-chip", "data-testid": "task-state", "data-state": task.state, text: task.state }),
+      h("span", { text: `reader ${task.assignee}` }),
+      ...actions,
+      text,
+      say,
+      pin,
+      h("a", { href: `projects.html?project=${task.project_id}`, text: "Project" }),
+      h("ol", { class: "comment-list", "data-testid": "comment-list" }, this.comments.map((c) => this.commentItem(c))),
+    );
+  }
+
+  /** @param {string} testId @param {string} label @param {() => Promise<void>} action */
+  button(testId, label, action) {
+    const button = h("button", { type: "button", "data-testid": testId, text: label });
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        await action();
+      } catch (err) {
+        showError(err, label);
+      } finally {
+        button.disabled = false;
+      }
+    });
+    return button;
+  }
+
+  async submit() {
+    if (!(await this.parts.flush())) return;
+    await projects.submitTask(this.taskId);
+    showInfo("Submitted for review.");
+    await this.reload();
+  }
+
+  /** @param {"approve" | "request_changes"} decision @param {string} text */
+  async review(decision, text) {
+    await projects.reviewTask(this.taskId, decision, text.trim());
+    await this.reload();
+  }
+
+  /** @param {string} text @param {[number, number]} [point] */
+  async comment(text, point) {
+    if (!this.task?.annotation_id || !text.trim()) return;
+    /** @type {{ text: string, slice?: number, point?: [number, number] }} */
+    const body = { text: text.trim(), slice: this.parts.slice() };
+    if (point) body.point = point;
+    try {
+      await projects.addComment(this.task.annotation_id, body);
+      await this.reload();
+    } catch (err) {
+      showError(err, "Could not add the comment");
+    }
+  }
+
+  /** @param {projects.Comment} c */
+  commentItem(c) {
+    const where = c.slice === null ? "" : ` (slice ${c.slice + 1}${c.point ? ", pinned" : ""})`;
+    const item = h("li", { "data-slice": c.slice ?? "", text: `${c.author}: ${c.text}${where}` });
+    if (c.slice !== null) item.addEventListener("click", () => this.parts.showSlice(/** @type {number} */ (c.slice)));
+    return item;
+  }
+
+  /** In pin mode a click on the image adds the comment typed, pinned there. @param {PointerEvent} e */
+  pin(e) {
+    if (!this.pinning) return;
+    const place = this.imagePoint(e);
+    if (!place) return;
+    e.stopImmediatePropagation();
+    e.preventDefault();
+    this.pinning = false;
+    void this.comment(this.textarea?.value || "Look here", place);
+  }
+
+  /** @param {PointerEvent} e @returns {[number, number] | null} */
+  imagePoint(e) {
+    const series = this.parts.series();
+    const rect = imageRect(this.parts.canvas);
+    if (!series || !rect) return null;
+    const box = this.parts.canvas.getBoundingClientRect();
+    const col = ((e.clientX - box.left - rect[0]) / rect[2]) * series.columns - 0.5;
+    const row = ((e.clientY - box.top - rect[1]) / rect[3]) * series.rows - 0.5;
+    if (row < 0 || col < 0 || row >= series.rows || col >= series.columns) return null;
+    return [Math.round(row), Math.round(col)];
+  }
+
+  /** The pins of the slice on screen, over the image. */
+  drawPins() {
+    const series = this.parts.series();
+    const rect = imageRect(this.parts.canvas);
+    const slice = this.parts.slice();
+    if (!series || !rect) {
+      this.layer.replaceChildren();
+      return;
+    }
+    const left = this.parts.canvas.offsetLeft;
+    const top = this.parts.canvas.offsetTop;
+    const pins = this.comments
+      .filter((c) => c.point && c.slice === slice)
+      .map((c) => {
+        const [row, col] = /** @type {[number, number]} */ (c.point);
+        const pin = h("span", { class: "comment-pin", title: `${c.author}: ${c.text}`, "data-testid": "comment-pin" });
+        pin.style.left = `${left + rect[0] + ((col + 0.5) / series.columns) * rect[2]}px`;
+        pin.style.top = `${top + rect[1] + ((row + 0.5) / series.rows) * rect[3]}px`;
+        return pin;
+      });
+    this.layer.replaceChildren(...pins);
+  }
+}
+
+/** The image rectangle main.js keeps on the canvas (x, y, width, height in CSS pixels). @param {HTMLCanvasElement} canvas */
+function imageRect(canvas) {
+  const parts = (canvas.dataset.imageRect ?? "").split(",").map(Number);
+  return parts.length === 4 && parts[2] > 0 && parts[3] > 0 ? parts : null;
+}
