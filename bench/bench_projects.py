@@ -133,15 +133,24 @@ def run_annotators(
 def bench_next(url: str, tokens: dict[str, str], admin: httpx.Client, args: Any) -> None:
     cases = args.annotators * args.rounds // 2 + 1
     series = []
-    for _ in range(cases + args.rounds):
+    for _ in range(cases + args.alone):
         _, series_uid, files = ct_series(4, SMALL)
         upload(admin, files)
         series.append(series_uid)
-    alone_project = make_project(admin, "alone", series[: args.rounds], 1)
-    crowd_project = make_project(admin, "crowd", series[args.rounds :], 2)
+    alone_project = make_project(admin, "alone", series[: args.alone], 1)
+    crowd_project = make_project(admin, "crowd", series[args.alone :], 2)
     names = [f"reader{n:02d}" for n in range(args.annotators)]
-    alone = run_annotators(url, tokens, names[:1], alone_project, args.stroke, args.rounds)
+    alone = run_annotators(url, tokens, names[:1], alone_project, args.stroke / 10, args.alone)
     crowd = run_annotators(url, tokens, names, crowd_project, args.stroke, args.rounds)
+    cheapest = []
+    for _ in range(30):  # the cheapest authenticated request: what any call costs here
+        started = time.perf_counter()
+        admin.get("/api/auth/me").raise_for_status()
+        cheapest.append(time.perf_counter() - started)
+    print(
+        f"GET /api/auth/me alone (floor of any request): p50 {percentile(cheapest, 50):.1f} ms, "
+        f"p95 {percentile(cheapest, 95):.1f} ms"
+    )
     single = [s for w in alone for s in w.next_seconds]
     many = [s for w in crowd for s in w.next_seconds]
     readings = [r for w in crowd for r in w.readings]
@@ -204,6 +213,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--annotators", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=4, help="readings per annotator")
+    parser.add_argument("--alone", type=int, default=30, help="readings of the lone annotator")
     parser.add_argument("--stroke", type=float, default=1.0, help="seconds between strokes")
     parser.add_argument("--slices", type=int, default=300)
     args = parser.parse_args()
