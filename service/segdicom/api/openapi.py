@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from segdicom import __version__
+from segdicom.api.project_docs import PROJECT_DETAILS
 
 _PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -55,6 +56,9 @@ DETAILS: dict[str, dict[str, Any]] = {
         },
     },
 }
+
+
+DETAILS.update(PROJECT_DETAILS)
 
 
 def build_spec(routes: list[BaseRoute]) -> dict[str, Any]:
