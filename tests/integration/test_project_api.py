@@ -1,8 +1,15 @@
 """Project and task bodies are checked at the boundary; admins assign and reassign readings."""
 
+from datetime import UTC, datetime
+
 import pytest
+from sqlalchemy import update
 from starlette.testclient import TestClient
+from tests.helpers import dicom_files
 from tests.integration.project_support import LABELS
+from tests.integration.support import disc, mask_body
+
+from segdicom.db.models import Task
 
 pytestmark = pytest.mark.integration
 
@@ -55,7 +62,6 @@ def test_projects_are_created_listed_edited_and_named_once(client: TestClient) -
 
 
 def test_admins_assign_and_reassign_readings(client: TestClient, tmp_path: object) -> None:
-    from tests.helpers import dicom_files
 
     parts = [("files", (p.name, p.read_bytes())) for p in dicom_files("ct_philips_phantom")]
     series_uid = client.post("/api/uploads", files=parts).json()["series"][0]["series_uid"]
@@ -89,3 +95,26 @@ def test_admins_assign_and_reassign_readings(client: TestClient, tmp_path: objec
         f"/api/annotations/{task['annotation_id']}/comments", json={"text": "x", "point": [1, 2]}
     )
     assert comment.status_code == 400 and "slice" in comment.json()["detail"]
+
+
+def test_writing_a_reading_renews_its_lease(client: TestClient) -> None:
+
+    parts = [("files", (p.name, p.read_bytes())) for p in dicom_files("ct_philips_phantom")]
+    series_uid = client.post("/api/uploads", files=parts).json()["series"][0]["series_uid"]
+    project = client.post("/api/projects", json={"name": "lease", "labels": LABELS}).json()
+    client.post(f"/api/projects/{project['id']}/cases", json={"series_uids": [series_uid]})
+    task = client.post(f"/api/projects/{project['id']}/next").json()
+    st = client.app.state.segdicom  # type: ignore[attr-defined]
+    soon = datetime.now(UTC).replace(microsecond=0)
+    with st.sessions.begin() as session:
+        session.execute(update(Task).where(Task.id == task["id"]).values(lease_expires=soon))
+    aid = task["annotation_id"]
+    version = client.get(f"/api/annotations/{aid}").json()["version"]
+    written = client.put(
+        f"/api/annotations/{aid}/segments/1/slices/2",
+        content=mask_body(disc(512, 512, 100, 100, 10)),
+        headers={"If-Match": str(version)},
+    )
+    assert written.status_code == 200, written.text
+    renewed = datetime.fromisoformat(client.get(f"/api/tasks/{task['id']}").json()["lease_expires"])
+    assert (renewed - soon).total_seconds() > 50 * 60  # SEGDICOM_TASK_LEASE_MINUTES = 60

@@ -167,6 +167,7 @@ def test_a_blinded_reader_gets_403_on_another_readers_annotation(team: Team) -> 
     assert write.status_code == 403
     assert team.http["rita"].get(f"{other}/segments/1/slices/3").status_code == 200
     assert bob.get(f"/api/tasks/{mine['id']}").status_code == 403
+    assert bob.post(f"/api/tasks/{mine['id']}/submit").status_code == 403
     listed = bob.get("/api/annotations", params={"series_uid": series_uid}).json()
     assert [a["id"] for a in listed] == [theirs["annotation_id"]]
     everyone = team.http["rita"].get("/api/annotations", params={"series_uid": series_uid}).json()

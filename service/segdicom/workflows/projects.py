@@ -16,6 +16,7 @@ import fnmatch
 import logging
 import queue
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -33,6 +34,7 @@ log = logging.getLogger("segdicom.projects")
 RULE_FIELDS = ("calling_ae", "modality", "study_description", "series_description")
 _WHOLE = ("calling_ae", "modality")
 _GLOB = frozenset("*?[")
+SEEN_SERIES = 100_000
 
 
 @dataclass(frozen=True)
@@ -164,7 +166,9 @@ class RuleIntake:
 
     def __init__(self, st: AppState) -> None:
         self.st = st
-        self._seen: set[str] = set()
+        # Series already offered, oldest first; bounded, since a series seen again after
+        # it fell out is only matched again (its case is unique per project).
+        self._seen: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
         self._queue: queue.Queue[Arrival | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="segdicom-rules", daemon=True)
@@ -174,7 +178,9 @@ class RuleIntake:
         with self._lock:
             if info.series_uid in self._seen:
                 return
-            self._seen.add(info.series_uid)
+            self._seen[info.series_uid] = None
+            if len(self._seen) > SEEN_SERIES:
+                self._seen.popitem(last=False)
         self._queue.put(Arrival.of(calling_ae, info))
 
     def drain(self) -> None:
