@@ -5,6 +5,8 @@ import pytest
 from scipy import ndimage
 
 from segdicom.imaging.agreement import Cropped, Geometry, compare
+from segdicom.masks import encode_mask
+from segdicom.workflows.agreement import painted_parts
 from segdicom.workflows.consensus import Method, combine
 from segdicom.workflows.projects import Arrival, field_matches, rule_matches
 
@@ -97,3 +99,23 @@ def test_a_rule_needs_every_field_to_match() -> None:
     assert rule_matches({"modality": "CT", "calling_ae": "scanner1"}, arrival)
     assert not rule_matches({"modality": "CT", "calling_ae": "OTHER"}, arrival)
     assert not rule_matches({}, arrival)
+
+
+@pytest.mark.parametrize("columns", [64, 61])
+def test_painted_parts_read_from_the_wire_equal_the_decoded_masks(columns: int) -> None:
+    rng = np.random.default_rng(columns)
+    slices = {}
+    for k in (2, 3, 7):
+        mask = np.zeros((40, columns), dtype=bool)
+        r, c = rng.integers(0, 30), rng.integers(0, columns - 10)
+        mask[r : r + 9, c : c + 7] = True
+        slices[k] = mask
+    wire = {k: encode_mask(m) for k, m in slices.items()} | {
+        5: encode_mask(np.zeros((40, columns)))
+    }
+    found = Cropped.from_parts(painted_parts(wire, 40, columns))
+    expected = np.stack([slices.get(k, np.zeros((40, columns), bool)) for k in range(8)])
+    placed = np.zeros_like(expected)
+    (z, r, c), n = found.origin, found.array.shape  # the box may have empty margins
+    placed[z : z + n[0], r : r + n[1], c : c + n[2]] = found.array
+    assert np.array_equal(placed, expected)

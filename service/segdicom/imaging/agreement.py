@@ -20,10 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 from scipy.spatial import cKDTree
-
-_FACES = ndimage.generate_binary_structure(3, 1)
 
 
 @dataclass(frozen=True)
@@ -77,18 +74,26 @@ class Cropped:
     @classmethod
     def from_slices(cls, slices: Mapping[int, np.ndarray]) -> "Cropped":
         """From painted 2D slices by index (empty slices may be left out)."""
-        found = {k: _box2d(m) for k, m in slices.items()}
-        boxes = {k: b for k, b in found.items() if b is not None}
-        if not boxes:
+        parts = {}
+        for k, mask in slices.items():
+            box = _box2d(mask)
+            if box is not None:
+                parts[k] = (box[0], box[2], mask[box[0] : box[1], box[2] : box[3]])
+        return cls.from_parts(parts)
+
+    @classmethod
+    def from_parts(cls, parts: Mapping[int, tuple[int, int, np.ndarray]]) -> "Cropped":
+        """From the painted part of each slice: slice index -> (first row, first column, mask)."""
+        if not parts:
             return cls((0, 0, 0), np.zeros((0, 0, 0), dtype=bool))
-        z0, z1 = min(boxes), max(boxes) + 1
-        r0 = min(b[0] for b in boxes.values())
-        r1 = max(b[1] for b in boxes.values())
-        c0 = min(b[2] for b in boxes.values())
-        c1 = max(b[3] for b in boxes.values())
+        z0, z1 = min(parts), max(parts) + 1
+        r0 = min(r for r, _, _ in parts.values())
+        c0 = min(c for _, c, _ in parts.values())
+        r1 = max(r + m.shape[0] for r, _, m in parts.values())
+        c1 = max(c + m.shape[1] for _, c, m in parts.values())
         array = np.zeros((z1 - z0, r1 - r0, c1 - c0), dtype=bool)
-        for k in boxes:
-            array[k - z0] = slices[k][r0:r1, c0:c1]
+        for k, (r, c, mask) in parts.items():
+            array[k - z0, r - r0 : r - r0 + mask.shape[0], c - c0 : c - c0 + mask.shape[1]] = mask
         return cls((z0, r0, c0), array)
 
     @property
@@ -165,7 +170,22 @@ def _common_box(a: Cropped, b: Cropped) -> tuple[tuple[int, ...], tuple[np.ndarr
     return tuple(lo), (boxes[0], boxes[1])
 
 
+def surface(box: np.ndarray) -> np.ndarray:
+    """Voxels with a face neighbour outside (the box has a free voxel on every side):
+    the mask minus its erosion by the 6-neighbourhood, by slicing (no copy per shift)."""
+    inner = box.copy()
+    core = inner[1:-1, 1:-1, 1:-1]
+    for axis in range(3):
+        for lo, hi in ((0, -2), (2, None)):
+            index = [slice(1, -1)] * 3
+            index[axis] = slice(lo, hi)
+            core &= box[tuple(index)]
+    inner[0], inner[-1] = False, False
+    inner[:, 0], inner[:, -1], inner[:, :, 0], inner[:, :, -1] = False, False, False, False
+    result: np.ndarray = box & ~inner
+    return result
+
+
 def _surface_points(box: np.ndarray, origin: Sequence[int], geometry: Geometry) -> np.ndarray:
-    surface = box & ~ndimage.binary_erosion(box, structure=_FACES)
-    indices = np.argwhere(surface) + np.asarray(origin)
+    indices = np.argwhere(surface(box)) + np.asarray(origin)
     return geometry.points(indices)

@@ -2,6 +2,7 @@
 
 import itertools
 import math
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -57,12 +58,43 @@ def reader_masks(st: AppState, volume: Volume, task: Task) -> ReaderMasks:
     with st.sessions() as session:
         stored = annotation_rows.masks_of(session, task.annotation_id, slice_keys(volume))
     segments = {
-        number: Cropped.from_slices(
-            {i: decode_mask(data, volume.rows, volume.columns) for i, data in slices.items()}
-        )
+        number: Cropped.from_parts(painted_parts(slices, volume.rows, volume.columns))
         for number, slices in stored.items()
     }
     return ReaderMasks(task.reader, task.annotation_id, segments)
+
+
+def painted_parts(
+    slices: dict[int, bytes], rows: int, columns: int
+) -> dict[int, tuple[int, int, np.ndarray]]:
+    """Slice index -> (first row, first column, mask) of the painted part of each slice.
+
+    The wire format packs each row in whole bytes when `columns` is a multiple of 8: the
+    painted rows and byte columns are found in the packed bytes, and only they are unpacked.
+    """
+    parts = {}
+    for index, data in slices.items():
+        part = _painted(data, rows, columns)
+        if part is not None:
+            parts[index] = part
+    return parts
+
+
+def _painted(data: bytes, rows: int, columns: int) -> tuple[int, int, np.ndarray] | None:
+    packed = np.frombuffer(zlib.decompress(data), dtype=np.uint8)
+    if columns % 8 or packed.size != rows * columns // 8:
+        mask = decode_mask(data, rows, columns)
+        found = Cropped.from_slices({0: mask})
+        return None if found.empty else (found.origin[1], found.origin[2], found.array[0])
+    grid = packed.reshape(rows, columns // 8)
+    used_rows = np.flatnonzero(grid.any(axis=1))
+    if used_rows.size == 0:
+        return None
+    r0, r1 = int(used_rows[0]), int(used_rows[-1]) + 1
+    used_bytes = np.flatnonzero(grid[r0:r1].any(axis=0))
+    b0, b1 = int(used_bytes[0]), int(used_bytes[-1]) + 1
+    bits = np.unpackbits(grid[r0:r1, b0:b1], axis=1).astype(bool)
+    return r0, 8 * b0, bits
 
 
 def case_readings(
