@@ -182,6 +182,8 @@ def review(st: AppState, task_id: int, who: Identity, approve: bool, comment: st
         task = repo.get_task(session, task_id)
         case = repo.get_case(session, task.case_id)
         project = repo.get_project(session, case.project_id)
+        if task.reader == who.username and not who.is_admin:
+            raise Forbidden(f"task {task_id} is {who.username!r}'s own reading: another reviews it")
         to = TaskState.APPROVED if approve else TaskState.CHANGES_REQUESTED
         repo.transition(session, task, (TaskState.SUBMITTED,), to, reviewed_by=who.username)
         if comment and task.annotation_id is not None:
