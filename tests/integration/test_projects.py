@@ -12,10 +12,11 @@ from typing import Any
 
 import httpx
 import numpy as np
+import pydicom
 import pytest
 from sqlalchemy import update
 from tests.conftest import LiveServer
-from tests.helpers import poll
+from tests.helpers import dicom_files, poll
 from tests.integration.project_support import (
     add_cases_directly,
     create_project,
@@ -246,3 +247,28 @@ def test_review_cycle_sends_the_approved_seg_to_the_pacs_once(
     for action in ("task_next", "task_submit", "task_request_changes", "task_approve"):
         assert action in actions
     assert actions.count("export_pacs") == 1
+
+
+def test_a_series_only_in_the_pacs_is_pulled_as_a_job_and_becomes_a_case(
+    pacs_team: Team, orthanc: Orthanc
+) -> None:
+    admin = pacs_team.http["root"]
+    files = dicom_files("mr_siemens_t1_sag")
+    orthanc.upload_all(files)
+    header = pydicom.dcmread(files[0], stop_before_pixels=True)
+    series_uid, study_uid = str(header.SeriesInstanceUID), str(header.StudyInstanceUID)
+    project = create_project(admin, "from the pacs")
+    body = {"series_uids": [{"series_uid": series_uid, "study_uid": study_uid}], "via": "dicomweb"}
+    added = admin.post(f"/api/projects/{project['id']}/cases", json=body).json()
+    assert [c["series_uid"] for c in added["added"]] == [series_uid]
+    assert added["missing"] == [] and added["pulling"][0]["series_uid"] == series_uid
+    job_id = added["pulling"][0]["job_id"]
+    job = poll(
+        lambda: (j := admin.get(f"/api/jobs/{job_id}").json())["state"] in ("done", "failed") and j,
+        "the pull",
+    )
+    assert job["state"] == "done", job
+    assert series_info(admin, series_uid)["num_slices"] == len(files)
+    unknown = {"series_uids": [{"series_uid": "1.2.3.4", "study_uid": "1.2.3"}]}
+    answer = admin.post(f"/api/projects/{project['id']}/cases", json=unknown).json()
+    assert answer["missing"] == ["1.2.3.4"]  # no `via`: not pulled, said missing
