@@ -5,6 +5,7 @@
  * reading (from the task events of the audit log), and the agreement of the readers.
  */
 import { showAccount } from "./account.js";
+import { request } from "./api.js";
 import { byId, h } from "./dom.js";
 import { initNotify, showError } from "./notify.js";
 import * as projects from "./projectapi.js";
@@ -22,6 +23,7 @@ class ProjectPage {
     this.project = null;
     /** @type {Map<number, number>} seconds worked per task id */
     this.seconds = new Map();
+    this.role = "annotator";
   }
 
   async start() {
@@ -31,6 +33,7 @@ class ProjectPage {
     this.next.addEventListener("click", () => void this.takeNext());
     this.filters.addEventListener("input", () => void this.renderTasks());
     this.filters.addEventListener("submit", (e) => e.preventDefault());
+    this.role = String((await (await request("GET", "api/auth/me")).json()).role);
     const list = await projects.listProjects();
     for (const p of list) this.select.append(h("option", { value: p.id, text: p.name }));
     const wanted = Number(new URLSearchParams(location.search).get("project")) || list[0]?.id;
@@ -127,6 +130,10 @@ class ProjectPage {
     body.replaceChildren();
     if (this.project.readers_per_case < 2) {
       status.textContent = "One reader per case: no agreement to show.";
+      return;
+    }
+    if (this.role === "annotator") {
+      status.textContent = "Readers are blinded to each other: agreement is shown to reviewers.";
       return;
     }
     try {

@@ -117,6 +117,8 @@ def test_agreement_matches_an_independent_computation(users: Users) -> None:
     series = users.call("root", "GET", f"/api/projects/{project['id']}/cases").json()[0]
     geometry = users.call("root", "GET", f"/api/series/{series['series_uid']}").json()
     spacing = (SLICE_MM, geometry["spacing"][0], geometry["spacing"][1])
+    hidden = users.call("alice", "GET", f"/api/projects/{project['id']}/agreement.csv")
+    assert hidden.status_code == 403  # readers of a blinded project do not compare
     answer = users.call("root", "GET", f"/api/projects/{project['id']}/agreement.csv")
     assert answer.status_code == 200, answer.text
     rows = list(csv.DictReader(io.StringIO(answer.text)))

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from segdicom.api.annotations import segment_fields
 from segdicom.api.common import json_body, path_int, state, user
 from segdicom.api.log import neutralise
-from segdicom.auth.identity import identity, require_admin
+from segdicom.auth.identity import Identity, identity, require_admin
 from segdicom.db import projects as repo
 from segdicom.db.models import Case, Project
 from segdicom.db.projects import TaskState
@@ -285,6 +285,7 @@ async def agreement_csv(request: Request) -> Response:
 
     Readings in `states` (comma-separated; default submitted,approved) are compared.
     """
+    _require_reviewer(request)
     st = state(request)
     project_id = path_int(request, "id", 1)
     states = _states(request.query_params.get("states"))
@@ -304,6 +305,14 @@ def _agreement_text(st: AppState, project_id: int, states: tuple[str, ...]) -> s
     return buffer.getvalue()
 
 
+def _require_reviewer(request: Request) -> Identity:
+    """Agreement and consensus compare readers: reviewers and admins only (blinding)."""
+    who = identity(request)
+    if who.role not in ("reviewer", "admin"):
+        raise Forbidden(f"user {who.username!r} ({who.role}) is not a reviewer")
+    return who
+
+
 def _states(raw: str | None) -> tuple[str, ...]:
     if not raw:
         return tuple(agreement.DEFAULT_STATES)
@@ -316,9 +325,7 @@ def _states(raw: str | None) -> tuple[str, ...]:
 
 async def start_consensus(request: Request) -> JSONResponse:
     """Build a consensus annotation of a case's readings (reviewers, admins): a job."""
-    who = identity(request)
-    if who.role not in ("reviewer", "admin"):
-        raise Forbidden(f"user {who.username!r} ({who.role}) is not a reviewer")
+    who = _require_reviewer(request)
     case_id = path_int(request, "id", 1)
     body = await json_body(request)
     method = consensus.parse_method(body.get("method", "staple"))
