@@ -222,24 +222,37 @@ def take_over(session: Session, task: Task, reader: str, now: datetime, lease: d
     task.state = TaskState.IN_PROGRESS
 
 
-def claim_free_case(session: Session, project: Project, reader: str) -> Case | None:
-    """The first case with a free reader slot the caller has not read, its slot taken
-    (`case.readings` is then the caller's slot); Retry when a concurrent caller was quicker."""
-    query = (
-        select(Case)
+def claim_free_case(
+    session: Session, project: Project, reader: str, skip_locked: bool = True
+) -> Case | None:
+    """The first case with a free reader slot the caller has not read, its slot taken in
+    the same statement (`case.readings` is then the caller's slot); None when none is left.
+
+    On PostgreSQL the candidate row is locked with SKIP LOCKED: concurrent callers take
+    different cases instead of waiting for each other (so None may only mean that the
+    free cases are being taken: ask again with `skip_locked=False` to wait for them).
+    """
+    inner = aliased(Case)
+    candidate = (
+        select(inner.id)
         .where(
-            Case.project_id == project.id,
-            Case.readings < project.readers_per_case,
-            _not_read_by(reader, Case.id),  # type: ignore[arg-type]
+            inner.project_id == project.id,
+            inner.readings < project.readers_per_case,
+            _not_read_by(reader, inner.id),  # type: ignore[arg-type]
         )
-        .order_by(Case.id)
+        .order_by(inner.id)
         .limit(1)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=skip_locked)
+        .scalar_subquery()
     )
-    case = session.scalars(query).first()
-    if case is not None:
-        claim_slot(session, case)
-    return case
+    claimed = session.scalars(
+        update(Case)
+        .where(Case.id == candidate, Case.readings < project.readers_per_case)
+        .values(readings=Case.readings + 1)
+        .returning(Case)
+        .execution_options(populate_existing=True, synchronize_session=False)
+    )
+    return claimed.first()
 
 
 def claim_slot(session: Session, case: Case) -> None:

@@ -83,7 +83,9 @@ def next_task(st: AppState, project_id: int, who: str) -> Reading:
 
 
 def new_reading(session: Session, project: Project, who: str, lease: datetime) -> tuple[Task, Case]:
-    case = repo.claim_free_case(session, project, who)
+    case = repo.claim_free_case(session, project, who) or repo.claim_free_case(
+        session, project, who, skip_locked=False
+    )
     if case is None:
         raise NotFound(f"no case left for {who!r} in project {project.id}")
     annotation_id = new_annotation(session, project, case, who)
