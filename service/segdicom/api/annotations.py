@@ -12,7 +12,7 @@ from segdicom.api.common import if_match, json_body, path_int, required_version,
 from segdicom.auth.identity import identity, may_delete
 from segdicom.db import annotations as repo
 from segdicom.db import events
-from segdicom.db.models import Annotation, Segment
+from segdicom.db.models import Annotation, Segment, SegmentStatus
 from segdicom.errors import BadInput, Forbidden, NotFound
 from segdicom.masks import decode_mask, empty_mask, is_empty
 from segdicom.seg.codes import codes_for_label, default_color
@@ -48,6 +48,7 @@ def segment_json(row: Segment, slices: list[int] | None = None) -> dict[str, Any
         "color": row.color,
         "category": _code(row.category_code, row.category_scheme, row.category_meaning),
         "type": _code(row.type_code, row.type_scheme, row.type_meaning),
+        "status": row.status,
     }
     if slices is not None:
         body["slices"] = slices
@@ -161,7 +162,18 @@ def segment_fields(body: dict[str, Any], number: int, old: Segment | None) -> re
         color=color.lower(),
         category=_code_field(body.get("category"), "category", category_t),
         type=_code_field(body.get("type"), "type", type_t),
+        status=_status(body.get("status"), old),
     )
+
+
+def _status(raw: object, old: Segment | None) -> SegmentStatus:
+    if raw is None:
+        return SegmentStatus(old.status) if old else SegmentStatus.NOT_STARTED
+    try:
+        return SegmentStatus(str(raw))
+    except ValueError:
+        names = ", ".join(s.value for s in SegmentStatus)
+        raise BadInput(f"status must be one of {names}, got {raw!r}") from None
 
 
 def _code_field(raw: object, name: str, default: tuple[str, str, str]) -> tuple[str, str, str]:

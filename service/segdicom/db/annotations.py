@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import and_, case, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from segdicom.db.models import Annotation, Segment, SliceMask
+from segdicom.db.models import Annotation, Segment, SegmentStatus, SliceMask
 from segdicom.db.types import utcnow
 from segdicom.errors import Conflict, NotFound
 
@@ -24,6 +24,7 @@ class SegmentFields:
     color: str
     category: tuple[str, str, str]  # code value, scheme, meaning
     type: tuple[str, str, str]
+    status: SegmentStatus = SegmentStatus.NOT_STARTED
 
 
 def create(
@@ -80,6 +81,7 @@ def put_segment(session: Session, annotation_id: int, number: int, fields: Segme
     row.label, row.color = fields.label, fields.color
     row.category_code, row.category_scheme, row.category_meaning = fields.category
     row.type_code, row.type_scheme, row.type_meaning = fields.type
+    row.status = fields.status.value
     session.add(row)
     return created
 

@@ -1,6 +1,7 @@
 """The schema, as typed SQLAlchemy models. Alembic revisions create it; nothing else does."""
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
@@ -85,6 +86,15 @@ class Annotation(Base):
     )
 
 
+class SegmentStatus(StrEnum):
+    """Where the annotator is with a segment, shown in the segment list."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    FLAGGED = "flagged"
+
+
 class Segment(Base):
     """A numbered segment: label, colour and the coded concepts of PS3.3 C.8.20.4."""
 
@@ -102,6 +112,11 @@ class Segment(Base):
     type_code: Mapped[str] = mapped_column(String(16))
     type_scheme: Mapped[str] = mapped_column(String(16))
     type_meaning: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(
+        String(16),
+        default=SegmentStatus.NOT_STARTED.value,
+        server_default=SegmentStatus.NOT_STARTED.value,
+    )
 
     annotation: Mapped[Annotation] = relationship(back_populates="segments")
 
