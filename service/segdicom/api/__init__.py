@@ -5,6 +5,7 @@ from starlette.routing import BaseRoute, Route
 from segdicom.api import (
     annotations,
     auth,
+    editor,
     exports,
     health,
     log,
@@ -43,6 +44,8 @@ def routes() -> list[BaseRoute]:
         Route(
             "/api/annotations/{id:int}/segments/{number:int}", a.delete_segment, methods=["DELETE"]
         ),
+        Route("/api/annotations/{id:int}/statistics", editor.statistics),
+        Route("/api/annotations/{id:int}/operations", editor.run_operation, methods=["POST"]),
         Route(mask, a.put_mask, methods=["PUT"]),
         Route(mask, a.get_mask, methods=["GET"]),
         Route("/api/annotations/{id:int}/exports", exports.create_export, methods=["POST"]),

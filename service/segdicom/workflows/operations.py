@@ -1,0 +1,277 @@
+"""Editor operations over an annotation's stored masks (margin, smoothing, islands, logic,
+grow from seeds, scissors through slices): computed on the whole volume, written through
+the versioned mask store with one version bump and one audit event, or previewed."""
+
+import json
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+
+import numpy as np
+
+from segdicom.db import annotations as repo
+from segdicom.db import events
+from segdicom.errors import BadInput, Conflict, NotFound
+from segdicom.imaging import editing
+from segdicom.imaging.editing import Logic, Smoothing
+from segdicom.imaging.seeds import grow_from_seeds
+from segdicom.masks import encode_mask
+from segdicom.seg.codes import default_color
+from segdicom.state import AppState
+from segdicom.workflows.editing import StoredMasks, read_masks
+from segdicom.workflows.reformat import stack
+from segdicom.workflows.volumes import slice_keys
+
+MAX_SEGMENTS = 255
+
+
+class IslandAction(StrEnum):
+    KEEP_LARGEST = "keep_largest"
+    REMOVE_SMALL = "remove_small"
+    SPLIT = "split"
+
+
+@dataclass(frozen=True)
+class Margin:
+    segment: int
+    mm: float  # > 0 grows, < 0 shrinks
+
+
+@dataclass(frozen=True)
+class Smooth:
+    segment: int
+    method: Smoothing
+    kernel_mm: float  # the ball's diameter
+
+
+@dataclass(frozen=True)
+class Islands:
+    segment: int
+    action: IslandAction
+    min_voxels: int = 1  # remove_small: islands below this go
+
+
+@dataclass(frozen=True)
+class LogicOp:
+    op: Logic
+    segment: int  # the target, the one that changes
+    source: int | None = None  # copy, union, intersect, subtract
+
+
+@dataclass(frozen=True)
+class GrowFromSeeds:
+    segments: tuple[int, ...]  # two or more, their masks are the seeds
+    region_mm: float | None = 20.0  # seeds' bounding box grown by this; None: whole volume
+
+
+@dataclass(frozen=True)
+class Scissors:
+    segment: int
+    polygon: tuple[tuple[float, float], ...]  # (row, column) vertices
+    fill: bool  # False: erase
+    inside: bool  # False: outside the polygon
+    slices: tuple[int, int] | None = None  # first, last; None: every slice
+
+
+Operation = Margin | Smooth | Islands | LogicOp | GrowFromSeeds | Scissors
+
+
+@dataclass(frozen=True)
+class Changed:
+    segment: int
+    slices: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class OperationResult:
+    """What changed; `version` is None for a preview, whose new masks are in `masks`
+    (segment -> slice index -> wire-format mask)."""
+
+    version: int | None
+    changed: tuple[Changed, ...]
+    created: tuple[int, ...] = ()  # segments made by `split`
+    masks: dict[int, dict[int, bytes]] = field(default_factory=dict)
+
+
+def name_of(op: Operation) -> str:
+    return {
+        Margin: "margin",
+        Smooth: "smoothing",
+        Islands: "islands",
+        LogicOp: "logic",
+        GrowFromSeeds: "grow_from_seeds",
+        Scissors: "scissors",
+    }[type(op)]
+
+
+def segments_of(op: Operation) -> tuple[int, ...]:
+    if isinstance(op, GrowFromSeeds):
+        return op.segments
+    if isinstance(op, LogicOp) and op.source is not None:
+        return (op.segment, op.source)
+    return (op.segment,)
+
+
+def run(
+    st: AppState, annotation_id: int, op: Operation, expected: int, who: str, preview: bool
+) -> OperationResult:
+    """Apply `op` to the masks as of version `expected` (Conflict when the annotation has
+    moved on); write every changed slice with one version bump, or only answer them."""
+    stored = read_masks(st, annotation_id, segments_of(op))
+    if stored.version != expected:
+        raise Conflict(
+            f"annotation {annotation_id} is at version {stored.version}; "
+            f"this operation was based on version {expected}: reload and retry"
+        )
+    for number in segments_of(op):
+        if number not in stored.segments:
+            raise NotFound(f"annotation {annotation_id} has no segment {number}")
+    after = compute(st, stored, op)
+    changed = _diff(stored, after)
+    if preview:
+        masks = {n: {k: encode_mask(after[n][k]) for k in ks} for n, ks in changed.items()}
+        return OperationResult(None, _listed(changed), masks=masks)
+    version, created = _write(st, stored, op, after, changed, expected, who)
+    return OperationResult(version, _listed(changed), created)
+
+
+def compute(st: AppState, stored: StoredMasks, op: Operation) -> dict[int, np.ndarray]:
+    """The new (slices, rows, columns) masks of the segments `op` changes; a split's new
+    islands go under the negative keys -1, -2, ... in order."""
+    v = stored.volume
+    sampling = (v.spacing[2], v.spacing[0], v.spacing[1])
+    if isinstance(op, Margin):
+        return {op.segment: editing.margin(stored.dense(op.segment), op.mm, sampling)}
+    if isinstance(op, Smooth):
+        mask = stored.dense(op.segment)
+        return {op.segment: editing.smooth(mask, op.method, op.kernel_mm, sampling)}
+    if isinstance(op, Islands):
+        return _islands(stored.dense(op.segment), op)
+    if isinstance(op, LogicOp):
+        source = None if op.source is None else stored.dense(op.source)
+        return {op.segment: editing.logic(op.op, stored.dense(op.segment), source)}
+    if isinstance(op, GrowFromSeeds):
+        return _grow(st, stored, op, sampling)
+    slices = op.slices or (0, v.num_slices - 1)
+    mask = stored.dense(op.segment)
+    return {op.segment: editing.scissors(mask, op.polygon, op.fill, op.inside, slices)}
+
+
+def _islands(mask: np.ndarray, op: Islands) -> dict[int, np.ndarray]:
+    if op.action is IslandAction.KEEP_LARGEST:
+        return {op.segment: editing.keep_largest(mask)}
+    if op.action is IslandAction.REMOVE_SMALL:
+        return {op.segment: editing.remove_small(mask, op.min_voxels)}
+    found = editing.islands(mask)
+    if not found:
+        return {op.segment: mask}
+    return {op.segment: found[0]} | {-n: island for n, island in enumerate(found[1:], start=1)}
+
+
+def _grow(
+    st: AppState, stored: StoredMasks, op: GrowFromSeeds, sampling: editing.Sampling
+) -> dict[int, np.ndarray]:
+    seeds = [stored.dense(n) for n in op.segments]
+    union = np.logical_or.reduce(seeds)
+    if not union.any():
+        raise BadInput("grow_from_seeds needs painted seeds; the segments are empty")
+    if op.region_mm is None:
+        box: editing.Box = (slice(None), slice(None), slice(None))
+    else:
+        reach = [int(np.ceil(op.region_mm / s)) for s in sampling]
+        found = editing.padded_box(union, reach)
+        assert found is not None
+        box = found
+    image = stack(st, stored.volume)[box]
+    grown = grow_from_seeds(image, [s[box] for s in seeds], sampling)
+    out = {}
+    for number, seed, region in zip(op.segments, seeds, grown, strict=True):
+        seed[box] = region
+        out[number] = seed
+    return out
+
+
+def _diff(stored: StoredMasks, after: dict[int, np.ndarray]) -> dict[int, tuple[int, ...]]:
+    """segment (or new island key) -> the slices whose mask differs from the stored one."""
+    changed = {}
+    for number, mask in after.items():
+        painted = np.flatnonzero(mask.any(axis=(1, 2)))
+        before = stored.slices_of(number) if number > 0 else {}
+        candidates = sorted(set(painted.tolist()) | set(before))
+        empty = np.zeros(mask.shape[1:], dtype=bool)
+        slices = tuple(k for k in candidates if not np.array_equal(before.get(k, empty), mask[k]))
+        if slices:
+            changed[number] = slices
+    return changed
+
+
+def _listed(changed: dict[int, tuple[int, ...]]) -> tuple[Changed, ...]:
+    return tuple(Changed(n, ks) for n, ks in sorted(changed.items()))
+
+
+def _write(
+    st: AppState,
+    stored: StoredMasks,
+    op: Operation,
+    after: dict[int, np.ndarray],
+    changed: dict[int, tuple[int, ...]],
+    expected: int,
+    who: str,
+) -> tuple[int, tuple[int, ...]]:
+    """Every changed slice, the new segments of a split, one version bump, one event."""
+    keys = slice_keys(stored.volume)
+    with st.sessions.begin() as session:
+        version = repo.bump_version(session, stored.annotation_id, expected)
+        numbers = _new_segments(stored, changed)
+        for number, slices in changed.items():
+            target = numbers.get(number, number)
+            if target != number:
+                repo.put_segment(
+                    session, stored.annotation_id, target, _split_fields(stored, op, target)
+                )
+            masks = {k: _stored(after[number][k]) for k in slices}
+            repo.put_masks(session, stored.annotation_id, target, masks, keys)
+        events.append(
+            session,
+            user=who,
+            action=f"op_{name_of(op)}",
+            study_uid=stored.study_uid,
+            series_uid=stored.series_uid,
+            annotation_id=stored.annotation_id,
+            slice=_span(changed),
+            labels=";".join(stored.segments[n].label for n in segments_of(op)),
+            detail=json.dumps(_detail(op)),
+        )
+    return version, tuple(sorted(numbers.values()))
+
+
+def _new_segments(stored: StoredMasks, changed: dict[int, tuple[int, ...]]) -> dict[int, int]:
+    """Numbers for a split's new islands (keys -1, -2, ...): the next free ones."""
+    islands = sorted((n for n in changed if n < 0), reverse=True)
+    if not islands:
+        return {}
+    first = max(stored.segments) + 1
+    if first + len(islands) - 1 > MAX_SEGMENTS:
+        raise BadInput(
+            f"splitting makes {len(islands)} new segments, beyond the limit of {MAX_SEGMENTS}"
+        )
+    return {key: first + i for i, key in enumerate(islands)}
+
+
+def _split_fields(stored: StoredMasks, op: Operation, number: int) -> repo.SegmentFields:
+    base = stored.segments[segments_of(op)[0]]
+    label = f"{base.label} {number}"[:64]
+    fields = base.fields
+    return repo.SegmentFields(label, default_color(number), fields.category, fields.type)
+
+
+def _stored(mask: np.ndarray) -> bytes | None:
+    return encode_mask(mask) if mask.any() else None
+
+
+def _span(changed: dict[int, tuple[int, ...]]) -> str:
+    every = [k for ks in changed.values() for k in ks]
+    return f"{min(every)}-{max(every)}" if every else ""
+
+
+def _detail(op: Operation) -> dict[str, object]:
+    return {"operation": name_of(op), **asdict(op)}
