@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from segdicom import __version__
+from segdicom.api.openapi_editor import EDITOR_DETAILS
 
 _PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -54,6 +55,7 @@ DETAILS: dict[str, dict[str, Any]] = {
             "502": _error("the PACS cannot be reached or refused"),
         },
     },
+    **EDITOR_DETAILS,
 }
 
 
@@ -84,11 +86,11 @@ def build_spec(routes: list[BaseRoute]) -> dict[str, Any]:
 def _operation(route: Route, path: str) -> dict[str, Any]:
     doc = inspect.getdoc(route.endpoint) or route.name
     summary, _, description = doc.partition("\n")
+    details = DETAILS.get(route.name, {})
     params = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in _PARAM.findall(path)
-    ]
-    details = DETAILS.get(route.name, {})
+    ] + details.get("parameters_extra", [])
     default = {"200": {"description": "success"}}
     responses = details.get("responses", default) | {"4XX": _error("error"), "5XX": _error("error")}
     operation = {
@@ -98,7 +100,8 @@ def _operation(route: Route, path: str) -> dict[str, Any]:
         "parameters": params,
         "responses": responses,
     }
-    return operation | {k: v for k, v in details.items() if k != "responses"}
+    extra = {k: v for k, v in details.items() if k not in ("responses", "parameters_extra")}
+    return operation | extra
 
 
 def openapi(request: Request) -> JSONResponse:
