@@ -170,9 +170,13 @@ def get_mask(
 
 
 def masks_of(
-    session: Session, annotation_id: int, slices: Sequence[SliceKey]
+    session: Session,
+    annotation_id: int,
+    slices: Sequence[SliceKey],
+    numbers: Iterable[int] | None = None,
 ) -> dict[int, dict[int, bytes]]:
-    """segment number -> current slice index -> wire-format mask, for every placed mask."""
+    """segment number -> current slice index -> wire-format mask, for every placed mask
+    (of the segments `numbers` only, when given)."""
     query = select(
         SliceMask.segment_number,
         SliceMask.slice_index,
@@ -180,6 +184,8 @@ def masks_of(
         SliceMask.frame,
         SliceMask.data,
     ).where(SliceMask.annotation_id == annotation_id)
+    if numbers is not None:
+        query = query.where(SliceMask.segment_number.in_(list(numbers)))
     rows = [_Row(n, i, _key(uid, frame), data) for n, i, uid, frame, data in session.execute(query)]
     found: dict[int, dict[int, bytes]] = {}
     for (number, index), row in sorted(_place(rows, slices).items()):

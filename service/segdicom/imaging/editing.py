@@ -64,23 +64,30 @@ def margin(mask: np.ndarray, mm: float, sampling: Sampling) -> np.ndarray:
     crop = np.pad(mask[box].astype(bool), 1)
     region = ~crop if mm > 0 else crop
     dist, nearest = ndimage.distance_transform_edt(region, sampling=sampling, return_indices=True)
-    depth = dist - _face_gap(crop, sampling)[tuple(nearest)] / 2
-    kept = (depth <= mm) | crop if mm > 0 else crop & (depth > -mm)
+    # Only a voxel within half a voxel of the threshold can flip with the surface's offset.
+    reach = abs(mm)
+    beyond = dist > reach
+    near = np.nonzero(beyond & (dist <= reach + max(sampling) / 2))
+    sources = tuple(axis[near] for axis in nearest)
+    beyond[near] = dist[near] - _face_gap(crop, sources, sampling) / 2 > reach
+    kept = crop | ~beyond if mm > 0 else beyond
     out[box] = kept[1:-1, 1:-1, 1:-1]
     return out
 
 
-def _face_gap(mask: np.ndarray, sampling: Sampling) -> np.ndarray:
-    """Per voxel, the distance to its nearest face neighbour of the other value (inf if none)."""
-    gap = np.full(mask.shape, np.inf, dtype=np.float64)
+def _face_gap(mask: np.ndarray, points: tuple[np.ndarray, ...], sampling: Sampling) -> np.ndarray:
+    """At each of `points` (index arrays), the distance to its nearest face neighbour of
+    the other value (inf if none; the array's edge has no neighbour)."""
+    gap = np.full(points[0].shape, np.inf)
+    value = mask[points]
     for axis, step in enumerate(sampling):
-        edge = np.diff(mask, axis=axis)
-        lower = [slice(None)] * 3
-        upper = [slice(None)] * 3
-        lower[axis], upper[axis] = slice(None, -1), slice(1, None)
-        for part in (tuple(lower), tuple(upper)):
-            view = gap[part]
-            view[edge] = np.minimum(view[edge], step)
+        for offset in (-1, 1):
+            moved = list(points)
+            moved[axis] = points[axis] + offset
+            inside = (moved[axis] >= 0) & (moved[axis] < mask.shape[axis])
+            clipped = tuple(np.clip(m, 0, n - 1) for m, n in zip(moved, mask.shape, strict=True))
+            differs = inside & (mask[clipped] != value)
+            gap[differs] = np.minimum(gap[differs], step)
     return gap
 
 

@@ -1,13 +1,14 @@
 """An annotation's stored masks, read at once for the editor's volume operations."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from segdicom.db import annotations as repo
 from segdicom.db.models import Segment, SegmentStatus
 from segdicom.imaging import Volume
+from segdicom.imaging.editing import Box
 from segdicom.masks import unpack_stored
 from segdicom.state import AppState
 from segdicom.workflows import volumes
@@ -33,19 +34,62 @@ class StoredMasks:
     volume: Volume
     segments: dict[int, SegmentInfo]
     masks: dict[int, dict[int, bytes]]
+    _unpacked: dict[int, dict[int, np.ndarray]] = field(default_factory=dict, repr=False)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (self.volume.num_slices, self.volume.rows, self.volume.columns)
 
     def slices_of(self, number: int) -> dict[int, np.ndarray]:
-        """Segment `number` as slice index -> (rows, columns) bool mask, painted slices only."""
-        rows, columns = self.volume.rows, self.volume.columns
-        return {k: unpack_stored(d, rows, columns) for k, d in self.masks.get(number, {}).items()}
+        """Segment `number` as slice index -> (rows, columns) bool mask, painted slices only
+        (unpacked once; do not modify)."""
+        found = self._unpacked.get(number)
+        if found is None:
+            rows, columns = self.volume.rows, self.volume.columns
+            stored = self.masks.get(number, {})
+            found = {k: unpack_stored(d, rows, columns) for k, d in stored.items()}
+            self._unpacked[number] = found
+        return found
 
-    def dense(self, number: int) -> np.ndarray:
-        """Segment `number` as a (slices, rows, columns) bool array."""
-        v = self.volume
-        out = np.zeros((v.num_slices, v.rows, v.columns), dtype=bool)
+    def box_of(self, numbers: Iterable[int]) -> Box | None:
+        """The bounding box of the painted voxels of `numbers` (None: nothing painted)."""
+        lows, highs = [], []
+        for number in numbers:
+            for k, mask in self.slices_of(number).items():
+                rows = np.flatnonzero(mask.any(axis=1))
+                columns = np.flatnonzero(mask.any(axis=0))
+                if rows.size:
+                    lows.append((k, rows[0], columns[0]))
+                    highs.append((k, rows[-1], columns[-1]))
+        if not lows:
+            return None
+        lo, hi = np.min(lows, axis=0), np.max(highs, axis=0)
+        return tuple(slice(int(a), int(b) + 1) for a, b in zip(lo, hi, strict=True))  # type: ignore[return-value]
+
+    def crop(self, number: int, box: Box) -> np.ndarray:
+        """Segment `number` within `box` as a bool array of the box's shape."""
+        k_box, r_box, c_box = box
+        out = np.zeros(box_shape(box), dtype=bool)
         for k, mask in self.slices_of(number).items():
-            out[k] = mask
+            if k_box.start <= k < k_box.stop:
+                out[k - k_box.start] = mask[r_box, c_box]
         return out
+
+
+def box_shape(box: Box) -> tuple[int, int, int]:
+    return tuple(s.stop - s.start for s in box)  # type: ignore[return-value]
+
+
+def full_box(shape: tuple[int, int, int]) -> Box:
+    return tuple(slice(0, n) for n in shape)  # type: ignore[return-value]
+
+
+def grow_box(box: Box, pad: Iterable[int], shape: tuple[int, int, int]) -> Box:
+    """`box` grown by `pad` voxels per axis, within an array of `shape`."""
+    return tuple(  # type: ignore[return-value]
+        slice(max(0, s.start - p), min(n, s.stop + p))
+        for s, p, n in zip(box, pad, shape, strict=True)
+    )
 
 
 def read_masks(
@@ -58,8 +102,10 @@ def read_masks(
     with st.sessions() as session:
         row = repo.get(session, annotation_id)
         segments = {s.number: _info(s) for s in row.segments}
-        found = repo.masks_of(session, annotation_id, volumes.slice_keys(volume))
-        wanted = set(segments if numbers is None else numbers)
+        keys = volumes.slice_keys(volume)
+        found = repo.masks_of(
+            session, annotation_id, keys, None if numbers is None else set(numbers)
+        )
         return StoredMasks(
             annotation_id=annotation_id,
             series_uid=row.series_uid,
@@ -67,7 +113,7 @@ def read_masks(
             version=row.version,
             volume=volume,
             segments=segments,
-            masks={n: m for n, m in found.items() if n in wanted},
+            masks=found,
         )
 
 

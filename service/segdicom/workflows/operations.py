@@ -12,12 +12,12 @@ from segdicom.db import annotations as repo
 from segdicom.db import events
 from segdicom.errors import BadInput, Conflict, NotFound
 from segdicom.imaging import editing
-from segdicom.imaging.editing import Logic, Smoothing
+from segdicom.imaging.editing import Box, Logic, Smoothing
 from segdicom.imaging.seeds import grow_from_seeds
 from segdicom.masks import encode_mask
 from segdicom.seg.codes import default_color
 from segdicom.state import AppState
-from segdicom.workflows.editing import StoredMasks, read_masks
+from segdicom.workflows.editing import StoredMasks, full_box, grow_box, read_masks
 from segdicom.workflows.reformat import stack
 from segdicom.workflows.volumes import slice_keys
 
@@ -111,6 +111,15 @@ def segments_of(op: Operation) -> tuple[int, ...]:
     return (op.segment,)
 
 
+@dataclass(frozen=True)
+class Edit:
+    """A segment's new masks within `box` (an array of the box's shape); outside the box
+    the segment stays as it is."""
+
+    box: Box
+    mask: np.ndarray
+
+
 def run(
     st: AppState, annotation_id: int, op: Operation, expected: int, who: str, preview: bool
 ) -> OperationResult:
@@ -125,35 +134,63 @@ def run(
     for number in segments_of(op):
         if number not in stored.segments:
             raise NotFound(f"annotation {annotation_id} has no segment {number}")
-    after = compute(st, stored, op)
-    changed = _diff(stored, after)
+    edits = compute(st, stored, op)
+    changed = _diff(stored, edits)
     if preview:
-        masks = {n: {k: encode_mask(after[n][k]) for k in ks} for n, ks in changed.items()}
+        masks = {
+            n: {k: encode_mask(_slice_after(stored, n, edits[n], k), level=1) for k in ks}
+            for n, ks in changed.items()
+        }
         return OperationResult(None, _listed(changed), masks=masks)
-    version, created = _write(st, stored, op, after, changed, expected, who)
+    version, created = _write(st, stored, op, edits, changed, expected, who)
     return OperationResult(version, _listed(changed), created)
 
 
-def compute(st: AppState, stored: StoredMasks, op: Operation) -> dict[int, np.ndarray]:
-    """The new (slices, rows, columns) masks of the segments `op` changes; a split's new
-    islands go under the negative keys -1, -2, ... in order."""
+def compute(st: AppState, stored: StoredMasks, op: Operation) -> dict[int, Edit]:
+    """The segments `op` changes and their new masks within a box that holds every change;
+    a split's new islands go under the negative keys -1, -2, ... in order."""
     v = stored.volume
     sampling = (v.spacing[2], v.spacing[0], v.spacing[1])
-    if isinstance(op, Margin):
-        return {op.segment: editing.margin(stored.dense(op.segment), op.mm, sampling)}
-    if isinstance(op, Smooth):
-        mask = stored.dense(op.segment)
-        return {op.segment: editing.smooth(mask, op.method, op.kernel_mm, sampling)}
-    if isinstance(op, Islands):
-        return _islands(stored.dense(op.segment), op)
-    if isinstance(op, LogicOp):
-        source = None if op.source is None else stored.dense(op.source)
-        return {op.segment: editing.logic(op.op, stored.dense(op.segment), source)}
     if isinstance(op, GrowFromSeeds):
         return _grow(st, stored, op, sampling)
-    slices = op.slices or (0, v.num_slices - 1)
-    mask = stored.dense(op.segment)
-    return {op.segment: editing.scissors(mask, op.polygon, op.fill, op.inside, slices)}
+    if isinstance(op, Scissors):
+        first, last = op.slices or (0, v.num_slices - 1)
+        if first >= v.num_slices:
+            raise BadInput(f"slices start at {first}, past the last slice {v.num_slices - 1}")
+        box = (slice(first, min(last, v.num_slices - 1) + 1), slice(0, v.rows), slice(0, v.columns))
+        mask = stored.crop(op.segment, box)
+        span = (0, box[0].stop - box[0].start - 1)
+        return {op.segment: Edit(box, editing.scissors(mask, op.polygon, op.fill, op.inside, span))}
+    if isinstance(op, LogicOp):
+        return _logic(stored, op)
+    found = stored.box_of([op.segment])
+    if found is None:
+        return {}
+    if isinstance(op, Margin):
+        box = grow_box(found, _reach(op.mm, sampling), stored.shape) if op.mm > 0 else found
+        new = editing.margin(stored.crop(op.segment, box), op.mm, sampling)
+        return {op.segment: Edit(box, new)}
+    if isinstance(op, Smooth):
+        ball = editing.ellipsoid(op.kernel_mm, sampling)
+        box = grow_box(found, [2 * (n // 2) + 1 for n in ball.shape], stored.shape)
+        new = editing.smooth(stored.crop(op.segment, box), op.method, op.kernel_mm, sampling)
+        return {op.segment: Edit(box, new)}
+    return {n: Edit(found, m) for n, m in _islands(stored.crop(op.segment, found), op).items()}
+
+
+def _reach(mm: float, sampling: editing.Sampling) -> list[int]:
+    return [int(np.ceil(abs(mm) / s)) + 1 for s in sampling]
+
+
+def _logic(stored: StoredMasks, op: LogicOp) -> dict[int, Edit]:
+    if op.op is Logic.INVERT:
+        box: Box | None = full_box(stored.shape)
+    else:
+        box = stored.box_of([op.segment] if op.source is None else [op.segment, op.source])
+    if box is None:
+        return {}
+    source = None if op.source is None else stored.crop(op.source, box)
+    return {op.segment: Edit(box, editing.logic(op.op, stored.crop(op.segment, box), source))}
 
 
 def _islands(mask: np.ndarray, op: Islands) -> dict[int, np.ndarray]:
@@ -169,39 +206,51 @@ def _islands(mask: np.ndarray, op: Islands) -> dict[int, np.ndarray]:
 
 def _grow(
     st: AppState, stored: StoredMasks, op: GrowFromSeeds, sampling: editing.Sampling
-) -> dict[int, np.ndarray]:
-    seeds = [stored.dense(n) for n in op.segments]
-    union = np.logical_or.reduce(seeds)
-    if not union.any():
+) -> dict[int, Edit]:
+    found = stored.box_of(op.segments)
+    if found is None:
         raise BadInput("grow_from_seeds needs painted seeds; the segments are empty")
     if op.region_mm is None:
-        box: editing.Box = (slice(None), slice(None), slice(None))
+        box = full_box(stored.shape)
     else:
         reach = [int(np.ceil(op.region_mm / s)) for s in sampling]
-        found = editing.padded_box(union, reach)
-        assert found is not None
-        box = found
+        box = grow_box(found, reach, stored.shape)
     image = stack(st, stored.volume)[box]
-    grown = grow_from_seeds(image, [s[box] for s in seeds], sampling)
-    out = {}
-    for number, seed, region in zip(op.segments, seeds, grown, strict=True):
-        seed[box] = region
-        out[number] = seed
-    return out
+    grown = grow_from_seeds(image, [stored.crop(n, box) for n in op.segments], sampling)
+    return {n: Edit(box, region) for n, region in zip(op.segments, grown, strict=True)}
 
 
-def _diff(stored: StoredMasks, after: dict[int, np.ndarray]) -> dict[int, tuple[int, ...]]:
+def _diff(stored: StoredMasks, edits: dict[int, Edit]) -> dict[int, tuple[int, ...]]:
     """segment (or new island key) -> the slices whose mask differs from the stored one."""
     changed = {}
-    for number, mask in after.items():
-        painted = np.flatnonzero(mask.any(axis=(1, 2)))
+    for number, edit in edits.items():
         before = stored.slices_of(number) if number > 0 else {}
-        candidates = sorted(set(painted.tolist()) | set(before))
-        empty = np.zeros(mask.shape[1:], dtype=bool)
-        slices = tuple(k for k in candidates if not np.array_equal(before.get(k, empty), mask[k]))
+        k_box, r_box, c_box = edit.box
+        painted = np.flatnonzero(edit.mask.any(axis=(1, 2))) + k_box.start
+        candidates = sorted(
+            set(painted.tolist()) | {k for k in before if k_box.start <= k < k_box.stop}
+        )
+        empty = np.zeros(edit.mask.shape[1:], dtype=bool)
+        slices = tuple(
+            k
+            for k in candidates
+            if not np.array_equal(
+                before[k][r_box, c_box] if k in before else empty, edit.mask[k - k_box.start]
+            )
+        )
         if slices:
             changed[number] = slices
     return changed
+
+
+def _slice_after(stored: StoredMasks, number: int, edit: Edit, k: int) -> np.ndarray:
+    """Segment `number`'s whole mask on slice `k` after `edit`."""
+    before = stored.slices_of(number).get(k) if number > 0 else None
+    v = stored.volume
+    out = np.zeros((v.rows, v.columns), dtype=bool) if before is None else before.copy()
+    k_box, r_box, c_box = edit.box
+    out[r_box, c_box] = edit.mask[k - k_box.start]
+    return out
 
 
 def _listed(changed: dict[int, tuple[int, ...]]) -> tuple[Changed, ...]:
@@ -212,7 +261,7 @@ def _write(
     st: AppState,
     stored: StoredMasks,
     op: Operation,
-    after: dict[int, np.ndarray],
+    edits: dict[int, Edit],
     changed: dict[int, tuple[int, ...]],
     expected: int,
     who: str,
@@ -228,7 +277,7 @@ def _write(
                 repo.put_segment(
                     session, stored.annotation_id, target, _split_fields(stored, op, target)
                 )
-            masks = {k: _stored(after[number][k]) for k in slices}
+            masks = {k: _stored(_slice_after(stored, number, edits[number], k)) for k in slices}
             repo.put_masks(session, stored.annotation_id, target, masks, keys)
         events.append(
             session,
@@ -265,7 +314,8 @@ def _split_fields(stored: StoredMasks, op: Operation, number: int) -> repo.Segme
 
 
 def _stored(mask: np.ndarray) -> bytes | None:
-    return encode_mask(mask) if mask.any() else None
+    # Level 1: a volume operation packs hundreds of slices; a mask is small at any level.
+    return encode_mask(mask, level=1) if mask.any() else None
 
 
 def _span(changed: dict[int, tuple[int, ...]]) -> str:
