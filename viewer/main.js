@@ -8,6 +8,7 @@
 import { showAccount } from "./account.js";
 import * as api from "./api.js";
 import { CrossViews } from "./crossviews.js";
+import { OperationsPanel } from "./editor.js";
 import { byId } from "./dom.js";
 import { ExportPanel } from "./exporter.js";
 import { HelpOverlay } from "./help.js";
@@ -21,6 +22,7 @@ import { SaveControls } from "./savecontrols.js";
 import { SegmentOps } from "./segmentops.js";
 import { SeriesOpener } from "./seriesopen.js";
 import { SliceView } from "./sliceview.js";
+import { StatsPanel } from "./stats.js";
 import { showSources } from "./sources.js";
 import { StudyBrowser } from "./studies.js";
 import { ToolControls } from "./toolcontrols.js";
@@ -84,14 +86,24 @@ function makeModules() {
     importSeg: (studyUid, segSeriesUid) => opener.importSeg(studyUid, segSeriesUid),
     error: showError,
   });
+  const stats = new StatsPanel(state, byId("stats-panel", HTMLElement));
+  const operations = new OperationsPanel(state, byId("operations-panel", HTMLElement), {
+    refresh,
+    historyChanged,
+    segmentsChanged: () => segments.sync(),
+    applied: () => stats.refreshSoon(),
+  });
   const sessionChanged = () => {
+    stats.refreshSoon();
     segments.sync();
     undo.updateButtons();
     if (state.session) view.loadMasks(state.index);
   };
   /** @type {SeriesOpener} */
-  const opener = new SeriesOpener(state, { view, windows, cross, save, studies, exportPanel, sessionChanged });
-  return { state, cross, windows, tools, view, exportPanel, segments, undo, paint, save, studies, opener };
+  const opener = new SeriesOpener(state, {
+    view, windows, cross, save, studies, exportPanel, sessionChanged, saveStatus: (s) => stats.saveStatus(s),
+  });
+  return { state, cross, windows, tools, view, exportPanel, segments, undo, paint, save, studies, opener, operations };
 }
 
 /** @typedef {ReturnType<typeof makeModules>} Modules */
@@ -212,6 +224,7 @@ function start() {
   wireButtons(m);
   m.tools.start();
   m.save.start();
+  m.operations.start();
   const help = new HelpOverlay(m.state.canvas);
   help.start(shortcuts(m, help));
   wirePointer(m);

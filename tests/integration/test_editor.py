@@ -141,6 +141,7 @@ def test_scissors_through_all_slices_and_islands_split(client: TestClient, phant
     assert cut.json()["changed"][0]["slices"] == list(range(phantom["info"]["num_slices"]))
     split = _operate(client, aid, version + 1, operation="islands", segment=1, action="split")
     assert split.json()["created"] == [2]
+    assert [c["segment"] for c in split.json()["changed"]] == [1, 2]
     segments = client.get(f"/api/annotations/{aid}").json()["segments"]
     assert [(s["number"], s["label"]) for s in segments] == [(1, "Liver"), (2, "Liver 2")]
 

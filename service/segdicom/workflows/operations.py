@@ -84,7 +84,8 @@ class Changed:
 @dataclass(frozen=True)
 class OperationResult:
     """What changed; `version` is None for a preview, whose new masks are in `masks`
-    (segment -> slice index -> wire-format mask)."""
+    (segment -> slice index -> wire-format mask). A preview of a split names its new islands
+    -1, -2, ... (their numbers are given when it is applied, in `created`)."""
 
     version: int | None
     changed: tuple[Changed, ...]
@@ -142,8 +143,9 @@ def run(
             for n, ks in changed.items()
         }
         return OperationResult(None, _listed(changed), masks=masks)
-    version, created = _write(st, stored, op, edits, changed, expected, who)
-    return OperationResult(version, _listed(changed), created)
+    version, numbers = _write(st, stored, op, edits, changed, expected, who)
+    renamed = {numbers.get(n, n): slices for n, slices in changed.items()}
+    return OperationResult(version, _listed(renamed), tuple(sorted(numbers.values())))
 
 
 def compute(st: AppState, stored: StoredMasks, op: Operation) -> dict[int, Edit]:
@@ -265,8 +267,9 @@ def _write(
     changed: dict[int, tuple[int, ...]],
     expected: int,
     who: str,
-) -> tuple[int, tuple[int, ...]]:
-    """Every changed slice, the new segments of a split, one version bump, one event."""
+) -> tuple[int, dict[int, int]]:
+    """Every changed slice, the new segments of a split, one version bump, one event;
+    (the new version, a split's island keys -> their new segment numbers)."""
     keys = slice_keys(stored.volume)
     with st.sessions.begin() as session:
         version = repo.bump_version(session, stored.annotation_id, expected)
@@ -290,7 +293,7 @@ def _write(
             labels=";".join(stored.segments[n].label for n in segments_of(op)),
             detail=json.dumps(_detail(op)),
         )
-    return version, tuple(sorted(numbers.values()))
+    return version, numbers
 
 
 def _new_segments(stored: StoredMasks, changed: dict[int, tuple[int, ...]]) -> dict[int, int]:

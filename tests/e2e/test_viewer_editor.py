@@ -1,0 +1,116 @@
+"""The segment editor in a real browser, checked on the server: the statistics panel follows
+the edits; a margin and a grow from seeds (preview, then apply) change the stored masks in
+one version each, and undo writes the previous masks back."""
+
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from tests.e2e.viewer_pages import (
+    Phantom,
+    add_segment,
+    annotation_id,
+    open_page,
+    saved,
+    stroke,
+)
+from tests.e2e.viewer_pages import phantom as phantom  # the server fixture
+
+pytestmark = pytest.mark.e2e
+
+
+def server(phantom: Phantom, path: str) -> Any:
+    with httpx.Client(base_url=phantom.url, timeout=30) as http:
+        response = http.get(path)
+    response.raise_for_status()
+    return response.json()
+
+
+def statistics_of(phantom: Phantom, annotation: str, number: int) -> dict[str, Any]:
+    found = server(phantom, f"/api/annotations/{annotation}/statistics")["segments"]
+    return next(s for s in found if s["number"] == number)
+
+
+def stats_row_shows(page: Page, number: int, voxels: int) -> None:
+    row = page.locator(f"[data-testid=stats-table] tr[data-segment='{number}']")
+    expect(row).to_have_attribute("data-voxels", str(voxels))
+
+
+def operate(page: Page, kind: str, apply: bool = True, **fields: str) -> None:
+    page.locator("#operations-section > summary").click()
+    page.locator("#op-kind").select_option(kind)
+    for name, value in fields.items():
+        page.locator(f"#{name}").fill(value)
+    page.locator("#op-apply" if apply else "#op-preview").click()
+    expect(page.locator("#op-status")).to_have_attribute(
+        "data-state", "applied" if apply else "previewed", timeout=60_000
+    )
+    page.locator("#operations-section > summary").click()
+
+
+def test_margin_is_one_step_and_the_statistics_follow(browser: Browser, phantom: Phantom) -> None:
+    errors: list[str] = []
+    page = open_page(browser, phantom, errors, slice_index=4)
+    number = add_segment(page, "Margin")
+    page.locator("#brush-size").fill("6")
+    stroke(page, [(200, 220), (260, 220)])
+    saved(page)
+    ann = annotation_id(page)
+    before = {k: phantom.mask(ann, number, k) for k in (3, 4, 5)}
+    assert before[4].any() and not before[3].any() and not before[5].any()
+    stats_row_shows(page, number, statistics_of(phantom, ann, number)["voxels"])
+    version = server(phantom, f"/api/annotations/{ann}")["version"]
+
+    operate(page, "margin", **{"op-mm": "3"})
+    saved(page)
+    assert server(phantom, f"/api/annotations/{ann}")["version"] == version + 1
+    grown = {k: phantom.mask(ann, number, k) for k in (3, 4, 5)}
+    assert grown[4].sum() > before[4].sum() and (grown[4] >= before[4]).all()
+    assert grown[3].any() and grown[5].any()  # 5 mm slices: the surface is 2.5 mm out
+    after = statistics_of(phantom, ann, number)
+    assert after["slices"] == [3, 4, 5]
+    stats_row_shows(page, number, after["voxels"])
+
+    page.locator("#view").focus()
+    page.keyboard.press("Control+z")
+    saved(page)
+    for k, mask in before.items():
+        assert (phantom.mask(ann, number, k) == mask).all(), k
+    stats_row_shows(page, number, int(before[4].sum()))
+    assert errors == []
+    page.close()
+
+
+def test_grow_from_seeds_previews_then_applies_and_undoes(
+    browser: Browser, phantom: Phantom
+) -> None:
+    errors: list[str] = []
+    page = open_page(browser, phantom, errors, slice_index=10)
+    inside = add_segment(page, "Inside")
+    page.locator("#brush-size").fill("4")
+    stroke(page, [(250, 250), (262, 250)])
+    outside = add_segment(page, "Outside")
+    stroke(page, [(30, 30), (40, 30)])
+    saved(page)
+    ann = annotation_id(page)
+    version = server(phantom, f"/api/annotations/{ann}")["version"]
+    seeds = f"{inside},{outside}"
+
+    operate(page, "grow_from_seeds", apply=False, **{"op-seeds": seeds})
+    assert "Would change" in (page.locator("#op-status").text_content() or "")
+    assert server(phantom, f"/api/annotations/{ann}")["version"] == version
+
+    operate(page, "grow_from_seeds", **{"op-seeds": seeds})
+    saved(page)
+    assert server(phantom, f"/api/annotations/{ann}")["version"] == version + 1
+    grown = statistics_of(phantom, ann, inside)
+    assert len(grown["slices"]) > 1  # grown through the region around the seeds
+
+    page.locator("#view").focus()
+    page.keyboard.press("Control+z")
+    saved(page)
+    assert statistics_of(phantom, ann, inside)["slices"] == [10]
+    assert statistics_of(phantom, ann, outside)["slices"] == [10]
+    assert errors == []
+    page.close()
