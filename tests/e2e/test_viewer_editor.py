@@ -114,3 +114,24 @@ def test_grow_from_seeds_previews_then_applies_and_undoes(
     assert statistics_of(phantom, ann, outside)["slices"] == [10]
     assert errors == []
     page.close()
+
+
+def test_segment_status_is_saved_and_shown_after_a_reload(
+    browser: Browser, phantom: Phantom
+) -> None:
+    errors: list[str] = []
+    page = open_page(browser, phantom, errors, slice_index=2)
+    number = add_segment(page, "Status")
+    row = page.locator(f"[data-testid=segment-row][data-number='{number}']")
+    expect(row).to_have_attribute("data-status", "not_started")
+    row.locator(".seg-status").select_option("flagged")
+    expect(row).to_have_attribute("data-status", "flagged")
+    saved(page)
+    ann = annotation_id(page)
+    segments = server(phantom, f"/api/annotations/{ann}")["segments"]
+    assert next(s for s in segments if s["number"] == number)["status"] == "flagged"
+    page.reload()
+    row = page.locator(f"[data-testid=segment-row][data-number='{number}']")
+    expect(row).to_have_attribute("data-status", "flagged")
+    assert errors == []
+    page.close()
