@@ -10,6 +10,7 @@ import { request } from "./api.js";
 import { clear, h } from "./dom.js";
 import { decodeMask } from "./maskcodec.js";
 import { showError } from "./notify.js";
+import { Scissors } from "./scissors.js";
 
 /** @typedef {import("./viewstate.js").ViewState} ViewState */
 /** @typedef {import("./annotation.js").AnnotationSession} AnnotationSession */
@@ -65,6 +66,7 @@ const KINDS = /** @type {const} */ ([
   ["islands", "Islands"],
   ["logic", "Logical operator"],
   ["grow_from_seeds", "Grow from seeds"],
+  ["scissors", "Scissors (draw on the image)"],
 ]);
 
 export class OperationsPanel {
@@ -80,6 +82,7 @@ export class OperationsPanel {
     /** @type {Record<string, HTMLInputElement | HTMLSelectElement>} */
     this.fields = {};
     this.busy = false;
+    this.scissors = new Scissors(state.canvas);
     this.kind = h("select", { id: "op-kind", "aria-label": "Operation" }, KINDS.map(([v, t]) => h("option", { value: v, text: t })));
     this.status = h("div", { class: "op-status", id: "op-status", "data-testid": "op-status", role: "status" });
     this.previewButton = h("button", { type: "button", id: "op-preview", class: "secondary", text: "Preview" });
@@ -106,6 +109,10 @@ export class OperationsPanel {
       row("logic", "Operator", select("op-logic", ["copy", "union", "intersect", "subtract", "invert", "clear"])),
       row("logic", "Source segment", number("op-source", 2, 1)),
       row("grow_from_seeds", "Seed segments", h("input", { id: "op-seeds", type: "text", placeholder: "all", size: 8 })),
+      row("scissors", "Shape", select("op-shape", ["lasso", "polygon", "rectangle"])),
+      row("scissors", "Mode", select("op-mode", ["fill", "erase"])),
+      row("scissors", "Where", select("op-where", ["inside", "outside"])),
+      row("scissors", "Slices", select("op-scope", ["this_slice", "all_slices"])),
       h("div", { class: "edit-buttons" }, [this.previewButton, this.applyButton]),
       this.status,
     );
@@ -145,6 +152,11 @@ export class OperationsPanel {
         const unary = op === "invert" || op === "clear";
         return { operation: "logic", op, segment, ...(unary ? {} : { source: Number(value("op-source")) }) };
       }
+      case "scissors": {
+        const k = this.state.index;
+        const slices = value("op-scope") === "all_slices" ? null : [k, k];
+        return { operation: "scissors", segment, mode: value("op-mode"), where: value("op-where"), slices };
+      }
       default: {
         const listed = value("op-seeds").split(/[\s,]+/).filter(Boolean).map(Number);
         return { operation: "grow_from_seeds", segments: listed.length ? listed : session.segments.map((s) => s.number) };
@@ -161,6 +173,16 @@ export class OperationsPanel {
     try {
       await session.saver.flush();
       const body = this.body();
+      if (body.operation === "scissors") {
+        this.say("drawing", "Draw on the image (Esc cancels; a polygon closes with a double-click or Enter).");
+        const points = await this.scissors.draw(/** @type {import("./scissors.js").Shape} */ (this.fields["op-shape"].value));
+        if (!points) {
+          this.say("idle", "Cancelled.");
+          return;
+        }
+        body.polygon = points;
+        this.say("running", preview ? "Previewing…" : "Applying…");
+      }
       if (preview) {
         const result = await runOperation(session.id, { ...body, preview: true }, session.version);
         this.say("previewed", `Would change ${describe(result.changed)}.`);

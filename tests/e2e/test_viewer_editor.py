@@ -135,3 +135,33 @@ def test_segment_status_is_saved_and_shown_after_a_reload(
     expect(row).to_have_attribute("data-status", "flagged")
     assert errors == []
     page.close()
+
+
+def test_lasso_fill_through_all_slices_is_one_step(browser: Browser, phantom: Phantom) -> None:
+    errors: list[str] = []
+    page = open_page(browser, phantom, errors, slice_index=6)
+    number = add_segment(page, "Lasso")
+    page.locator("#operations-section > summary").click()
+    page.locator("#op-kind").select_option("scissors")
+    page.locator("#op-shape").select_option("lasso")
+    page.locator("#op-scope").select_option("all_slices")
+    page.locator("#op-apply").click()
+    expect(page.locator("#view")).to_have_attribute("data-scissors", "lasso")
+    lasso = [(200, 200), (300, 210), (310, 300), (220, 320), (190, 260), (200, 200)]
+    stroke(page, lasso, steps=6)
+    status = page.locator("#op-status")
+    expect(status).to_have_attribute("data-state", "applied", timeout=60_000)
+    saved(page)
+    ann = annotation_id(page)
+    found = statistics_of(phantom, ann, number)
+    assert found["slices"] == list(range(phantom.info["num_slices"]))
+    first, middle = phantom.mask(ann, number, 0), phantom.mask(ann, number, 6)
+    assert (first == middle).all() and middle[250, 250] and not middle[100, 100]
+    assert 0.8 < middle.sum() / (110 * 110 * 0.75) < 1.25  # about the lasso's area
+
+    page.locator("#view").focus()
+    page.keyboard.press("Control+z")
+    saved(page)
+    assert statistics_of(phantom, ann, number)["voxels"] == 0
+    assert errors == []
+    page.close()
