@@ -5,12 +5,15 @@ import base64
 import csv
 import io
 import math
+import subprocess
+from pathlib import Path
 
+import highdicom as hd
 import numpy as np
 import pydicom
 import pytest
 from starlette.testclient import TestClient
-from tests.helpers import dicom_files
+from tests.helpers import dicom_files, require_tool
 from tests.integration.support import (
     create_annotation,
     mask_from,
@@ -178,3 +181,29 @@ def test_bad_operation_bodies_name_the_field(
     answer = _operate(client, phantom["id"], phantom["version"], **body)
     assert answer.status_code in (400, 404)
     assert names in answer.json()["detail"]
+
+
+def test_seg_of_an_edited_annotation_is_valid_and_holds_the_operation_result(
+    client: TestClient,
+    phantom: dict,  # type: ignore[type-arg]
+    tmp_path: Path,
+) -> None:
+    aid, version, info = phantom["id"], phantom["version"], phantom["info"]
+    grown = _operate(client, aid, version, operation="margin", segment=1, mm=6.0).json()
+    export = client.post(f"/api/annotations/{aid}/exports", json={"destination": "local"})
+    assert export.status_code == 201, export.text
+    path = tmp_path / "seg.dcm"
+    path.write_bytes(client.get(f"/api/exports/{export.json()['id']}/file").content)
+    tool = require_tool("dciodvfy")
+    done = subprocess.run([tool, "-new", str(path)], capture_output=True, text=True, timeout=120)
+    assert [
+        line for line in (done.stdout + done.stderr).splitlines() if line.startswith("Error")
+    ] == []
+    seg = hd.seg.segread(path)
+    slices = grown["changed"][0]["slices"]
+    uids = [info["slices"][k]["sop_instance_uid"] for k in slices]
+    pixels = seg.get_pixels_by_source_instance(source_sop_instance_uids=uids, segment_numbers=[1])
+    for n, k in enumerate(slices):
+        stored = client.get(f"/api/annotations/{aid}/segments/1/slices/{k}").content
+        expected = mask_from(stored, info["rows"], info["columns"])
+        assert np.array_equal(pixels[n, :, :, 0].astype(bool), expected), k
