@@ -49,7 +49,10 @@ function makeModules() {
   /** @type {SliceView} */
   const view = new SliceView(state, {
     showing: (slice) => windows.showing(slice),
-    sliceChanged: () => cross.updateMarks(),
+    sliceChanged: () => {
+      cross.updateMarks();
+      paint.preloadSphere();
+    },
     masksChanged: () => cross.updateMasks(),
     brush: () => tools.brush(),
   });
@@ -151,6 +154,7 @@ function wireButtons({ paint, undo, studies }) {
   byId("refresh-studies", HTMLButtonElement).addEventListener("click", () => void studies.refresh());
   byId("clear-slice", HTMLButtonElement).addEventListener("click", () => paint.clearSlice());
   byId("fill-between", HTMLButtonElement).addEventListener("click", () => void paint.fillBetween());
+  byId("brush-3d", HTMLInputElement).addEventListener("change", () => paint.preloadSphere());
 }
 
 /** What the pointer does on the main view. @param {Modules} m */

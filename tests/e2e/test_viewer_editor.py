@@ -165,3 +165,29 @@ def test_lasso_fill_through_all_slices_is_one_step(browser: Browser, phantom: Ph
     assert statistics_of(phantom, ann, number)["voxels"] == 0
     assert errors == []
     page.close()
+
+
+def test_sphere_brush_paints_across_slices_in_one_step(browser: Browser, phantom: Phantom) -> None:
+    errors: list[str] = []
+    page = open_page(browser, phantom, errors, slice_index=12)
+    number = add_segment(page, "Sphere")
+    page.locator("#brush-size").fill("24")
+    page.locator("#brush-3d").check()
+    expect(page.locator("#view")).to_have_attribute("data-sphere-loaded", "true")
+    stroke(page, [(300, 300), (301, 300)], steps=1)
+    saved(page)
+    ann = annotation_id(page)
+    found = statistics_of(phantom, ann, number)
+    # 5 mm slices, radius 12 mm: the slices 5 and 10 mm away get discs of 10.9 and 6.6 mm.
+    assert found["slices"] == [10, 11, 12, 13, 14]
+    counts = {k: int(phantom.mask(ann, number, k).sum()) for k in (10, 11, 12, 13, 14)}
+    assert counts[11] == pytest.approx(counts[12] * (144 - 25) / 144, rel=0.1)
+    assert counts[10] == pytest.approx(counts[12] * (144 - 100) / 144, rel=0.15)
+    assert counts[10] == pytest.approx(counts[14], rel=0.05)
+
+    page.locator("#view").focus()
+    page.keyboard.press("Control+z")
+    saved(page)
+    assert statistics_of(phantom, ann, number)["voxels"] == 0
+    assert errors == []
+    page.close()
