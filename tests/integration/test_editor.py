@@ -142,6 +142,9 @@ def test_scissors_through_all_slices_and_islands_split(client: TestClient, phant
     cut = _operate(client, aid, version, operation="scissors", segment=1, polygon=square)
     assert cut.status_code == 200, cut.text
     assert cut.json()["changed"][0]["slices"] == list(range(phantom["info"]["num_slices"]))
+    log = list(csv.DictReader(io.StringIO(client.get("/api/log.csv").text)))
+    (row,) = [r for r in log if r["action"] == "op_scissors"]
+    assert '"vertices": 4' in row["detail"] and '"rows": [10.0, 30.0]' in row["detail"]
     split = _operate(client, aid, version + 1, operation="islands", segment=1, action="split")
     assert split.json()["created"] == [2]
     assert [c["segment"] for c in split.json()["changed"]] == [1, 2]

@@ -327,4 +327,12 @@ def _span(changed: dict[int, tuple[int, ...]]) -> str:
 
 
 def _detail(op: Operation) -> dict[str, object]:
-    return {"operation": name_of(op), **asdict(op)}
+    fields = asdict(op)
+    if isinstance(op, Scissors):  # a lasso has hundreds of vertices: the log keeps its extent
+        rows, columns = zip(*op.polygon, strict=True)
+        fields["polygon"] = {
+            "vertices": len(op.polygon),
+            "rows": [min(rows), max(rows)],
+            "columns": [min(columns), max(columns)],
+        }
+    return {"operation": name_of(op), **fields}
