@@ -35,13 +35,15 @@ class Logic(StrEnum):
 
 def padded_box(mask: np.ndarray, pad: Sequence[int]) -> Box | None:
     """The bounding box of `mask` grown by `pad` voxels per axis, within the array."""
-    found = ndimage.find_objects(mask.astype(np.uint8))
-    if not found or found[0] is None:
-        return None
-    return tuple(  # type: ignore[return-value]
-        slice(max(0, s.start - p), min(n, s.stop + p))
-        for s, p, n in zip(found[0], pad, mask.shape, strict=True)
-    )
+    spans = []
+    for axis in range(3):
+        others = tuple(a for a in range(3) if a != axis)
+        found = np.flatnonzero(mask.any(axis=others))
+        if found.size == 0:
+            return None
+        lo, hi = int(found[0]) - pad[axis], int(found[-1]) + 1 + pad[axis]
+        spans.append(slice(max(0, lo), min(mask.shape[axis], hi)))
+    return (spans[0], spans[1], spans[2])
 
 
 def _reach(mm: float, sampling: Sampling) -> list[int]:

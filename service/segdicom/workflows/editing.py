@@ -57,8 +57,8 @@ class StoredMasks:
         for number in numbers:
             for k, mask in self.slices_of(number).items():
                 rows = np.flatnonzero(mask.any(axis=1))
-                columns = np.flatnonzero(mask.any(axis=0))
                 if rows.size:
+                    columns = np.flatnonzero(mask[rows[0] : rows[-1] + 1].any(axis=0))
                     lows.append((k, rows[0], columns[0]))
                     highs.append((k, rows[-1], columns[-1]))
         if not lows:
