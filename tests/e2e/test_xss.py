@@ -60,7 +60,8 @@ def _seed(url: str) -> str:
         series_uid = str(uploaded.json()["series"][0]["series_uid"])
         made = http.post("/api/annotations", json={"series_uid": series_uid})
         segment = {"label": PAYLOAD[:64], "color": "#ff0000"}
-        saved = http.put(f"/api/annotations/{made.json()['id']}/segments/1", json=segment)
+        url = f"/api/annotations/{made.json()['id']}/segments/1"
+        saved = http.put(url, json=segment, headers={"If-Match": str(made.json()["version"])})
         assert saved.status_code in (200, 201), saved.text
         return series_uid
 

@@ -63,8 +63,27 @@ def create_annotation(client: httpx.Client, series_uid: str) -> dict[str, Any]:
     return body
 
 
-def put_segment(client: httpx.Client, annotation_id: int, number: int, **body: Any) -> int:
-    response = client.put(f"/api/annotations/{annotation_id}/segments/{number}", json=body)
+def current_version(client: httpx.Client, annotation_id: int) -> int:
+    response = client.get(f"/api/annotations/{annotation_id}")
+    assert response.status_code == 200, response.text
+    return int(response.json()["version"])
+
+
+def put_segment(
+    client: httpx.Client,
+    annotation_id: int,
+    number: int,
+    *,
+    version: int | None = None,
+    **body: Any,
+) -> int:
+    """Create or update a segment with If-Match (the current version unless given)."""
+    seen = current_version(client, annotation_id) if version is None else version
+    response = client.put(
+        f"/api/annotations/{annotation_id}/segments/{number}",
+        json=body,
+        headers={"If-Match": str(seen)},
+    )
     assert response.status_code in (200, 201), response.text
     return int(response.json()["version"])
 

@@ -196,7 +196,8 @@ def test_hostile_uids_in_paths_are_400(client: TestClient, uid: str) -> None:
 def test_masks_of_wrong_size_or_garbage_are_400(client: TestClient) -> None:
     annotation = create_annotation(client, upload_series(client, "ct_philips_phantom"))  # type: ignore[arg-type]
     url = f"/api/annotations/{annotation['id']}/segments/1"
-    version = client.put(url, json={"label": "Liver", "color": "#00ff00"}).json()["version"]
+    segment = {"label": "Liver", "color": "#00ff00"}
+    version = client.put(url, json=segment, headers={"If-Match": "1"}).json()["version"]
     bodies = {
         "garbage": b"\x00\x01garbage" * 10,
         "empty": b"",

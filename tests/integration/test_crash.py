@@ -132,7 +132,9 @@ def test_sigkill_mid_stream_loses_nothing_acknowledged(
         series_uid = upload_series(http, "ct_philips_phantom")  # type: ignore[arg-type]
         annotation = http.post("/api/annotations", json={"series_uid": series_uid}).json()
         segment = http.put(
-            f"/api/annotations/{annotation['id']}/segments/1", json={"label": "Liver"}
+            f"/api/annotations/{annotation['id']}/segments/1",
+            json={"label": "Liver"},
+            headers={"If-Match": str(annotation["version"])},
         )
         info = http.get(f"/api/series/{series_uid}").json()
     shape = (info["rows"], info["columns"])

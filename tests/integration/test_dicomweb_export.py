@@ -51,7 +51,9 @@ def paint(client: TestClient) -> tuple[dict[str, Any], dict[tuple[int, int], np.
     version = ann["version"]
     for number, label in ((1, "Liver"), (2, "Tumor")):
         answer = client.put(
-            f"/api/annotations/{ann['id']}/segments/{number}", json={"label": label}
+            f"/api/annotations/{ann['id']}/segments/{number}",
+            json={"label": label},
+            headers={"If-Match": str(version)},
         )
         version = answer.json()["version"]
     painted: dict[tuple[int, int], np.ndarray] = {}

@@ -83,7 +83,12 @@ def test_formula_injection_is_neutralised(client: TestClient) -> None:
     series_uid = _paint_and_export(client, "ct_philips_phantom", evil)
     aid = client.get("/api/annotations", params={"series_uid": series_uid}).json()[0]["id"]
     for number, label in ((2, "+SUM(1,2)"), (3, "-1+2"), (4, "@cmd"), (5, "\tTAB"), (6, "\r=1")):
-        response = client.put(f"/api/annotations/{aid}/segments/{number}", json={"label": label})
+        version = client.get(f"/api/annotations/{aid}").json()["version"]
+        response = client.put(
+            f"/api/annotations/{aid}/segments/{number}",
+            json={"label": label},
+            headers={"If-Match": str(version)},
+        )
         if response.status_code == 400:  # labels may refuse control characters outright
             continue
         assert response.status_code == 201, response.text

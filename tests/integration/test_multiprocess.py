@@ -109,7 +109,10 @@ def test_conflicts_and_exactly_once_delivery(
     assert b.get(f"/api/series/{series_uid}").json()["num_slices"] > 10  # B sees A's upload
 
     aid = a.post("/api/annotations", json={"series_uid": series_uid}).json()["id"]
-    version = b.put(f"/api/annotations/{aid}/segments/1", json={"label": "Liver"}).json()["version"]
+    segment = b.put(
+        f"/api/annotations/{aid}/segments/1", json={"label": "Liver"}, headers={"If-Match": "1"}
+    )
+    version = segment.json()["version"]
     url = f"/api/annotations/{aid}/segments/1/slices/4"
     first = _put(a, url, disc(512, 512, 250, 250, 40), version)
     assert first.status_code == 200, first.text

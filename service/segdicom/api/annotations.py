@@ -183,7 +183,7 @@ async def put_segment(request: Request) -> JSONResponse:
     number = path_int(request, "number", 1)
     if number > MAX_SEGMENTS:
         raise BadInput(f"segment number must be 1-{MAX_SEGMENTS}, got {number}")
-    expected = if_match(request, required=False)
+    expected = required_version(request)
     body = await json_body(request)
     return await run_in_threadpool(
         _put_segment, st, annotation_id, number, body, expected, user(request)
@@ -195,7 +195,7 @@ def _put_segment(
     annotation_id: int,
     number: int,
     body: dict[str, Any],
-    expected: int | None,
+    expected: int,
     who: str,
 ) -> JSONResponse:
     with st.sessions.begin() as session:
@@ -224,7 +224,7 @@ def delete_segment(request: Request) -> JSONResponse:
     st = state(request)
     annotation_id = path_int(request, "id", 1)
     number = path_int(request, "number", 1)
-    expected = if_match(request, required=False)
+    expected = required_version(request)
     with st.sessions.begin() as session:
         row = repo.get(session, annotation_id)
         label = repo.get_segment(session, annotation_id, number).label
