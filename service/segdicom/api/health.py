@@ -5,9 +5,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from segdicom import __version__
+from segdicom.api.answers import Health
 from segdicom.api.common import state
+from segdicom.api.operation import Answer, documented
 
 
+@documented({200: Answer("healthy", Health)})
 def healthz(request: Request) -> JSONResponse:
     """Service health: database reachable, data folder present, optional parts."""
     st = state(request)

@@ -5,10 +5,23 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from segdicom.api.common import path_int, path_uid, state
+from segdicom.api.operation import BINARY, Answer, documented
+from segdicom.api.series import VOLUME_ERRORS
 from segdicom.workflows import reformat as workflow
 from segdicom.workflows import volumes
 
 
+@documented(
+    {
+        200: Answer(
+            "raw little-endian values, gzip when accepted",
+            media=BINARY,
+            headers=("ETag", "X-Dtype", "X-Height", "X-Width"),
+        ),
+        304: Answer("not modified (If-None-Match)"),
+    },
+    errors=VOLUME_ERRORS,
+)
 async def reformat_data(request: Request) -> Response:
     """Values of one reformatted plane: raw little-endian `dtype`, `X-Height` rows (one a slice,
     slice 0 first) of `X-Width` values (image rows for sagittal, columns for coronal)."""

@@ -4,10 +4,20 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from segdicom.api import answers as out
 from segdicom.api.common import path_int, path_uid, state
+from segdicom.api.operation import BINARY, Answer, documented
 from segdicom.workflows import volumes
 
+VOLUME_ERRORS = {
+    404: "no such series (or slice) in the local store",
+    413: "more slices than SEGDICOM_MAX_SLICES_PER_SERIES",
+    422: "the images cannot be made into a volume or decoded",
+}
+SLICE_HEADERS = ("ETag", "X-Rows", "X-Columns", "X-Dtype", "X-Sop-Instance-Uid")
 
+
+@documented({200: Answer("the series as a volume", out.Series)}, errors=VOLUME_ERRORS)
 def series_info(request: Request) -> JSONResponse:
     """Dimensions, spacing, orientation, per-slice position, window presets."""
     st = state(request)
@@ -42,6 +52,15 @@ def series_info(request: Request) -> JSONResponse:
     )
 
 
+@documented(
+    {
+        200: Answer(
+            "raw little-endian values, gzip when accepted", media=BINARY, headers=SLICE_HEADERS
+        ),
+        304: Answer("not modified (If-None-Match)"),
+    },
+    errors=VOLUME_ERRORS,
+)
 async def slice_data(request: Request) -> Response:
     """Slice values after the modality LUT: raw little-endian `dtype`, row-major."""
     st = state(request)
