@@ -245,7 +245,7 @@ def test_openapi_documents_the_202_and_the_body(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     post = spec["paths"]["/api/series/{series_uid}/segs/{sop_instance_uid}/import"]["post"]
     assert set(post["responses"]) >= {"202", "404", "502"}
-    assert set(post["requestBody"]["content"]["application/json"]["schema"]["properties"]) == {
-        "study_uid",
-        "via",
-    }
+    ref = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    body = spec["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert set(body["properties"]) == {"study_uid", "via"}
+    assert body["properties"]["via"]["enum"] == ["dicomweb", "dimse"]

@@ -59,9 +59,14 @@ def routes() -> list[BaseRoute]:
         Route("/api/log.csv", log.log_csv),
         *pacs_routes(),
         *auth_routes(),
-        Route("/upload", seed.upload, methods=["POST"]),
-        Route("/slice/{volume_id}/{index:int}", seed.get_slice),
-        Route("/save_mask/{volume_id}/{index:int}", seed.save_mask, methods=["POST"]),
+        Route("/upload", seed.upload, methods=["POST"], name="legacy_upload"),
+        Route("/slice/{volume_id}/{index:int}", seed.get_slice, name="legacy_slice"),
+        Route(
+            "/save_mask/{volume_id}/{index:int}",
+            seed.save_mask,
+            methods=["POST"],
+            name="legacy_save_mask",
+        ),
     ]
 
 
