@@ -33,7 +33,7 @@ def parse_since(raw: str | None) -> datetime | None:
     try:
         when = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise BadInput(f"since must be an ISO 8601 date or time, got {raw[:40]!r}") from None
+        raise BadInput(f"`since` must be an ISO 8601 date or time, got {raw[:40]!r}") from None
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
