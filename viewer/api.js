@@ -203,16 +203,17 @@ const segmentPath = (id, number) => `api/annotations/${enc(String(id))}/segments
  * @param {number | string} id
  * @param {number} number
  * @param {{ label: string, color: string, category?: Code, type?: Code }} segment
- * @param {number} version
+ * @param {number} version the annotation version last seen, sent as If-Match (required: 409 when stale)
  * @returns {Promise<{ version: number }>}
  */
 export const putSegment = (id, number, segment, version) =>
   sendJson("PUT", segmentPath(id, number), segment, version);
 
 /**
+ * Delete a segment and its masks.
  * @param {number | string} id
  * @param {number} number
- * @param {number} version
+ * @param {number} version the annotation version last seen, sent as If-Match (required: 409 when stale)
  * @returns {Promise<{ version?: number }>}
  */
 export async function deleteSegment(id, number, version) {
