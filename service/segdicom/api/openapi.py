@@ -17,6 +17,10 @@ from segdicom.api.operation import JSON, Answer, Body, Operation, documented, op
 
 _PARAM = re.compile(r"{(\w+)(?::(\w+))?}")
 REF = "#/components/schemas/{model}"
+OTHER_4XX = (
+    "401 without a login or token once users exist, 403 when the role or the CSRF token "
+    "forbids it, 413 over a configured limit (SECURITY.md, Configuration)"
+)
 IF_MATCH = 'the annotation version last seen: `3`, `"3"` or `W/"3"`; 409 when stale'
 
 
@@ -87,6 +91,7 @@ class Spec:
         errors = {400: "bad input: the detail names the field and the value"} | op.errors
         for status, description in errors.items():
             found[str(status)] = self.answer(Answer(description, Error))
+        found["4XX"] = self.answer(Answer(OTHER_4XX, Error))
         found["5XX"] = self.answer(Answer("the service or the PACS failed", Error))
         return found
 
