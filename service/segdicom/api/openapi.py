@@ -147,8 +147,8 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
     if not options:
         return schema
     kept = [s for s in options if s.get("type") != "null"]
-    rest = {k: v for k, v in schema.items() if k != "anyOf"}
-    return rest | (kept[0] if len(kept) == 1 else {"anyOf": kept})
+    rest = {k: v for k, v in schema.items() if k != "anyOf" and (k, v) != ("default", None)}
+    return (kept[0] if len(kept) == 1 else {"anyOf": kept}) | rest
 
 
 def _tag(path: str) -> str:
