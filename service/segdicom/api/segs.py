@@ -1,7 +1,5 @@
 """SEGs of a series (local store or PACS) and their import as annotations."""
 
-from typing import Any
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -13,14 +11,12 @@ from segdicom.api.operation import Answer, documented
 from segdicom.api.schemas import ImportSegIn, PacsImportIn, SegsQuery
 from segdicom.api.studies import pacs
 from segdicom.api.validation import parse_body, parse_query
-from segdicom.db import annotations as repo
 from segdicom.db.models import Instance
 from segdicom.errors import BadInput
 from segdicom.state import AppState
-from segdicom.workflows import volumes
-from segdicom.workflows.annotations import annotation_json
+from segdicom.workflows import annotations
 from segdicom.workflows.import_pacs import SegInPacs, start_pacs_import
-from segdicom.workflows.import_seg import import_seg, local_segs
+from segdicom.workflows.import_seg import local_segs
 
 
 @documented(
@@ -60,19 +56,10 @@ def _study_of(st: AppState, given: str | None, series_uid: str) -> str:
 async def import_annotation(request: Request) -> JSONResponse:
     """Create an annotation from a SEG of the local store: body {"sop_instance_uid"}."""
     body = await parse_body(request, ImportSegIn)
-    payload = await run_in_threadpool(_import, state(request), body.sop_instance_uid, user(request))
+    payload = await run_in_threadpool(
+        annotations.import_local_seg, state(request), body.sop_instance_uid, user(request)
+    )
     return JSONResponse(payload, status_code=201, headers={"ETag": f'"{payload["version"]}"'})
-
-
-def _import(st: AppState, sop_uid: str, who: str) -> dict[str, Any]:
-    imported = import_seg(st, sop_uid, who)
-    with st.sessions() as session:
-        row = repo.get(session, imported.annotation_id)
-        slices = volumes.slice_keys(volumes.load_volume(st, row.series_uid))
-        payload = annotation_json(row, repo.painted_slices(session, row.id, slices))
-    payload["imported_from"] = sop_uid
-    payload["unmatched_frames"] = imported.unmatched_frames
-    return payload
 
 
 @documented(

@@ -19,6 +19,7 @@ from segdicom.masks import decode_mask, empty_mask, is_empty
 from segdicom.seg.codes import codes_for_label, default_color
 from segdicom.state import AppState
 from segdicom.workflows import volumes
+from segdicom.workflows.import_seg import import_seg
 
 CodeTuple = tuple[str, str, str]
 COLOR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -105,6 +106,15 @@ def read(st: AppState, annotation_id: int) -> dict[str, Any]:
     with st.sessions() as session:
         row = repo.get(session, annotation_id)
         return annotation_json(row, repo.painted_slices(session, annotation_id, slices))
+
+
+def import_local_seg(st: AppState, sop_uid: str, who: str) -> dict[str, Any]:
+    """A new annotation from a SEG of the local store, with what could not be placed."""
+    imported = import_seg(st, sop_uid, who)
+    payload = read(st, imported.annotation_id)
+    payload["imported_from"] = sop_uid
+    payload["unmatched_frames"] = imported.unmatched_frames
+    return payload
 
 
 def _slices_of(st: AppState, series_uid: str) -> tuple[tuple[str, int], ...]:
