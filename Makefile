@@ -14,10 +14,12 @@ NODE_STAMP := node_modules/.installed
 
 .PHONY: run test test-unit lint typecheck typecheck-viewer peers venv pacs bench clean
 
-$(STAMP): pyproject.toml
+# The run-time dependencies at the versions the Docker image pins (docker/constraints.txt),
+# so the tests run what the image runs.
+$(STAMP): pyproject.toml docker/constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --constraint docker/constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -20,8 +20,6 @@ from packaging.version import Version
 from tests.docker_context import context_files, copied, copies_from_context, stages
 from tests.helpers import REPO
 
-pytestmark = pytest.mark.integration
-
 CHECK = """
 import sys
 from pathlib import Path
@@ -45,7 +43,7 @@ print("served", flush=True)
 def build_wheel(source: Path, out: Path) -> Path:
     """`pip wheel` of `source`; without build isolation when this venv's setuptools
     is new enough (the dev extra installs it), so no download is needed."""
-    isolation = [] if Version(version("setuptools")) < Version("68") else ["--no-build-isolation"]
+    isolation = [] if Version(version("setuptools")) < Version("70.1") else ["--no-build-isolation"]
     command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out)]
     subprocess.run([*command, *isolation, str(source)], check=True, timeout=300)
     (wheel,) = out.glob("segdicom-*.whl")
