@@ -3,17 +3,19 @@
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from tests.helpers import REPO, dead_pid
 
-from segdicom.process import HOST, LOCKS, hold_writer_lock, identity, is_gone
+from segdicom.process import HOST, LOCKS, STALE_LOCK_AGE, hold_writer_lock, identity, is_gone
 from segdicom.store import FileStore
 
 HOLDER = """
 import sys
+import time
 from pathlib import Path
 from segdicom.process import hold_writer_lock, identity
 hold_writer_lock(Path(sys.argv[1]))
@@ -115,3 +117,19 @@ def test_a_written_file_leaves_no_temp_file(tmp_path: Path) -> None:
     files = FileStore(tmp_path)
     files.write("instances/1/2/3.dcm", b"DICM")
     assert [p.name for p in (tmp_path / "instances" / "1" / "2").iterdir()] == ["3.dcm"]
+
+
+def test_lock_files_of_writers_long_gone_are_swept_at_the_next_start(tmp_path: Path) -> None:
+    folder = tmp_path / LOCKS
+    folder.mkdir()
+    old, recent = folder / "x.0a1b2c3d-1.lock", folder / "x.0a1b2c3e-2.lock"
+    for path in (old, recent):
+        path.write_bytes(b"")
+    aged = time.time() - STALE_LOCK_AGE - 60
+    os.utime(old, (aged, aged))
+    release = hold_writer_lock(tmp_path)
+    try:
+        assert not old.exists() and recent.exists()
+        assert is_gone("x.0a1b2c3e:2") is True  # unlocked: its writer is gone
+    finally:
+        release()
