@@ -2,7 +2,6 @@
 
 import contextlib
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -12,6 +11,7 @@ from starlette.staticfiles import StaticFiles
 
 from segdicom.api import HANDLERS, routes
 from segdicom.auth import AuthMiddleware
+from segdicom.bundled import bundled_dir
 from segdicom.config import Settings
 from segdicom.db import make_engine, make_sessionmaker, upgrade
 from segdicom.imaging import VolumeCache
@@ -20,7 +20,7 @@ from segdicom.observability import Observe
 from segdicom.state import AppState
 from segdicom.store import FileStore, Store
 
-VIEWER_DIR = Path(__file__).resolve().parents[2] / "viewer"
+VIEWER_DIR = bundled_dir("viewer")
 
 
 def build_state(settings: Settings) -> AppState:

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-import pytest
 from playwright.sync_api import Browser, Route, expect
 from tests.e2e.viewer_pages import (
     Phantom,
@@ -15,13 +14,12 @@ from tests.e2e.viewer_pages import (
     canvas_rgb,
     click_pixel,
     go_to_slice,
+    next_frame,
     open_page,
     saved,
     to_page,
 )
 from tests.e2e.viewer_pages import phantom as phantom  # the server fixture
-
-pytestmark = pytest.mark.e2e
 
 STEPS = 55  # the issue asks for at least 50 undo steps
 
@@ -199,7 +197,7 @@ def test_reformatted_views_crosshair_and_navigation(
     expect(sagittal).to_have_attribute("data-index", "300")
     expect(coronal).to_have_attribute("data-index", "180")
     expect(sagittal).to_have_attribute("data-ready", "true")
-    page.wait_for_timeout(100)  # one frame for the lines
+    next_frame(page)  # the lines
     page.screenshot(path=str(output_dir / "e2e-flows-reformats.png"))
 
     # The linked lines: the main view's slice across the sagittal view, the coronal cut on it.

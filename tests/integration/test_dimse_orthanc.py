@@ -4,7 +4,6 @@ Orthanc knows the annotator as modality SEGDICOM (our SCP on a free port);
 the annotator knows Orthanc as its DIMSE peer.
 """
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,6 @@ from segdicom.db.instances import StudyFilter
 from segdicom.errors import PacsRefused, PacsUnavailable
 from segdicom.pacs.dimse import DimsePacs
 
-pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 LUA = REPO / "orthanc" / "forward-stable.lua"
 
@@ -170,12 +168,16 @@ def test_lua_forwards_stable_study(tmp_path: Path, orthanc_factory: Callable[...
     with annotator(tmp_path, orthanc, port) as client:
         ct = dicom_files("ct_philips_phantom")[:3]
         mr = dicom_files("mr_siemens_t1_sag")[:3]
+        mr_id = upload(orthanc, mr)
+        # The MR study turns stable first: Orthanc runs the Lua callbacks of its
+        # changes in order, so the MR's has run once the CT has been forwarded.
+        poll(lambda: orthanc.rest("GET", f"/studies/{mr_id}")["IsStable"], "MR stable", 30)
         upload(orthanc, ct)
-        upload(orthanc, mr)
         ct_study, _ = uids(ct[0])
         mr_study, _ = uids(mr[0])
         assert poll(lambda: local_count(client, ct_study) == len(ct), timeout=30)
-        time.sleep(3)  # the MR study became stable too, and must not be forwarded
+        jobs = orthanc.rest("GET", "/jobs?expand")
+        assert [j["Type"] for j in jobs] == ["DicomModalityStore"], jobs  # the CT's only
         assert local_count(client, mr_study) == 0
 
 

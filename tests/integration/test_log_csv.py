@@ -2,10 +2,10 @@
 
 import csv
 import io
-import time
 from datetime import UTC, datetime
 
 from starlette.testclient import TestClient
+from tests.helpers import poll
 from tests.integration.support import create_annotation, disc, put_mask, put_segment, upload_series
 
 COLUMNS = (
@@ -65,9 +65,10 @@ def test_columns_and_series_filter(client: TestClient) -> None:
 
 def test_since_filter(client: TestClient) -> None:
     _paint_and_export(client, "mr_transfer_syntaxes", "Lesion")
-    time.sleep(0.05)
-    cut = datetime.now(UTC)
-    time.sleep(0.05)
+    _, earlier = _rows(client)
+    last = max(datetime.fromisoformat(r["timestamp"]) for r in earlier)
+    # The cut: a moment after every event so far, on the clock that stamps them.
+    cut = poll(lambda: (now := datetime.now(UTC)) > last and now, "clock past", interval=0.001)
     later = _paint_and_export(client, "ct_philips_phantom", "Liver")
     _, rows = _rows(client, since=cut.isoformat())
     assert rows and {r["series_uid"] for r in rows} == {later}

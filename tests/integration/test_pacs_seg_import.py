@@ -24,8 +24,6 @@ from tests.orthanc import Orthanc, annotator_modality
 from segdicom.app import create_app
 from segdicom.config import Settings
 
-pytestmark = pytest.mark.integration
-
 OUR_AET = "SEGDICOM"
 LIVER = data_dir("dcmqi_seg", "liver.dcm")
 ORPHAN = data_dir("dcmqi_seg", "orphan_seg_no_source", "seg_refs_13_missing_instances.dcm")

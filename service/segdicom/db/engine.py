@@ -7,7 +7,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[3] / "migrations"
+from segdicom.bundled import bundled_dir
+
+MIGRATIONS_DIR = bundled_dir("migrations")
 
 
 def make_engine(url: str) -> Engine:

@@ -7,7 +7,9 @@ where a segment has pixels are stored.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
 
 import highdicom as hd
 import numpy as np
@@ -274,26 +276,45 @@ def _build(
 ) -> hd.seg.Segmentation:
     """Call highdicom; its ValueErrors about the sources become BadInput."""
     try:
-        return hd.seg.Segmentation(
-            source_images=layout.source_images,
-            further_source_images=layout.further_source_images or None,
-            pixel_array=layout.pixel_array,
-            plane_positions=layout.plane_positions,
-            segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
-            segment_descriptions=descriptions,
-            series_instance_uid=series_instance_uid,
-            series_number=series_number,
-            series_description=series_description,
-            sop_instance_uid=sop_instance_uid,
-            instance_number=instance_number,
-            manufacturer=manufacturer,
-            manufacturer_model_name="SegDICOM",
-            software_versions=software_version,
-            device_serial_number=device_serial_number,
-            content_description=series_description,
-            content_creator_name=content_creator,
-            transfer_syntax_uid=ExplicitVRLittleEndian,
-            omit_empty_frames=True,
-        )
+        with _source_person_names_as_they_are():
+            return hd.seg.Segmentation(
+                source_images=layout.source_images,
+                further_source_images=layout.further_source_images or None,
+                pixel_array=layout.pixel_array,
+                plane_positions=layout.plane_positions,
+                segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
+                segment_descriptions=descriptions,
+                series_instance_uid=series_instance_uid,
+                series_number=series_number,
+                series_description=series_description,
+                sop_instance_uid=sop_instance_uid,
+                instance_number=instance_number,
+                manufacturer=manufacturer,
+                manufacturer_model_name="SegDICOM",
+                software_versions=software_version,
+                device_serial_number=device_serial_number,
+                content_description=series_description,
+                content_creator_name=content_creator,
+                transfer_syntax_uid=ExplicitVRLittleEndian,
+                omit_empty_frames=True,
+            )
     except (ValueError, AttributeError, KeyError) as exc:
         raise BadInput(f"cannot build a SEG from these source images: {exc}") from exc
+
+
+# highdicom warns about every Person Name without a "^" (valuerep.check_person_name).
+# The SEG copies the source's Patient's Name as it is, since the PACS matches
+# on it, so that warning is expected for a whole class of real data: it would
+# otherwise be logged at every export. Only that message, from highdicom, only
+# here. (catch_warnings is process-wide: with two exports at once, the filter
+# may outlive one of them, which hides no other warning.)
+_PERSON_NAME_WARNING = r'The string ".*" is unlikely to represent the intended person name'
+
+
+@contextlib.contextmanager
+def _source_person_names_as_they_are() -> Iterator[None]:
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=_PERSON_NAME_WARNING, category=UserWarning, module=r"highdicom\."
+        )
+        yield

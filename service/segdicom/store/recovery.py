@@ -65,7 +65,7 @@ def recover(store: "Store") -> Recovery:
         if journal.removable:
             journal.remove()
         else:
-            log.info("kept store journal %s: another host's, maybe running", journal.path.name)
+            log.info("kept store journal %s: its writer may still run", journal.path.name)
     if report.indexed or report.removed:
         log.warning("store recovery, %s", report.summary())
     return report
