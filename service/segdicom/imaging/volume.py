@@ -17,7 +17,7 @@ from pydicom.pixels.utils import pixel_array
 from segdicom.errors import TooLarge, Unprocessable
 from segdicom.imaging.geometry import FrameRef, Orientation, frames_of, slice_spacing, sort_frames
 from segdicom.imaging.grid import ReformatGrid, reformat_grid
-from segdicom.imaging.spacing import SeriesGeometry, series_geometry
+from segdicom.imaging.spacing import SeriesGeometry, series_geometry, slice_thicknesses
 from segdicom.imaging.windows import Window, presets
 
 DTYPES = ("uint8", "int16", "uint16", "int32", "float32")
@@ -49,6 +49,11 @@ class Volume:
     @property
     def slice_bytes(self) -> int:
         return self.rows * self.columns * np.dtype(self.dtype).itemsize
+
+    def slice_thicknesses(self) -> np.ndarray:
+        """Each slice's thickness along the normal (mm, Voronoi): the weight of its voxels
+        in volumes and statistics (imaging/spacing.py)."""
+        return slice_thicknesses(self.frames, self.orientation, self.spacing[2])
 
     def windows(self, sample: np.ndarray | None) -> list[Window]:
         return presets(self.modality, self.header_windows, sample)
