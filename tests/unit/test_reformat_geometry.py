@@ -31,7 +31,7 @@ def _plane(volume: Volume, data: np.ndarray, axis: Axis, index: int) -> np.ndarr
     assert volume.orientation is not None
     shape = (volume.rows, volume.columns)
     plan = plan_plane(volume.frames, volume.orientation, shape, volume.grid.axis(axis), axis)
-    return resample_plane(data.reshape(-1), plan, index, float(data.min()), volume.dtype)
+    return resample_plane(data, plan, index, float(data.min()), volume.dtype)
 
 
 @pytest.fixture(scope="module")

@@ -81,7 +81,7 @@ def reformat(st: AppState, volume: Volume, axis: Axis, index: int) -> np.ndarray
         plane = data[:, :, index] if axis == "sagittal" else data[:, index, :]
         return np.ascontiguousarray(plane)
     plan, background = _plan(st, volume, axis, data)
-    return resample_plane(data.reshape(-1), plan, index, background, volume.dtype)
+    return resample_plane(data, plan, index, background, volume.dtype)
 
 
 def reformat_payload(
