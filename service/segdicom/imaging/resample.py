@@ -16,6 +16,7 @@ What depends only on the geometry (shifts, brackets, weights, indexes, what lies
 acquired volume) is worked out once per series and axis (`plan_plane`).
 """
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ from segdicom.imaging.spacing import depths, frame_axes, positions
 
 SNAP = 1e-3  # a shift within 1/1000 pixel of a whole pixel is that pixel (no blur)
 INSIDE = 1e-6  # tolerance for a sample on a slice's edge
+MAX_RUNS = 64  # more runs of slices sharing a cut than this: one fancy-index gather
 
 
 @dataclass(frozen=True)
@@ -147,19 +149,32 @@ def resample_plane(
 
 def _across(data: np.ndarray, plan: PlanePlan, index: int) -> np.ndarray:
     """(slices, line) float32: the line plane `index` cuts from each slice."""
-    slices = np.arange(data.shape[0])
     length = data.shape[2] if plan.axis == "sagittal" else data.shape[1]
+    lines = _cut(data, plan.axis, np.clip(index + plan.across, 0, length - 1))
+    if not plan.across_fraction.any():
+        return lines.astype(np.float32)
+    fraction = plan.across_fraction[:, None]
+    after = _cut(data, plan.axis, np.clip(index + plan.across + 1, 0, length - 1))
+    mixed: np.ndarray = lines * (1 - fraction) + after * fraction
+    return mixed
 
-    def cut(offset: int) -> np.ndarray:
-        at = np.clip(index + plan.across + offset, 0, length - 1)
-        picked = data[slices, :, at] if plan.axis == "sagittal" else data[slices, at, :]
-        return picked.astype(np.float32)
 
-    lines = cut(0)
-    if plan.across_fraction.any():
-        fraction = plan.across_fraction[:, None]
-        lines = lines * (1 - fraction) + cut(1) * fraction
-    return lines
+def _cut(data: np.ndarray, axis: Axis, at: np.ndarray) -> np.ndarray:
+    """(slices, line): column (sagittal) or row (coronal) at[k] of each slice k.
+
+    Slices that share a shift are cut together as one strided view (a tilt along v leaves
+    every sagittal cut at one column: the regular stack's cost); otherwise one gather.
+    """
+    starts = [0, *(np.flatnonzero(np.diff(at)) + 1).tolist(), len(at)]
+    if len(starts) > MAX_RUNS:
+        slices = np.arange(len(at))
+        picked: np.ndarray = data[slices, :, at] if axis == "sagittal" else data[slices, at, :]
+        return picked
+    parts = [
+        data[a:b, :, at[a]] if axis == "sagittal" else data[a:b, at[a], :]
+        for a, b in itertools.pairwise(starts)
+    ]
+    return np.concatenate(parts)
 
 
 def _lerp(values: np.ndarray, fraction: np.ndarray) -> np.ndarray:
