@@ -64,22 +64,16 @@ def plan_plane(
     axis: Axis,
 ) -> PlanePlan:
     """How to make the planes of `axis` on `grid` from a stack of `shape` (rows, columns)."""
-    rows, columns = shape
-    u, v, n = frame_axes(orientation)
-    points = positions(frames)
-    origin = np.asarray(grid.origin)
-    # Each slice's first pixel from the grid start, in source pixels (>= 0 by the union).
-    shift_u = (points @ u - float(origin @ u)) / _column_spacing(grid, axis)
-    shift_v = (points @ v - float(origin @ v)) / _row_spacing(grid, axis)
-    across_shift, along_shift = (-shift_u, -shift_v) if axis == "sagittal" else (-shift_v, -shift_u)
-    line = rows if axis == "sagittal" else columns
+    across_shift, along_shift = _slice_shifts(frames, orientation, grid, axis)
+    line = shape[0] if axis == "sagittal" else shape[1]
     across, across_fraction = _split(across_shift)
     along, along_fraction = _split(along_shift)
     taps = along[:, None] + np.arange(grid.columns + 1)[None, :]
     slices = np.arange(len(frames))[:, None]
     exact = along_shift[:, None] + np.arange(grid.columns)[None, :]
+    start = float(np.dot(grid.origin, grid.column_direction))
     lower, upper, weight = _brackets(
-        depths(frames, orientation), float(origin @ n), grid.pixel_spacing[0], grid.rows
+        depths(frames, orientation), start, grid.pixel_spacing[0], grid.rows
     )
     return PlanePlan(
         across=across,
@@ -94,6 +88,20 @@ def plan_plane(
         near=np.where(weight < 0.5, lower, upper),
         axis=axis,
     )
+
+
+def _slice_shifts(
+    frames: Sequence[FrameRef], orientation: Orientation, grid: PlaneGrid, axis: Axis
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per slice, in its own pixels: where plane 0 cuts it (across) and where grid column 0
+    falls in it (along). Zero for the slice that starts the grid, negative for one the shear
+    moved further on."""
+    u, v, _ = frame_axes(orientation)
+    points = positions(frames)
+    origin = np.asarray(grid.origin)
+    shift_u = (points @ u - float(origin @ u)) / _column_spacing(grid, axis)
+    shift_v = (points @ v - float(origin @ v)) / _row_spacing(grid, axis)
+    return (-shift_u, -shift_v) if axis == "sagittal" else (-shift_v, -shift_u)
 
 
 def _column_spacing(grid: PlaneGrid, axis: Axis) -> float:
