@@ -145,8 +145,11 @@ def resample_plane(
     lines = _across(data, plan, index)
     shifted = _lerp(lines.reshape(-1).take(plan.along_index), plan.along_fraction)
     weight = plan.weight[:, None]
-    out = shifted[plan.lower] * (1 - weight)
-    out += shifted[plan.upper] * weight
+    out = shifted[plan.lower]
+    out *= 1 - weight
+    upper = shifted[plan.upper]
+    upper *= weight
+    out += upper
     across = index + plan.across_shift
     length = data.shape[2] if plan.axis == "sagittal" else data.shape[1]
     inside_across = (across >= -INSIDE) & (across <= length - 1 + INSIDE)
@@ -199,5 +202,6 @@ def _to_dtype(values: np.ndarray, dtype: str) -> np.ndarray:
     if kind.kind == "f":
         return values.astype(kind)
     info = np.iinfo(kind)
-    rounded: np.ndarray = np.clip(np.rint(values), info.min, info.max).astype(kind)
-    return rounded
+    np.rint(values, out=values)
+    np.clip(values, info.min, info.max, out=values)
+    return values.astype(kind)
