@@ -5,6 +5,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from segdicom.api.common import path_int, path_uid, state
+from segdicom.imaging import Volume
+from segdicom.imaging.grid import AXES, PlaneGrid
 from segdicom.workflows import volumes
 
 
@@ -45,8 +47,38 @@ def series_info(request: Request) -> JSONResponse:
                 }
                 for w in volume.windows(sample)
             ],
+            "geometry": geometry_json(volume),
+            "reformat": {axis: planes_json(volume.grid.axis(axis)) for axis in AXES},
         }
     )
+
+
+def geometry_json(volume: Volume) -> dict[str, object]:
+    """Tilt, spacing range along the normal and gaps: what makes a series irregular."""
+    geometry = volume.geometry
+    return {
+        "regular": geometry.regular,
+        "tilt_degrees": round(geometry.tilt_degrees, 4),
+        "spacing_min": round(geometry.spacing_min, 6),
+        "spacing_max": round(geometry.spacing_max, 6),
+        "missing_slices": geometry.missing_slices,
+    }
+
+
+def planes_json(grid: PlaneGrid) -> dict[str, object]:
+    """Pixel (r, c) of plane i is at origin + i * plane_spacing * plane_normal
+    + r * pixel_spacing[0] * column_direction + c * pixel_spacing[1] * row_direction."""
+    return {
+        "planes": grid.planes,
+        "rows": grid.rows,
+        "columns": grid.columns,
+        "pixel_spacing": list(grid.pixel_spacing),
+        "plane_spacing": grid.plane_spacing,
+        "origin": list(grid.origin),
+        "row_direction": list(grid.row_direction),
+        "column_direction": list(grid.column_direction),
+        "plane_normal": list(grid.plane_normal),
+    }
 
 
 async def slice_data(request: Request) -> Response:
