@@ -11,7 +11,7 @@ import { byId } from "./dom.js";
 import { showError } from "./notify.js";
 import {
   crossingLine, edgeLetters, geometryBadge, planeIndexAt, planesLayout, planesOf, pointAt, screenDirections,
-  sourceGeometry, sourcePixel,
+  sourceGeometry, sourcePixel, spacingRange,
 } from "./planes.js";
 import { ReformatView } from "./reformat.js";
 import { clamp } from "./viewstate.js";
@@ -48,10 +48,14 @@ function showEdges(where, letters) {
   }
 }
 
-/** The badge of an irregular series (gantry tilt, uneven spacing, missing slices). @param {import("./api.js").SeriesInfo | null} series */
-function showBadge(series) {
+/**
+ * The badge of an irregular series (gantry tilt, uneven spacing, missing slices).
+ * @param {import("./api.js").SeriesInfo | null} series
+ * @param {[number, number] | null} range the slice spacing without the gaps
+ */
+function showBadge(series, range) {
   const badge = byId("geometry-badge", HTMLElement);
-  const text = geometryBadge(series?.geometry);
+  const text = geometryBadge(series?.geometry, range);
   badge.hidden = !text;
   byId("geometry-badge-text", HTMLElement).textContent = text;
   badge.title = text
@@ -69,7 +73,7 @@ function geometrySummary(series) {
     `${series.num_slices} slices of ${series.columns} × ${series.rows}, pixels ${dc.toFixed(2)} × ${dr.toFixed(2)} mm`,
   ];
   if (g) {
-    lines.push(g.regular ? "Regular stack" : geometryBadge(g));
+    lines.push(g.regular ? "Regular stack" : geometryBadge(g, null));
     lines.push(`Slice spacing ${(g.spacing_min ?? 0).toFixed(2)}–${(g.spacing_max ?? 0).toFixed(2)} mm, tilt ${(g.tilt_degrees ?? 0).toFixed(1)}°`);
   }
   return lines.join("\n");
@@ -136,7 +140,7 @@ export class CrossViews {
       showEdges(axis, usable ? edgeLetters(screenDirections(layout, pl)) : null);
     }
     showEdges("view", edgeLetters({ right: src.u, down: src.v }));
-    showBadge(series);
+    showBadge(series, spacingRange(src));
     this.setCross({ col: Math.floor(series.columns / 2), row: Math.floor(series.rows / 2) });
   }
 
@@ -153,7 +157,7 @@ export class CrossViews {
     this.src = null;
     this.state.renderer.setCrosshair(null);
     for (const where of ["view", ...AXES]) showEdges(where, null);
-    showBadge(null);
+    showBadge(null, null);
   }
 
   /**

@@ -414,14 +414,31 @@ export function edgeLetters({ right, down }) {
 }
 
 /**
+ * The range of the slice spacing along the normal, leaving out the steps over missing slices
+ * (a step over 1.5 times the larger of its neighbours), which the badge counts apart.
+ * @param {Source} src
+ * @returns {[number, number] | null}
+ */
+export function spacingRange(src) {
+  const steps = [];
+  for (let k = 1; k < src.s.length; k++) steps.push(Math.abs(src.s[k] - src.s[k - 1]));
+  const kept = steps.filter((d, i) => {
+    const near = Math.max(steps[i - 1] ?? 0, steps[i + 1] ?? 0);
+    return !(near > 0 && d > 1.5 * near);
+  });
+  return kept.length ? [Math.min(...kept), Math.max(...kept)] : null;
+}
+
+/**
  * The badge text of an irregular series, empty for a regular one.
  * @param {Geometry | undefined} g
+ * @param {[number, number] | null} [range] the spacing without the gaps (spacingRange)
  */
-export function geometryBadge(g) {
+export function geometryBadge(g, range = null) {
   if (!g || g.regular !== false) return "";
   const parts = [];
   if ((g.tilt_degrees ?? 0) >= 0.1) parts.push(`gantry tilt ${(g.tilt_degrees ?? 0).toFixed(1)}°`);
-  const [lo, hi] = [g.spacing_min ?? 0, g.spacing_max ?? 0];
+  const [lo, hi] = (g.missing_slices ?? 0) > 0 && range ? range : [g.spacing_min ?? 0, g.spacing_max ?? 0];
   if (hi - lo > Math.max(0.01, lo * 0.01)) parts.push(`uneven spacing ${lo.toFixed(1)}–${hi.toFixed(1)} mm`);
   const missing = g.missing_slices ?? 0;
   if (missing > 0) parts.push(`${missing} missing slice${missing === 1 ? "" : "s"}`);
