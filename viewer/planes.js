@@ -11,7 +11,10 @@
  * left, +y posterior, +z head).
  *
  * Everything that maps between the screen and the volume (the image, the masks, the lines,
- * a click) goes through toScreen / fromScreen, so they cannot disagree.
+ * a click) goes through toScreen / fromScreen, so they cannot disagree; and between the
+ * reformat grid and the acquired slices through patient space (pointAt, sourcePixel: the last
+ * section of GEOMETRY_CONTRACT.md), so a tilted or unevenly spaced series is drawn and painted
+ * where it is.
  */
 
 /** @typedef {"sagittal" | "coronal"} Axis the cut: at a column, or at a row */
@@ -69,34 +72,6 @@ export function planeLayout(normal, across, slice) {
     flipSlice: sliceVertical ? flipDown : flipRight,
     flipAcross: sliceVertical ? flipRight : flipDown,
   };
-}
-
-/**
- * The layout of the cut at a column ("sagittal") or a row ("coronal") of a series. The plane
- * at a column has the row direction (the first triplet of ImageOrientationPatient) as its
- * normal and the column direction across it; the plane at a row the other way round
- * (PS3.3 C.7.6.2.1.1). The slices run from the first slice's position to the last's (the
- * service sorts them along the normal, but this also holds for a tilted stack), or along
- * the normal when the positions are missing or equal.
- * @param {Axis} axis
- * @param {number[] | undefined} orientation ImageOrientationPatient (six numbers)
- * @param {number[] | undefined} first the first slice's ImagePositionPatient
- * @param {number[] | undefined} last the last slice's ImagePositionPatient
- * @returns {Layout}
- */
-export function seriesPlaneLayout(axis, orientation, first, last) {
-  const o = orientation?.length === 6 ? orientation : [1, 0, 0, 0, 1, 0];
-  /** @type {Vec} */
-  const rowDir = [o[0], o[1], o[2]];
-  /** @type {Vec} */
-  const colDir = [o[3], o[4], o[5]];
-  let slice = cross(rowDir, colDir);
-  if (first?.length === 3 && last?.length === 3) {
-    /** @type {Vec} */
-    const step = [last[0] - first[0], last[1] - first[1], last[2] - first[2]];
-    if (dot(step, step) > 1e-12) slice = step;
-  }
-  return axis === "sagittal" ? planeLayout(rowDir, colDir, slice) : planeLayout(colDir, rowDir, slice);
 }
 
 /** @param {number} i @param {number} n @param {boolean} flipped */

@@ -283,3 +283,60 @@ def test_closing_the_tab_right_after_a_stroke_keeps_the_stroke(
     poll(stored, "the stroke on the server", timeout=10)
     assert mask is not None and mask[40, 30:61].all()
     assert errors == []
+
+
+def _stored(series: Phantom, annotation: str, number: int, index: int) -> np.ndarray | None:
+    """The stored mask of a slice, or None when the server has none (or an empty one)."""
+    with httpx.Client(base_url=series.url, timeout=10) as http:
+        r = http.get(f"/api/annotations/{annotation}/segments/{number}/slices/{index}")
+    if r.status_code != 200 or not r.content:
+        return None
+    mask = series.mask(annotation, number, index)
+    return mask if mask.any() else None
+
+
+def test_the_undo_history_survives_a_reload(browser: Browser, tilted: Phantom) -> None:
+    errors: list[str] = []
+    page = _open(browser, tilted, errors, "&slice=6")
+    page.wait_for_selector("#view[data-slice='6'][data-ready='true']")
+    number = add_segment(page, "Undo after reload")
+    stroke(page, [(20, 50), (50, 50)])
+    saved(page)
+    annotation = page.locator("#view").get_attribute("data-annotation-id") or ""
+    assert _stored(tilted, annotation, number, 6) is not None
+    page.reload()
+    page.wait_for_selector("#view[data-slice='6'][data-ready='true']")
+    expect(page.locator("#view")).to_have_attribute("data-annotation-id", annotation)
+    expect(page.locator("#undo")).to_be_enabled()
+    page.locator("#view").focus()
+    page.keyboard.press("Control+z")
+    saved(page)
+    poll(lambda: _stored(tilted, annotation, number, 6) is None, "the stroke undone on the server")
+    assert errors == []
+
+
+def test_double_click_enlarges_a_view_and_swap_moves_it_to_the_large_slot(
+    browser: Browser, tilted: Phantom
+) -> None:
+    errors: list[str] = []
+    page = _open(browser, tilted, errors, "&layout=2x2")
+    grid = page.locator("#view-grid")
+    sagittal = page.locator("[data-pane='sagittal']")
+    expect(sagittal).to_have_attribute("data-slot", "1")
+    sagittal.dblclick(modifiers=["Shift"])  # Shift: navigate, not paint, on the way
+    expect(grid).to_have_attribute("data-layout", "1")
+    expect(sagittal).to_have_attribute("data-slot", "0")
+    box = page.locator("#view-sagittal").bounding_box()
+    assert box is not None and box["width"] > 600  # the whole viewport, not a thumbnail
+    sagittal.dblclick(modifiers=["Shift"])
+    expect(grid).to_have_attribute("data-layout", "2x2")
+    expect(sagittal).to_have_attribute("data-slot", "1")
+    coronal = page.locator("[data-pane='coronal']")
+    coronal.hover()
+    coronal.locator(".pane-swap").click()
+    expect(coronal).to_have_attribute("data-slot", "0")
+    expect(page.locator("[data-pane='view']")).to_have_attribute("data-slot", "2")
+    page.locator("#view").focus()
+    page.keyboard.press("v")
+    expect(grid).to_have_attribute("data-layout", "1x3")
+    assert errors == []
