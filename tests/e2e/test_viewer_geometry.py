@@ -114,6 +114,9 @@ def test_tilted_series_badge_true_aspect_and_markers(
 ) -> None:
     errors: list[str] = []
     page = _open(browser, tilted, errors, "&layout=2x2")
+    # The series opens on its header window (40/400, the soft tissue preset), highlighted.
+    expect(page.locator("#view")).to_have_attribute("data-window", "40,400")
+    expect(page.locator("#window-presets .preset.active")).to_have_text("1Soft tissue")
     badge = page.locator("#geometry-badge")
     expect(badge).to_be_visible()
     expect(badge).to_contain_text("gantry tilt 18.5°")
@@ -245,6 +248,7 @@ def test_a_reload_reopens_the_series_slice_layout_and_window(
     page.locator("#window-width").fill("700")
     page.locator("#window-width").press("Enter")
     expect(view).to_have_attribute("data-window", "120,700")
+    expect(page.locator("#window-presets .preset.active")).to_have_count(0)  # a manual window
     page.locator("#layout").select_option("1x3")
     page.wait_for_url(
         lambda url: "slice=5" in url and "window=120,700" in url and "layout=1x3" in url
