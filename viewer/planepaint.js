@@ -105,7 +105,8 @@ export class PlanePaint {
       await Promise.all([...bySlice.keys()].map((k) => s.session.masks.load(s.segment, k)));
       if (this.state.session !== s.session) return;
       const edits = [...bySlice].map(([slice, offsets]) => {
-        const target = new Uint8Array(s.session.masks.get(s.segment, slice) ?? s.session.pixelCount);
+        const current = s.session.masks.get(s.segment, slice);
+        const target = current ? new Uint8Array(current) : new Uint8Array(s.session.pixelCount);
         for (const o of offsets) target[o] = s.erase ? 0 : 1;
         return { slice, target };
       });

@@ -395,6 +395,7 @@ export function edgeLetters({ right, down }) {
  * @returns {[number, number] | null}
  */
 export function spacingRange(src) {
+  /** @type {number[]} */
   const steps = [];
   for (let k = 1; k < src.s.length; k++) steps.push(Math.abs(src.s[k] - src.s[k - 1]));
   const kept = steps.filter((d, i) => {
