@@ -308,13 +308,33 @@ export function sourceLookup(pl, i, src) {
   const size = pl.rows * pl.columns;
   const slice = new Int32Array(size).fill(-1);
   const offset = new Int32Array(size).fill(-1);
+  // Everything is linear along a row of the reformat: p(c) = p(r, 0) + c * ps1 * R; so are its
+  // projections on n, u and v (scalars only in the loop: ~150k pixels a plane).
+  const step = scale(vec(pl.row_direction), pl.pixel_spacing[1]);
+  const [stepN, stepU, stepV] = [dot(step, src.n), dot(step, src.u), dot(step, src.v)];
+  const pu = src.positions.map((p) => dot(p, src.u));
+  const pv = src.positions.map((p) => dot(p, src.v));
+  const { s, tolerance } = src;
+  const last = s.length - 1;
+  let k = 0;
   for (let r = 0, at = 0; r < pl.rows; r++) {
+    const start = pointAt(pl, i, r, 0);
+    const n0 = dot(start, src.n);
+    const u0 = dot(start, src.u);
+    const v0 = dot(start, src.v);
+    k = nearestSlice(src, n0);
     for (let c = 0; c < pl.columns; c++, at++) {
-      const hit = sourcePixel(src, pointAt(pl, i, r, c), true);
-      if (hit) {
-        slice[at] = hit.slice;
-        offset[at] = hit.row * src.columns + hit.col;
-      }
+      const along = n0 + c * stepN;
+      // The nearest slice moves little along a row (not at all for a grid in the acquisition
+      // frame): walk to it from the last one (the slices are sorted along n).
+      while (k < last && Math.abs(s[k + 1] - along) < Math.abs(s[k] - along)) k++;
+      while (k > 0 && Math.abs(s[k - 1] - along) < Math.abs(s[k] - along)) k--;
+      if (k < 0 || Math.abs(along - s[k]) > tolerance[k]) continue;
+      const row = Math.round((v0 + c * stepV - pv[k]) / src.dr);
+      const col = Math.round((u0 + c * stepU - pu[k]) / src.dc);
+      if (row < 0 || col < 0 || row >= src.rows || col >= src.columns) continue;
+      slice[at] = k;
+      offset[at] = row * src.columns + col;
     }
   }
   return { slice, offset };

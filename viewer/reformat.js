@@ -242,13 +242,17 @@ export class ReformatView {
     const rgba = (/** @type {[number, number, number]} */ color) =>
       ((alpha << 24) | (color[2] << 16) | (color[1] << 8) | color[0]) >>> 0;
     let any = false;
+    const count = this.plane?.src.s.length ?? 0;
     for (const { maskAt, color } of layers) {
       const value = rgba(color);
+      // Each slice's mask looked up once, not once a pixel.
+      const masks = Array.from({ length: count }, (_, k) => maskAt(k));
+      if (!masks.some(Boolean)) continue;
       for (let i = 0; i < order.length; i++) {
         const at = order[i];
         const s = lookup.slice[at];
         if (s < 0) continue;
-        const mask = maskAt(s);
+        const mask = masks[s];
         if (mask && mask[lookup.offset[at]]) {
           out[i] = value;
           any = true;
