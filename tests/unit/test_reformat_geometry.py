@@ -10,7 +10,7 @@ from tests.helpers import dicom_files
 
 from segdicom.imaging import Volume, build_volume, read_header, read_slice
 from segdicom.imaging.grid import AXES, Axis, PlaneGrid
-from segdicom.imaging.resample import plan_plane, resample_plane
+from segdicom.imaging.resample import MAX_RUNS, _cut, plan_plane, resample_plane
 from segdicom.imaging.spacing import missing_slices, slice_thicknesses
 
 THRESHOLD = (tilted.INSIDE + tilted.OUTSIDE) / 2
@@ -31,7 +31,7 @@ def _plane(volume: Volume, data: np.ndarray, axis: Axis, index: int) -> np.ndarr
     assert volume.orientation is not None
     shape = (volume.rows, volume.columns)
     plan = plan_plane(volume.frames, volume.orientation, shape, volume.grid.axis(axis), axis)
-    return resample_plane(data.reshape(-1), plan, index, float(data.min()), volume.dtype)
+    return resample_plane(data, plan, index, float(data.min()), volume.dtype)
 
 
 @pytest.fixture(scope="module")
@@ -258,3 +258,15 @@ def test_slice_thickness_is_half_the_distance_to_each_neighbour(
 def test_no_positions_means_the_nominal_thickness() -> None:
     frames = _volume(dicom_files("ct_philips_phantom")).frames
     assert np.array_equal(slice_thicknesses(frames, None, 2.5), np.full(len(frames), 2.5))
+
+
+@pytest.mark.parametrize("runs", [1, 5, 120])
+@pytest.mark.parametrize("axis", AXES)
+def test_cut_takes_each_slices_own_line(axis: Axis, runs: int) -> None:
+    rng = np.random.default_rng(runs)
+    data = rng.integers(-1000, 1000, size=(120, 9, 11), dtype=np.int16)
+    length = data.shape[2] if axis == "sagittal" else data.shape[1]
+    at = np.repeat(rng.integers(0, length, size=runs), 120 // runs)
+    assert (len(np.flatnonzero(np.diff(at))) + 1 > MAX_RUNS) == (runs == 120)  # both ways
+    expected = [data[k, :, at[k]] if axis == "sagittal" else data[k, at[k], :] for k in range(120)]
+    assert np.array_equal(_cut(data, axis, at), np.stack(expected))

@@ -1,15 +1,22 @@
 """Resampling a stack of slices on the reformat grid: one plane is a few numpy gathers.
 
-A grid sample at depth s along n lies between the two sorted slices that bracket s (a gap
-is interpolated across): it is the linear mix of the same point projected on each. In a
-slice the point sits at a position shifted by that slice's offset from the grid start (the
-shear of a tilted stack), fractional in general, so it is linear in that slice too. What
-depends only on the reformat row (bracketing slices, their weights, the integer and
-fractional shifts) is worked out once per series and axis (`plan_plane`); a plane then
-costs one gather of (rows, columns + 1) values per bracketing slice and per tap across the
-plane, and a few multiply-adds.
+A grid sample at depth s along n lies between the two sorted slices that bracket s (a gap is
+interpolated across): it is the linear mix of the same point projected on each. In a slice
+the point sits shifted by that slice's offset from the grid start (the shear of a tilted
+stack), fractional in general, so it is linear in that slice too. Both shifts belong to the
+slice, not to the output row, so a plane is made in three steps:
+
+1. across: from each slice, the source line the plane cuts (a column for sagittal, a row for
+   coronal; the mix of two when the shift is fractional): a (slices, length) gather, the
+   same memory traffic as cutting a regular stack;
+2. along: each slice's line shifted onto the grid's columns (small, in cache);
+3. along n: each output row mixes the lines of its two bracketing slices.
+
+What depends only on the geometry (shifts, brackets, weights, indexes, what lies outside the
+acquired volume) is worked out once per series and axis (`plan_plane`).
 """
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,36 +28,32 @@ from segdicom.imaging.spacing import depths, frame_axes, positions
 
 SNAP = 1e-3  # a shift within 1/1000 pixel of a whole pixel is that pixel (no blur)
 INSIDE = 1e-6  # tolerance for a sample on a slice's edge
-
-
-@dataclass(frozen=True)
-class Side:
-    """One of the two bracketing slices, per reformat row."""
-
-    weight: np.ndarray  # (rows,) float32: the linear weight along n
-    across: np.ndarray  # (rows,) int64: whole shift normal to the plane (add the plane index)
-    across_fraction: np.ndarray  # (rows,) float32
-    along_fraction: np.ndarray  # (rows,) float32: shift along the plane's columns
-    index: np.ndarray  # (rows, columns + 1) int64: flat index into the stack, plane term left out
+MAX_RUNS = 64  # more runs of slices sharing a cut than this: one fancy-index gather
 
 
 @dataclass(frozen=True)
 class PlanePlan:
-    """What one reformat axis of one series needs to gather any of its planes."""
+    """What one reformat axis of one series needs to make any of its planes."""
 
-    sides: tuple[Side, Side]
-    across_stride: int  # flat step of one source pixel normal to the plane
-    across_length: int  # source pixels normal to the plane (columns for sagittal)
-    near_across: np.ndarray  # (rows,) float64: the nearest slice's shift normal to the plane
-    inside_along: np.ndarray  # (rows, columns) bool: in the nearest slice along the plane
+    # Per source slice: the shift normal to the plane (add the plane index), whole + fraction.
+    across: np.ndarray  # (slices,) int64
+    across_fraction: np.ndarray  # (slices,) float32
+    across_shift: np.ndarray  # (slices,) float64, unsplit: what lies inside the slice
+    # Per source slice: where each grid column (and the next) reads the slice's line.
+    along_index: np.ndarray  # (slices, columns + 1) intp, flat into (slices, line length)
+    along_fraction: np.ndarray  # (slices,) float32
+    along_inside: np.ndarray  # (slices, columns) bool: the grid column falls in the slice
+    # Per reformat row: the bracketing slices and the weight of the upper one.
+    lower: np.ndarray  # (rows,) intp
+    upper: np.ndarray  # (rows,) intp
+    weight: np.ndarray  # (rows,) float32
+    near: np.ndarray  # (rows,) intp: the nearer of the two (what is inside or not)
+    axis: Axis
 
     @property
     def nbytes(self) -> int:
-        arrays = [self.near_across, self.inside_along]
-        for side in self.sides:
-            arrays += [side.weight, side.across, side.across_fraction, side.along_fraction]
-            arrays.append(side.index)
-        return sum(int(a.nbytes) for a in arrays)
+        arrays = [getattr(self, name) for name in self.__dataclass_fields__]
+        return sum(int(a.nbytes) for a in arrays if isinstance(a, np.ndarray))
 
 
 def plan_plane(
@@ -60,42 +63,45 @@ def plan_plane(
     grid: PlaneGrid,
     axis: Axis,
 ) -> PlanePlan:
-    """The per-row gathers and weights of `axis` on `grid` for a stack of `shape` slices."""
-    rows, columns = shape
-    u, v, n = frame_axes(orientation)
+    """How to make the planes of `axis` on `grid` from a stack of `shape` (rows, columns)."""
+    across_shift, along_shift = _slice_shifts(frames, orientation, grid, axis)
+    line = shape[0] if axis == "sagittal" else shape[1]
+    across, across_fraction = _split(across_shift)
+    along, along_fraction = _split(along_shift)
+    taps = along[:, None] + np.arange(grid.columns + 1)[None, :]
+    slices = np.arange(len(frames))[:, None]
+    exact = along_shift[:, None] + np.arange(grid.columns)[None, :]
+    start = float(np.dot(grid.origin, grid.column_direction))
+    lower, upper, weight = _brackets(
+        depths(frames, orientation), start, grid.pixel_spacing[0], grid.rows
+    )
+    return PlanePlan(
+        across=across,
+        across_fraction=across_fraction.astype(np.float32),
+        across_shift=across_shift,
+        along_index=(slices * line + np.clip(taps, 0, line - 1)).astype(np.intp),
+        along_fraction=along_fraction.astype(np.float32),
+        along_inside=(exact >= -INSIDE) & (exact <= line - 1 + INSIDE),
+        lower=lower,
+        upper=upper,
+        weight=weight.astype(np.float32),
+        near=np.where(weight < 0.5, lower, upper),
+        axis=axis,
+    )
+
+
+def _slice_shifts(
+    frames: Sequence[FrameRef], orientation: Orientation, grid: PlaneGrid, axis: Axis
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per slice, in its own pixels: where plane 0 cuts it (across) and where grid column 0
+    falls in it (along). Zero for the slice that starts the grid, negative for one the shear
+    moved further on."""
+    u, v, _ = frame_axes(orientation)
     points = positions(frames)
-    depth = depths(frames, orientation)
     origin = np.asarray(grid.origin)
-    # Each slice's first pixel relative to the grid start, in source pixels (>= 0 by the union).
     shift_u = (points @ u - float(origin @ u)) / _column_spacing(grid, axis)
     shift_v = (points @ v - float(origin @ v)) / _row_spacing(grid, axis)
-    if axis == "sagittal":
-        across_shift, along_shift = shift_u, shift_v
-        across_stride, along_stride, across_length, along_length = 1, columns, columns, rows
-    else:
-        across_shift, along_shift = shift_v, shift_u
-        across_stride, along_stride, across_length, along_length = columns, 1, rows, columns
-    lower, upper, weight = _brackets(depth, float(origin @ n), grid.pixel_spacing[0], grid.rows)
-    near = np.where(weight < 0.5, lower, upper)
-    sides = tuple(
-        _side(
-            slices,
-            slice_weight,
-            -across_shift[slices],
-            -along_shift[slices],
-            (rows * columns, along_stride, along_length),
-            grid.columns,
-        )
-        for slices, slice_weight in ((lower, 1 - weight), (upper, weight))
-    )
-    along = np.arange(grid.columns)[None, :] - along_shift[near][:, None]
-    return PlanePlan(
-        sides=(sides[0], sides[1]),
-        across_stride=across_stride,
-        across_length=across_length,
-        near_across=-across_shift[near],
-        inside_along=(along >= -INSIDE) & (along <= along_length - 1 + INSIDE),
-    )
+    return (-shift_u, -shift_v) if axis == "sagittal" else (-shift_v, -shift_u)
 
 
 def _column_spacing(grid: PlaneGrid, axis: Axis) -> float:
@@ -120,30 +126,7 @@ def _brackets(
     lower = np.clip(np.searchsorted(depth, wanted, side="right") - 1, 0, len(depth) - 2)
     upper = lower + 1
     weight = np.clip((wanted - depth[lower]) / (depth[upper] - depth[lower]), 0.0, 1.0)
-    return lower, upper, weight
-
-
-def _side(
-    slices: np.ndarray,
-    weight: np.ndarray,
-    across: np.ndarray,
-    along: np.ndarray,
-    strides: tuple[int, int, int],
-    width: int,
-) -> Side:
-    """Split the shifts into whole pixels and fractions; index the gather along the plane."""
-    slice_stride, along_stride, along_length = strides
-    across_whole, across_fraction = _split(across)
-    along_whole, along_fraction = _split(along)
-    taps = along_whole[:, None] + np.arange(width + 1)[None, :]
-    index = slices[:, None] * slice_stride + np.clip(taps, 0, along_length - 1) * along_stride
-    return Side(
-        weight=weight.astype(np.float32),
-        across=across_whole,
-        across_fraction=across_fraction.astype(np.float32),
-        along_fraction=along_fraction.astype(np.float32),
-        index=index.astype(np.int64),
-    )
+    return lower.astype(np.intp), upper.astype(np.intp), weight
 
 
 def _split(shift: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -155,27 +138,58 @@ def _split(shift: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def resample_plane(
-    flat: np.ndarray, plan: PlanePlan, index: int, background: float, dtype: str
+    data: np.ndarray, plan: PlanePlan, index: int, background: float, dtype: str
 ) -> np.ndarray:
-    """Plane `index` of the planned axis from the flattened stack, rounded back to `dtype`."""
-    rows, width = plan.inside_along.shape
-    out = np.zeros((rows, width), dtype=np.float32)
-    for side in plan.sides:
-        for tap in (0, 1):
-            weight = side.weight * (side.across_fraction if tap else 1 - side.across_fraction)
-            if not weight.any():
-                continue
-            across = np.clip(index + side.across + tap, 0, plan.across_length - 1)
-            values = flat.take(side.index + (across * plan.across_stride)[:, None])
-            out += weight[:, None] * _along(values.astype(np.float32), side.along_fraction)
-    across = index + plan.near_across
-    inside = (across >= -INSIDE) & (across <= plan.across_length - 1 + INSIDE)
-    out[~(plan.inside_along & inside[:, None])] = background
+    """Plane `index` of the planned axis from the (slices, rows, columns) stack, rounded back
+    to `dtype`; samples outside the acquired volume are `background`."""
+    lines = _across(data, plan, index)
+    shifted = _lerp(lines.reshape(-1).take(plan.along_index), plan.along_fraction)
+    weight = plan.weight[:, None]
+    out = shifted[plan.lower]
+    out *= 1 - weight
+    upper = shifted[plan.upper]
+    upper *= weight
+    out += upper
+    across = index + plan.across_shift
+    length = data.shape[2] if plan.axis == "sagittal" else data.shape[1]
+    inside_across = (across >= -INSIDE) & (across <= length - 1 + INSIDE)
+    inside = (plan.along_inside & inside_across[:, None])[plan.near]
+    out[~inside] = background
     return _to_dtype(out, dtype)
 
 
-def _along(values: np.ndarray, fraction: np.ndarray) -> np.ndarray:
-    """Linear between neighbouring gathered values (the last gathered column is the +1 tap)."""
+def _across(data: np.ndarray, plan: PlanePlan, index: int) -> np.ndarray:
+    """(slices, line) float32: the line plane `index` cuts from each slice."""
+    length = data.shape[2] if plan.axis == "sagittal" else data.shape[1]
+    lines = _cut(data, plan.axis, np.clip(index + plan.across, 0, length - 1))
+    if not plan.across_fraction.any():
+        return lines.astype(np.float32)
+    fraction = plan.across_fraction[:, None]
+    after = _cut(data, plan.axis, np.clip(index + plan.across + 1, 0, length - 1))
+    mixed: np.ndarray = lines * (1 - fraction) + after * fraction
+    return mixed
+
+
+def _cut(data: np.ndarray, axis: Axis, at: np.ndarray) -> np.ndarray:
+    """(slices, line): column (sagittal) or row (coronal) at[k] of each slice k.
+
+    Slices that share a shift are cut together as one strided view (a tilt along v leaves
+    every sagittal cut at one column: the regular stack's cost); otherwise one gather.
+    """
+    starts = [0, *(np.flatnonzero(np.diff(at)) + 1).tolist(), len(at)]
+    if len(starts) > MAX_RUNS:
+        slices = np.arange(len(at))
+        picked: np.ndarray = data[slices, :, at] if axis == "sagittal" else data[slices, at, :]
+        return picked
+    parts = [
+        data[a:b, :, at[a]] if axis == "sagittal" else data[a:b, at[a], :]
+        for a, b in itertools.pairwise(starts)
+    ]
+    return np.concatenate(parts)
+
+
+def _lerp(values: np.ndarray, fraction: np.ndarray) -> np.ndarray:
+    """Linear between each gathered value and the next (the last column is the +1 tap)."""
     if not fraction.any():
         return values[:, :-1]
     f = fraction[:, None]
@@ -188,5 +202,6 @@ def _to_dtype(values: np.ndarray, dtype: str) -> np.ndarray:
     if kind.kind == "f":
         return values.astype(kind)
     info = np.iinfo(kind)
-    rounded: np.ndarray = np.clip(np.rint(values), info.min, info.max).astype(kind)
-    return rounded
+    np.rint(values, out=values)
+    np.clip(values, info.min, info.max, out=values)
+    return values.astype(kind)

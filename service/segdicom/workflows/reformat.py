@@ -65,11 +65,15 @@ def _plan(st: AppState, volume: Volume, axis: Axis, data: np.ndarray) -> tuple[P
     if cached is not None:
         return cached
     assert volume.orientation is not None  # an irregular grid needs positions
-    shape = (volume.rows, volume.columns)
-    plan = plan_plane(volume.frames, volume.orientation, shape, volume.grid.axis(axis), axis)
-    planned = (plan, float(data.min()))
-    st.cache.plans.put(key, planned)
-    return planned
+    with st.cache.lock_for(f"plan:{volume.series_uid}"):
+        cached = st.cache.plans.get(key)
+        if cached is not None:
+            return cached
+        shape = (volume.rows, volume.columns)
+        plan = plan_plane(volume.frames, volume.orientation, shape, volume.grid.axis(axis), axis)
+        planned = (plan, float(data.min()))
+        st.cache.plans.put(key, planned)
+        return planned
 
 
 def reformat(st: AppState, volume: Volume, axis: Axis, index: int) -> np.ndarray:
@@ -81,7 +85,7 @@ def reformat(st: AppState, volume: Volume, axis: Axis, index: int) -> np.ndarray
         plane = data[:, :, index] if axis == "sagittal" else data[:, index, :]
         return np.ascontiguousarray(plane)
     plan, background = _plan(st, volume, axis, data)
-    return resample_plane(data.reshape(-1), plan, index, background, volume.dtype)
+    return resample_plane(data, plan, index, background, volume.dtype)
 
 
 def reformat_payload(
