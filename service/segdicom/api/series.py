@@ -25,6 +25,7 @@ def series_info(request: Request) -> JSONResponse:
     st = state(request)
     volume = volumes.load_volume(st, path_uid(request, "series_uid"))
     sample = volumes.middle_sample(st, volume)
+    header = {(center, width) for center, width, _ in volume.header_windows}
     return JSONResponse(
         {
             "series_uid": volume.series_uid,
@@ -43,11 +44,17 @@ def series_info(request: Request) -> JSONResponse:
                     "sop_instance_uid": f.sop_instance_uid,
                     "frame": f.frame + 1,
                     "position": list(f.position) if f.position else None,
+                    "slice_location": f.slice_location,
                 }
                 for f in volume.frames
             ],
             "windows": [
-                {"name": w.name, "center": w.center, "width": w.width}
+                {
+                    "name": w.name,
+                    "center": w.center,
+                    "width": w.width,
+                    "header": (w.center, w.width) in header,
+                }
                 for w in volume.windows(sample)
             ],
             "geometry": geometry_json(volume),
