@@ -11,6 +11,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from segdicom.api import HANDLERS, routes
+from segdicom.api.errors import render
 from segdicom.auth import AuthMiddleware
 from segdicom.config import Settings
 from segdicom.db import make_engine, make_sessionmaker, upgrade
@@ -66,7 +67,7 @@ def create_app(settings: Settings) -> Starlette:
             Middleware(Observe),  # outermost: request id and latency for every request
             Middleware(BodyLimit, limit=settings.max_upload_bytes),
             Middleware(SecurityHeaders),
-            Middleware(AuthMiddleware),  # who is calling: 401/403 before any handler
+            Middleware(AuthMiddleware, render=render),  # who is calling: 401/403 before any handler
             Middleware(GZipMiddleware, minimum_size=2048, compresslevel=5),
         ],
         lifespan=lifespan,

@@ -79,3 +79,10 @@ def test_save_mask_wrong_size_is_400(client: TestClient) -> None:
     response = client.post(f"/save_mask/{volume_id}/0", json={"mask": [0] * 100, "labels": {}})
     assert response.status_code == 400
     assert "262144" in response.json()["detail"] and "100" in response.json()["detail"]
+
+
+def test_a_slice_index_out_of_range_is_404_for_reads_and_saves(client: TestClient) -> None:
+    volume_id = _seed_upload(client)["volume_id"]
+    assert client.get(f"/slice/{volume_id}/28").status_code == 404
+    save = client.post(f"/save_mask/{volume_id}/28", json={"mask": [0] * 512 * 512, "labels": {}})
+    assert save.status_code == 404 and "out of range" in save.json()["detail"]

@@ -10,6 +10,7 @@ import contextlib
 import logging
 import warnings
 from collections.abc import Iterator, Sequence
+from http import HTTPStatus
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,10 @@ import pydicom
 import requests
 from dicomweb_client.api import DICOMwebClient
 from pydicom.dataset import Dataset
+from requests.exceptions import ChunkedEncodingError
 
 from segdicom.config import Settings
-from segdicom.errors import PacsRefused, PacsUnavailable
+from segdicom.errors import PacsRefused, PacsStopped, PacsUnavailable
 from segdicom.pacs.multipart import boundary_of, iter_parts
 from segdicom.pacs.protocol import OnInstance, StudyQuery
 
@@ -137,9 +139,16 @@ class DicomWebPacs:
         count = 0
         with self._errors(f"retrieve {url}"), self._get_stream(url) as response:
             boundary = boundary_of(response.headers.get("Content-Type", ""))
-            for part in iter_parts(response.iter_content(CHUNK), boundary):
-                on_instance(part)
-                count += 1
+            try:
+                for part in iter_parts(response.iter_content(CHUNK), boundary):
+                    on_instance(part)
+                    count += 1
+            except (PacsStopped, requests.ConnectionError, ChunkedEncodingError) as exc:
+                # The connection closed or timed out mid-answer: say how far it got.
+                raise PacsStopped(
+                    f"PACS {self.url} stopped answering after {count} instances of {url}",
+                    received=count,
+                ) from exc
         return count
 
     @contextlib.contextmanager
@@ -162,11 +171,17 @@ class DicomWebPacs:
         with self._errors(f"store instance {uid}"):
             answer = self.client.store_instances([ds], study_instance_uid=ds.StudyInstanceUID)
         # PS3.18 10.5.3: a refused instance is listed in FailedSOPSequence (0008,1198).
-        failed = [
-            str(i.get("ReferencedSOPInstanceUID", "")) for i in answer.get("FailedSOPSequence", [])
-        ]
+        failed = {
+            str(i.get("ReferencedSOPInstanceUID", "")): i.get("FailureReason")
+            for i in answer.get("FailedSOPSequence", [])
+        }
         if uid in failed:
-            raise PacsRefused(f"PACS {self.url} refused to store instance {uid}")
+            reason = failed[uid]
+            raise PacsRefused(
+                f"PACS {self.url} refused to store instance {uid}"
+                + (f" (failure reason 0x{int(reason):04X})" if reason is not None else ""),
+                dimse_status=int(reason) if reason is not None else None,
+            )
 
     # -- SEGs that reference a series ------------------------------------------------
 
@@ -199,10 +214,11 @@ class DicomWebPacs:
         try:
             yield
         except requests.HTTPError as exc:
-            status = exc.response.status_code if exc.response is not None else "?"
+            status = _status(exc.response)
             body = exc.response.text[:200] if exc.response is not None else ""
             raise PacsRefused(
-                f"PACS {self.url} answered HTTP {status} to: {what} {body}".strip()
+                f"PACS {self.url} answered HTTP {status or '?'} to: {what} {body}".strip(),
+                http_status=status,
             ) from None
         except requests.Timeout:
             raise PacsUnavailable(
@@ -216,6 +232,15 @@ class DicomWebPacs:
             raise PacsRefused(
                 f"PACS {self.url} gave an unreadable answer to: {what} ({exc})"
             ) from None
+
+
+def _status(response: requests.Response | None) -> HTTPStatus | None:
+    if response is None:
+        return None
+    try:
+        return HTTPStatus(response.status_code)
+    except ValueError:  # a code outside the registry: keep the number in the message only
+        return None
 
 
 def _reason(exc: requests.ConnectionError) -> str:

@@ -19,7 +19,14 @@ from pydicom.dataset import Dataset
 
 from segdicom.db import instances as index
 from segdicom.db import jobs
-from segdicom.errors import BadInput, PacsRefused, SegDicomError
+from segdicom.errors import (
+    BadInput,
+    NotFound,
+    PacsRefused,
+    PacsStopped,
+    PacsUnavailable,
+    SegDicomError,
+)
 from segdicom.pacs.protocol import Pacs, Received
 from segdicom.state import AppState
 
@@ -111,7 +118,7 @@ class Pull:
 
     def run(self) -> None:
         try:
-            with failures_reported(self._report, f"retrieve job {self.job_id}"):
+            with failures_reported(self._report_failure, f"retrieve job {self.job_id}"):
                 self._pull()
         finally:
             with self.st.services["retrieve_lock"]:
@@ -138,8 +145,7 @@ class Pull:
         with ThreadPoolExecutor(1, thread_name_prefix="retrieve-list") as lister:
             listing = lister.submit(self._list_remote)
             try:
-                with StorePool(self._store, STORE_WORKERS) as pool:
-                    self.pacs.retrieve_series(self.study_uid, self.series_uid, pool.submit, set())
+                self._retrieve(set())
             except PacsRefused:  # e.g. HTTP 404: say what is missing if that is why
                 if not listing.result():
                     raise self._not_found() from None
@@ -155,8 +161,8 @@ class Pull:
         self._report(total=self.offset + len(remote))
         return remote
 
-    def _not_found(self) -> BadInput:
-        return BadInput(f"series {self.series_uid} not found in the PACS {self.pacs.name}")
+    def _not_found(self) -> NotFound:
+        return NotFound(f"series {self.series_uid} not found in the PACS {self.pacs.name}")
 
     def fetch(self, remote: list[str], wanted: set[str]) -> None:
         """Store those `wanted` instances of the series that are not held yet.
@@ -170,10 +176,29 @@ class Pull:
         self._report(state="running", total=self.offset + len(wanted), done=self.offset + self.done)
         if not wanted - held:
             return
-        skip = held | (set(remote) - wanted)
-        with StorePool(self._store, STORE_WORKERS) as pool:
-            self.pacs.retrieve_series(self.study_uid, self.series_uid, pool.submit, skip)
+        with self.lock:
+            self.total = len(wanted)
+        self._retrieve(held | (set(remote) - wanted))
         self.st.store.flush()
+
+    def _retrieve(self, skip: set[str]) -> None:
+        """Fetch and store the series less `skip`. A PACS that goes away once some
+        instances arrived fails the job in words a user acts on: how far it got."""
+        try:
+            with StorePool(self._store, STORE_WORKERS) as pool:
+                self.pacs.retrieve_series(self.study_uid, self.series_uid, pool.submit, skip)
+        except PacsUnavailable as exc:
+            if self.fetched == 0 and not isinstance(exc, PacsStopped):
+                raise
+            raise PacsStopped(
+                f"PACS {self.pacs.name} stopped answering after {self._so_far()} instances; "
+                "retry fetches the rest",
+                received=self.fetched,
+            ) from exc
+
+    def _so_far(self) -> str:
+        with self.lock:
+            return f"{self.done} of {self.total}" if self.total else str(self.done)
 
     def _store(self, item: Received) -> None:
         if stop_event(self.st).is_set():
@@ -210,6 +235,10 @@ class Pull:
             "fetched": self.fetched,
             "refused": len(self.refused),
         }
+
+    def _report_failure(self, **values: Any) -> None:
+        """A failed job keeps how far it got (the instances stored stay)."""
+        self._report(done=self.offset + self.done, **values)
 
     def _report(self, **values: Any) -> None:
         self.last_write = time.monotonic()

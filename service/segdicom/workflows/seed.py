@@ -20,7 +20,7 @@ from segdicom.masks import decode_mask, encode_mask
 from segdicom.seg.codes import codes_for_label, default_color
 from segdicom.state import AppState
 from segdicom.workflows.exports import export_annotation
-from segdicom.workflows.volumes import load_volume, slice_array, slice_keys
+from segdicom.workflows.volumes import check_index, load_volume, slice_array, slice_keys
 
 MAX_SEED_SEGMENTS = 255
 
@@ -71,8 +71,7 @@ def seed_save(
     st: AppState, volume_id: str, index: int, body: dict[str, Any], user: str
 ) -> dict[str, Any]:
     volume = load_volume(st, volume_id)
-    if not 0 <= index < volume.num_slices:
-        raise BadInput(f"slice {index} is out of range 0-{volume.num_slices - 1}")
+    check_index(volume, index)  # 404, like every other slice read or write
     label_map = _parse_mask(body.get("mask"), volume)
     labels = _parse_labels(body.get("labels"))
     annotation_id = _write(st, volume, index, label_map, labels, user)
