@@ -12,12 +12,13 @@ from starlette.staticfiles import StaticFiles
 
 from segdicom.api import HANDLERS, routes
 from segdicom.api.errors import render
-from segdicom.auth import AuthMiddleware
+from segdicom.auth import Authenticator, AuthMiddleware
 from segdicom.config import Settings
 from segdicom.db import make_engine, make_sessionmaker, upgrade
 from segdicom.imaging import VolumeCache
 from segdicom.middleware import BodyLimit, SecurityHeaders
 from segdicom.observability import Observe
+from segdicom.services import start_services
 from segdicom.state import AppState
 from segdicom.store import FileStore, Store
 
@@ -37,8 +38,10 @@ def build_state(settings: Settings) -> AppState:
     # Files a crash left without a row, and its partial files, where the
     # journals of writers that are gone say (it logs what it repaired).
     store.recover()
-    state = AppState(settings=settings, engine=engine, sessions=sessions, store=store, cache=cache)
+    auth = Authenticator(settings, sessions)
+    state = AppState(settings, engine, sessions, store, cache, auth)
     state.on_stop.append(store.close)
+    state.on_stop.append(state.jobs.stop)  # runs first: jobs stop before the store closes
     return state
 
 
@@ -47,8 +50,6 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         st = build_state(settings)
         app.state.segdicom = st
-        from segdicom.services import start_services
-
         start_services(st)
         try:
             yield

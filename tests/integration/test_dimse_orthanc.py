@@ -50,7 +50,7 @@ def pair(
 
 
 def dimse(client: TestClient) -> DimsePacs:
-    pacs: DimsePacs = client.app.state.segdicom.services["dimse"]  # type: ignore[attr-defined]
+    pacs: DimsePacs = client.app.state.segdicom.dimse  # type: ignore[attr-defined]
     return pacs
 
 

@@ -7,12 +7,12 @@ from segdicom.api import (
     auth,
     exports,
     health,
+    legacy,
     log,
     openapi,
     pacs,
     presets,
     reformat,
-    seed,
     series,
     studies,
     uploads,
@@ -52,9 +52,9 @@ def routes() -> list[BaseRoute]:
         Route("/api/log.csv", log.log_csv),
         *pacs_routes(),
         *auth_routes(),
-        Route("/upload", seed.upload, methods=["POST"]),
-        Route("/slice/{volume_id}/{index:int}", seed.get_slice),
-        Route("/save_mask/{volume_id}/{index:int}", seed.save_mask, methods=["POST"]),
+        Route("/upload", legacy.upload, methods=["POST"]),
+        Route("/slice/{volume_id}/{index:int}", legacy.get_slice),
+        Route("/save_mask/{volume_id}/{index:int}", legacy.save_mask, methods=["POST"]),
     ]
 
 

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from segdicom.api.common import json_body, path_int, state
-from segdicom.auth import authenticator, identity, require_admin
+from segdicom.auth import identity, require_admin
 from segdicom.auth.cookies import cleared, csrf_cookie, session_cookie
 from segdicom.auth.identity import Identity, check_role, check_username
 from segdicom.auth.passwords import MAX_LENGTH, hash_password
@@ -31,7 +31,7 @@ async def login(request: Request) -> JSONResponse:
         raise Unauthorized("wrong username or password, or the user is disabled")
     st = state(request)
     try:
-        who, secret = await run_in_threadpool(authenticator(st).login, username, password)
+        who, secret = await run_in_threadpool(st.auth.login, username, password)
     except Unauthorized:
         detail = f"{username[:64]!r} {_peer(request)}"
         await run_in_threadpool(_event, st, "", "login_failed", detail)
@@ -47,7 +47,7 @@ async def login(request: Request) -> JSONResponse:
 def logout(request: Request) -> Response:
     st = state(request)
     who = identity(request)
-    authenticator(st).logout(who)
+    st.auth.logout(who)
     response = Response(status_code=204)
     for cookie in cleared():
         response.headers.append("set-cookie", cookie)
@@ -127,7 +127,7 @@ def _create_user(
         row = repo.add(session, username, hashed, role)
         events.append(session, user=admin, action="add_user", detail=f"{username} {role}")
         payload = _user(row)
-    authenticator(st).users_changed()
+    st.auth.users_changed()
     return payload
 
 

@@ -41,9 +41,8 @@ async def create_export(request: Request) -> JSONResponse:
     body = await json_body(request)
     destination = body.get("destination", "local")
     row = await run_in_threadpool(export_annotation, st, annotation_id, destination, user(request))
-    wake = st.services.get("outbox_wake")
-    if destination == "pacs" and callable(wake):
-        wake()
+    if destination == "pacs":
+        st.wake_outbox()
     return JSONResponse(export_json(row), status_code=201)
 
 

@@ -13,7 +13,7 @@ from segdicom.api.exports import export_json
 from segdicom.api.studies import pacs, source
 from segdicom.db import annotations as repo
 from segdicom.db import exports as outbox
-from segdicom.db.models import Instance
+from segdicom.db import instances as index
 from segdicom.errors import BadInput
 from segdicom.state import AppState
 from segdicom.uids import validate_uid
@@ -66,10 +66,10 @@ def _study_of(st: AppState, raw: object, series_uid: str) -> str:
     if raw:
         return validate_uid(raw, "study_uid")
     with st.sessions() as session:
-        found = session.query(Instance.study_uid).filter_by(series_uid=series_uid).first()
+        found = index.study_of_series(session, series_uid)
     if found is None:
         raise BadInput(f"series {series_uid} is not held locally: give its study_uid")
-    return str(found[0])
+    return found
 
 
 async def import_annotation(request: Request) -> JSONResponse:
@@ -128,7 +128,5 @@ def retry_export(request: Request) -> JSONResponse:
         row = outbox.requeue(session, export_id)
         session.flush()
         payload = export_json(row)
-    wake = st.services.get("outbox_wake")
-    if callable(wake):
-        wake()
+    st.wake_outbox()
     return JSONResponse(payload)

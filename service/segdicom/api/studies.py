@@ -66,7 +66,7 @@ def list_series(request: Request) -> JSONResponse:
 
 
 def pacs(st: AppState) -> Any:
-    client = st.services.get("dicomweb") or st.services.get("dimse")
+    client = st.dicomweb or st.dimse
     if client is None:
         raise BadInput("no PACS configured: set SEGDICOM_DICOMWEB_URL or SEGDICOM_PACS_*")
     return client

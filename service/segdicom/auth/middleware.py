@@ -6,12 +6,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from segdicom.auth.authenticator import (
-    CSRF_COOKIE,
-    CSRF_HEADER,
-    Credentials,
-    authenticator,
-)
+from segdicom.auth.authenticator import CSRF_COOKIE, CSRF_HEADER, Authenticator, Credentials
 from segdicom.auth.cookies import csrf_cookie
 from segdicom.auth.identity import Identity
 from segdicom.auth.secrets import new_secret
@@ -45,7 +40,7 @@ class AuthMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        auth = authenticator(scope["app"].state.segdicom)
+        auth: Authenticator = scope["app"].state.segdicom.auth
         creds = _credentials(scope, auth.proxy_header)
         path = scope["path"]
         try:
@@ -65,7 +60,7 @@ class AuthMiddleware:
             state = scope.setdefault("state", {})
             state["identity"] = who
             state["user"] = who.username
-        await self.app(scope, receive, _with_csrf_cookie(send, who, creds, auth.st.settings))
+        await self.app(scope, receive, _with_csrf_cookie(send, who, creds, auth.settings))
 
 
 def _credentials(scope: Scope, proxy_header: str) -> Credentials:

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy import exc as exc_
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -63,3 +63,9 @@ def is_transient(exc: BaseException) -> bool:
         return False
     transient = (exc_.OperationalError, exc_.InterfaceError, exc_.TimeoutError, OSError)
     return isinstance(exc, transient)
+
+
+def ping(sessions: sessionmaker[Session]) -> None:
+    """Raise unless the database answers."""
+    with sessions() as session:
+        session.execute(text("SELECT 1"))

@@ -14,6 +14,7 @@ from segdicom.db import events
 from segdicom.db import exports as outbox
 from segdicom.db.models import Annotation, Export
 from segdicom.db.types import utcnow
+from segdicom.enums import Destination, ExportStatus
 from segdicom.errors import BadInput
 from segdicom.imaging import Volume
 from segdicom.masks import decode_mask
@@ -34,9 +35,9 @@ class Snapshot:
 
 def export_annotation(st: AppState, annotation_id: int, destination: str, user: str) -> Export:
     """Write the SEG of an annotation as a new instance of its SEG series."""
-    if destination not in ("local", "pacs"):
+    if destination not in tuple(Destination):
         raise BadInput(f"destination must be 'local' or 'pacs', got {destination!r}")
-    if destination == "pacs" and "outbox" not in st.services:
+    if destination == Destination.PACS and st.outbox is None:
         raise BadInput(
             "no PACS configured for delivery: set SEGDICOM_DICOMWEB_URL (STOW-RS) "
             "or SEGDICOM_PACS_AE_TITLE, _PACS_HOST and _PACS_DICOM_PORT (C-STORE)"
@@ -115,6 +116,7 @@ def _record(
 ) -> Export:
     row = snap.annotation
     painted = sorted({i for slices in snap.masks.values() for i in slices})
+    to_pacs = destination == Destination.PACS
     with st.sessions.begin() as session:
         export = Export(
             annotation_id=row.id,
@@ -125,8 +127,8 @@ def _record(
             instance_number=int(seg.InstanceNumber),
             path=path,
             destination=destination,
-            status="pending" if destination == "pacs" else "local",
-            next_attempt_at=utcnow() if destination == "pacs" else None,
+            status=ExportStatus.PENDING if to_pacs else ExportStatus.LOCAL,
+            next_attempt_at=utcnow() if to_pacs else None,
             created_by=user,
         )
         session.add(export)

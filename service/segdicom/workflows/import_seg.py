@@ -14,11 +14,10 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
-from sqlalchemy import select
 
 from segdicom.db import annotations as repo
 from segdicom.db import events
-from segdicom.db.models import Instance
+from segdicom.db import instances as held_index
 from segdicom.errors import NotFound, Unprocessable
 from segdicom.imaging import Volume
 from segdicom.masks import encode_mask
@@ -42,7 +41,7 @@ class Imported:
 def read_seg(st: AppState, sop_instance_uid: str) -> Dataset:
     """A SEG of the local store, read whole; NotFound/Unprocessable say why not."""
     with st.sessions() as session:
-        row = session.get(Instance, sop_instance_uid)
+        row = held_index.get(session, sop_instance_uid)
         path = row.path if row else None
         sop_class = row.sop_class_uid if row else ""
     if path is None:
@@ -85,10 +84,8 @@ def source_series_uid(decoded: DecodedSeg) -> str:
 def _source_volume(st: AppState, decoded: DecodedSeg) -> Volume:
     series_uid = source_series_uid(decoded)
     with st.sessions() as session:
-        held = session.scalar(
-            select(Instance.sop_instance_uid).where(Instance.series_uid == series_uid).limit(1)
-        )
-    if held is None:
+        held = held_index.study_of_series(session, series_uid) is not None
+    if not held:
         raise NotFound(
             f"the source series {series_uid} of SEG {decoded.sop_instance_uid} is not in the "
             "local store: retrieve or upload it first"
@@ -174,13 +171,8 @@ def _count(masks: SliceMasks) -> int:
 def local_segs(st: AppState, series_uid: str) -> list[dict[str, Any]]:
     """SEG instances of the local store whose ReferencedSeriesSequence names `series_uid`."""
     with st.sessions() as session:
-        study_uid = session.scalar(
-            select(Instance.study_uid).where(Instance.series_uid == series_uid).limit(1)
-        )
-        query = select(Instance.path).where(Instance.sop_class_uid.in_(SEG_CLASSES))
-        if study_uid:
-            query = query.where(Instance.study_uid == study_uid)
-        paths = list(session.scalars(query))
+        study_uid = held_index.study_of_series(session, series_uid)
+        paths = held_index.paths_of_class(session, SEG_CLASSES, study_uid)
     found = []
     for path in paths:
         with warnings.catch_warnings():

@@ -1,9 +1,9 @@
 """The original SegDICOM API (volume_id, JSON slices and masks) on the new internals.
 
-A seed "volume" is a stored series (volume_id = Series Instance UID). Masks are
+A legacy "volume" is a stored series (volume_id = Series Instance UID). Masks are
 flat lists of rows x columns integers: 0 is background, n is segment n. The
-seed had no versions, so a seed save is last-writer-wins on the series' newest
-annotation, and (as the seed did) every save writes a SEG.
+original API had no versions, so a legacy save is last-writer-wins on the series' newest
+annotation, and (as the original did) every save writes a SEG.
 """
 
 from typing import Any
@@ -25,7 +25,7 @@ from segdicom.workflows.volumes import check_index, load_volume, slice_array, sl
 MAX_SEED_SEGMENTS = 255
 
 
-def seed_slice(st: AppState, volume_id: str, index: int) -> dict[str, Any]:
+def legacy_slice(st: AppState, volume_id: str, index: int) -> dict[str, Any]:
     volume = load_volume(st, volume_id)
     values = slice_array(st, volume, index)
     with st.sessions() as session:
@@ -67,7 +67,7 @@ def _label_map(volume: Volume, masks: dict[int, dict[int, bytes]], index: int) -
     return found
 
 
-def seed_save(
+def legacy_save(
     st: AppState, volume_id: str, index: int, body: dict[str, Any], user: str
 ) -> dict[str, Any]:
     volume = load_volume(st, volume_id)

@@ -7,7 +7,7 @@ from starlette.responses import JSONResponse
 from segdicom.api.common import json_body, path_int, path_uid, state, user
 from segdicom.api.uploads import receive_files
 from segdicom.errors import BadInput
-from segdicom.workflows import seed
+from segdicom.workflows import legacy
 from segdicom.workflows.volumes import load_volume
 
 
@@ -26,7 +26,7 @@ async def upload(request: Request) -> JSONResponse:
 def get_slice(request: Request) -> JSONResponse:
     """Seed slice: 8-bit windowed `pixel_data` and the `mask` as JSON lists."""
     st = state(request)
-    body = seed.seed_slice(st, path_uid(request, "volume_id"), path_int(request, "index"))
+    body = legacy.legacy_slice(st, path_uid(request, "volume_id"), path_int(request, "index"))
     return JSONResponse(body)
 
 
@@ -36,5 +36,5 @@ async def save_mask(request: Request) -> JSONResponse:
     volume_id = path_uid(request, "volume_id")
     index = path_int(request, "index")
     body = await json_body(request, limit=64 * 1024 * 1024)
-    result = await run_in_threadpool(seed.seed_save, st, volume_id, index, body, user(request))
+    result = await run_in_threadpool(legacy.legacy_save, st, volume_id, index, body, user(request))
     return JSONResponse(result)
