@@ -1,6 +1,7 @@
 """PACS endpoints: pull a series (a job), follow a job, list and import SEGs, retry exports."""
 
 import re
+from dataclasses import asdict
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -57,9 +58,9 @@ def list_segs(request: Request) -> JSONResponse:
     st = state(request)
     series_uid = path_uid(request, "series_uid")
     if source(request) == "local":
-        return JSONResponse(local_segs(st, series_uid))
+        return JSONResponse([asdict(s) for s in local_segs(st, series_uid)])
     study_uid = _study_of(st, request.query_params.get("study_uid"), series_uid)
-    return JSONResponse(pacs(st).find_segs(study_uid, series_uid))
+    return JSONResponse([asdict(s) for s in pacs(st).find_segs(study_uid, series_uid)])
 
 
 def _study_of(st: AppState, raw: object, series_uid: str) -> str:

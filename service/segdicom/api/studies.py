@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse
 from segdicom.api.common import path_uid, query_int, state
 from segdicom.db import instances as index
 from segdicom.errors import BadInput
+from segdicom.pacs.protocol import Pacs
 from segdicom.state import AppState
 
 _DATE = re.compile(r"\d{8}")
@@ -41,7 +42,7 @@ def list_studies(request: Request) -> JSONResponse:
     limit = query_int(request, "limit", 100, 1, 1000)
     offset = query_int(request, "offset", 0, 0, 10**9)
     if source(request) == "pacs":
-        return JSONResponse(pacs(st).search_studies(flt, limit, offset))
+        return JSONResponse([asdict(s) for s in pacs(st).search_studies(flt, limit, offset)])
     st.store.flush()  # read your writes: instances acknowledged a moment ago are listed
     with st.sessions() as session:
         rows = index.studies(session, flt, limit, offset)
@@ -58,14 +59,14 @@ def list_series(request: Request) -> JSONResponse:
     st = state(request)
     study_uid = path_uid(request, "study_uid")
     if source(request) == "pacs":
-        return JSONResponse(pacs(st).search_series(study_uid))
+        return JSONResponse([asdict(s) for s in pacs(st).search_series(study_uid)])
     st.store.flush()
     with st.sessions() as session:
         rows = index.series_of_study(session, study_uid)
     return JSONResponse([asdict(r) for r in rows])
 
 
-def pacs(st: AppState) -> Any:
+def pacs(st: AppState) -> Pacs:
     client = st.dicomweb or st.dimse
     if client is None:
         raise BadInput("no PACS configured: set SEGDICOM_DICOMWEB_URL or SEGDICOM_PACS_*")

@@ -23,9 +23,11 @@ from pydicom.dataset import Dataset
 from requests.exceptions import ChunkedEncodingError
 
 from segdicom.config import Settings
+from segdicom.enums import Destination
 from segdicom.errors import PacsRefused, PacsStopped, PacsUnavailable
 from segdicom.pacs.multipart import boundary_of, iter_parts
-from segdicom.pacs.protocol import OnInstance, StudyQuery
+from segdicom.pacs.protocol import OnInstance, SeriesInfo, StudyInfo, StudyQuery
+from segdicom.seg.describe import SegDescription, describe_seg, referenced_series
 
 log = logging.getLogger("segdicom.pacs")
 
@@ -90,16 +92,16 @@ class DicomWebPacs:
 
     # -- QIDO-RS ---------------------------------------------------------------------
 
-    def search_studies(self, flt: StudyQuery, limit: int, offset: int) -> list[dict[str, Any]]:
+    def search_studies(self, flt: StudyQuery, limit: int, offset: int) -> list[StudyInfo]:
         params = {**qido_filters(flt), "limit": str(limit), "offset": str(offset)}
         found = self._qido("/studies", params, STUDY_FIELDS, "search studies")
-        return [study_json(item) for item in found]
+        return [study_from_json(item) for item in found]
 
-    def search_series(self, study_uid: str) -> list[dict[str, Any]]:
+    def search_series(self, study_uid: str) -> list[SeriesInfo]:
         what = f"search the series of study {study_uid}"
         found = self._qido(f"/studies/{study_uid}/series", {}, SERIES_FIELDS, what)
-        rows = [series_json(item) for item in found]
-        return sorted(rows, key=lambda r: (r["series_number"] is None, r["series_number"] or 0))
+        rows = [series_from_json(item) for item in found]
+        return sorted(rows, key=lambda r: (r.series_number is None, r.series_number or 0))
 
     def series_instances(self, study_uid: str, series_uid: str) -> list[str]:
         path = f"/studies/{study_uid}/series/{series_uid}/instances"
@@ -185,7 +187,7 @@ class DicomWebPacs:
 
     # -- SEGs that reference a series ------------------------------------------------
 
-    def find_segs(self, study_uid: str, series_uid: str) -> list[dict[str, Any]]:
+    def find_segs(self, study_uid: str, series_uid: str) -> list[SegDescription]:
         segs = self._qido(
             f"/studies/{study_uid}/instances",
             {"SOPClassUID": SEG_SOP_CLASS},
@@ -198,7 +200,7 @@ class DicomWebPacs:
                 study_uid, value(item, "0020000E"), value(item, "00080018")
             )
             if series_uid in referenced_series(meta):
-                found.append(seg_json(meta, "pacs"))
+                found.append(describe_seg(meta, Destination.PACS))
         return found
 
     def _instance_metadata(self, study_uid: str, series_uid: str, sop_uid: str) -> Dataset:
@@ -302,46 +304,26 @@ def _int(item: dict[str, Any], tag: str) -> int | None:
         return None
 
 
-def study_json(item: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "study_uid": value(item, "0020000D"),
-        "patient_id": value(item, "00100020"),
-        "patient_name": value(item, "00100010"),
-        "study_date": value(item, "00080020"),
-        "modalities": sorted(values(item, "00080061")),
-        "description": value(item, "00081030"),
-        "accession": value(item, "00080050"),
-        "num_series": _int(item, "00201206") or 0,
-        "num_instances": _int(item, "00201208") or 0,
-    }
+def study_from_json(item: dict[str, Any]) -> StudyInfo:
+    return StudyInfo(
+        study_uid=value(item, "0020000D"),
+        patient_id=value(item, "00100020"),
+        patient_name=value(item, "00100010"),
+        study_date=value(item, "00080020"),
+        modalities=sorted(values(item, "00080061")),
+        description=value(item, "00081030"),
+        accession=value(item, "00080050"),
+        num_series=_int(item, "00201206") or 0,
+        num_instances=_int(item, "00201208") or 0,
+    )
 
 
-def series_json(item: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "series_uid": value(item, "0020000E"),
-        "study_uid": value(item, "0020000D"),
-        "modality": value(item, "00080060"),
-        "description": value(item, "0008103E"),
-        "series_number": _int(item, "00200011"),
-        "num_instances": _int(item, "00201209") or 0,
-    }
-
-
-def referenced_series(ds: Dataset) -> set[str]:
-    """Series a SEG references (PS3.3 C.7.6.16.2.? / Common Instance Reference, C.12.2)."""
-    return {str(i.get("SeriesInstanceUID", "")) for i in ds.get("ReferencedSeriesSequence", [])}
-
-
-def seg_json(ds: Dataset, source: str) -> dict[str, Any]:
-    """What a SEG list shows: identity, label, and its segments' labels."""
-    return {
-        "sop_instance_uid": str(ds.get("SOPInstanceUID", "")),
-        "series_uid": str(ds.get("SeriesInstanceUID", "")),
-        "study_uid": str(ds.get("StudyInstanceUID", "")),
-        "description": str(ds.get("SeriesDescription", "")),
-        "content_label": str(ds.get("ContentLabel", "")),
-        "content_creator": str(ds.get("ContentCreatorName", "")),
-        "instance_number": int(ds.InstanceNumber) if ds.get("InstanceNumber") else None,
-        "segments": [str(s.get("SegmentLabel", "")) for s in ds.get("SegmentSequence", [])],
-        "source": source,
-    }
+def series_from_json(item: dict[str, Any]) -> SeriesInfo:
+    return SeriesInfo(
+        series_uid=value(item, "0020000E"),
+        study_uid=value(item, "0020000D"),
+        modality=value(item, "00080060"),
+        description=value(item, "0008103E"),
+        series_number=_int(item, "00200011"),
+        num_instances=_int(item, "00201209") or 0,
+    )

@@ -40,7 +40,8 @@ from segdicom.pacs.dimse_status import (
     WARNINGS,
     describe,
 )
-from segdicom.pacs.protocol import OnInstance, StudyQuery
+from segdicom.pacs.protocol import OnInstance, SeriesInfo, StudyInfo, StudyQuery
+from segdicom.seg.describe import SegDescription
 
 log = logging.getLogger("segdicom.dimse")
 
@@ -89,16 +90,16 @@ class DimsePacs:
             status = assoc.send_c_echo()
             self._check_final(status, "C-ECHO", waited=time.monotonic() - asked)
 
-    def search_studies(self, flt: StudyQuery, limit: int, offset: int) -> list[dict[str, Any]]:
+    def search_studies(self, flt: StudyQuery, limit: int, offset: int) -> list[StudyInfo]:
         """Studies matching `flt` (C-FIND at STUDY level), `offset` then up to `limit`."""
         found = [q.study_fields(ds) for ds in self._find(q.study_identifier(flt))]
-        found.sort(key=lambda s: (s["study_date"], s["study_uid"]), reverse=True)
+        found.sort(key=lambda s: (s.study_date, s.study_uid), reverse=True)
         return found[offset : offset + limit]
 
-    def search_series(self, study_uid: str) -> list[dict[str, Any]]:
+    def search_series(self, study_uid: str) -> list[SeriesInfo]:
         """The series of a study (C-FIND at SERIES level), by series number."""
         found = [q.series_fields(ds) for ds in self._find(q.series_identifier(study_uid))]
-        found.sort(key=lambda s: (s["series_number"] is None, s["series_number"] or 0))
+        found.sort(key=lambda s: (s.series_number is None, s.series_number or 0))
         return found
 
     def series_instances(self, study_uid: str, series_uid: str) -> list[str]:
@@ -106,14 +107,14 @@ class DimsePacs:
         answers = self._find(q.image_identifier(study_uid, series_uid))
         return sorted(str(ds.get("SOPInstanceUID", "")) for ds in answers)
 
-    def find_segs(self, study_uid: str, series_uid: str) -> list[dict[str, Any]]:
+    def find_segs(self, study_uid: str, series_uid: str) -> list[SegDescription]:
         """The SEG instances of the study.
 
         C-FIND cannot match on what a SEG references (the Referenced Series
         Sequence is not a query key, PS3.4 C.6.2.1), so this lists every SEG of
         the study; the caller checks the references once it has the files.
         """
-        segs: list[dict[str, Any]] = []
+        segs: list[SegDescription] = []
         for series in self._find(q.series_identifier(study_uid, modality="SEG")):
             seg_series = str(series.get("SeriesInstanceUID", ""))
             for ds in self._find(q.image_identifier(study_uid, seg_series)):
@@ -329,14 +330,13 @@ def _suboperations(status: Dataset) -> tuple[int, int]:
     return done, done + counts["Remaining"]
 
 
-def _seg_fields(ds: Dataset, study_uid: str, series_uid: str, series: Dataset) -> dict[str, Any]:
+def _seg_fields(ds: Dataset, study_uid: str, series_uid: str, series: Dataset) -> SegDescription:
     number = ds.get("InstanceNumber")
-    return {
-        "sop_instance_uid": str(ds.get("SOPInstanceUID", "")),
-        "series_uid": series_uid,
-        "study_uid": study_uid,
-        "description": str(series.get("SeriesDescription", "") or ""),
-        "instance_number": int(number) if number not in (None, "") else None,
-        "content_label": str(ds.get("ContentLabel", "") or ""),
-        "segments": [],
-    }
+    return SegDescription(
+        sop_instance_uid=str(ds.get("SOPInstanceUID", "")),
+        series_uid=series_uid,
+        study_uid=study_uid,
+        description=str(series.get("SeriesDescription", "") or ""),
+        instance_number=int(number) if number not in (None, "") else None,
+        content_label=str(ds.get("ContentLabel", "") or ""),
+    )

@@ -76,8 +76,8 @@ def _seg_series(st: AppState, pacs: Pacs, seg: SegInPacs) -> str | None:
     if sop_class is not None:
         return None
     for found in pacs.find_segs(seg.study_uid, seg.series_uid):
-        if found["sop_instance_uid"] == seg.sop_instance_uid:
-            return str(found["series_uid"])
+        if found.sop_instance_uid == seg.sop_instance_uid:
+            return found.series_uid
     raise NotFound(
         f"SEG {seg.sop_instance_uid} is not in the PACS {pacs.name}: no SEG of study "
         f"{seg.study_uid} that segments series {seg.series_uid} has this SOP Instance UID"

@@ -18,11 +18,12 @@ from pydicom.uid import generate_uid
 from segdicom.db import annotations as repo
 from segdicom.db import events
 from segdicom.db import instances as held_index
+from segdicom.enums import Destination
 from segdicom.errors import NotFound, Unprocessable
 from segdicom.imaging import Volume
 from segdicom.masks import encode_mask
-from segdicom.pacs.dicomweb import referenced_series, seg_json
 from segdicom.seg.decode import decode_seg
+from segdicom.seg.describe import SegDescription, describe_seg, referenced_series
 from segdicom.seg.model import BoolMask, DecodedSeg, SegmentSpec
 from segdicom.state import AppState
 from segdicom.workflows.volumes import load_volume, slice_keys
@@ -168,16 +169,16 @@ def _count(masks: SliceMasks) -> int:
 # -- SEGs in the local store that reference a series --------------------------------
 
 
-def local_segs(st: AppState, series_uid: str) -> list[dict[str, Any]]:
+def local_segs(st: AppState, series_uid: str) -> list[SegDescription]:
     """SEG instances of the local store whose ReferencedSeriesSequence names `series_uid`."""
     with st.sessions() as session:
         study_uid = held_index.study_of_series(session, series_uid)
         paths = held_index.paths_of_class(session, SEG_CLASSES, study_uid)
-    found = []
+    found: list[SegDescription] = []
     for path in paths:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ds = pydicom.dcmread(st.store.files.absolute(path), stop_before_pixels=True)
         if series_uid in referenced_series(ds):
-            found.append(seg_json(ds, "local"))
+            found.append(describe_seg(ds, Destination.LOCAL))
     return found
