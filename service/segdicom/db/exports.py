@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from segdicom.db.models import Export
+from segdicom.db.models import Annotation, Export
 from segdicom.db.types import utcnow
-from segdicom.enums import ExportStatus
+from segdicom.enums import Destination, ExportStatus
 from segdicom.errors import NotFound
 
 
@@ -123,3 +123,34 @@ def pending_depth(session: Session) -> tuple[int, datetime | None]:
 def count_by_status(session: Session) -> list[tuple[str, int]]:
     query = select(Export.status, func.count()).group_by(Export.status)
     return [(status, count) for status, count in session.execute(query)]
+
+
+def create(
+    session: Session,
+    annotation: Annotation,
+    *,
+    sop_instance_uid: str,
+    series_instance_uid: str,
+    study_uid: str,
+    instance_number: int,
+    path: str,
+    destination: Destination,
+    created_by: str,
+) -> Export:
+    """A new export of `annotation` at its current version; one for the PACS is due now."""
+    to_pacs = destination == Destination.PACS
+    row = Export(
+        annotation_id=annotation.id,
+        annotation_version=annotation.version,
+        sop_instance_uid=sop_instance_uid,
+        series_instance_uid=series_instance_uid,
+        study_uid=study_uid,
+        instance_number=instance_number,
+        path=path,
+        destination=destination,
+        status=ExportStatus.PENDING if to_pacs else ExportStatus.LOCAL,
+        next_attempt_at=utcnow() if to_pacs else None,
+        created_by=created_by,
+    )
+    session.add(row)
+    return row

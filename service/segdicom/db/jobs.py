@@ -2,9 +2,10 @@
 
 import json
 import uuid
+from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from segdicom.db.models import Job
 from segdicom.db.types import utcnow
@@ -60,3 +61,9 @@ def running_progress(session: Session) -> list[tuple[str, str, int, int]]:
 def count_by_state(session: Session) -> list[tuple[str, int]]:
     query = select(Job.state, func.count()).group_by(Job.state)
     return [(state, count) for state, count in session.execute(query)]
+
+
+def report(sessions: sessionmaker[Session], job_id: str, **values: Any) -> None:
+    """`progress` in a transaction of its own (a job's worker thread reports this way)."""
+    with sessions.begin() as session:
+        progress(session, job_id, **values)

@@ -13,8 +13,7 @@ from segdicom.db import annotations as repo
 from segdicom.db import events
 from segdicom.db import exports as outbox
 from segdicom.db.models import Annotation, Export
-from segdicom.db.types import utcnow
-from segdicom.enums import Destination, ExportStatus
+from segdicom.enums import Destination
 from segdicom.errors import BadInput
 from segdicom.imaging import Volume
 from segdicom.masks import decode_mask
@@ -116,22 +115,18 @@ def _record(
 ) -> Export:
     row = snap.annotation
     painted = sorted({i for slices in snap.masks.values() for i in slices})
-    to_pacs = destination == Destination.PACS
     with st.sessions.begin() as session:
-        export = Export(
-            annotation_id=row.id,
-            annotation_version=row.version,
+        export = outbox.create(
+            session,
+            row,
             sop_instance_uid=str(seg.SOPInstanceUID),
             series_instance_uid=str(seg.SeriesInstanceUID),
             study_uid=str(seg.StudyInstanceUID),
             instance_number=int(seg.InstanceNumber),
             path=path,
-            destination=destination,
-            status=ExportStatus.PENDING if to_pacs else ExportStatus.LOCAL,
-            next_attempt_at=utcnow() if to_pacs else None,
+            destination=Destination(destination),
             created_by=user,
         )
-        session.add(export)
         events.append(
             session,
             user=user,

@@ -165,5 +165,4 @@ class PacsImport:
         return Pull(self.st, self.pacs, self.job_id, study, series_uid, self.seg.via, offset)
 
     def _report(self, **values: Any) -> None:
-        with self.st.sessions.begin() as session:
-            jobs.progress(session, self.job_id, **values)
+        jobs.report(self.st.sessions, self.job_id, **values)

@@ -228,8 +228,7 @@ class Pull:
 
     def _report(self, **values: Any) -> None:
         self.last_write = time.monotonic()
-        with self.st.sessions.begin() as session:
-            jobs.progress(session, self.job_id, **values)
+        jobs.report(self.st.sessions, self.job_id, **values)
 
 
 def job_json(st: AppState, job_id: str) -> dict[str, Any]:
