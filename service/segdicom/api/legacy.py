@@ -12,7 +12,7 @@ from segdicom.workflows.volumes import load_volume
 
 
 async def upload(request: Request) -> JSONResponse:
-    """Seed upload (field `files[]`): `volume_id` (the series UID) and `num_slices`."""
+    """Legacy upload (field `files[]`): `volume_id` (the series UID) and `num_slices`."""
     st = state(request)
     result = await receive_files(request, "files[]")
     if not result["series"]:
