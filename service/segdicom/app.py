@@ -41,7 +41,6 @@ def build_state(settings: Settings) -> AppState:
     auth = Authenticator(settings, sessions)
     state = AppState(settings, engine, sessions, store, cache, auth)
     state.on_stop.append(store.close)
-    state.on_stop.append(state.jobs.stop)  # runs first: jobs stop before the store closes
     return state
 
 
@@ -51,6 +50,8 @@ def create_app(settings: Settings) -> Starlette:
         st = build_state(settings)
         app.state.segdicom = st
         start_services(st)
+        # Last in, first out: running jobs stop before the PACS clients, SCP and store.
+        st.on_stop.append(st.jobs.stop)
         try:
             yield
         finally:
