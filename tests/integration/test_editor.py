@@ -158,20 +158,43 @@ def test_segment_status_is_saved_and_validated(client: TestClient, phantom: dict
     put_segment(client, aid, 1, status="flagged")
     put_segment(client, aid, 1, label="Liver")  # a rename keeps the status
     assert client.get(f"/api/annotations/{aid}").json()["segments"][0]["status"] == "flagged"
-    bad = client.put(f"/api/annotations/{aid}/segments/1", json={"status": "done"})
-    assert bad.status_code == 400 and "status must be one of" in bad.json()["detail"]
+    version = client.get(f"/api/annotations/{aid}").json()["version"]
+    bad = client.put(
+        f"/api/annotations/{aid}/segments/1",
+        json={"status": "done"},
+        headers={"If-Match": f"{version}"},
+    )
+    assert bad.status_code == 400 and "`status` must be one of" in bad.json()["detail"]
 
 
 @pytest.mark.parametrize(
     ("body", "names"),
     [
-        ({"operation": "paint"}, "operation must be one of"),
-        ({"operation": "margin", "segment": 1}, "mm must be a number"),
-        ({"operation": "margin", "segment": 0, "mm": 1}, "segment must be an integer"),
-        ({"operation": "smoothing", "segment": 1, "method": "gauss"}, "method must be one of"),
-        ({"operation": "logic", "op": "union", "segment": 1}, "source must be an integer"),
-        ({"operation": "grow_from_seeds", "segments": [1]}, "two or more"),
-        ({"operation": "scissors", "segment": 1, "polygon": [[1, 2]]}, "polygon must be"),
+        ({"operation": "paint"}, "`operation` must be one of margin, smoothing"),
+        ({"operation": "margin", "segment": 1}, "`mm` is required"),
+        ({"operation": "margin", "segment": 0, "mm": 1}, "`segment` must be >= 1, got 0"),
+        (
+            {"operation": "smoothing", "segment": 1, "method": "gauss"},
+            "`method` must be one of median, opening, closing, got 'gauss'",
+        ),
+        ({"operation": "logic", "op": "union", "segment": 1}, "`source` is required for op union"),
+        (
+            {"operation": "grow_from_seeds", "segments": [1]},
+            "`segments` must have at least 2 item(s)",
+        ),
+        (
+            {"operation": "scissors", "segment": 1, "polygon": [[1, 2]]},
+            "`polygon` must have at least 3 item(s)",
+        ),
+        ({"operation": "margin", "segment": 1, "mm": 0}, "`mm` must not be 0"),
+        (
+            {"operation": "islands", "segment": 1, "action": "remove_small"},
+            "`min_voxels` is required",
+        ),
+        (
+            {"operation": "scissors", "segment": 1, "polygon": [[1, 2]] * 3, "slices": [4, 2]},
+            "first <= last",
+        ),
         ({"operation": "margin", "segment": 9, "mm": 1}, "no segment 9"),
     ],
 )

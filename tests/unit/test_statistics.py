@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from segdicom.imaging.geometry import FrameRef
-from segdicom.imaging.spacing import patient_points, slice_thicknesses
+from segdicom.imaging.grid import reformat_grid
+from segdicom.imaging.spacing import patient_points, series_geometry
 from segdicom.imaging.statistics import max_distance, segment_statistics
 from segdicom.imaging.volume import Volume
 
@@ -18,6 +19,8 @@ def _volume(depths: list[float], rows: int = 20, columns: int = 30) -> Volume:
         FrameRef(f"f{i}", f"1.2.{i}", 0, i + 1, (10.0, -5.0, z), AXIAL, (0.5, 0.8), 1.0)
         for i, z in enumerate(depths)
     )
+    spacing = (0.5, 0.8, 2.0)
+    geometry = series_geometry(frames, AXIAL, spacing[2])
     return Volume(
         series_uid="1.2.3",
         study_uid="1.2",
@@ -26,23 +29,27 @@ def _volume(depths: list[float], rows: int = 20, columns: int = 30) -> Volume:
         columns=columns,
         dtype="int16",
         frames=frames,
-        spacing=(0.5, 0.8, 2.0),
+        spacing=spacing,
         orientation=AXIAL,
         invert=False,
         color=False,
         header_windows=(),
         frame_of_reference_uid="1.2.9",
+        geometry=geometry,
+        grid=reformat_grid(frames, AXIAL, (rows, columns), spacing, geometry),
     )
 
 
 def test_slice_thickness_is_half_the_gap_to_each_neighbour() -> None:
     volume = _volume([0.0, 2.0, 4.0, 10.0, 11.0])
-    assert slice_thicknesses(volume) == pytest.approx([2.0, 2.0, 4.0, 3.5, 1.0])
+    assert volume.slice_thicknesses() == pytest.approx([2.0, 2.0, 4.0, 3.5, 1.0])
 
 
 def test_patient_points_follow_position_orientation_and_spacing() -> None:
     volume = _volume([0.0, 2.0, 7.0])
-    points = patient_points(volume, np.array([[2, 4, 10]]))
+    points = patient_points(
+        volume.frames, volume.orientation, volume.spacing, np.array([[2, 4, 10]])
+    )
     # column 10 x 0.8 mm along x, row 4 x 0.5 mm along y, from slice 2's position
     assert points[0] == pytest.approx([10.0 + 8.0, -5.0 + 2.0, 7.0])
 

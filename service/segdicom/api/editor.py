@@ -8,11 +8,16 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from segdicom.api.common import json_body, path_int, required_version, state, user
-from segdicom.api.editor_body import parse_operation
+from segdicom.api import answers as out
+from segdicom.api.common import path_int, required_version, state, user
+from segdicom.api.editor_schemas import MODELS, OperationHead, OperationIn, to_operation
+from segdicom.api.operation import Answer, documented
+from segdicom.api.validation import parse_body, validate
 from segdicom.imaging.statistics import SegmentStatistics
 from segdicom.workflows import operations
 from segdicom.workflows.statistics import annotation_statistics
+
+NOT_FOUND = {404: "no such annotation or segment, or its series is not held"}
 
 
 def statistics_json(found: SegmentStatistics) -> dict[str, Any]:
@@ -23,6 +28,10 @@ def statistics_json(found: SegmentStatistics) -> dict[str, Any]:
     return body
 
 
+@documented(
+    {200: Answer("every segment's figures, by segment number", out.Statistics)},
+    errors=NOT_FOUND,
+)
 async def statistics(request: Request) -> JSONResponse:
     """Per segment: voxels, volume (mm³, mL; true per-slice spacing), image values, extent.
 
@@ -32,7 +41,7 @@ async def statistics(request: Request) -> JSONResponse:
     voxel centres of the segment in patient coordinates.
     """
     st = state(request)
-    annotation_id = path_int(request, "id", 1)
+    annotation_id = path_int(request, "id")
     found = await run_in_threadpool(annotation_statistics, st, annotation_id)
     return JSONResponse(
         {"annotation_id": annotation_id, "segments": [statistics_json(s) for s in found]},
@@ -40,6 +49,16 @@ async def statistics(request: Request) -> JSONResponse:
     )
 
 
+@documented(
+    {200: Answer("what changed; with preview, the new masks and no version", out.OperationDone)},
+    body=OperationIn,
+    if_match="required",
+    errors={
+        400: "bad input (the detail names the field), or If-Match missing",
+        **NOT_FOUND,
+        409: "If-Match is not the current version (the detail names it)",
+    },
+)
 async def run_operation(request: Request) -> JSONResponse:
     """Run a volume operation on the stored masks (If-Match: the version seen).
 
@@ -47,9 +66,11 @@ async def run_operation(request: Request) -> JSONResponse:
     `"preview": true` nothing is written and the answer carries the new masks.
     """
     st = state(request)
-    annotation_id = path_int(request, "id", 1)
+    annotation_id = path_int(request, "id")
     expected = required_version(request)
-    op, preview = parse_operation(await json_body(request))
+    head = await parse_body(request, OperationHead)
+    body = validate(MODELS[head.operation], head.model_dump())
+    op, preview = to_operation(body), body.preview
     result = await run_in_threadpool(
         operations.run, st, annotation_id, op, expected, user(request), preview
     )

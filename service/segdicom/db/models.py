@@ -1,7 +1,6 @@
 """The schema, as typed SQLAlchemy models. Alembic revisions create it; nothing else does."""
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
@@ -17,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from segdicom.db.types import UTCDateTime, utcnow
+from segdicom.enums import SegmentStatus
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -74,7 +74,7 @@ class Annotation(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Every export of this annotation goes into this one SEG series (DESIGN: SEG).
+    # Every export of this annotation goes into this one SEG series (ARCHITECTURE: SEG).
     seg_series_uid: Mapped[str] = mapped_column(UID)
     description: Mapped[str] = mapped_column(String(64), default="")
 
@@ -84,15 +84,6 @@ class Annotation(Base):
         cascade="all, delete-orphan",
         passive_deletes=True,
     )
-
-
-class SegmentStatus(StrEnum):
-    """Where the annotator is with a segment, shown in the segment list."""
-
-    NOT_STARTED = "not_started"
-    IN_PROGRESS = "in_progress"
-    COMPLETED = "completed"
-    FLAGGED = "flagged"
 
 
 class Segment(Base):

@@ -12,7 +12,7 @@ import numpy as np
 from scipy.spatial import ConvexHull
 from scipy.spatial.distance import pdist
 
-from segdicom.imaging.spacing import patient_points, slice_thicknesses
+from segdicom.imaging.spacing import patient_points
 from segdicom.imaging.volume import Volume
 
 
@@ -61,7 +61,7 @@ def segment_statistics(
     `image` is the (slices, rows, columns) stack in modality units; `thicknesses` each
     slice's extent along the normal (computed from `volume` when not given).
     """
-    t = slice_thicknesses(volume) if thicknesses is None else thicknesses
+    t = volume.slice_thicknesses() if thicknesses is None else thicknesses
     parts = [p for k in sorted(masks) if (p := _slice_part(k, masks[k], image[k])) is not None]
     if not parts:
         return _empty(number, label)
@@ -88,8 +88,12 @@ def segment_statistics(
         median=float(np.median(values)),
         bbox=box,
         slices=tuple(painted),
-        max_diameter_mm=max_distance(patient_points(volume, extremes)),
+        max_diameter_mm=max_distance(_points(volume, extremes)),
     )
+
+
+def _points(volume: Volume, indexes: np.ndarray) -> np.ndarray:
+    return patient_points(volume.frames, volume.orientation, volume.spacing, indexes)
 
 
 def _empty(number: int, label: str) -> SegmentStatistics:

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from segdicom.db import annotations as repo
-from segdicom.db.models import Segment, SegmentStatus
+from segdicom.db.models import Segment
+from segdicom.enums import SegmentStatus
 from segdicom.imaging import Volume
 from segdicom.imaging.editing import Box
 from segdicom.masks import unpack_stored

@@ -2,7 +2,6 @@
 
 import numpy as np
 
-from segdicom.imaging.spacing import slice_thicknesses
 from segdicom.imaging.statistics import SegmentStatistics, segment_statistics
 from segdicom.state import AppState
 from segdicom.workflows.editing import read_masks
@@ -14,7 +13,7 @@ def annotation_statistics(st: AppState, annotation_id: int) -> list[SegmentStati
     (HU for CT), volumes with the true per-slice spacing."""
     stored = read_masks(st, annotation_id)
     volume = stored.volume
-    thicknesses = slice_thicknesses(volume)
+    thicknesses = volume.slice_thicknesses()
     # An annotation with nothing painted needs no image: do not build the stack for it.
     image = stack(st, volume) if stored.masks else np.empty((0, 0, 0))
     return [
