@@ -82,8 +82,7 @@ def _paint(client: TestClient, aid: int, backups: bool) -> int:
     """The 3 spheres; with `backups`, copies of segments 1 and 2 as 7 and 8 (to restore)."""
     version = 1
     for number, label, radius, x_mm in SPHERES:
-        answer = client.put(f"/api/annotations/{aid}/segments/{number}", json={"label": label})
-        version = answer.json()["version"]
+        version = _segment(client, aid, number, label, version)
         for k, mask in _sphere_slices(radius, x_mm).items():
             body = zlib.compress(np.packbits(mask, axis=None).tobytes())
             url = f"/api/annotations/{aid}/segments/{number}/slices/{k}"
@@ -92,10 +91,16 @@ def _paint(client: TestClient, aid: int, backups: bool) -> int:
     if not backups:
         return version
     for backup, label in ((7, "copy of 1"), (8, "copy of 2")):
-        answer = client.put(f"/api/annotations/{aid}/segments/{backup}", json={"label": label})
-        version = answer.json()["version"]
+        version = _segment(client, aid, backup, label, version)
     version = _op(client, aid, version, operation="logic", op="copy", segment=7, source=1)
     return _op(client, aid, version, operation="logic", op="copy", segment=8, source=2)
+
+
+def _segment(client: TestClient, aid: int, number: int, label: str, version: int) -> int:
+    url = f"/api/annotations/{aid}/segments/{number}"
+    answer = client.put(url, json={"label": label}, headers={"If-Match": str(version)})
+    assert answer.status_code in (200, 201), answer.text
+    return int(answer.json()["version"])
 
 
 def _op(client: TestClient, aid: int, version: int, **body: Any) -> int:
