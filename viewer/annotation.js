@@ -9,15 +9,17 @@ import * as api from "./api.js";
 import { linkedAnnotation } from "./tasklink.js";
 import { toHex } from "./colors.js";
 import { History } from "./history.js";
+import { keepHistory, restoreHistory } from "./historystore.js";
 import { readLocks, writeLocks } from "./locks.js";
-import { anySet, decodeMask, encodeMask, packBits, unpackBits } from "./maskcodec.js";
+import { anySet, decodeMask, encodeMask, encodeMaskNow, packBits, unpackBits } from "./maskcodec.js";
 import { MaskStore } from "./masks.js";
 import { Saver } from "./saver.js";
 
 /** @typedef {import("./api.js").Code} Code */
 /**
  * @typedef {{ number: number, label: string, color: string, category?: Code, type?: Code, visible: boolean,
- *   locked?: boolean }} Segment visible is this page's view; locked is kept in this browser (locks.js)
+ *   locked?: boolean, status?: string }} Segment visible is this page's view; locked is kept in this browser
+ *   (locks.js); status is the server's (not_started, in_progress, completed, flagged)
  */
 /** @typedef {import("./history.js").SegmentFields} SegmentFields */
 /** @typedef {import("./history.js").SegmentState} SegmentState */
@@ -98,7 +100,36 @@ export class AnnotationSession {
       onChange: (status) => this.onStatus(status),
     });
     this.onStatus(this.saver.status());
+    // A reload: the undo history kept when the page went away, if nothing changed since.
+    if (restoreHistory(info.id, this.saver.version, this.history)) this.loadHistoryMasks();
     this.onChange();
+  }
+
+  /** Load, in the background, the masks the restored history flips, so undo can replay them. */
+  loadHistoryMasks() {
+    for (const step of [...this.history.done, ...this.history.undone]) {
+      for (const p of step.parts) this.masks.load(p.segment, p.slice).catch(() => undefined);
+    }
+  }
+
+  /**
+   * The page is going away (pagehide): write the pending masks now with keepalive requests,
+   * uncompressed so it happens at once (maskcodec.encodeMaskNow), within the browser's 64 KiB
+   * keepalive budget; then keep the undo history for a reload.
+   */
+  leavePage() {
+    const id = this.id;
+    const saver = this.saver;
+    if (id === null || !saver) return;
+    let budget = 60 * 1024;
+    saver.writeOnExit((segment, slice, version) => {
+      const body = encodeMaskNow(this.masks.get(segment, slice) ?? null, this.pixelCount);
+      if (body.length > budget) return false;
+      budget -= body.length;
+      api.putMaskBytes(id, segment, slice, body, version, true).catch(() => undefined);
+      return true;
+    });
+    keepHistory(id, saver.version, this.history);
   }
 
   /** @param {import("./api.js").SegmentInfo[]} infos */
@@ -118,6 +149,7 @@ export class AnnotationSession {
         type: s.type,
         visible: visible.get(Number(s.number)) ?? true,
         locked: locked.get(Number(s.number)) ?? false,
+        status: String(/** @type {{ status?: string }} */ (s).status ?? "not_started"),
       }))
       .sort((a, b) => a.number - b.number);
   }
@@ -186,6 +218,19 @@ export class AnnotationSession {
     const fields = { label: current.label, color: current.color, category: current.category, type: current.type, ...changes };
     await this.saver.enqueue((version) => api.putSegment(/** @type {number} */ (this.id), number, body(fields), version));
     Object.assign(current, fields, { color: toHex(fields.color) });
+    this.onChange();
+  }
+
+  /**
+   * Set a segment's status (not an undo step: it says where the work is, not what it is).
+   * @param {number} number
+   * @param {string} status
+   */
+  async setStatus(number, status) {
+    const current = this.segment(number);
+    if (!current || !this.saver) return;
+    await this.saver.enqueue((version) => api.putSegment(/** @type {number} */ (this.id), number, /** @type {any} */ ({ status }), version));
+    current.status = status;
     this.onChange();
   }
 

@@ -8,19 +8,23 @@
 import { showAccount } from "./account.js";
 import * as api from "./api.js";
 import { CrossViews } from "./crossviews.js";
+import { OperationsPanel } from "./editor.js";
 import { byId } from "./dom.js";
 import { ExportPanel } from "./exporter.js";
 import { HelpOverlay } from "./help.js";
 import { icon } from "./icons.js";
 import { keymap } from "./keymap.js";
+import { ViewLayout } from "./layout.js";
 import { initNotify, showError } from "./notify.js";
 import { PacsBrowser } from "./pacs.js";
 import { PaintOps } from "./paintops.js";
+import { PlanePaint } from "./planepaint.js";
 import { Renderer } from "./render.js";
 import { SaveControls } from "./savecontrols.js";
 import { SegmentOps } from "./segmentops.js";
 import { SeriesOpener } from "./seriesopen.js";
 import { SliceView } from "./sliceview.js";
+import { StatsPanel } from "./stats.js";
 import { linkedTask } from "./tasklink.js";
 import { TaskPanel } from "./taskpanel.js";
 import { showSources } from "./sources.js";
@@ -29,6 +33,7 @@ import { ToolControls } from "./toolcontrols.js";
 import { attachPointerTools } from "./tools.js";
 import { UndoControls } from "./undo.js";
 import { UploadPanel } from "./uploadpanel.js";
+import { PlaceInUrl } from "./urlstate.js";
 import { ViewState } from "./viewstate.js";
 import { WindowControl } from "./windowcontrol.js";
 
@@ -39,8 +44,20 @@ function makeModules() {
     canvas.dataset.imageRect = [rect.x, rect.y, rect.width, rect.height].map((v) => v.toFixed(2)).join(",");
   });
   const state = new ViewState(canvas, renderer);
-  const cross = new CrossViews(state, { showSlice: (i) => view.showSlice(i) });
-  const windows = new WindowControl(state, (center, width, invert) => cross.setWindow(center, width, invert));
+  const place = new PlaceInUrl();
+  const cross = new CrossViews(state, {
+    showSlice: (i) => view.showSlice(i),
+    paint: (axis) => ({
+      begin: (row, col) => planePaint.begin(axis, row, col),
+      extend: (row, col) => planePaint.extend(row, col),
+      end: () => void planePaint.end(),
+    }),
+  });
+  const windows = new WindowControl(state, (center, width, invert) => {
+    cross.setWindow(center, width, invert);
+    if (state.series) place.update({ window: { center, width } });
+  });
+  const layout = new ViewLayout((name) => place.update({ layout: name }));
   /** @type {ToolControls} */
   const tools = new ToolControls(state, {
     cursorChanged: () => view.updateCursor(),
@@ -49,7 +66,11 @@ function makeModules() {
   /** @type {SliceView} */
   const view = new SliceView(state, {
     showing: (slice) => windows.showing(slice),
-    sliceChanged: () => cross.updateMarks(),
+    sliceChanged: () => {
+      cross.updateMarks();
+      paint.preloadSphere();
+      place.update({ series: state.series?.series_uid ?? null, slice: state.index });
+    },
     masksChanged: () => cross.updateMasks(),
     brush: () => tools.brush(),
   });
@@ -79,6 +100,16 @@ function makeModules() {
     reveal: (n) => segments.toggle(n),
     historyChanged,
   });
+  /** @type {PlanePaint} */
+  const planePaint = new PlanePaint(state, {
+    tools,
+    view: (axis) => cross.viewOf(axis),
+    editable: (quiet) => paint.editable(quiet),
+    done: () => {
+      refresh();
+      historyChanged();
+    },
+  });
   const save = new SaveControls(state, { refresh });
   /** @type {StudyBrowser} */
   const studies = new StudyBrowser(byId("study-list", HTMLElement), {
@@ -86,14 +117,26 @@ function makeModules() {
     importSeg: (studyUid, segSeriesUid) => opener.importSeg(studyUid, segSeriesUid),
     error: showError,
   });
+  const stats = new StatsPanel(state, byId("stats-panel", HTMLElement));
+  const operations = new OperationsPanel(state, byId("operations-panel", HTMLElement), {
+    refresh,
+    historyChanged,
+    segmentsChanged: () => segments.sync(),
+    applied: () => stats.refreshSoon(),
+  });
   const sessionChanged = () => {
+    stats.refreshSoon();
     segments.sync();
     undo.updateButtons();
     if (state.session) view.loadMasks(state.index);
   };
   /** @type {SeriesOpener} */
-  const opener = new SeriesOpener(state, { view, windows, cross, save, studies, exportPanel, sessionChanged });
-  return { state, cross, windows, tools, view, exportPanel, segments, undo, paint, save, studies, opener };
+  const opener = new SeriesOpener(state, {
+    view, windows, cross, save, studies, exportPanel, sessionChanged, saveStatus: (s) => stats.saveStatus(s),
+  });
+  return {
+    state, cross, windows, tools, view, exportPanel, segments, undo, paint, save, studies, opener, operations, layout, place,
+  };
 }
 
 /** @typedef {ReturnType<typeof makeModules>} Modules */
@@ -141,6 +184,7 @@ function wireButtons({ paint, undo, studies }) {
   byId("refresh-studies", HTMLButtonElement).addEventListener("click", () => void studies.refresh());
   byId("clear-slice", HTMLButtonElement).addEventListener("click", () => paint.clearSlice());
   byId("fill-between", HTMLButtonElement).addEventListener("click", () => void paint.fillBetween());
+  byId("brush-3d", HTMLInputElement).addEventListener("change", () => paint.preloadSphere());
 }
 
 /** What the pointer does on the main view. @param {Modules} m */
@@ -166,7 +210,7 @@ function wirePointer({ state, tools, paint, windows, view, cross }) {
  * @param {Modules} m
  * @param {HelpOverlay} help
  */
-function shortcuts({ state, view, windows, tools, paint, undo, segments, cross }, help) {
+function shortcuts({ state, view, windows, tools, paint, undo, segments, layout }, help) {
   const renderer = state.renderer;
   return keymap({
     step: (delta) => view.step(delta),
@@ -182,7 +226,8 @@ function shortcuts({ state, view, windows, tools, paint, undo, segments, cross }
     clearSlice: () => paint.clearSlice(),
     fillBetween: () => void paint.fillBetween(),
     toggleLock: () => segments.toggleActiveLock(),
-    toggleReformats: () => cross.toggle(),
+    toggleReformats: () => layout.toggleSides(),
+    cycleLayout: () => layout.cycle(),
     tool: (tool) => tools.setTool(tool),
     brush: (direction) => tools.stepBrush(direction),
     toggleActive: () => segments.toggleActive(),
@@ -214,15 +259,17 @@ function start() {
   wireButtons(m);
   m.tools.start();
   m.save.start();
+  m.operations.start();
   const help = new HelpOverlay(m.state.canvas);
   help.start(shortcuts(m, help));
   wirePointer(m);
   m.segments.render();
   m.view.updateSliceUi();
   void m.studies.refresh();
-  // A link to a series (?series=<uid>) opens it.
-  const linked = new URLSearchParams(location.search).get("series");
-  if (linked) void m.opener.openSeries(linked);
+  // A link or a reload (?series=<uid>&slice=&layout=&window=, urlstate.js) reopens that place.
+  const linked = m.place.initial;
+  if (linked.layout) m.layout.set(linked.layout);
+  if (linked.series) void m.opener.openSeries(linked.series, false, { slice: linked.slice, window: linked.window });
   loadFromService(m);
   startTaskPanel(m);
 }

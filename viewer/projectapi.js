@@ -126,7 +126,7 @@ export function parseCsv(text) {
 }
 
 /**
- * The viewer URL that opens a task: its series, its annotation, its task bar.
+ * The viewer URL that opens a task: its series, its annotation, its task bar (urlstate.js).
  * @param {Task} task
  */
 export function taskUrl(task) {

@@ -1,9 +1,11 @@
 // @ts-check
-/** What a project task's link (index.html?series=&annotation=&task=) asks the viewer to open. */
+/** What a project task's link (index.html?series=&annotation=&task=, urlstate.js) asks the viewer to open. */
+
+import { readPlace } from "./urlstate.js";
 
 /** The task named in the page's URL, if any. */
 export function linkedTask() {
-  return Number(new URLSearchParams(location.search).get("task")) || null;
+  return readPlace(location.search).task;
 }
 
 /**
@@ -11,6 +13,6 @@ export function linkedTask() {
  * @param {string} seriesUid
  */
 export function linkedAnnotation(seriesUid) {
-  const params = new URLSearchParams(location.search);
-  return params.get("series") === seriesUid ? Number(params.get("annotation")) || null : null;
+  const place = readPlace(location.search);
+  return place.series === seriesUid ? place.annotation : null;
 }

@@ -53,12 +53,12 @@ def test_a_matching_series_pushed_by_storescu_becomes_a_case(scp_client: TestCli
     assert len(made) == 1 and made[0]["source"] == "rule"
     series_uid = made[0]["series_uid"]
     assert [c["series_uid"] for c in poll(lambda: cases(client, globbed), "glob")] == [series_uid]
-    client.app.state.segdicom.services["rules"].drain()  # type: ignore[attr-defined]
+    client.app.state.segdicom.rules.drain()
     assert cases(client, other_ae) == [] and cases(client, mr) == []
 
     again = storescu(port, files[:3], "-aet", "SCANNER1")  # the same series: no second case
     assert again.returncode == 0, again.stderr
-    client.app.state.segdicom.services["rules"].drain()  # type: ignore[attr-defined]
+    client.app.state.segdicom.rules.drain()
     assert len(cases(client, head)) == 1
     log = client.get("/api/log.csv").text
     assert log.count("case_add") == 2

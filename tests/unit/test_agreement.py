@@ -5,6 +5,8 @@ import pytest
 from scipy import ndimage
 
 from segdicom.imaging.agreement import Cropped, Geometry, compare
+from segdicom.imaging.geometry import FrameRef
+from segdicom.imaging.spacing import slice_thicknesses
 from segdicom.masks import encode_mask
 from segdicom.workflows.agreement import painted_parts
 from segdicom.workflows.consensus import Method, combine
@@ -46,7 +48,15 @@ def test_hd95_of_a_shifted_box_is_the_shift_in_mm() -> None:
 def test_uneven_slices_are_placed_where_they_are() -> None:
     """Slices 0-3 at z = 0, 1, 2, 10 mm: a mask on slice 3 against one on slice 2 is 8 mm off."""
     positions = np.array([[0, 0, 0], [0, 0, 1.0], [0, 0, 2.0], [0, 0, 10.0]])
-    geometry = Geometry(positions, np.array([1.0, 0, 0]), np.array([0, 1.0, 0]), (1.0, 1.0))
+    orientation = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+    frames = [
+        FrameRef(f"{k}.dcm", f"1.2.{k}", 0, k, tuple(p), orientation, (1.0, 1.0), None)
+        for k, p in enumerate(positions.tolist())
+    ]
+    thickness = slice_thicknesses(frames, orientation, 1.0)
+    geometry = Geometry(
+        positions, np.array([1.0, 0, 0]), np.array([0, 1.0, 0]), (1.0, 1.0), thickness
+    )
     a = np.zeros((4, 5, 5), dtype=bool)
     b = np.zeros((4, 5, 5), dtype=bool)
     a[2, 2, 2] = b[3, 2, 2] = True

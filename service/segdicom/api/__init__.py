@@ -5,22 +5,30 @@ from starlette.routing import BaseRoute, Route
 from segdicom.api import (
     annotations,
     auth,
+    editor,
     exports,
     health,
+    jobs,
+    legacy,
     log,
     openapi,
-    pacs,
     presets,
     projects,
     reformat,
-    seed,
+    segs,
     series,
     studies,
     tasks,
     uploads,
 )
 from segdicom.api.errors import HANDLERS
+from segdicom.api.operation import Answer, documented
 from segdicom.observability import metrics_endpoint
+
+metrics = documented(
+    {200: Answer("Prometheus text format", media="text/plain")},
+    errors={401: "an API token is needed once users exist", 404: "SEGDICOM_METRICS=false"},
+)(metrics_endpoint)
 
 
 def routes() -> list[BaseRoute]:
@@ -29,7 +37,7 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/healthz", health.healthz),
         Route("/openapi.json", openapi.openapi),
-        Route("/metrics", metrics_endpoint),
+        Route("/metrics", metrics),
         Route("/api/uploads", uploads.upload, methods=["POST"]),
         Route("/api/studies", studies.list_studies),
         Route("/api/studies/{study_uid}/series", studies.list_series),
@@ -45,6 +53,8 @@ def routes() -> list[BaseRoute]:
         Route(
             "/api/annotations/{id:int}/segments/{number:int}", a.delete_segment, methods=["DELETE"]
         ),
+        Route("/api/annotations/{id:int}/statistics", editor.statistics),
+        Route("/api/annotations/{id:int}/operations", editor.run_operation, methods=["POST"]),
         Route(mask, a.put_mask, methods=["PUT"]),
         Route(mask, a.get_mask, methods=["GET"]),
         Route("/api/annotations/{id:int}/exports", exports.create_export, methods=["POST"]),
@@ -55,24 +65,29 @@ def routes() -> list[BaseRoute]:
         *pacs_routes(),
         *auth_routes(),
         *project_routes(),
-        Route("/upload", seed.upload, methods=["POST"]),
-        Route("/slice/{volume_id}/{index:int}", seed.get_slice),
-        Route("/save_mask/{volume_id}/{index:int}", seed.save_mask, methods=["POST"]),
+        Route("/upload", legacy.upload, methods=["POST"], name="legacy_upload"),
+        Route("/slice/{volume_id}/{index:int}", legacy.get_slice, name="legacy_slice"),
+        Route(
+            "/save_mask/{volume_id}/{index:int}",
+            legacy.save_mask,
+            methods=["POST"],
+            name="legacy_save_mask",
+        ),
     ]
 
 
 def pacs_routes() -> list[BaseRoute]:
     return [
-        Route("/api/series/{series_uid}/retrieve", pacs.retrieve_series, methods=["POST"]),
-        Route("/api/series/{series_uid}/segs", pacs.list_segs),
+        Route("/api/series/{series_uid}/retrieve", jobs.retrieve_series, methods=["POST"]),
+        Route("/api/series/{series_uid}/segs", segs.list_segs),
         Route(
             "/api/series/{series_uid}/segs/{sop_instance_uid}/import",
-            pacs.import_from_pacs,
+            segs.import_from_pacs,
             methods=["POST"],
         ),
-        Route("/api/jobs/{job_id}", pacs.get_job),
-        Route("/api/annotations/import", pacs.import_annotation, methods=["POST"]),
-        Route("/api/exports/{id:int}/retry", pacs.retry_export, methods=["POST"]),
+        Route("/api/jobs/{job_id}", jobs.get_job),
+        Route("/api/annotations/import", segs.import_annotation, methods=["POST"]),
+        Route("/api/exports/{id:int}/retry", exports.retry_export, methods=["POST"]),
     ]
 
 

@@ -8,31 +8,26 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from segdicom.api.annotations import segment_fields
-from segdicom.api.common import json_body, path_int, state, user
+from segdicom.api import project_schemas as schemas
+from segdicom.api.answers import Accepted
+from segdicom.api.common import path_int, state, user
 from segdicom.api.log import neutralise
+from segdicom.api.operation import Answer, documented
+from segdicom.api.schemas import CodeIn
+from segdicom.api.validation import parse_body, parse_query
 from segdicom.auth.identity import Identity, identity, require_admin
 from segdicom.db import projects as repo
 from segdicom.db.models import Case, Project
-from segdicom.db.projects import TaskState
+from segdicom.enums import TaskState
 from segdicom.errors import BadInput, Forbidden
 from segdicom.state import AppState
-from segdicom.uids import validate_uid
 from segdicom.workflows import agreement, consensus
-from segdicom.workflows.projects import RULE_FIELDS, add_series
-from segdicom.workflows.retrieve import VIAS
+from segdicom.workflows.annotations import CodeTuple, SegmentChange, segment_fields
+from segdicom.workflows.projects import add_series
 
-FIELDS = (
-    "name",
-    "description",
-    "labels",
-    "readers_per_case",
-    "review_required",
-    "export_on_approval",
-    "rules",
-)
-MAX_LABELS = 255
-MAX_CASES_PER_CALL = 1000
+ADMINS = {403: "only admins may do this"}
+NO_PROJECT = {404: "no such project"}
+REVIEWERS = {403: "reviewers and admins only (readers are blinded to each other)"}
 
 
 def project_json(row: Project) -> dict[str, Any]:
@@ -54,102 +49,42 @@ def project_json(row: Project) -> dict[str, Any]:
 # -- body validation -----------------------------------------------------------------
 
 
-def project_fields(body: dict[str, Any], partial: bool) -> dict[str, Any]:
-    """The project fields of a POST (all but name optional) or PATCH body, validated."""
-    unknown = sorted(set(body) - set(FIELDS))
-    if unknown:
-        raise BadInput(
-            f"unknown project field(s): {', '.join(unknown)}; known: {', '.join(FIELDS)}"
-        )
-    if not partial and "name" not in body:
-        raise BadInput("name is required")
-    if not partial and "labels" not in body:
-        raise BadInput("labels is required: a list of {label, color?, category?, type?}")
-    checks = {
-        "name": _name,
-        "description": _description,
-        "labels": _labels,
-        "readers_per_case": _readers,
-        "review_required": lambda v: _bool("review_required", v),
-        "export_on_approval": lambda v: _bool("export_on_approval", v),
-        "rules": _rules,
+def project_fields(body: schemas.ProjectChange) -> dict[str, Any]:
+    """The fields given, labels completed with their preset codes and colours."""
+    fields = body.model_dump(exclude_unset=True, exclude={"labels", "rules"})
+    if body.labels is not None:
+        fields["labels"] = [_label(item, n) for n, item in enumerate(body.labels, 1)]
+    if body.rules is not None:
+        fields["rules"] = [rule.model_dump(exclude_none=True) for rule in body.rules]
+    return fields
+
+
+def _label(item: schemas.LabelIn, number: int) -> dict[str, Any]:
+    change = SegmentChange(item.label, item.color, _code(item.category), _code(item.type))
+    try:
+        fields = segment_fields(change, number, None)
+    except BadInput as exc:
+        raise BadInput(f"`labels[{number - 1}]`: {exc.detail}") from None
+    return {
+        "label": fields.label,
+        "color": fields.color,
+        "category": dict(zip(("code", "scheme", "meaning"), fields.category, strict=True)),
+        "type": dict(zip(("code", "scheme", "meaning"), fields.type, strict=True)),
     }
-    return {name: checks[name](value) for name, value in body.items()}
 
 
-def _name(value: object) -> str:
-    if not isinstance(value, str) or not 0 < len(value.strip()) <= 128:
-        raise BadInput(f"name must be a string of 1-128 characters, got {value!r}")
-    return value.strip()
-
-
-def _description(value: object) -> str:
-    if not isinstance(value, str) or len(value) > 10_000:
-        raise BadInput("description must be a string of at most 10000 characters")
-    return value
-
-
-def _bool(name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise BadInput(f"{name} must be true or false, got {value!r}")
-    return value
-
-
-def _readers(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3:
-        raise BadInput(f"readers_per_case must be 1, 2 or 3, got {value!r}")
-    return value
-
-
-def _labels(value: object) -> list[dict[str, Any]]:
-    if not isinstance(value, list) or not 0 < len(value) <= MAX_LABELS:
-        raise BadInput(f"labels must be a list of 1-{MAX_LABELS} objects, got {str(value)[:80]}")
-    labels = []
-    for number, item in enumerate(value, 1):
-        if not isinstance(item, dict):
-            raise BadInput(f"labels[{number - 1}] must be an object, got {item!r}")
-        try:
-            fields = segment_fields(item, number, None)
-        except BadInput as exc:
-            raise BadInput(f"labels[{number - 1}]: {exc.detail}") from None
-        labels.append(
-            {
-                "label": fields.label,
-                "color": fields.color,
-                "category": dict(zip(("code", "scheme", "meaning"), fields.category, strict=True)),
-                "type": dict(zip(("code", "scheme", "meaning"), fields.type, strict=True)),
-            }
-        )
-    names = [str(label["label"]).casefold() for label in labels]
-    if len(set(names)) != len(names):
-        raise BadInput("labels must have distinct names")
-    return labels
-
-
-def _rules(value: object) -> list[dict[str, str]]:
-    if not isinstance(value, list) or len(value) > 100:
-        raise BadInput("rules must be a list of at most 100 objects")
-    rules = []
-    for n, rule in enumerate(value):
-        if not isinstance(rule, dict) or not rule:
-            raise BadInput(f"rules[{n}] must be a non-empty object of {', '.join(RULE_FIELDS)}")
-        unknown = sorted(set(rule) - set(RULE_FIELDS))
-        if unknown:
-            raise BadInput(f"rules[{n}]: unknown field(s) {', '.join(unknown)}")
-        for name, pattern in rule.items():
-            if not isinstance(pattern, str) or not 0 < len(pattern.strip()) <= 64:
-                raise BadInput(f"rules[{n}].{name} must be a string of 1-64 characters")
-        rules.append({k: v.strip() for k, v in rule.items()})
-    return rules
+def _code(code: CodeIn | None) -> CodeTuple | None:
+    return None if code is None else (code.code, code.scheme, code.meaning)
 
 
 # -- projects ------------------------------------------------------------------------
 
 
+@documented({201: Answer("the project", schemas.Project)}, body=schemas.ProjectIn, errors=ADMINS)
 async def create_project(request: Request) -> JSONResponse:
     """Create an annotation project (admins)."""
     who = require_admin(request)
-    fields = project_fields(await json_body(request), partial=False)
+    fields = project_fields(await parse_body(request, schemas.ProjectIn))
     defaults = {
         "description": "",
         "readers_per_case": 1,
@@ -166,15 +101,17 @@ async def create_project(request: Request) -> JSONResponse:
     return JSONResponse(payload, status_code=201)
 
 
+@documented({200: Answer("every project", schemas.Project, many=True)})
 def list_projects(request: Request) -> JSONResponse:
     """Every project."""
     with state(request).sessions() as session:
         return JSONResponse([project_json(p) for p in repo.list_projects(session)])
 
 
+@documented({200: Answer("the project with its counts", schemas.ProjectDetail)}, errors=NO_PROJECT)
 def get_project(request: Request) -> JSONResponse:
     """One project, with its reading counts by reader and state (`progress`)."""
-    project_id = path_int(request, "id", 1)
+    project_id = path_int(request, "id")
     with state(request).sessions() as session:
         payload = project_json(repo.get_project(session, project_id))
         cases = repo.cases_of(session, project_id)
@@ -186,11 +123,16 @@ def get_project(request: Request) -> JSONResponse:
     return JSONResponse(payload)
 
 
+@documented(
+    {200: Answer("the project changed", schemas.Project)},
+    body=schemas.ProjectChange,
+    errors=ADMINS | NO_PROJECT,
+)
 async def update_project(request: Request) -> JSONResponse:
     """Change a project's fields (admins)."""
     require_admin(request)
-    project_id = path_int(request, "id", 1)
-    fields = project_fields(await json_body(request), partial=True)
+    project_id = path_int(request, "id")
+    fields = project_fields(await parse_body(request, schemas.ProjectChange))
     with state(request).sessions.begin() as session:
         row = repo.get_project(session, project_id)
         repo.update_project(session, row, **fields)
@@ -217,39 +159,33 @@ def case_json(row: Case, tasks: list[dict[str, Any]] | None = None) -> dict[str,
     return body
 
 
-def _case_items(body: dict[str, Any]) -> list[tuple[str, str | None]]:
-    raw = body.get("series_uids")
-    if not isinstance(raw, list) or not 0 < len(raw) <= MAX_CASES_PER_CALL:
-        raise BadInput(f"series_uids must be a list of 1-{MAX_CASES_PER_CALL} series UIDs")
-    items: list[tuple[str, str | None]] = []
-    for n, item in enumerate(raw):
-        if isinstance(item, dict):
-            series = validate_uid(item.get("series_uid"), f"series_uids[{n}].series_uid")
-            items.append(
-                (series, validate_uid(item.get("study_uid"), f"series_uids[{n}].study_uid"))
-            )
-        else:
-            items.append((validate_uid(item, f"series_uids[{n}]"), None))
-    return items
+def _case_items(body: schemas.CasesIn) -> list[tuple[str, str | None]]:
+    return [
+        (item, None) if isinstance(item, str) else (item.series_uid, item.study_uid)
+        for item in body.series_uids
+    ]
 
 
+@documented(
+    {
+        201: Answer("some cases were added", schemas.CasesAdded),
+        200: Answer("no case was added (all existing or missing)", schemas.CasesAdded),
+    },
+    body=schemas.CasesIn,
+    errors=ADMINS | NO_PROJECT,
+)
 async def add_cases(request: Request) -> JSONResponse:
     """Add series as cases (admins): local ones at once, others pulled from the PACS as jobs.
 
-    Body `{"series_uids": [uid | {"series_uid", "study_uid"}], "via"?: "dicomweb"|"dimse"}`.
     A series not in the local store is pulled when given with its study UID and `via`,
     and listed in `missing` otherwise.
     """
     who = require_admin(request)
-    project_id = path_int(request, "id", 1)
-    body = await json_body(request)
-    items = _case_items(body)
-    via = body.get("via")
-    if via is not None and via not in VIAS:
-        raise BadInput(f"via must be 'dicomweb' or 'dimse', got {via!r}")
+    project_id = path_int(request, "id")
+    body = await parse_body(request, schemas.CasesIn)
     st = state(request)
     done = await run_in_threadpool(
-        add_series, st, project_id, items, who.username or user(request), via
+        add_series, st, project_id, _case_items(body), who.username or user(request), body.via
     )
     payload = {
         "added": [case_json(c) for c in done.added],
@@ -260,9 +196,13 @@ async def add_cases(request: Request) -> JSONResponse:
     return JSONResponse(payload, status_code=201 if done.added else 200)
 
 
+@documented(
+    {200: Answer("the cases, oldest first, with their readings", schemas.Case, many=True)},
+    errors=NO_PROJECT,
+)
 def list_cases(request: Request) -> JSONResponse:
     """The project's cases with their readings (annotators see only their own)."""
-    project_id = path_int(request, "id", 1)
+    project_id = path_int(request, "id")
     who = identity(request)
     with state(request).sessions() as session:
         repo.get_project(session, project_id)
@@ -280,6 +220,11 @@ def list_cases(request: Request) -> JSONResponse:
 # -- agreement and consensus ---------------------------------------------------------
 
 
+@documented(
+    {200: Answer("one row per case, segment and reader pair", media="text/csv")},
+    query=schemas.AgreementQuery,
+    errors=REVIEWERS | NO_PROJECT,
+)
 async def agreement_csv(request: Request) -> Response:
     """Per case, segment and reader pair: Dice, HD95 (mm), volumes and their difference (mL).
 
@@ -287,8 +232,8 @@ async def agreement_csv(request: Request) -> Response:
     """
     _require_reviewer(request)
     st = state(request)
-    project_id = path_int(request, "id", 1)
-    states = _states(request.query_params.get("states"))
+    project_id = path_int(request, "id")
+    states = _states(parse_query(request, schemas.AgreementQuery).states)
     text = await run_in_threadpool(_agreement_text, st, project_id, states)
     headers = {"Content-Disposition": f'attachment; filename="agreement-{project_id}.csv"'}
     return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
@@ -323,12 +268,17 @@ def _states(raw: str | None) -> tuple[str, ...]:
     return states
 
 
+@documented(
+    {202: Answer("the consensus job started", Accepted)},
+    body=schemas.ConsensusIn,
+    body_required=False,
+    errors=REVIEWERS | {404: "no such case"},
+)
 async def start_consensus(request: Request) -> JSONResponse:
     """Build a consensus annotation of a case's readings (reviewers, admins): a job."""
     who = _require_reviewer(request)
-    case_id = path_int(request, "id", 1)
-    body = await json_body(request)
-    method = consensus.parse_method(body.get("method", "staple"))
+    case_id = path_int(request, "id")
+    method = consensus.Method((await parse_body(request, schemas.ConsensusIn)).method)
     st = state(request)
     job_id = await run_in_threadpool(_start, st, case_id, method, who.username or user(request))
     return JSONResponse({"job_id": job_id, "url": f"/api/jobs/{job_id}"}, status_code=202)

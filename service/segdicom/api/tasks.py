@@ -6,16 +6,20 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from segdicom.api.common import json_body, path_int, state
-from segdicom.auth.identity import check_username, identity, require_admin
+from segdicom.api import project_schemas as schemas
+from segdicom.api.common import path_int, state
+from segdicom.api.operation import Answer, documented
+from segdicom.api.validation import parse_body, parse_query
+from segdicom.auth.identity import identity, require_admin
 from segdicom.db import annotations as annotation_rows
 from segdicom.db import projects as repo
 from segdicom.db.models import Comment
-from segdicom.db.projects import TaskState
 from segdicom.errors import BadInput
 from segdicom.workflows import tasks as flow
 
-MAX_COMMENT = 10_000
+NO_TASK = {404: "no such task"}
+HIDDEN = {403: "another reader's annotation of a blinded case"}
+NO_ANNOTATION = {404: "no such annotation"}
 
 
 def task_json(reading: flow.Reading) -> dict[str, Any]:
@@ -43,29 +47,24 @@ def _caller(request: Request) -> str:
     return who.username or state(request).settings.default_user
 
 
+@documented(
+    {200: Answer("the caller's reading, leased to them", schemas.Task)},
+    errors={404: "no such project, or no case is left for the caller"},
+)
 async def next_task(request: Request) -> JSONResponse:
-    """The caller's next reading of the project, leased to them (their open one first).
-
-    404 when no case is left for the caller.
-    """
-    project_id = path_int(request, "id", 1)
+    """The caller's next reading of the project, leased to them (their open one first)."""
+    project_id = path_int(request, "id")
     reading = await run_in_threadpool(flow.next_task, state(request), project_id, _caller(request))
     return JSONResponse(task_json(reading))
 
 
+@documented({200: Answer("the tasks", schemas.Task, many=True)}, query=schemas.TasksQuery)
 def list_tasks(request: Request) -> JSONResponse:
     """Tasks, filtered by `project`, `assignee` and `state`; annotators see their own."""
-    params = request.query_params
-    project = params.get("project") or None
-    if project is not None and not project.isdigit():
-        raise BadInput(f"project must be a project id, got {project!r}")
-    wanted = params.get("state") or None
-    if wanted is not None and wanted not in set(TaskState):
-        raise BadInput(f"state must be one of {', '.join(TaskState)}, got {wanted!r}")
-    assignee = params.get("assignee") or None
-    reader = flow.visible_reader(identity(request), assignee)
+    query = parse_query(request, schemas.TasksQuery)
+    reader = flow.visible_reader(identity(request), query.assignee)
     with state(request).sessions() as session:
-        rows = repo.list_tasks(session, int(project) if project else None, reader, wanted)
+        rows = repo.list_tasks(session, query.project, reader, query.state)
         return JSONResponse([task_json(flow.Reading(t, c, c.project_id)) for t, c in rows])
 
 
@@ -77,64 +76,80 @@ def _reading(request: Request, task_id: int) -> flow.Reading:
     return flow.Reading(task, case, case.project_id)
 
 
+@documented(
+    {200: Answer("the task", schemas.Task)},
+    errors={403: "an annotator's view of another reader's task", **NO_TASK},
+)
 def get_task(request: Request) -> JSONResponse:
     """One task."""
-    return JSONResponse(task_json(_reading(request, path_int(request, "id", 1))))
+    return JSONResponse(task_json(_reading(request, path_int(request, "id"))))
 
 
+@documented(
+    {201: Answer("the new reading", schemas.Task)},
+    body=schemas.TaskIn,
+    errors={
+        403: "only admins may assign",
+        404: "no such case or user",
+        409: "the case has all its readings, or the user already reads it",
+    },
+)
 async def create_task(request: Request) -> JSONResponse:
-    """Assign a new reading of a case to a user (admins): body `{"case_id", "assignee"}`."""
+    """Assign a new reading of a case to a user (admins)."""
     who = require_admin(request)
-    body = await json_body(request)
-    case_id = body.get("case_id")
-    if isinstance(case_id, bool) or not isinstance(case_id, int) or case_id < 1:
-        raise BadInput(f"case_id must be a case id, got {case_id!r}")
-    assignee = check_username(body.get("assignee"))
+    body = await parse_body(request, schemas.TaskIn)
     st = state(request)
-    reading = await run_in_threadpool(flow.assign_case, st, case_id, assignee, who.username)
+    reading = await run_in_threadpool(
+        flow.assign_case, st, body.case_id, body.assignee, who.username
+    )
     return JSONResponse(task_json(reading), status_code=201)
 
 
+@documented(
+    {200: Answer("the task reassigned", schemas.Task)},
+    body=schemas.TaskChange,
+    errors={403: "only admins may reassign", 409: "the user already reads the case", **NO_TASK},
+)
 async def update_task(request: Request) -> JSONResponse:
-    """Reassign a reading (admins): body `{"assignee"}`."""
+    """Reassign a reading (admins)."""
     who = require_admin(request)
-    task_id = path_int(request, "id", 1)
-    body = await json_body(request)
-    unknown = sorted(set(body) - {"assignee"})
-    if unknown or "assignee" not in body:
-        raise BadInput(f'body must be {{"assignee"}}; unknown: {", ".join(unknown) or "none"}')
-    assignee = check_username(body["assignee"])
+    task_id = path_int(request, "id")
+    body = await parse_body(request, schemas.TaskChange)
     st = state(request)
-    reading = await run_in_threadpool(flow.reassign, st, task_id, assignee, who.username)
+    reading = await run_in_threadpool(flow.reassign, st, task_id, body.assignee, who.username)
     return JSONResponse(task_json(reading))
 
 
+@documented(
+    {200: Answer("the task submitted (approved when the project needs no review)", schemas.Task)},
+    errors={403: "not the caller's reading", 409: "not open for submission", **NO_TASK},
+)
 async def submit_task(request: Request) -> JSONResponse:
     """Hand a reading in for review (approved at once when the project needs no review)."""
-    task_id = path_int(request, "id", 1)
+    task_id = path_int(request, "id")
     reading = await run_in_threadpool(flow.submit, state(request), task_id, identity(request))
     return JSONResponse(task_json(reading))
 
 
+@documented(
+    {200: Answer("the task after review", schemas.Task)},
+    body=schemas.ReviewIn,
+    errors={403: "reviewers and admins only", 409: "the task is not submitted", **NO_TASK},
+)
 async def review_task(request: Request) -> JSONResponse:
     """Approve a submitted reading or ask for changes (reviewers, admins).
 
-    Body `{"decision": "approve"|"request_changes", "comment"}`; a comment is required
-    to ask for changes. Approval sends the SEG to the PACS when the project says so.
+    A comment is required to ask for changes. Approval sends the SEG to the PACS
+    when the project says so.
     """
-    task_id = path_int(request, "id", 1)
-    body = await json_body(request)
-    decision = body.get("decision")
-    if decision not in ("approve", "request_changes"):
-        raise BadInput(f"decision must be 'approve' or 'request_changes', got {decision!r}")
-    comment = body.get("comment") or ""
-    if not isinstance(comment, str) or len(comment) > MAX_COMMENT:
-        raise BadInput(f"comment must be a string of at most {MAX_COMMENT} characters")
-    if decision == "request_changes" and not comment.strip():
-        raise BadInput("comment is required to request changes: say what to change")
-    approve = decision == "approve"
+    task_id = path_int(request, "id")
+    body = await parse_body(request, schemas.ReviewIn)
+    comment = body.comment.strip()
+    if body.decision == "request_changes" and not comment:
+        raise BadInput("`comment` is required to request changes: say what to change")
+    approve = body.decision == "approve"
     reading = await run_in_threadpool(
-        flow.review, state(request), task_id, identity(request), approve, comment.strip()
+        flow.review, state(request), task_id, identity(request), approve, comment
     )
     return JSONResponse(task_json(reading))
 
@@ -155,34 +170,22 @@ def comment_json(row: Comment) -> dict[str, Any]:
     }
 
 
-def comment_fields(body: dict[str, Any]) -> dict[str, Any]:
-    text = body.get("text")
-    if not isinstance(text, str) or not 0 < len(text.strip()) <= MAX_COMMENT:
-        raise BadInput(f"text must be a string of 1-{MAX_COMMENT} characters")
-    index = body.get("slice")
-    if index is not None and (isinstance(index, bool) or not isinstance(index, int) or index < 0):
-        raise BadInput(f"slice must be a slice index >= 0, got {index!r}")
-    point = body.get("point")
-    if point is not None and not _is_point(point):
-        raise BadInput(f"point must be [row, column], two numbers >= 0, got {point!r}")
-    if point is not None and index is None:
-        raise BadInput("point needs slice: the slice the point is on")
-    row, column = (None, None) if point is None else (float(point[0]), float(point[1]))
-    return {"text": text.strip(), "slice": index, "point_row": row, "point_column": column}
+def comment_fields(body: schemas.CommentIn) -> dict[str, Any]:
+    if body.point is not None and body.slice is None:
+        raise BadInput("`point` needs `slice`: the slice the point is on")
+    row, column = (None, None) if body.point is None else (body.point[0], body.point[1])
+    return {"text": body.text, "slice": body.slice, "point_row": row, "point_column": column}
 
 
-def _is_point(value: object) -> bool:
-    return (
-        isinstance(value, list)
-        and len(value) == 2
-        and all(isinstance(v, int | float) and not isinstance(v, bool) and v >= 0 for v in value)
-    )
-
-
+@documented(
+    {201: Answer("the comment", schemas.Comment)},
+    body=schemas.CommentIn,
+    errors=HIDDEN | NO_ANNOTATION,
+)
 async def add_comment(request: Request) -> JSONResponse:
     """Comment on an annotation, optionally pinned to a slice and a point [row, column]."""
-    annotation_id = path_int(request, "id", 1)
-    fields = comment_fields(await json_body(request))
+    annotation_id = path_int(request, "id")
+    fields = comment_fields(await parse_body(request, schemas.CommentIn))
     st = state(request)
     await run_in_threadpool(
         flow.check_annotation_access, st, identity(request), annotation_id, False
@@ -196,9 +199,13 @@ async def add_comment(request: Request) -> JSONResponse:
     return JSONResponse(payload, status_code=201)
 
 
+@documented(
+    {200: Answer("the comments, oldest first", schemas.Comment, many=True)},
+    errors=HIDDEN | NO_ANNOTATION,
+)
 def list_comments(request: Request) -> JSONResponse:
     """An annotation's comments, oldest first."""
-    annotation_id = path_int(request, "id", 1)
+    annotation_id = path_int(request, "id")
     st = state(request)
     flow.check_annotation_access(st, identity(request), annotation_id, False)
     with st.sessions() as session:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import JSON
 
 from segdicom.db.types import UTCDateTime, utcnow
+from segdicom.enums import SegmentStatus
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -76,7 +77,7 @@ class Annotation(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Every export of this annotation goes into this one SEG series (DESIGN: SEG).
+    # Every export of this annotation goes into this one SEG series (ARCHITECTURE: SEG).
     seg_series_uid: Mapped[str] = mapped_column(UID)
     description: Mapped[str] = mapped_column(String(64), default="")
 
@@ -105,6 +106,11 @@ class Segment(Base):
     type_code: Mapped[str] = mapped_column(String(16))
     type_scheme: Mapped[str] = mapped_column(String(16))
     type_meaning: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(
+        String(16),
+        default=SegmentStatus.NOT_STARTED.value,
+        server_default=SegmentStatus.NOT_STARTED.value,
+    )
 
     annotation: Mapped[Annotation] = relationship(back_populates="segments")
 

@@ -8,7 +8,6 @@ instead of queueing on the first one; SQLite has one writer at a time anyway
 (BEGIN IMMEDIATE, db/engine.py) and ignores the clause.
 """
 
-import enum
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -18,18 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
-from segdicom.db.models import Case, Comment, Project, Segment, Task
+from segdicom.db.models import Case, Comment, Instance, Project, Segment, Task
 from segdicom.db.types import utcnow
+from segdicom.enums import TaskState
 from segdicom.errors import Conflict, NotFound
-
-
-class TaskState(enum.StrEnum):
-    TODO = "todo"
-    IN_PROGRESS = "in_progress"
-    SUBMITTED = "submitted"
-    CHANGES_REQUESTED = "changes_requested"
-    APPROVED = "approved"
-
 
 OPEN = (TaskState.TODO, TaskState.IN_PROGRESS, TaskState.CHANGES_REQUESTED)
 LEASED = (TaskState.IN_PROGRESS,)  # an expired lease on these returns the reading to the pool
@@ -343,6 +334,16 @@ def progress(session: Session, project_id: int) -> dict[str, dict[str, int]]:
     for reader, state, count in session.execute(query):
         found.setdefault(reader, {})[state] = int(count)
     return found
+
+
+def local_studies(session: Session, series_uids: list[str]) -> dict[str, str]:
+    """series UID -> study UID for those series that have images in the local store."""
+    query = (
+        select(Instance.series_uid, Instance.study_uid)
+        .where(Instance.series_uid.in_(series_uids), Instance.is_image.is_(True))
+        .distinct()
+    )
+    return {series: study for series, study in session.execute(query)}
 
 
 # -- comments ------------------------------------------------------------------------

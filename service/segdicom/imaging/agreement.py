@@ -12,7 +12,7 @@ acquisition, and a voxel's volume uses the spacing around its own slice.
   (as MedPy's `hd95`); a surface voxel is a mask voxel with a face neighbour
   outside the mask (6-connectivity).
 - Volume: voxels x pixel area x the slice's thickness (half the distance to
-  each neighbouring slice), in mL.
+  each neighbouring slice: `Volume.slice_thicknesses`, imaging/spacing.py), in mL.
 """
 
 import math
@@ -31,6 +31,7 @@ class Geometry:
     x: np.ndarray  # direction of increasing column index (first row of the IOP)
     y: np.ndarray  # direction of increasing row index
     spacing: tuple[float, float]  # row spacing, column spacing (PixelSpacing)
+    thickness: np.ndarray  # (slices,) mm along the normal: Volume.slice_thicknesses()
 
     @classmethod
     def regular(
@@ -39,19 +40,8 @@ class Geometry:
         """An axis-aligned grid (no positions in the headers): slices along z."""
         positions = np.zeros((slices, 3))
         positions[:, 2] = normal_sign * spacing[2] * np.arange(slices)
-        return cls(positions, np.array([1.0, 0, 0]), np.array([0, 1.0, 0]), spacing[:2])
-
-    @property
-    def thickness(self) -> np.ndarray:
-        """Each slice's extent along the slice normal (mm)."""
-        normal = np.cross(self.x, self.y)
-        depth = self.positions @ normal
-        if len(depth) == 1:
-            return np.ones(1)
-        gaps = np.abs(np.diff(depth))
-        ends = np.concatenate([[gaps[0]], gaps, [gaps[-1]]])
-        thickness: np.ndarray = (ends[:-1] + ends[1:]) / 2
-        return thickness
+        x, y = np.array([1.0, 0, 0]), np.array([0, 1.0, 0])
+        return cls(positions, x, y, spacing[:2], np.full(slices, spacing[2]))
 
     def points(self, indices: np.ndarray) -> np.ndarray:
         """Patient coordinates (n, 3) of voxel indices (n, 3) = (k, r, c)."""

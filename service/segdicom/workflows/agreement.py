@@ -11,7 +11,7 @@ import numpy as np
 from segdicom.db import annotations as annotation_rows
 from segdicom.db import projects as repo
 from segdicom.db.models import Case, Task
-from segdicom.db.projects import TaskState
+from segdicom.enums import TaskState
 from segdicom.imaging import Volume
 from segdicom.imaging.agreement import Cropped, Geometry, compare
 from segdicom.masks import decode_mask
@@ -42,7 +42,8 @@ def geometry_of(volume: Volume) -> Geometry:
         return Geometry.regular(volume.num_slices, volume.spacing)
     orientation = np.asarray(volume.orientation, dtype=float)
     positions = np.asarray([f.position for f in frames], dtype=float)
-    return Geometry(positions, orientation[:3], orientation[3:], volume.spacing[:2])
+    thickness = volume.slice_thicknesses()
+    return Geometry(positions, orientation[:3], orientation[3:], volume.spacing[:2], thickness)
 
 
 @dataclass(frozen=True)

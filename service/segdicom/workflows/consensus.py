@@ -10,7 +10,6 @@ least 0.5. Majority: a voxel is in when more than half of the readers painted it
 """
 
 import enum
-import threading
 from typing import Any
 
 import numpy as np
@@ -20,6 +19,7 @@ from pydicom.uid import generate_uid
 from segdicom.db import annotations as annotation_rows
 from segdicom.db import events, jobs
 from segdicom.db import projects as project_rows
+from segdicom.enums import JobKind, JobState
 from segdicom.errors import BadInput
 from segdicom.imaging.agreement import Cropped
 from segdicom.masks import encode_mask
@@ -36,13 +36,6 @@ class Method(enum.StrEnum):
     MAJORITY = "majority"
 
 
-def parse_method(raw: object) -> Method:
-    try:
-        return Method(str(raw))
-    except ValueError:
-        raise BadInput(f"method must be 'staple' or 'majority', got {raw!r}") from None
-
-
 def start_consensus(st: AppState, case_id: int, method: Method, who: str) -> str:
     """Check the case has two readings or more, then build the consensus in a job."""
     _, tasks, _ = case_readings(st, case_id, DEFAULT_STATES)
@@ -51,15 +44,16 @@ def start_consensus(st: AppState, case_id: int, method: Method, who: str) -> str
             f"case {case_id} has {len(tasks)} submitted or approved reading(s); "
             "a consensus needs 2 or more"
         )
-    with st.sessions.begin() as session:
-        params: dict[str, object] = {"case_id": case_id, "method": str(method)}
-        job_id = jobs.create(session, "consensus", params, total=len(tasks)).id
-    worker = threading.Thread(
-        target=_run, args=(st, job_id, case_id, method, who), name=f"consensus-{job_id[:8]}"
-    )
-    worker.daemon = True
-    worker.start()
-    return job_id
+
+    def create() -> str:
+        with st.sessions.begin() as session:
+            params: dict[str, object] = {"case_id": case_id, "method": str(method)}
+            return jobs.create(session, JobKind.CONSENSUS, params, total=len(tasks)).id
+
+    def work(job_id: str) -> None:
+        _run(st, job_id, case_id, method, who)
+
+    return st.jobs.start(JobKind.CONSENSUS, f"{case_id}/{method}", create, work)
 
 
 def _run(st: AppState, job_id: str, case_id: int, method: Method, who: str) -> None:
@@ -68,10 +62,10 @@ def _run(st: AppState, job_id: str, case_id: int, method: Method, who: str) -> N
             jobs.progress(session, job_id, **values)
 
     with failures_reported(report, f"consensus job {job_id}"):
-        report(state="running")
+        report(state=JobState.RUNNING)
         annotation_id = build_consensus(st, case_id, method, who)
         result: dict[str, object] = {"annotation_id": annotation_id, "case_id": case_id}
-        report(state="done", result=result | {"method": str(method)})
+        report(state=JobState.DONE, result=result | {"method": str(method)})
 
 
 def build_consensus(st: AppState, case_id: int, method: Method, who: str) -> int:

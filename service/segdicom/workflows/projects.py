@@ -20,12 +20,11 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from segdicom.db import events
 from segdicom.db import projects as repo
-from segdicom.db.models import Case, Instance, Project
+from segdicom.db.models import Case, Project
 from segdicom.state import AppState
 from segdicom.store.ingest import InstanceInfo
 from segdicom.workflows.retrieve import start_retrieve
@@ -108,7 +107,7 @@ def add_series(
     with st.sessions.begin() as session:
         repo.get_project(session, project_id)
         known = repo.case_series(session, project_id)
-        local = _local_studies(session, [uid for uid, _ in series])
+        local = repo.local_studies(session, [uid for uid, _ in series])
         for series_uid, study_uid in series:
             if series_uid in known:
                 result.existing.append(series_uid)
@@ -130,16 +129,6 @@ def add_series(
         assert via is not None
         pull["job_id"] = start_retrieve(st, pull["study_uid"], pull["series_uid"], via)
     return result
-
-
-def _local_studies(session: Session, series_uids: list[str]) -> dict[str, str]:
-    """series UID -> study UID for those series that have images in the local store."""
-    query = (
-        select(Instance.series_uid, Instance.study_uid)
-        .where(Instance.series_uid.in_(series_uids), Instance.is_image.is_(True))
-        .distinct()
-    )
-    return {series: study for series, study in session.execute(query)}
 
 
 def _case_event(session: Session, who: str, case: Case, source: str) -> None:

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydicom.uid import generate_uid
 from sqlalchemy.exc import IntegrityError
@@ -19,8 +19,8 @@ from segdicom.db import annotations as annotation_rows
 from segdicom.db import events, users
 from segdicom.db import projects as repo
 from segdicom.db.models import Case, Project, Task
-from segdicom.db.projects import TaskState
 from segdicom.db.types import utcnow
+from segdicom.enums import TaskState
 from segdicom.errors import BadInput, Conflict, Forbidden, NotFound, SegDicomError
 from segdicom.state import AppState
 from segdicom.workflows.exports import export_annotation
@@ -274,6 +274,15 @@ def hidden_from(session: Session, who: Identity, annotation_ids: Sequence[int]) 
     if who.role in ("reviewer", "admin") or not annotation_ids:
         return set()
     return repo.blinded_annotations(session, annotation_ids, who.username)
+
+
+def visible_annotations(
+    st: AppState, who: Identity, annotations: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The annotation answers `who` may see (other readers' blinded readings left out)."""
+    with st.sessions() as session:
+        hidden = hidden_from(session, who, [a["id"] for a in annotations])
+    return [a for a in annotations if a["id"] not in hidden]
 
 
 def _renew(st: AppState, task: Task) -> None:

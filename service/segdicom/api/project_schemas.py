@@ -1,0 +1,229 @@
+"""Project, case, task and comment bodies and answers: the handlers of api/projects.py and
+api/tasks.py parse with the request models, /openapi.json shows both."""
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
+
+from segdicom.api.answers import Code
+from segdicom.api.schemas import CodeIn, Color, Username, Via
+from segdicom.api.validation import Uid
+from segdicom.enums import TaskState
+
+MAX_LABELS = 255
+MAX_RULES = 100
+MAX_CASES_PER_CALL = 1000
+MAX_TEXT = 10_000
+
+
+def _text(most: int) -> Any:
+    return StringConstraints(strip_whitespace=True, min_length=1, max_length=most)
+
+
+Pattern = Annotated[str, _text(64)]
+
+
+class LabelIn(BaseModel):
+    """One label of the project's fixed set; codes come from the label's preset unless given."""
+
+    label: Annotated[str, _text(64)]
+    color: Color | None = None
+    category: CodeIn | None = None
+    type: CodeIn | None = None
+
+
+class RuleIn(BaseModel):
+    """Every field given must match (case ignored): AE title and modality as whole values,
+    descriptions as substrings; a pattern with `*`, `?` or `[` is a glob over the whole value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    calling_ae: Pattern | None = None
+    modality: Pattern | None = None
+    study_description: Pattern | None = None
+    series_description: Pattern | None = None
+
+
+class ProjectChange(BaseModel):
+    """A project's fields; in a PATCH only the fields given change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, _text(128)] | None = None
+    description: Annotated[str, Field(max_length=MAX_TEXT)] | None = None
+    labels: Annotated[list[LabelIn], Field(min_length=1, max_length=MAX_LABELS)] | None = None
+    readers_per_case: Annotated[int, Field(ge=1, le=3, strict=True)] | None = Field(
+        None, description="1-3; with more than one the readers are blinded to each other"
+    )
+    review_required: StrictBool | None = None
+    export_on_approval: StrictBool | None = Field(
+        None, description="approval sends the SEG to the PACS"
+    )
+    rules: Annotated[list[RuleIn], Field(max_length=MAX_RULES)] | None = Field(
+        None, description="series pushed by C-STORE that match one become cases"
+    )
+
+    @field_validator("labels")
+    @classmethod
+    def _distinct(cls, labels: list[LabelIn] | None) -> list[LabelIn] | None:
+        names = [label.label.casefold() for label in labels or []]
+        if len(set(names)) != len(names):
+            raise ValueError("must have distinct names")
+        return labels
+
+    @field_validator("rules")
+    @classmethod
+    def _not_empty(cls, rules: list[RuleIn] | None) -> list[RuleIn] | None:
+        for n, rule in enumerate(rules or []):
+            if not rule.model_dump(exclude_none=True):
+                raise ValueError(f"[{n}] must name at least one field")
+        return rules
+
+
+class ProjectIn(ProjectChange):
+    name: Annotated[str, _text(128)]
+    labels: Annotated[list[LabelIn], Field(min_length=1, max_length=MAX_LABELS)]
+
+
+class CaseItem(BaseModel):
+    series_uid: Uid
+    study_uid: Uid
+
+
+class CasesIn(BaseModel):
+    """Series to add as cases: a UID, or {series_uid, study_uid} for one to pull."""
+
+    series_uids: Annotated[list[Uid | CaseItem], Field(min_length=1, max_length=1000)]
+    via: Via | None = Field(None, description="pull series not held locally from this PACS")
+
+
+class TaskIn(BaseModel):
+    case_id: int = Field(ge=1)
+    assignee: Username
+
+
+class TaskChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    assignee: Username
+
+
+class ReviewIn(BaseModel):
+    decision: Literal["approve", "request_changes"]
+    comment: Annotated[str, Field(max_length=MAX_TEXT)] = Field(
+        "", description="required to request changes: what to change"
+    )
+
+
+class CommentIn(BaseModel):
+    text: Annotated[str, _text(MAX_TEXT)]
+    slice: int | None = Field(None, ge=0, description="the slice the comment is pinned to")
+    point: (
+        Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=2, max_length=2)] | None
+    ) = Field(None, description="[row, column] on `slice`")
+
+
+class ConsensusIn(BaseModel):
+    method: Literal["staple", "majority"] = "staple"
+
+
+class TasksQuery(BaseModel):
+    project: int | None = Field(None, ge=1)
+    assignee: str | None = Field(None, description="annotators see their own only")
+    state: TaskState | None = None
+
+
+class AgreementQuery(BaseModel):
+    states: str | None = Field(
+        None, description="comma-separated task states compared (default submitted,approved)"
+    )
+
+
+# -- answers ---------------------------------------------------------------------------
+
+
+class Label(BaseModel):
+    number: int
+    label: str
+    color: str
+    category: Code
+    type: Code
+
+
+class Project(BaseModel):
+    id: int
+    name: str
+    description: str
+    labels: list[Label]
+    readers_per_case: int
+    blinded: bool
+    review_required: bool
+    export_on_approval: bool
+    rules: list[dict[str, str]]
+    created_by: str
+    created_at: str
+
+
+class ProjectDetail(Project):
+    num_cases: int
+    progress: dict[str, dict[str, int]] = Field(
+        description="readings by reader and state (annotators see their own)"
+    )
+
+
+class CaseTask(BaseModel):
+    id: int
+    reader: str
+    state: TaskState
+
+
+class Case(BaseModel):
+    id: int
+    project_id: int
+    series_uid: Uid
+    study_uid: Uid
+    readings: int
+    source: str
+    created_by: str
+    created_at: str
+    tasks: list[CaseTask] | None = None
+
+
+class Pull(BaseModel):
+    series_uid: Uid
+    study_uid: Uid
+    job_id: str = Field(description="GET /api/jobs/{job_id} follows it")
+
+
+class CasesAdded(BaseModel):
+    added: list[Case]
+    existing: list[str] = Field(description="series already cases of the project")
+    pulling: list[Pull] = Field(description="cases whose series is being pulled")
+    missing: list[str] = Field(description="series neither held nor pullable")
+
+
+class Task(BaseModel):
+    id: int
+    project_id: int
+    case_id: int
+    series_uid: Uid
+    study_uid: Uid
+    annotation_id: int | None
+    assignee: str
+    slot: int
+    state: TaskState
+    lease_expires: str | None
+    reviewed_by: str | None
+    export_id: int | None
+    created_at: str
+    updated_at: str
+
+
+class Comment(BaseModel):
+    id: int
+    annotation_id: int
+    author: str
+    text: str
+    slice: int | None
+    point: list[float] | None
+    created_at: str
