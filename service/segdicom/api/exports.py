@@ -9,6 +9,7 @@ from starlette.responses import FileResponse, JSONResponse
 from segdicom.api.common import json_body, path_int, state, user
 from segdicom.db import exports as outbox
 from segdicom.db.models import Export
+from segdicom.seg.labelmap import SegmentationType
 from segdicom.workflows.exports import export_annotation
 
 
@@ -30,17 +31,25 @@ def export_json(row: Export) -> dict[str, Any]:
         "created_at": row.created_at.isoformat(),
         "sent_at": row.sent_at.isoformat() if row.sent_at else None,
         "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
+        "segmentation_type": row.segmentation_type,
         "file_url": f"/api/exports/{row.id}/file",
     }
 
 
 async def create_export(request: Request) -> JSONResponse:
-    """Write the annotation as a DICOM SEG; `destination` pacs also queues delivery."""
+    """Write the annotation as a DICOM SEG; `destination` pacs also queues delivery.
+
+    `segmentation_type` "labelmap" writes a Label Map SEG (Supplement 243); it is
+    refused with 422 naming two overlapping segments and a slice when segments overlap.
+    """
     st = state(request)
     annotation_id = path_int(request, "id", 1)
     body = await json_body(request)
     destination = body.get("destination", "local")
-    row = await run_in_threadpool(export_annotation, st, annotation_id, destination, user(request))
+    kind = SegmentationType.parse(body.get("segmentation_type", "binary"))
+    row = await run_in_threadpool(
+        export_annotation, st, annotation_id, destination, user(request), kind
+    )
     wake = st.services.get("outbox_wake")
     if destination == "pacs" and callable(wake):
         wake()

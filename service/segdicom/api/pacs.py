@@ -115,6 +115,7 @@ def _import(st: AppState, sop_uid: str, who: str) -> dict[str, Any]:
         payload = annotation_json(row, repo.painted_slices(session, row.id, slices))
     payload["imported_from"] = sop_uid
     payload["unmatched_frames"] = imported.unmatched_frames
+    payload["notes"] = list(imported.notes)
     return payload
 
 

@@ -21,6 +21,7 @@ from segdicom import __version__
 from segdicom.errors import BadInput
 from segdicom.seg._layout import Layout, pin_source_references, plan
 from segdicom.seg._sources import number_of_frames
+from segdicom.seg.labelmap import SegmentationType, check_no_overlap
 from segdicom.seg.model import BoolMask, SegmentSpec, SourceFrame, check_int, check_text
 from segdicom.uids import validate_uid
 
@@ -54,6 +55,7 @@ def encode_seg(
     manufacturer: str = "SegDICOM",
     software_version: str = __version__,
     device_serial_number: str = "1",
+    segmentation_type: SegmentationType = SegmentationType.BINARY,
 ) -> Dataset:
     """Return a SEG for `masks` painted over the volume whose slice i is `frames[i]`.
 
@@ -68,12 +70,19 @@ def encode_seg(
     Sequence with no frames, but some segment must have a pixel. Segments are
     renumbered as `segment_number_map` says. Raises BadInput for inputs that
     cannot make a valid SEG, naming the field and the value.
+
+    `segmentation_type` LABELMAP writes a Label Map Segmentation (Supplement
+    243) and raises SegmentsOverlap (Unprocessable) naming two segments and a
+    slice when segments share a pixel.
     """
     ordered = _ordered(segments)
     _check_uids(series_instance_uid, sop_instance_uid)
     resolved = _resolve_frames(sources, frames)
     shape = (len(frames), *_frame_shape(resolved))
     checked = _checked_masks(masks, ordered, shape)
+    segmentation_type = SegmentationType.parse(segmentation_type)
+    if segmentation_type is SegmentationType.LABELMAP:
+        check_no_overlap(checked, {spec.number: spec.label for spec in ordered})
     painted = _painted_planes(checked, len(frames))
     layout = plan(resolved, frames, painted, _stack(checked, ordered, painted, shape))
     seg = _build(
@@ -88,6 +97,7 @@ def encode_seg(
         manufacturer=_long_string("manufacturer", manufacturer),
         software_version=_long_string("software version", software_version),
         device_serial_number=_long_string("device serial number", device_serial_number),
+        segmentation_type=segmentation_type,
     )
     if layout.pinned is not None:
         pin_source_references(seg, layout.pinned)
@@ -271,6 +281,7 @@ def _build(
     manufacturer: str,
     software_version: str,
     device_serial_number: str,
+    segmentation_type: SegmentationType,
 ) -> hd.seg.Segmentation:
     """Call highdicom; its ValueErrors about the sources become BadInput."""
     try:
@@ -279,7 +290,7 @@ def _build(
             further_source_images=layout.further_source_images or None,
             pixel_array=layout.pixel_array,
             plane_positions=layout.plane_positions,
-            segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
+            segmentation_type=segmentation_type.to_highdicom(),
             segment_descriptions=descriptions,
             series_instance_uid=series_instance_uid,
             series_number=series_number,

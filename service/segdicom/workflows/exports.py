@@ -18,6 +18,7 @@ from segdicom.errors import BadInput
 from segdicom.imaging import Volume
 from segdicom.masks import decode_mask
 from segdicom.seg.encode import encode_seg
+from segdicom.seg.labelmap import SegmentationType
 from segdicom.seg.model import Code, SegmentSpec, SourceFrame
 from segdicom.state import AppState
 from segdicom.workflows.volumes import load_volume, slice_keys
@@ -32,8 +33,17 @@ class Snapshot:
     masks: dict[int, dict[int, bytes]]
 
 
-def export_annotation(st: AppState, annotation_id: int, destination: str, user: str) -> Export:
-    """Write the SEG of an annotation as a new instance of its SEG series."""
+def export_annotation(
+    st: AppState,
+    annotation_id: int,
+    destination: str,
+    user: str,
+    segmentation_type: SegmentationType = SegmentationType.BINARY,
+) -> Export:
+    """Write the SEG of an annotation as a new instance of its SEG series.
+
+    LABELMAP is refused (SegmentsOverlap, 422) when two segments share a pixel.
+    """
     if destination not in ("local", "pacs"):
         raise BadInput(f"destination must be 'local' or 'pacs', got {destination!r}")
     if destination == "pacs" and "outbox" not in st.services:
@@ -47,9 +57,9 @@ def export_annotation(st: AppState, annotation_id: int, destination: str, user: 
     snap = _snapshot(st, annotation_id, volume)
     with st.sessions() as session:
         number = outbox.next_instance_number(session, annotation_id)
-    seg = build_seg(st, snap, volume, number, user)
+    seg = build_seg(st, snap, volume, number, user, segmentation_type)
     stored = st.store.put_bytes(_part10(seg), source="export", images_only=False)
-    return _record(st, snap, seg, stored.path, destination, user)
+    return _record(st, snap, seg, stored.path, destination, user, segmentation_type)
 
 
 def _snapshot(st: AppState, annotation_id: int, volume: Volume) -> Snapshot:
@@ -72,7 +82,14 @@ def _snapshot(st: AppState, annotation_id: int, volume: Volume) -> Snapshot:
     return Snapshot(row, painted, masks)
 
 
-def build_seg(st: AppState, snap: Snapshot, volume: Volume, number: int, user: str) -> Dataset:
+def build_seg(
+    st: AppState,
+    snap: Snapshot,
+    volume: Volume,
+    number: int,
+    user: str,
+    segmentation_type: SegmentationType = SegmentationType.BINARY,
+) -> Dataset:
     arrays = {seg.number: _volume_mask(volume, snap.masks[seg.number]) for seg in snap.segments}
     sources = _source_datasets(st, volume)
     frames = [SourceFrame(f.sop_instance_uid, f.frame + 1) for f in volume.frames]
@@ -85,6 +102,7 @@ def build_seg(st: AppState, snap: Snapshot, volume: Volume, number: int, user: s
         sop_instance_uid=generate_uid(),
         instance_number=number,
         content_creator=user,
+        segmentation_type=segmentation_type,
     )
     return seg
 
@@ -111,7 +129,13 @@ def _part10(ds: Dataset) -> bytes:
 
 
 def _record(
-    st: AppState, snap: Snapshot, seg: Dataset, path: str, destination: str, user: str
+    st: AppState,
+    snap: Snapshot,
+    seg: Dataset,
+    path: str,
+    destination: str,
+    user: str,
+    segmentation_type: SegmentationType,
 ) -> Export:
     row = snap.annotation
     painted = sorted({i for slices in snap.masks.values() for i in slices})
@@ -128,6 +152,7 @@ def _record(
             status="pending" if destination == "pacs" else "local",
             next_attempt_at=utcnow() if destination == "pacs" else None,
             created_by=user,
+            segmentation_type=segmentation_type.value,
         )
         session.add(export)
         events.append(
