@@ -29,3 +29,19 @@ def test_healthz(client: TestClient) -> None:
     body = response.json()
     assert body["status"] == "ok"
     assert body["database"] == "sqlite"
+
+
+def test_research_endpoints_document_their_bodies(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    dataset = paths["/api/datasets"]["post"]
+    body = dataset["requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["format"]["enum"] == ["nnunet", "nifti"]
+    assert {"series_uids", "project_id", "states", "labels"} <= set(body["properties"])
+    assert "202" in dataset["responses"]
+    assert (
+        "application/zip" in paths["/api/datasets/{id}/file"]["get"]["responses"]["200"]["content"]
+    )
+    export = paths["/api/annotations/{id}/exports"]["post"]
+    options = export["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    assert options["segmentation_type"]["enum"] == ["binary", "labelmap"]
+    assert options["measurements"]["type"] == "boolean"

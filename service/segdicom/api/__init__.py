@@ -5,6 +5,7 @@ from starlette.routing import BaseRoute, Route
 from segdicom.api import (
     annotations,
     auth,
+    datasets,
     exports,
     health,
     log,
@@ -50,6 +51,9 @@ def routes() -> list[BaseRoute]:
         Route("/api/exports/{id:int}", exports.get_export),
         Route("/api/exports/{id:int}/file", exports.export_file),
         Route("/api/log.csv", log.log_csv),
+        Route("/api/datasets", datasets.create_dataset, methods=["POST"]),
+        Route("/api/datasets/{id:int}", datasets.get_dataset),
+        Route("/api/datasets/{id:int}/file", datasets.dataset_file),
         *pacs_routes(),
         *auth_routes(),
         Route("/upload", seed.upload, methods=["POST"]),

@@ -20,8 +20,69 @@ def _error(description: str) -> dict[str, Any]:
     return {"description": description, "content": {_JSON: {"schema": ERROR}}}
 
 
+def _json_body(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return {"required": bool(required), "content": {_JSON: {"schema": schema}}}
+
+
+def _job_started(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {
+            _JSON: {
+                "schema": {
+                    "type": "object",
+                    "required": ["job_id"],
+                    "properties": {"job_id": {"type": "string"}, "url": {"type": "string"}},
+                }
+            }
+        },
+    }
+
+
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+
 # What an endpoint's docstring alone does not say: its body and its answers, by operationId.
 DETAILS: dict[str, dict[str, Any]] = {
+    "create_export": {
+        "requestBody": _json_body(
+            {
+                "destination": {"enum": ["local", "pacs"], "default": "local"},
+                "segmentation_type": {"enum": ["binary", "labelmap"], "default": "binary"},
+                "measurements": {"type": "boolean", "default": False},
+            }
+        ),
+        "responses": {
+            "201": {"description": "the SEG (and with measurements the SR) written"},
+            "422": _error("labelmap asked for, but two segments overlap (named, with a slice)"),
+        },
+    },
+    "create_dataset": {
+        "requestBody": _json_body(
+            {
+                "format": {"enum": ["nnunet", "nifti"]},
+                "series_uids": {"type": "array", "items": _UID},
+                "project_id": {"type": "integer"},
+                "states": _STRINGS,
+                "labels": _STRINGS,
+            },
+            ["format"],
+        ),
+        "responses": {
+            "202": _job_started("the export job started; its result has dataset_id"),
+            "400": _error("bad format, no series, a series without annotation, unknown labels"),
+        },
+    },
+    "dataset_file": {
+        "responses": {
+            "200": {
+                "description": "the dataset zip",
+                "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
     "import_from_pacs": {
         "requestBody": {
             "required": False,

@@ -1,0 +1,48 @@
+"""Dataset exports for model training: start one (a job), describe it, download its zip."""
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse
+
+from segdicom.api.common import json_body, path_int, state, user
+from segdicom.db import datasets as rows
+from segdicom.workflows.datasets import DatasetRequest, dataset_json, start_dataset_export
+
+
+async def create_dataset(request: Request) -> JSONResponse:
+    """Export annotated series as a training dataset (NIfTI), as a job: 202 {"job_id"}.
+
+    Body {"format": "nnunet"|"nifti", "series_uids": [...], "labels"?: [...]}: for each
+    series its latest annotation; `labels` keeps only those labels, valued 1, 2, ... in the
+    order given (default: every label, in order of first appearance). `project_id` and
+    `states` are accepted but answer 400 until projects exist. Follow the job at
+    GET /api/jobs/{job_id}; once done its `result` has `dataset_id` and `file_url`.
+    """
+    st = state(request)
+    parsed = DatasetRequest.parse(await json_body(request))
+    job_id = await run_in_threadpool(start_dataset_export, st, parsed, user(request))
+    return JSONResponse(
+        {"job_id": job_id, "url": f"/api/jobs/{job_id}"},
+        status_code=202,
+        headers={"Location": f"/api/jobs/{job_id}"},
+    )
+
+
+def get_dataset(request: Request) -> JSONResponse:
+    """A dataset export: format, number of cases, labels, size, file_url."""
+    st = state(request)
+    with st.sessions() as session:
+        return JSONResponse(dataset_json(rows.get(session, path_int(request, "id", 1))))
+
+
+def dataset_file(request: Request) -> FileResponse:
+    """The dataset as a zip (nnU-Net v2 layout, or MONAI-style NIfTI pairs and datalist.json)."""
+    st = state(request)
+    with st.sessions() as session:
+        row = rows.get(session, path_int(request, "id", 1))
+        path, fmt, number = row.path, row.format, row.id
+    return FileResponse(
+        st.settings.data_dir / path,
+        media_type="application/zip",
+        filename=f"segdicom_dataset_{number}_{fmt}.zip",
+    )
