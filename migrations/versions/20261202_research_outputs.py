@@ -29,6 +29,7 @@ def upgrade() -> None:
             )
         )
         batch_op.add_column(sa.Column("sr_sop_instance_uid", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("sr_series_uid", sa.String(length=64), nullable=True))
         batch_op.add_column(
             sa.Column("sr_path", sa.String(length=512), nullable=False, server_default="")
         )
@@ -55,5 +56,6 @@ def downgrade() -> None:
     op.drop_table("datasets")
     with op.batch_alter_table("exports", schema=None) as batch_op:
         batch_op.drop_column("sr_path")
+        batch_op.drop_column("sr_series_uid")
         batch_op.drop_column("sr_sop_instance_uid")
         batch_op.drop_column("segmentation_type")

@@ -50,6 +50,7 @@ def routes() -> list[BaseRoute]:
         Route("/api/exports", exports.list_exports),
         Route("/api/exports/{id:int}", exports.get_export),
         Route("/api/exports/{id:int}/file", exports.export_file),
+        Route("/api/exports/{id:int}/sr", exports.export_sr),
         Route("/api/log.csv", log.log_csv),
         Route("/api/datasets", datasets.create_dataset, methods=["POST"]),
         Route("/api/datasets/{id:int}", datasets.get_dataset),

@@ -9,6 +9,7 @@ from starlette.responses import FileResponse, JSONResponse
 from segdicom.api.common import json_body, path_int, state, user
 from segdicom.db import exports as outbox
 from segdicom.db.models import Export
+from segdicom.errors import BadInput, NotFound
 from segdicom.seg.labelmap import SegmentationType
 from segdicom.workflows.exports import export_annotation
 
@@ -33,6 +34,9 @@ def export_json(row: Export) -> dict[str, Any]:
         "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
         "segmentation_type": row.segmentation_type,
         "file_url": f"/api/exports/{row.id}/file",
+        "sr_sop_instance_uid": row.sr_sop_instance_uid,
+        "sr_series_instance_uid": row.sr_series_uid,
+        "sr_url": f"/api/exports/{row.id}/sr" if row.sr_path else None,
     }
 
 
@@ -41,14 +45,20 @@ async def create_export(request: Request) -> JSONResponse:
 
     `segmentation_type` "labelmap" writes a Label Map SEG (Supplement 243); it is
     refused with 422 naming two overlapping segments and a slice when segments overlap.
+    `measurements` true also writes a TID 1500 measurement report (Comprehensive 3D SR:
+    volume, mean and SD per segment), delivered with the SEG; the answer gains
+    `sr_sop_instance_uid` and GET /api/exports/{id}/sr serves it.
     """
     st = state(request)
     annotation_id = path_int(request, "id", 1)
     body = await json_body(request)
     destination = body.get("destination", "local")
     kind = SegmentationType.parse(body.get("segmentation_type", "binary"))
+    measurements = body.get("measurements", False)
+    if not isinstance(measurements, bool):
+        raise BadInput(f"measurements must be true or false, got {measurements!r:.80}")
     row = await run_in_threadpool(
-        export_annotation, st, annotation_id, destination, user(request), kind
+        export_annotation, st, annotation_id, destination, user(request), kind, measurements
     )
     wake = st.services.get("outbox_wake")
     if destination == "pacs" and callable(wake):
@@ -82,4 +92,18 @@ def export_file(request: Request) -> FileResponse:
         path,
         media_type="application/dicom",
         filename=f"SEG_{row.sop_instance_uid}.dcm",
+    )
+
+
+def export_sr(request: Request) -> FileResponse:
+    """The measurement report (TID 1500 Comprehensive 3D SR) written with the SEG."""
+    st = state(request)
+    with st.sessions() as session:
+        row = outbox.get(session, path_int(request, "id", 1))
+    if not row.sr_path:
+        raise NotFound(f'export {row.id} has no SR: export with "measurements": true')
+    return FileResponse(
+        st.store.files.absolute(row.sr_path),
+        media_type="application/dicom",
+        filename=f"SR_{row.sr_sop_instance_uid}.dcm",
     )

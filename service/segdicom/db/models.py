@@ -163,6 +163,7 @@ class Export(Base):
     )
     # The TID 1500 measurement report written beside the SEG, delivered with it.
     sr_sop_instance_uid: Mapped[str | None] = mapped_column(UID)
+    sr_series_uid: Mapped[str | None] = mapped_column(UID)
     sr_path: Mapped[str] = mapped_column(String(512), default="", server_default="")
 
 

@@ -35,6 +35,7 @@ class Claimed:
     path: str
     attempts: int
     sop_instance_uid: str
+    sr_path: str = ""  # the measurement report sent after the SEG, if any
 
 
 class Outbox:
@@ -103,7 +104,7 @@ class Outbox:
             row = rows.claim_due(session, utcnow(), self.lease, identity())
             if row is None:
                 return None
-            return Claimed(row.id, row.path, row.attempts, row.sop_instance_uid)
+            return Claimed(row.id, row.path, row.attempts, row.sop_instance_uid, row.sr_path)
 
     def _deliver(self, claimed: Claimed) -> None:
         error = self._send(claimed)
@@ -118,12 +119,16 @@ class Outbox:
             log.info("export %d delivered: SEG %s", claimed.id, claimed.sop_instance_uid)
 
     def _send(self, claimed: Claimed) -> str | None:
-        try:
-            self.pacs.store(self.resolve(claimed.path))
-        except (PacsUnavailable, PacsRefused) as exc:
-            return exc.detail
-        except OSError as exc:
-            return f"SEG file {claimed.path} cannot be read: {exc}"
+        """Send the SEG, then its SR (same SOP Instance UIDs on every attempt)."""
+        for kind, path in (("SEG", claimed.path), ("SR", claimed.sr_path)):
+            if not path:
+                continue
+            try:
+                self.pacs.store(self.resolve(path))
+            except (PacsUnavailable, PacsRefused) as exc:
+                return exc.detail if kind == "SEG" else f"SR: {exc.detail}"
+            except OSError as exc:
+                return f"{kind} file {path} cannot be read: {exc}"
         return None
 
 

@@ -21,6 +21,7 @@ from segdicom.seg.encode import encode_seg
 from segdicom.seg.labelmap import SegmentationType
 from segdicom.seg.model import Code, SegmentSpec, SourceFrame
 from segdicom.state import AppState
+from segdicom.workflows.sr_export import build_sr, provisional_measurements
 from segdicom.workflows.volumes import load_volume, slice_keys
 
 
@@ -39,10 +40,13 @@ def export_annotation(
     destination: str,
     user: str,
     segmentation_type: SegmentationType = SegmentationType.BINARY,
+    measurements: bool = False,
 ) -> Export:
     """Write the SEG of an annotation as a new instance of its SEG series.
 
     LABELMAP is refused (SegmentsOverlap, 422) when two segments share a pixel.
+    `measurements` also writes a TID 1500 SR on the SEG's segments, stored beside
+    it and delivered with it.
     """
     if destination not in ("local", "pacs"):
         raise BadInput(f"destination must be 'local' or 'pacs', got {destination!r}")
@@ -57,9 +61,25 @@ def export_annotation(
     snap = _snapshot(st, annotation_id, volume)
     with st.sessions() as session:
         number = outbox.next_instance_number(session, annotation_id)
-    seg = build_seg(st, snap, volume, number, user, segmentation_type)
+    arrays = _volume_masks(snap, volume)
+    sources = _source_datasets(st, volume)
+    seg = build_seg(st, snap, volume, number, user, segmentation_type, (arrays, sources))
     stored = st.store.put_bytes(_part10(seg), source="export", images_only=False)
-    return _record(st, snap, seg, stored.path, destination, user, segmentation_type)
+    report = None
+    if measurements:
+        figures = provisional_measurements(st, volume, arrays, snap.segments)
+        sr = build_sr(st, row_id(snap), seg, sources, snap.segments, figures, user)
+        report = (sr, st.store.put_bytes(_part10(sr), source="export", images_only=False).path)
+    export = _record(st, snap, seg, stored.path, destination, user, segmentation_type, report)
+    return export
+
+
+def row_id(snap: Snapshot) -> int:
+    return int(snap.annotation.id)
+
+
+def _volume_masks(snap: Snapshot, volume: Volume) -> dict[int, np.ndarray]:
+    return {seg.number: _volume_mask(volume, snap.masks[seg.number]) for seg in snap.segments}
 
 
 def _snapshot(st: AppState, annotation_id: int, volume: Volume) -> Snapshot:
@@ -89,9 +109,10 @@ def build_seg(
     number: int,
     user: str,
     segmentation_type: SegmentationType = SegmentationType.BINARY,
+    inputs: tuple[dict[int, np.ndarray], list[Dataset]] | None = None,
 ) -> Dataset:
-    arrays = {seg.number: _volume_mask(volume, snap.masks[seg.number]) for seg in snap.segments}
-    sources = _source_datasets(st, volume)
+    """The SEG of `snap`; `inputs` (volume masks, source headers) when already read."""
+    arrays, sources = inputs or (_volume_masks(snap, volume), _source_datasets(st, volume))
     frames = [SourceFrame(f.sop_instance_uid, f.frame + 1) for f in volume.frames]
     seg: Dataset = encode_seg(
         sources,
@@ -136,8 +157,10 @@ def _record(
     destination: str,
     user: str,
     segmentation_type: SegmentationType,
+    report: tuple[Dataset, str] | None = None,
 ) -> Export:
     row = snap.annotation
+    sr, sr_path = report if report else (None, "")
     painted = sorted({i for slices in snap.masks.values() for i in slices})
     with st.sessions.begin() as session:
         export = Export(
@@ -153,6 +176,9 @@ def _record(
             next_attempt_at=utcnow() if destination == "pacs" else None,
             created_by=user,
             segmentation_type=segmentation_type.value,
+            sr_sop_instance_uid=str(sr.SOPInstanceUID) if sr else None,
+            sr_series_uid=str(sr.SeriesInstanceUID) if sr else None,
+            sr_path=sr_path,
         )
         session.add(export)
         events.append(
@@ -166,6 +192,7 @@ def _record(
             labels="; ".join(s.label for s in snap.segments),
             seg_sop_instance_uid=export.sop_instance_uid,
             seg_path=path,
+            detail=f"SR {sr.SOPInstanceUID} {sr_path}" if sr else "",
         )
     return export
 
