@@ -153,7 +153,22 @@ def _scale(f: Json) -> list[Row]:
     ]
 
 
+def _dataset(f: Json) -> list[Row]:
+    ratio = f["ours_s"] / f["nibabel_s"]
+    return [
+        (
+            f"nnU-Net dataset, {f['series']} x {f['slices']} x {f['size']}^2",
+            f"{f['ours_s']:.2f} s",
+            f"nibabel alone {f['nibabel_s']:.2f} s",
+            ratio,
+            "<= 1.5x",
+            ratio <= 1.5,
+        )
+    ]
+
+
 TABLES: dict[str, Callable[[Json], list[Row]]] = {
+    "bench_dataset": _dataset,
     "bench_cstore": _cstore,
     "bench_wado_pull": _wado,
     "bench_http": _http,

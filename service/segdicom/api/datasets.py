@@ -6,6 +6,7 @@ from starlette.responses import FileResponse, JSONResponse
 
 from segdicom.api.common import json_body, path_int, state, user
 from segdicom.db import datasets as rows
+from segdicom.errors import NotFound
 from segdicom.workflows.datasets import DatasetRequest, dataset_json, start_dataset_export
 
 
@@ -40,9 +41,11 @@ def dataset_file(request: Request) -> FileResponse:
     st = state(request)
     with st.sessions() as session:
         row = rows.get(session, path_int(request, "id", 1))
-        path, fmt, number = row.path, row.format, row.id
+        path, fmt, number = st.settings.data_dir / row.path, row.format, row.id
+    if not path.is_file():
+        raise NotFound(f"the zip of dataset {number} is gone from the data folder ({row.path})")
     return FileResponse(
-        st.settings.data_dir / path,
+        path,
         media_type="application/zip",
         filename=f"segdicom_dataset_{number}_{fmt}.zip",
     )

@@ -42,7 +42,7 @@ from segdicom.workflows.dataset_files import (
     label_name,
     zip_file,
 )
-from segdicom.workflows.retrieve import failures_reported, stop_event
+from segdicom.workflows.retrieve import failures_reported
 from segdicom.workflows.volumes import load_volume, slice_keys
 
 MAX_SERIES = 1000
@@ -271,7 +271,6 @@ def start_dataset_export(st: AppState, request: DatasetRequest, user: str) -> st
         }
         job_id = jobs.create(session, "dataset", params).id
     job = DatasetJob(st, job_id, request, cases, user)
-    stop_event(st)
     threading.Thread(target=job.run, name=f"dataset-{job_id[:8]}", daemon=True).start()
     return job_id
 
