@@ -138,6 +138,7 @@ def test_nnunet_dataset_places_every_painted_voxel_on_its_source_pixel(
     assert document["labels"] == {"background": 0, "Liver": 1, "Tumor": 2}
     assert document["numTraining"] == 1 and document["file_ending"] == ".nii.gz"
     assert result["labels"] == document["labels"]
+    assert result["notes"] == document["segdicom"]["geometry_notes"] == []  # a regular series
     assert sorted(archive.namelist()) == [
         "dataset.json",
         "imagesTr/case_0001_0000.nii.gz",

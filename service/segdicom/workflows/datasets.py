@@ -13,7 +13,9 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -175,12 +177,16 @@ def build_dataset(
     total = sum(v.num_slices for v in volumes)
     built = Built(request.format, labels, list(cases))
     provenance = []
-    for case, volume, geometry in zip(cases, volumes, geometries, strict=True):
-        _write_case(
-            st, request.format, case, volume, geometry, labels, sink, lambda: on_slice(total)
-        )
-        provenance.append(_provenance(case, volume, geometry))
-        built.notes += [geometry.note] if geometry.note else []
+    # The next case's slices are read while this one is compressed (zlib and file
+    # reads release the GIL), so reading DICOM costs little beyond nibabel's write.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dataset-read") as reader:
+        images = _prefetched(reader, st, volumes, lambda: on_slice(total))
+        for case, volume, geometry in zip(cases, volumes, geometries, strict=True):
+            image = next(images).result()
+            _write_case(st, request.format, case, volume, geometry, labels, sink, image)
+            del image
+            provenance.append(_provenance(case, volume, geometry))
+            built.notes += [geometry.note] if geometry.note else []
     sink.write_json(
         index_name(request.format),
         index_document(request.format, labels, channel, provenance, built.notes),
@@ -211,6 +217,21 @@ def _provenance(case: Case, volume: Volume, geometry: NiftiGeometry) -> dict[str
     }
 
 
+def _prefetched(
+    reader: ThreadPoolExecutor,
+    st: AppState,
+    volumes: Sequence[Volume],
+    on_slice: Callable[[], None],
+) -> Iterator[Future[npt.NDArray[Any]]]:
+    """The image of each volume in turn; the next one is being read while one is used."""
+    queued: deque[Future[npt.NDArray[Any]]] = deque()
+    for volume in volumes:
+        queued.append(reader.submit(read_image, st, volume, on_slice))
+        if len(queued) == 2:
+            yield queued.popleft()
+    yield from queued
+
+
 def _write_case(
     st: AppState,
     fmt: DatasetFormat,
@@ -219,12 +240,10 @@ def _write_case(
     geometry: NiftiGeometry,
     labels: Mapping[str, int],
     sink: Sink,
-    on_slice: Callable[[], None],
+    image: npt.NDArray[Any],
 ) -> None:
-    image = read_image(st, volume, on_slice)
     with sink.open(image_name(fmt, case.case_id)) as stream:
         write_nifti_gz(nifti_image(image, geometry.affine), stream)
-    del image
     label = label_map(st, case, volume, labels)
     with sink.open(label_name(fmt, case.case_id)) as stream:
         write_nifti_gz(nifti_image(label, geometry.affine, label=True), stream)
@@ -294,6 +313,7 @@ class DatasetJob:
                 built = build_dataset(self.st, self.request, self.cases, sink, self._slice)
             size = path.stat().st_size
             result = record(self.st, built, relative, size, self.user, self.job_id)
+            result["notes"] = built.notes  # e.g. an irregular series and what its affine does
             self._report(state="done", done=self.done, result=result)
 
     def _slice(self, total: int) -> None:
