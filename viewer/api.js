@@ -26,7 +26,8 @@
  *   created_at?: string, updated_at?: string, created_by?: string }} AnnotationInfo
  * @typedef {{ label: string, color: string, category?: Code, type?: Code }} Preset
  * @typedef {{ id: number | string, sop_instance_uid?: string, series_instance_uid?: string,
- *   status: string, attempts?: number, error?: string }} ExportInfo
+ *   status: string, attempts?: number, error?: string, segmentation_type?: string,
+ *   sr_sop_instance_uid?: string | null, sr_url?: string | null }} ExportInfo
  */
 
 /** An HTTP or network failure; `message` is what the user should read. */
@@ -258,10 +259,15 @@ export async function putMaskBytes(id, number, index, body, version) {
 /**
  * @param {number | string} id
  * @param {"local" | "pacs"} destination
+ * @param {{ segmentation_type?: "binary" | "labelmap", measurements?: boolean }} [options]
+ *   a label map SEG (Supplement 243); a TID 1500 SR of the measurements beside the SEG
  * @returns {Promise<ExportInfo>}
  */
-export const createExport = (id, destination) =>
-  sendJson("POST", `api/annotations/${enc(String(id))}/exports`, { destination });
+export const createExport = (id, destination, options = {}) =>
+  sendJson("POST", `api/annotations/${enc(String(id))}/exports`, { destination, ...options });
+
+/** @param {number | string} exportId */
+export const exportSrUrl = (exportId) => `api/exports/${enc(String(exportId))}/sr`;
 
 /** @param {number | string} exportId @returns {Promise<ExportInfo>} */
 export const getExport = (exportId) => getJson(`api/exports/${enc(String(exportId))}`);
