@@ -5,14 +5,21 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEBIAN_PEERS := orthanc orthanc-dicomweb dcmtk dicom3tools chromium postgresql
+# Node.js and npm run the viewer's type checker (TypeScript, pinned in package-lock.json):
+# Debian's packages when there is no npm yet (one from elsewhere, e.g. NodeSource's
+# nodejs, which bundles npm, would conflict with Debian's npm package).
+NODE_PEERS := $(if $(shell command -v npm 2>/dev/null),,nodejs npm)
+DEBIAN_PEERS := orthanc orthanc-dicomweb dcmtk dicom3tools chromium postgresql $(NODE_PEERS)
+NODE_STAMP := node_modules/.installed
 
-.PHONY: run test test-unit lint typecheck peers venv pacs bench clean
+.PHONY: run test test-unit lint typecheck typecheck-viewer peers venv pacs bench clean
 
-$(STAMP): pyproject.toml
+# The run-time dependencies at the versions the Docker image pins (docker/constraints.txt),
+# so the tests run what the image runs.
+$(STAMP): pyproject.toml docker/constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --constraint docker/constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -24,10 +31,15 @@ run: $(STAMP)
 peers:
 	@bash tests/install_peers.sh $(DEBIAN_PEERS)
 
-test: $(STAMP) peers
+$(NODE_STAMP): package.json package-lock.json | peers
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+test: $(STAMP) peers $(NODE_STAMP)
 	$(BIN)/ruff check service tests bench migrations
 	$(BIN)/ruff format --check service tests bench migrations
 	$(BIN)/mypy
+	npm run --silent typecheck
 	$(BIN)/python -m pytest
 
 test-unit: $(STAMP)
@@ -40,6 +52,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+typecheck-viewer: peers $(NODE_STAMP)
+	npm run --silent typecheck
+
 pacs: $(STAMP)
 	bash orthanc/run.sh
 
@@ -47,4 +62,4 @@ bench: $(STAMP) peers
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules

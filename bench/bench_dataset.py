@@ -36,9 +36,9 @@ from bench.synthetic import ct_series  # noqa: E402
 from segdicom.app import build_state  # noqa: E402
 from segdicom.config import Settings  # noqa: E402
 from segdicom.db import annotations as repo  # noqa: E402
+from segdicom.enums import DatasetFormat  # noqa: E402
 from segdicom.masks import encode_mask  # noqa: E402
 from segdicom.state import AppState  # noqa: E402
-from segdicom.workflows.dataset_files import DatasetFormat  # noqa: E402
 from segdicom.workflows.datasets import DatasetRequest, export_dataset_to  # noqa: E402
 from segdicom.workflows.volumes import load_volume, slice_keys  # noqa: E402
 

@@ -147,7 +147,8 @@ def bench_static(body: bytes, runs: int) -> tuple[float, float]:
 def bench_mask(http: httpx.Client, info: Json, runs: int) -> Json:
     created = http.post("/api/annotations", json={"series_uid": info["series_uid"]}).json()
     aid = created["id"]
-    version = http.put(f"/api/annotations/{aid}/segments/1", json={"label": "Lesion"}).json()
+    segment = f"/api/annotations/{aid}/segments/1"
+    version = http.put(segment, json={"label": "Lesion"}, headers={"If-Match": "1"}).json()
     current = [int(version["version"])]
     mask = disc_mask(info["rows"], info["columns"], float(info["spacing"][1]), 10.0)
     body = zlib.compress(np.packbits(mask, axis=None).tobytes())

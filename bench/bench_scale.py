@@ -112,10 +112,13 @@ class Annotation:
 
     def __init__(self, client: httpx.Client, series_uid: str, labels: list[str]) -> None:
         self.client = client
-        self.id = client.post("/api/annotations", json={"series_uid": series_uid}).json()["id"]
+        created = client.post("/api/annotations", json={"series_uid": series_uid}).json()
+        self.id, self.version = created["id"], int(created["version"])
         for number, label in enumerate(labels, 1):
             answer = client.put(
-                f"/api/annotations/{self.id}/segments/{number}", json={"label": label}
+                f"/api/annotations/{self.id}/segments/{number}",
+                json={"label": label},
+                headers={"If-Match": str(self.version)},
             )
             answer.raise_for_status()
             self.version = int(answer.json()["version"])

@@ -14,7 +14,8 @@ USER orthanc
 VOLUME ["/var/lib/orthanc/db"]
 EXPOSE 8042 4242
 
+# Orthanc asks for a password (docker/orthanc.json): the user segdicom, ORTHANC_PASSWORD.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
-    CMD ["curl", "-fsS", "http://127.0.0.1:8042/system"]
+    CMD curl -fsS -u "segdicom:${ORTHANC_PASSWORD}" http://127.0.0.1:8042/system
 
 CMD ["/usr/sbin/Orthanc", "/etc/orthanc/segdicom.json"]

@@ -1,7 +1,6 @@
 """Fixtures: settings on a temporary data folder, an in-process client, a live server."""
 
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +10,20 @@ from starlette.testclient import TestClient
 
 from segdicom.app import create_app
 from segdicom.config import Settings
-from tests.helpers import free_port
+from tests.helpers import free_port, poll
+
+TESTS = Path(__file__).resolve().parent
+FOLDER_MARKS = {"integration": pytest.mark.integration, "e2e": pytest.mark.e2e}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/integration is marked `integration`, under tests/e2e
+    `e2e`: by its folder, so no file can forget it (`-m "not e2e"` selects by them)."""
+    for item in items:
+        if item.path.is_relative_to(TESTS):
+            folder = item.path.relative_to(TESTS).parts[0]
+            if folder in FOLDER_MARKS:
+                item.add_marker(FOLDER_MARKS[folder])
 
 
 @pytest.fixture
@@ -40,11 +52,15 @@ class LiveServer:
 
     def start(self) -> "LiveServer":
         self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("live server did not start")
-            time.sleep(0.02)
+
+        def started() -> bool:
+            if self.server.started:
+                return True
+            if not self.thread.is_alive():
+                raise RuntimeError("live server exited before it started")
+            return False
+
+        poll(started, "live server started", timeout=30, interval=0.02)
         return self
 
     def stop(self) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -68,12 +69,44 @@ def dead_pid() -> int:
     return int(child.stdout)
 
 
-def poll(check: Callable[[], Any], what: str = "condition", timeout: float = 20.0) -> Any:
-    """The first truthy answer of `check`, polled until `timeout` seconds."""
+def poll(
+    check: Callable[[], Any],
+    what: str = "condition",
+    timeout: float = 20.0,
+    interval: float = 0.1,
+) -> Any:
+    """The first truthy answer of `check`, polled every `interval` until `timeout` seconds.
+
+    The one place tests wait: every wait is for a condition (a signal), never a
+    fixed time. `check` may raise to give up at once (a process that exited).
+    """
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
         value = check()
         if value:
             return value
-        time.sleep(0.1)
-    raise AssertionError(f"{what}: not within {timeout}s")
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what}: not within {timeout}s")
+        time.sleep(interval)
+
+
+def wait_serving(
+    url: str,
+    process: "subprocess.Popen[Any]",
+    describe: Callable[[], str] = lambda: "",
+    timeout: float = 60.0,
+) -> "httpx.Response":
+    """The first 200 answer of GET `url` from a service `process` that is starting;
+    fails at once, with `describe()` (its log), if the process exits."""
+
+    def answered() -> httpx.Response | None:
+        if process.poll() is not None:
+            raise AssertionError(f"{url}: the process exited ({process.returncode}) {describe()}")
+        try:
+            response = httpx.get(url, timeout=1)
+        except httpx.TransportError:
+            return None
+        return response if response.status_code == 200 else None
+
+    response: httpx.Response = poll(answered, f"{url} answering", timeout, interval=0.05)
+    return response

@@ -9,7 +9,6 @@ import base64
 import json
 import os
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -18,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import free_port
+from tests.helpers import free_port, poll
 
 ORTHANC_BIN = Path("/usr/sbin/Orthanc")
 DICOMWEB_PACKAGE = "orthanc-dicomweb"
@@ -143,19 +142,24 @@ class Orthanc:
         return self
 
     def _wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def answers() -> bool:
             assert self.process is not None
             if self.process.poll() is not None:
                 self.process = None
                 raise OrthancError(f"Orthanc exited at start; log:\n{self.log_tail()}")
             try:
                 self.rest("GET", "/system", timeout=1.0)
-                return
             except (OSError, OrthancError):
-                time.sleep(0.05)
-        self.stop()
-        raise OrthancError(f"Orthanc did not answer within {timeout}s; log:\n{self.log_tail()}")
+                return False
+            return True
+
+        try:
+            poll(answers, "Orthanc answering", timeout, interval=0.05)
+        except AssertionError:
+            self.stop()
+            raise OrthancError(
+                f"Orthanc did not answer within {timeout}s; log:\n{self.log_tail()}"
+            ) from None
 
     def stop(self) -> None:
         """Stop Orthanc (SIGTERM, then SIGKILL); its storage stays for a restart."""

@@ -12,13 +12,12 @@ import pwd
 import shutil
 import subprocess
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import free_port
+from tests.helpers import free_port, poll
 
 PG_BIN = Path(os.environ.get("SEGDICOM_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_USER = "postgres"
@@ -102,8 +101,9 @@ class Postgres:
                 self._run(pg_ctl, "-D", str(self.data), "-m", "fast", "-w", "stop")
             except (RuntimeError, subprocess.TimeoutExpired):
                 self._run(pg_ctl, "-D", str(self.data), "-m", "immediate", "-w", "stop")
-        for _ in range(20):
+
+        def removed() -> bool:
             shutil.rmtree(self.folder, ignore_errors=True)
-            if not self.folder.exists():
-                return
-            time.sleep(0.1)
+            return not self.folder.exists()
+
+        poll(removed, f"removing {self.folder}", timeout=2)

@@ -1,4 +1,4 @@
-"""The mask wire format (DESIGN "Masks"): zlib of rows x columns booleans,
+"""The mask wire format (ARCHITECTURE "Contracts", Masks): zlib of rows x columns booleans,
 row-major, packed 8 to a byte with the first pixel in the highest bit."""
 
 import zlib

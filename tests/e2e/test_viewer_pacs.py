@@ -17,8 +17,6 @@ from tests.orthanc import Orthanc
 
 from segdicom.config import Settings
 
-pytestmark = pytest.mark.e2e
-
 PHANTOM = "ct_philips_phantom"
 
 

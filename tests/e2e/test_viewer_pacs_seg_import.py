@@ -16,8 +16,6 @@ from tests.orthanc import Orthanc
 
 from segdicom.config import Settings
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.fixture
 def settings(tmp_path: Path, orthanc: Orthanc) -> Settings:  # noqa: F811

@@ -12,8 +12,6 @@ from tests.conftest import LiveServer
 from tests.e2e.viewer_pages import watched_page
 from tests.helpers import dicom_files
 
-pytestmark = pytest.mark.e2e
-
 SLICES_DOWN = 3  # paint on slice 3: not the first one shown
 
 

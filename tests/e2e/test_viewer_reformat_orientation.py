@@ -16,12 +16,15 @@ from tests.e2e.viewer_pages import (
     Phantom,
     add_segment,
     annotation_id,
+    canvas_pixel,
     canvas_rgb,
     click_pixel,
     go_to_slice,
+    next_frame,
     open_page,
     saved,
     serve_series,
+    wait_pixel_changes,
 )
 
 SAGITTAL_MR = "mr_siemens_t1_sag"
@@ -56,10 +59,13 @@ def _point(page: Page, selector: str, fx: float, fy: float) -> tuple[float, floa
 
 
 def _click(page: Page, selector: str, fx: float, fy: float) -> None:
+    """Shift+click: navigates even while a brush would paint there (a plain drag paints)."""
     box = page.locator(selector).bounding_box()
     assert box is not None
     x, y = _point(page, selector, fx, fy)
+    page.keyboard.down("Shift")
     page.mouse.click(box["x"] + x, box["y"] + y)
+    page.keyboard.up("Shift")
 
 
 def _horizontal(slice_index: int, num_slices: int) -> float:
@@ -91,7 +97,7 @@ def test_sagittal_mr_views_are_upright_at_their_physical_aspect(
     for view in (sagittal, coronal):
         expect(view).to_have_attribute("data-slice-axis", "horizontal")
         expect(view).to_have_attribute("data-columns", str(n))
-    page.wait_for_timeout(100)  # one frame for the lines
+    next_frame(page)  # the lines
     page.screenshot(path=str(output_dir / "e2e-reformat-sagittal-mr.png"))
 
     # Head-foot (rows) vertical in the coronal cut, anterior-posterior (columns) vertical in the
@@ -123,7 +129,15 @@ def test_sagittal_mr_masks_and_clicks_follow_the_upright_views(
     expect(coronal).to_have_attribute("data-index", str(row))
     expect(sagittal).to_have_attribute("data-ready", "true")
     expect(coronal).to_have_attribute("data-ready", "true")
-    page.wait_for_timeout(300)
+    next_frame(page)
+    x = _horizontal(painted, n)
+    mirrored = _horizontal(n - 1 - painted, n)
+    # Where the disc will show: 5 rows (coronal cut) or columns (axial cut) below the line.
+    inside = {
+        "#view-sagittal": _point(page, "#view-sagittal", x, (row + 5 + 0.5) / rows),
+        "#view-coronal": _point(page, "#view-coronal", x, (col + 5 + 0.5) / columns),
+    }
+    unpainted = {s: canvas_pixel(page, s, *point) for s, point in inside.items()}
     before = {
         s: canvas_rgb(page, output_dir / f"e2e-reformat-mr{s[5:]}-before.png", s)
         for s in ("#view-sagittal", "#view-coronal")
@@ -135,13 +149,12 @@ def test_sagittal_mr_masks_and_clicks_follow_the_upright_views(
     saved(page)
     assert mr.mask(annotation_id(page), number, painted)[row, col]
     go_to_slice(page, 20)
-    page.wait_for_timeout(300)  # the reformat overlay follows changes after 100 ms
+    for selector, point in inside.items():  # the views redraw masks 100 ms after a change
+        wait_pixel_changes(page, selector, *point, unpainted[selector])
     after = {
         s: canvas_rgb(page, output_dir / f"e2e-reformat-mr{s[5:]}.png", s)
         for s in ("#view-sagittal", "#view-coronal")
     }
-    x = _horizontal(painted, n)
-    mirrored = _horizontal(n - 1 - painted, n)
     # Coronal cut: row 0 (superior) at the top. 5 rows below the cut line, inside the disc.
     down = (row + 5 + 0.5) / rows
     sag = "#view-sagittal"

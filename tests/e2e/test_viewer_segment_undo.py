@@ -6,7 +6,6 @@ from typing import Any
 
 import httpx
 import numpy as np
-import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 from tests.e2e.viewer_pages import (
     Phantom,
@@ -19,8 +18,6 @@ from tests.e2e.viewer_pages import (
     stroke,
 )
 from tests.e2e.viewer_pages import phantom as phantom  # the server fixture
-
-pytestmark = pytest.mark.e2e
 
 
 def server_segments(phantom: Phantom, annotation: str) -> dict[int, dict[str, Any]]:

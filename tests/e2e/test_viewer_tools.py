@@ -8,25 +8,25 @@ from pathlib import Path
 import highdicom as hd
 import httpx
 import numpy as np
-import pytest
 from playwright.sync_api import Browser, expect
 from tests.e2e.viewer_pages import (
     Phantom,
     add_segment,
     annotation_id,
+    canvas_pixel,
     canvas_point,
     canvas_rgb,
     click_pixel,
     go_to_slice,
+    next_frame,
     open_page,
     saved,
     stroke,
     to_page,
     view_to_image,
+    wait_pixel_changes,
 )
 from tests.e2e.viewer_pages import phantom as phantom  # the server fixture
-
-pytestmark = pytest.mark.e2e
 
 BONE = (300, 3000)  # HU: the phantom's shell; inside it is air (about -1000 HU)
 
@@ -157,16 +157,17 @@ def test_fill_between_slices_interpolates_and_undoes_as_one_step(
     page.keyboard.up("Shift")
     expect(sagittal).to_have_attribute("data-index", "262")
     expect(sagittal).to_have_attribute("data-ready", "true")
-    page.wait_for_timeout(300)  # the reformat overlay follows changes after 100 ms
+    next_frame(page)
     top = int(sagittal.get_attribute("data-top-slice") or 0)
     x, y = canvas_point(page, 262, 6 if top == 0 else top - 6, "#view-sagittal")
+    unpainted = canvas_pixel(page, "#view-sagittal", x, y)
     before = canvas_rgb(
         page, output_dir / "e2e-tools-fill-between-sagittal-before.png", "#view-sagittal"
     )
     page.locator("#view").focus()
     page.keyboard.press("Shift+F")
     saved(page)
-    page.wait_for_timeout(300)
+    wait_pixel_changes(page, "#view-sagittal", x, y, unpainted)  # masks redraw after 100 ms
     after = canvas_rgb(page, output_dir / "e2e-tools-fill-between-sagittal.png", "#view-sagittal")
     assert np.abs(after[y, x] - before[y, x]).sum() > 30  # slice 6 now painted, in the sagittal
     go_to_slice(page, 6)

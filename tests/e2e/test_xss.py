@@ -15,12 +15,12 @@ import pytest
 from playwright.sync_api import Browser, Dialog, expect
 from pydicom.uid import generate_uid
 from tests.conftest import LiveServer
+from tests.e2e.viewer_pages import next_frame
 from tests.helpers import dicom_files
 from tests.integration.auth_support import PASSWORD, add_users
 
 from segdicom.config import Settings
 
-pytestmark = pytest.mark.e2e
 PAYLOAD = "<img src=x onerror=alert(1)>"
 TIMEOUT_MS = 20_000
 
@@ -60,7 +60,8 @@ def _seed(url: str) -> str:
         series_uid = str(uploaded.json()["series"][0]["series_uid"])
         made = http.post("/api/annotations", json={"series_uid": series_uid})
         segment = {"label": PAYLOAD[:64], "color": "#ff0000"}
-        saved = http.put(f"/api/annotations/{made.json()['id']}/segments/1", json=segment)
+        url = f"/api/annotations/{made.json()['id']}/segments/1"
+        saved = http.put(url, json=segment, headers={"If-Match": str(made.json()["version"])})
         assert saved.status_code in (200, 201), saved.text
         return series_uid
 
@@ -105,7 +106,7 @@ def test_hostile_names_are_text_after_login(
     page.screenshot(path=str(output_dir / "xss.png"))
     # The payload never became an element, and nothing ran.
     assert page.locator("img[src='x']").count() == 0
-    page.wait_for_timeout(300)
+    next_frame(page)  # anything the page scheduled has run
     assert dialogs == []
     assert errors == []
     # Log out ends the session: the next page load is the login page again.

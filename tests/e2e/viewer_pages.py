@@ -188,3 +188,39 @@ def canvas_point(page: Page, col: float, row: float, selector: str = "#view") ->
     assert box is not None
     x, y = to_page(page, col, row, selector)
     return int(x - box["x"]), int(y - box["y"])
+
+
+def next_frame(page: Page) -> None:
+    """Wait for two animation frames: what the page scheduled for its next frame is drawn."""
+    page.evaluate(
+        "() => new Promise((done) =>"
+        " requestAnimationFrame(() => requestAnimationFrame(() => done(null))))"
+    )
+
+
+_PIXEL_JS = """([selector, x, y]) => {
+    const canvas = document.querySelector(selector);
+    const sx = Math.floor((x * canvas.width) / canvas.clientWidth);
+    const sy = Math.floor((y * canvas.height) / canvas.clientHeight);
+    return Array.from(canvas.getContext("2d").getImageData(sx, sy, 1, 1).data.slice(0, 3));
+}"""
+
+
+def canvas_pixel(page: Page, selector: str, x: float, y: float) -> list[int]:
+    """The RGB the canvas holds at CSS pixel (x, y) of the element."""
+    rgb: list[int] = page.evaluate(_PIXEL_JS, [selector, x, y])
+    return rgb
+
+
+def wait_pixel_changes(
+    page: Page, selector: str, x: float, y: float, before: list[int], by: int = 30
+) -> None:
+    """Wait until the canvas at CSS pixel (x, y) differs from `before` by more than `by`
+    (summed over R, G, B): the signal that a delayed redraw (masks) has happened."""
+    page.wait_for_function(
+        f"""(args) => {{
+            const now = ({_PIXEL_JS})(args.slice(0, 3));
+            return now.reduce((sum, v, i) => sum + Math.abs(v - args[3][i]), 0) > args[4];
+        }}""",
+        arg=[selector, x, y, before, by],
+    )

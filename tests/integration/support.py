@@ -1,14 +1,18 @@
 """Helpers the HTTP integration tests share: upload real files, read slices, write masks."""
 
-import time
 import zlib
 from collections.abc import Iterable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
-from tests.helpers import dicom_files
+from starlette.testclient import TestClient
+from tests.helpers import dicom_files, poll
+
+from segdicom.db import exports as export_rows
+from segdicom.db.types import utcnow
 
 
 def upload(client: httpx.Client, paths: Iterable[Path], field: str = "files") -> httpx.Response:
@@ -63,8 +67,27 @@ def create_annotation(client: httpx.Client, series_uid: str) -> dict[str, Any]:
     return body
 
 
-def put_segment(client: httpx.Client, annotation_id: int, number: int, **body: Any) -> int:
-    response = client.put(f"/api/annotations/{annotation_id}/segments/{number}", json=body)
+def current_version(client: httpx.Client, annotation_id: int) -> int:
+    response = client.get(f"/api/annotations/{annotation_id}")
+    assert response.status_code == 200, response.text
+    return int(response.json()["version"])
+
+
+def put_segment(
+    client: httpx.Client,
+    annotation_id: int,
+    number: int,
+    *,
+    version: int | None = None,
+    **body: Any,
+) -> int:
+    """Create or update a segment with If-Match (the current version unless given)."""
+    seen = current_version(client, annotation_id) if version is None else version
+    response = client.put(
+        f"/api/annotations/{annotation_id}/segments/{number}",
+        json=body,
+        headers={"If-Match": str(seen)},
+    )
     assert response.status_code in (200, 201), response.text
     return int(response.json()["version"])
 
@@ -88,10 +111,20 @@ def put_mask(
 
 def wait_job(client: httpx.Client, job_id: str, timeout: float = 60) -> dict[str, Any]:
     """A job's final state (done or failed), polling GET /api/jobs/{id}."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def ended() -> dict[str, Any] | None:
         job: dict[str, Any] = client.get(f"/api/jobs/{job_id}").json()
-        if job["state"] in ("done", "failed"):
-            return job
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} not finished: {job}")
+        return job if job["state"] in ("done", "failed") else None
+
+    job: dict[str, Any] = poll(ended, f"job {job_id} finished", timeout, interval=0.05)
+    return job
+
+
+def assert_never_due_again(client: TestClient, export_id: int) -> None:
+    """No outbox pass, now or a day from now, can claim export `export_id`: the
+    direct check that a sent export is not sent again (no waiting for passes)."""
+    assert client.get(f"/api/exports/{export_id}").json()["status"] == "sent"
+    sessions = client.app.state.segdicom.sessions  # type: ignore[attr-defined]
+    with sessions.begin() as session:
+        later = utcnow() + timedelta(days=1)
+        assert export_rows.claim_due(session, later, timedelta(seconds=1), "test") is None

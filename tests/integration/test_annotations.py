@@ -41,7 +41,8 @@ def test_create_and_list(client: TestClient) -> None:
 
 def test_segments_add_rename_recolour_delete(client: TestClient, annotation: dict) -> None:  # type: ignore[type-arg]
     aid = annotation["id"]
-    response = client.put(f"/api/annotations/{aid}/segments/1", json={"label": "Liver"})
+    segment = f"/api/annotations/{aid}/segments"
+    response = client.put(f"{segment}/1", json={"label": "Liver"}, headers={"If-Match": "1"})
     assert response.status_code == 201
     liver = response.json()
     assert liver["version"] == 2
@@ -53,12 +54,12 @@ def test_segments_add_rename_recolour_delete(client: TestClient, annotation: dic
     assert liver["type"] == {"code": "10200004", "scheme": "SCT", "meaning": "Liver"}
     assert liver["color"].startswith("#")
 
-    renamed = client.put(f"/api/annotations/{aid}/segments/1", json={"label": "Tumor"}).json()
+    renamed = client.put(f"{segment}/1", json={"label": "Tumor"}, headers={"If-Match": "2"}).json()
     assert renamed["label"] == "Tumor"
     assert renamed["type"]["code"] == "108369006"  # Neoplasm
     assert renamed["category"]["code"] == "49755003"  # Morphologically Abnormal Structure
 
-    recoloured = client.put(f"/api/annotations/{aid}/segments/1", json={"color": "#00FF00"})
+    recoloured = client.put(f"{segment}/1", json={"color": "#00FF00"}, headers={"If-Match": "3"})
     assert recoloured.status_code == 200
     assert recoloured.json()["color"] == "#00ff00"
     assert recoloured.json()["label"] == "Tumor"
@@ -70,17 +71,34 @@ def test_segments_add_rename_recolour_delete(client: TestClient, annotation: dic
     assert custom["category"]["code"] and custom["type"]["code"]  # a sensible default
 
     version = client.get(f"/api/annotations/{aid}").json()["version"]
-    put_mask(client, aid, 2, 4, disc(512, 512, 100, 100, 10), version)
-    deleted = client.delete(f"/api/annotations/{aid}/segments/2")
+    version = put_mask(client, aid, 2, 4, disc(512, 512, 100, 100, 10), version)
+    deleted = client.delete(f"{segment}/2", headers={"If-Match": f'"{version}"'})
     assert deleted.status_code == 200
     body = client.get(f"/api/annotations/{aid}").json()
     assert [s["number"] for s in body["segments"]] == [1]
     assert body["version"] == deleted.json()["version"]
     assert client.get(_url(aid, 2, 4)).status_code == 404
 
+    headers = {"If-Match": str(body["version"])}
     for bad in ({"label": ""}, {"label": "x" * 65}, {"label": "ok", "color": "red"}):
-        assert client.put(f"/api/annotations/{aid}/segments/3", json=bad).status_code == 400
-    assert client.put(f"/api/annotations/{aid}/segments/0", json={"label": "x"}).status_code == 400
+        assert client.put(f"{segment}/3", json=bad, headers=headers).status_code == 400
+    assert client.put(f"{segment}/0", json={"label": "x"}, headers=headers).status_code == 400
+
+
+def test_segment_writes_need_the_current_version(client: TestClient, annotation: dict) -> None:  # type: ignore[type-arg]
+    aid = annotation["id"]
+    url = f"/api/annotations/{aid}/segments/1"
+    for missing in (client.put(url, json={"label": "Liver"}), client.delete(url)):
+        assert missing.status_code == 400, missing.text
+        assert missing.json()["error"] == "bad_input"
+        assert "If-Match" in missing.json()["detail"]
+    version = put_segment(client, aid, 1, label="Liver")
+    stale_rename = client.put(url, json={"label": "Tumor"}, headers={"If-Match": "1"})
+    assert stale_rename.status_code == 409 and str(version) in stale_rename.json()["detail"]
+    stale_delete = client.delete(url, headers={"If-Match": str(version - 1)})
+    assert stale_delete.status_code == 409
+    body = client.get(f"/api/annotations/{aid}").json()
+    assert body["version"] == version and [s["label"] for s in body["segments"]] == ["Liver"]
 
 
 def test_mask_round_trip_and_overlap(client: TestClient, annotation: dict) -> None:  # type: ignore[type-arg]
@@ -131,10 +149,6 @@ def test_stale_version_is_409_and_missing_is_400(client: TestClient, annotation:
         _url(aid, 1, 3), content=mask_body(mask), headers={"If-Match": f'W/"{newer}"'}
     )
     assert weak.status_code == 200
-    stale_segment = client.put(
-        f"/api/annotations/{aid}/segments/1", json={"label": "x"}, headers={"If-Match": "1"}
-    )
-    assert stale_segment.status_code == 409
 
 
 def test_wrong_size_mask_is_400_naming_sizes(client: TestClient, annotation: dict) -> None:  # type: ignore[type-arg]

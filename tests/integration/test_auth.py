@@ -155,7 +155,7 @@ def test_real_user_in_events_csv_and_seg(app_with_users: TestClient) -> None:
     client.headers["x-csrf-token"] = login(client, "alice")
     annotation = create_annotation(client, upload_series(client, "ct_philips_phantom"))
     url = f"/api/annotations/{annotation['id']}/segments/1"
-    saved = client.put(url, json={"label": "Liver", "color": "#ff0000"})
+    saved = client.put(url, json={"label": "Liver", "color": "#ff0000"}, headers={"If-Match": "1"})
     assert saved.status_code in (200, 201), saved.text
     from tests.integration.support import disc, put_mask
 

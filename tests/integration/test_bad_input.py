@@ -20,13 +20,12 @@ from pydicom.uid import JPEGBaseline8Bit, generate_uid
 from pynetdicom import AE, build_context
 from starlette.testclient import TestClient
 from tests.conftest import LiveServer
-from tests.helpers import dicom_files, free_port
+from tests.helpers import dicom_files, free_port, poll
 from tests.integration.support import create_annotation, upload, upload_series
 
 from segdicom.app import create_app
 from segdicom.config import Settings
 
-pytestmark = pytest.mark.integration
 UNDECODABLE = ("4.53.dcm", "4.55.dcm")  # MANIFEST: JPEG processes without a Python decoder
 
 
@@ -71,9 +70,8 @@ def heartbeat(live_server: LiveServer) -> Iterator[Heartbeat]:
     beat = Heartbeat(live_server.url)
     beat.thread.start()
     yield beat
-    deadline = time.monotonic() + 5
-    while beat.beats < 5 and time.monotonic() < deadline:  # a fast run still gets checked
-        time.sleep(0.05)
+    # A fast test still gets five beats checked.
+    poll(lambda: beat.beats >= 5 or beat.failures, "five heartbeats", timeout=5, interval=0.05)
     beat.stop.set()
     beat.thread.join(timeout=15)
     assert beat.failures == []
@@ -196,7 +194,8 @@ def test_hostile_uids_in_paths_are_400(client: TestClient, uid: str) -> None:
 def test_masks_of_wrong_size_or_garbage_are_400(client: TestClient) -> None:
     annotation = create_annotation(client, upload_series(client, "ct_philips_phantom"))  # type: ignore[arg-type]
     url = f"/api/annotations/{annotation['id']}/segments/1"
-    version = client.put(url, json={"label": "Liver", "color": "#00ff00"}).json()["version"]
+    segment = {"label": "Liver", "color": "#00ff00"}
+    version = client.put(url, json=segment, headers={"If-Match": "1"}).json()["version"]
     bodies = {
         "garbage": b"\x00\x01garbage" * 10,
         "empty": b"",

@@ -16,7 +16,6 @@ from segdicom.config import Settings
 from segdicom.errors import BadInput
 from segdicom.masks import decode_mask
 
-pytestmark = pytest.mark.integration
 FAST = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

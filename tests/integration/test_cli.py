@@ -5,11 +5,10 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
-from tests.helpers import free_port
+from tests.helpers import free_port, wait_serving
 
 
 def _env(data_dir: Path, **extra: str) -> dict[str, str]:
@@ -62,18 +61,8 @@ def test_serve_answers_healthz(tmp_path: Path) -> None:
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[str]) -> dict:  # type: ignore[type-arg]
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(
-                f"serve exited early: {process.stdout.read() if process.stdout else ''}"
-            )
-        try:
-            response = httpx.get(url, timeout=1)
-            if response.status_code == 200:
-                body: dict = response.json()  # type: ignore[type-arg]
-                return body
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("serve did not answer /healthz within 30 s")
+    def output() -> str:
+        return process.stdout.read() if process.stdout and process.poll() is not None else ""
+
+    body: dict = wait_serving(url, process, output, timeout=30).json()  # type: ignore[type-arg]
+    return body

@@ -25,7 +25,6 @@ from tests.integration.support import (
     upload_series,
 )
 
-pytestmark = pytest.mark.integration
 CLIENTS = 8
 SECONDS = 20.0
 _AT = re.compile(r"is at version (\d+)")

@@ -17,7 +17,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,11 +24,10 @@ import httpx
 import numpy as np
 import pydicom
 import pytest
-from tests.helpers import REPO, dicom_files, free_port
+from tests.helpers import REPO, dicom_files, free_port, poll, wait_serving
 from tests.integration.support import disc, mask_body, mask_from, upload_series
 from tests.integration.test_dimse_scp import responses, storescu
 
-pytestmark = pytest.mark.integration
 SLICES = 6
 
 
@@ -60,15 +58,8 @@ class Service:
             self.process = subprocess.Popen(
                 command, env=self.env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT
             )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, "segdicom serve exited"
-            try:
-                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise AssertionError("segdicom serve did not answer /healthz")
+        wait_serving(self.url + "/healthz", self.process, lambda: self.log.read_text()[-3000:])
+        return self
 
     def kill(self) -> None:
         if self.process and self.process.poll() is None:
@@ -132,7 +123,9 @@ def test_sigkill_mid_stream_loses_nothing_acknowledged(
         series_uid = upload_series(http, "ct_philips_phantom")  # type: ignore[arg-type]
         annotation = http.post("/api/annotations", json={"series_uid": series_uid}).json()
         segment = http.put(
-            f"/api/annotations/{annotation['id']}/segments/1", json={"label": "Liver"}
+            f"/api/annotations/{annotation['id']}/segments/1",
+            json={"label": "Liver"},
+            headers={"If-Match": str(annotation["version"])},
         )
         info = http.get(f"/api/series/{series_uid}").json()
     shape = (info["rows"], info["columns"])
@@ -144,7 +137,8 @@ def test_sigkill_mid_stream_loses_nothing_acknowledged(
     args = (first.url, annotation["id"], version, shape, stop, acked, exports, inflight)
     writer = threading.Thread(target=_stream, args=args)
     writer.start()
-    time.sleep(4)
+    # Every slice acknowledged at least once and a few SEGs written: kill it then.
+    poll(lambda: len(acked) == SLICES and len(exports) >= 3, "saves and exports", timeout=60)
     first.kill()  # SIGKILL, mid-stream
     stop.set()
     writer.join(timeout=30)
@@ -165,13 +159,12 @@ def test_sigkill_mid_stream_loses_nothing_acknowledged(
             assert any(np.array_equal(got, mask_from(b, *shape)) for b in ok), index
         before = {e: http.get(f"/api/exports/{e}").json() for e in exports}
         assert all(b["status"] == "pending" for b in before.values()), before
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
+
+        def retried() -> bool:
             after = {e: http.get(f"/api/exports/{e}").json()["attempts"] for e in exports}
-            if all(after[e] > before[e]["attempts"] for e in exports):
-                break
-            time.sleep(0.3)
-        assert all(after[e] > before[e]["attempts"] for e in exports), (before, after)
+            return all(after[e] > before[e]["attempts"] for e in exports)
+
+        poll(retried, f"exports {exports} attempted again after the restart", timeout=20)
         for e in exports:  # every SEG written before the kill is whole
             seg = http.get(f"/api/exports/{e}/file")
             assert seg.status_code == 200

@@ -182,7 +182,7 @@ def test_monai_dataset_of_the_sagittal_mr_with_a_label_subset(
 def test_bad_selections_are_refused_with_a_reason(client: TestClient, ct: dict[str, Any]) -> None:
     uid = ct["info"]["series_uid"]
     cases = [
-        ({"format": "onnx", "series_uids": [uid]}, "format must be one of"),
+        ({"format": "onnx", "series_uids": [uid]}, "`format` must be one of"),
         ({"format": "nnunet"}, "series_uids must name at least one series"),
         ({"format": "nnunet", "series_uids": ["1.2.3.999"]}, "has no annotation"),
         ({"format": "nnunet", "series_uids": [uid], "labels": ["Spleen"]}, "['Spleen']"),

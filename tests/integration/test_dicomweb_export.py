@@ -2,7 +2,6 @@
 delivery survives the PACS going away."""
 
 import subprocess
-import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 from starlette.testclient import TestClient
-from tests.helpers import dicom_files, require_tool
+from tests.helpers import dicom_files, poll, require_tool
+from tests.integration.support import assert_never_due_again
 from tests.orthanc import Orthanc
 
 from segdicom.app import create_app
@@ -51,7 +51,9 @@ def paint(client: TestClient) -> tuple[dict[str, Any], dict[tuple[int, int], np.
     version = ann["version"]
     for number, label in ((1, "Liver"), (2, "Tumor")):
         answer = client.put(
-            f"/api/annotations/{ann['id']}/segments/{number}", json={"label": label}
+            f"/api/annotations/{ann['id']}/segments/{number}",
+            json={"label": label},
+            headers={"If-Match": str(version)},
         )
         version = answer.json()["version"]
     painted: dict[tuple[int, int], np.ndarray] = {}
@@ -72,14 +74,12 @@ def paint(client: TestClient) -> tuple[dict[str, Any], dict[tuple[int, int], np.
 def wait_export(
     client: TestClient, export_id: int, status: str, timeout: float = 30
 ) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    row: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        row = client.get(f"/api/exports/{export_id}").json()
-        if row["status"] == status:
-            return row
-        time.sleep(0.1)
-    raise AssertionError(f"export {export_id} never became {status}: {row}")
+    def reached() -> dict[str, Any] | None:
+        row: dict[str, Any] = client.get(f"/api/exports/{export_id}").json()
+        return row if row["status"] == status else None
+
+    found: dict[str, Any] = poll(reached, f"export {export_id} {status}", timeout)
+    return found
 
 
 def pacs_segs(orthanc: Orthanc, study_uid: str) -> list[dict[str, Any]]:
@@ -144,12 +144,13 @@ def test_pending_while_pacs_down_then_delivered_exactly_once(
     try:
         export = client.post(f"/api/annotations/{ann['id']}/exports", json={"destination": "pacs"})
         export_id = export.json()["id"]
-        deadline = time.monotonic() + 15
-        row = client.get(f"/api/exports/{export_id}").json()
-        while row["attempts"] < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
-            row = client.get(f"/api/exports/{export_id}").json()
-        assert row["status"] == "pending" and row["attempts"] >= 2
+
+        def failed_twice() -> dict[str, Any] | None:
+            row: dict[str, Any] = client.get(f"/api/exports/{export_id}").json()
+            return row if row["attempts"] >= 2 else None
+
+        row = poll(failed_twice, f"export {export_id} attempted twice", timeout=15)
+        assert row["status"] == "pending"
         assert orthanc.dicomweb_url in row["error"] and "unreachable" in row["error"]
     finally:
         orthanc.start()
@@ -159,6 +160,6 @@ def test_pending_while_pacs_down_then_delivered_exactly_once(
     assert seg_instance_count(orthanc, row["series_instance_uid"]) == 1
     # A retry of a sent export sends nothing again.
     assert client.post(f"/api/exports/{export_id}/retry").json()["status"] == "sent"
-    time.sleep(0.5)
+    assert_never_due_again(client, export_id)
     assert client.get(f"/api/exports/{export_id}").json()["attempts"] == row["attempts"]
     assert seg_instance_count(orthanc, row["series_instance_uid"]) == 1

@@ -6,7 +6,6 @@ TestClient) whose only PACS is Orthanc's DIMSE peer: no DICOMweb URL, so
 nothing can fall back to DICOMweb.
 """
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from pydicom.pixels.processing import apply_modality_lut
 from starlette.testclient import TestClient
 from tests.helpers import dicom_files, free_port, poll
 from tests.integration.support import (
+    assert_never_due_again,
     create_annotation,
     disc,
     put_mask,
@@ -32,8 +32,6 @@ from tests.orthanc import Orthanc, annotator_modality
 from segdicom.app import create_app
 from segdicom.config import Settings
 from segdicom.pacs.dimse import DimsePacs
-
-pytestmark = pytest.mark.integration
 
 CT = "ct_philips_phantom"
 OUR_AET = "SEGDICOM"
@@ -88,9 +86,9 @@ def dimse_settings(data_dir: Path, orthanc: Orthanc, scp_port: int, **extra: Any
 def client(peers: Peers, tmp_path: Path) -> Iterator[TestClient]:
     settings = dimse_settings(tmp_path / "data", peers.orthanc, peers.scp_port)
     with TestClient(create_app(settings)) as test_client:
-        services = test_client.app.state.segdicom.services  # type: ignore[attr-defined]
-        assert "dicomweb" not in services
-        assert isinstance(services["outbox"].pacs, DimsePacs)  # SEGs leave by C-STORE
+        st = test_client.app.state.segdicom  # type: ignore[attr-defined]
+        assert st.dicomweb is None
+        assert isinstance(st.outbox.pacs, DimsePacs)  # SEGs leave by C-STORE
         yield test_client
 
 
@@ -259,7 +257,7 @@ def test_seg_waits_while_pacs_is_down_and_arrives_once(client: TestClient, peers
     assert sent["error"] is None and sent["sent_at"]
     sop_uid = export["sop_instance_uid"]
     assert orthanc.instances_of_series(export["series_instance_uid"]) == [sop_uid]
-    time.sleep(1.0)  # several outbox passes (interval 0.2 s): a sent export is not sent again
+    assert_never_due_again(client, export["id"])
     assert export_state(client, export["id"])["attempts"] == sent["attempts"]
     assert orthanc.instances_of_series(export["series_instance_uid"]) == [sop_uid]
     assert_same_masks(orthanc_seg(orthanc, info["study_uid"], sop_uid), info, masks)

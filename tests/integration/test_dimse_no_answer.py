@@ -18,8 +18,6 @@ from segdicom.db.instances import StudyFilter
 from segdicom.errors import PacsUnavailable
 from segdicom.pacs.dimse import DimsePacs, DimsePeer
 
-pytestmark = pytest.mark.integration
-
 TIMEOUT = 1.0
 
 

@@ -4,7 +4,6 @@ Orthanc knows the annotator as modality SEGDICOM (our SCP on a free port);
 the annotator knows Orthanc as its DIMSE peer.
 """
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,6 @@ from segdicom.db.instances import StudyFilter
 from segdicom.errors import PacsRefused, PacsUnavailable
 from segdicom.pacs.dimse import DimsePacs
 
-pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 LUA = REPO / "orthanc" / "forward-stable.lua"
 
@@ -50,7 +48,7 @@ def pair(
 
 
 def dimse(client: TestClient) -> DimsePacs:
-    pacs: DimsePacs = client.app.state.segdicom.services["dimse"]  # type: ignore[attr-defined]
+    pacs: DimsePacs = client.app.state.segdicom.dimse  # type: ignore[attr-defined]
     return pacs
 
 
@@ -90,12 +88,12 @@ def test_c_echo_and_c_find_study_and_series(pair: tuple[Orthanc, TestClient]) ->
     pacs = dimse(client)
     pacs.echo()
     found = pacs.search_studies(StudyFilter(modality="MR"), 100, 0)
-    assert [s["study_uid"] for s in found] == [study_uid]
-    assert found[0]["num_instances"] == len(files)
-    assert found[0]["modalities"] == ["MR"]
+    assert [s.study_uid for s in found] == [study_uid]
+    assert found[0].num_instances == len(files)
+    assert found[0].modalities == ["MR"]
     assert pacs.search_studies(StudyFilter(modality="CT"), 100, 0) == []
     series = pacs.search_series(study_uid)
-    assert [(s["series_uid"], s["num_instances"]) for s in series] == [(series_uid, len(files))]
+    assert [(s.series_uid, s.num_instances) for s in series] == [(series_uid, len(files))]
     # The API answers source=pacs over DIMSE when no DICOMweb URL is set.
     listed = client.get("/api/studies?source=pacs&modality=MR")
     assert listed.status_code == 200, listed.text
@@ -170,12 +168,16 @@ def test_lua_forwards_stable_study(tmp_path: Path, orthanc_factory: Callable[...
     with annotator(tmp_path, orthanc, port) as client:
         ct = dicom_files("ct_philips_phantom")[:3]
         mr = dicom_files("mr_siemens_t1_sag")[:3]
+        mr_id = upload(orthanc, mr)
+        # The MR study turns stable first: Orthanc runs the Lua callbacks of its
+        # changes in order, so the MR's has run once the CT has been forwarded.
+        poll(lambda: orthanc.rest("GET", f"/studies/{mr_id}")["IsStable"], "MR stable", 30)
         upload(orthanc, ct)
-        upload(orthanc, mr)
         ct_study, _ = uids(ct[0])
         mr_study, _ = uids(mr[0])
         assert poll(lambda: local_count(client, ct_study) == len(ct), timeout=30)
-        time.sleep(3)  # the MR study became stable too, and must not be forwarded
+        jobs = orthanc.rest("GET", "/jobs?expand")
+        assert [j["Type"] for j in jobs] == ["DicomModalityStore"], jobs  # the CT's only
         assert local_count(client, mr_study) == 0
 
 

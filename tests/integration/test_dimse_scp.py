@@ -23,8 +23,6 @@ from segdicom.app import create_app
 from segdicom.config import Settings
 from segdicom.db.models import Instance
 
-pytestmark = pytest.mark.integration
-
 UNDECODABLE = ("1.2.840.10008.1.2.4.53", "1.2.840.10008.1.2.4.55")  # MANIFEST: no decoder
 IMAGE_FOLDERS = (
     "ct_philips_phantom",

@@ -110,7 +110,10 @@ def test_unknown_segmentation_type_is_a_bad_request(client: TestClient, ct: dict
         f"/api/annotations/{aid}/exports", json={"segmentation_type": "fractional"}
     )
     assert answer.status_code == 400
-    assert "segmentation_type must be one of 'binary', 'labelmap'" in answer.json()["detail"]
+    assert (
+        answer.json()["detail"]
+        == "`segmentation_type` must be one of binary, labelmap, got 'fractional'"
+    )
 
 
 def test_highdicom_labelmap_of_a_shared_series_imports_to_identical_masks(

@@ -2,10 +2,10 @@
 
 import csv
 import io
-import time
 from datetime import UTC, datetime
 
 from starlette.testclient import TestClient
+from tests.helpers import poll
 from tests.integration.support import create_annotation, disc, put_mask, put_segment, upload_series
 
 COLUMNS = (
@@ -65,9 +65,10 @@ def test_columns_and_series_filter(client: TestClient) -> None:
 
 def test_since_filter(client: TestClient) -> None:
     _paint_and_export(client, "mr_transfer_syntaxes", "Lesion")
-    time.sleep(0.05)
-    cut = datetime.now(UTC)
-    time.sleep(0.05)
+    _, earlier = _rows(client)
+    last = max(datetime.fromisoformat(r["timestamp"]) for r in earlier)
+    # The cut: a moment after every event so far, on the clock that stamps them.
+    cut = poll(lambda: (now := datetime.now(UTC)) > last and now, "clock past", interval=0.001)
     later = _paint_and_export(client, "ct_philips_phantom", "Liver")
     _, rows = _rows(client, since=cut.isoformat())
     assert rows and {r["series_uid"] for r in rows} == {later}
@@ -83,7 +84,12 @@ def test_formula_injection_is_neutralised(client: TestClient) -> None:
     series_uid = _paint_and_export(client, "ct_philips_phantom", evil)
     aid = client.get("/api/annotations", params={"series_uid": series_uid}).json()[0]["id"]
     for number, label in ((2, "+SUM(1,2)"), (3, "-1+2"), (4, "@cmd"), (5, "\tTAB"), (6, "\r=1")):
-        response = client.put(f"/api/annotations/{aid}/segments/{number}", json={"label": label})
+        version = client.get(f"/api/annotations/{aid}").json()["version"]
+        response = client.put(
+            f"/api/annotations/{aid}/segments/{number}",
+            json={"label": label},
+            headers={"If-Match": str(version)},
+        )
         if response.status_code == 400:  # labels may refuse control characters outright
             continue
         assert response.status_code == 201, response.text

@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import update
 from starlette.testclient import TestClient
-from tests.helpers import dicom_files, free_port, require_tool
+from tests.helpers import dicom_files, free_port, require_tool, wait_serving
 from tests.integration.support import create_annotation, disc, put_mask, put_segment, upload_series
 
 from segdicom.app import create_app
@@ -146,12 +145,4 @@ def test_json_logs_carry_the_request_id(tmp_path: Path) -> None:
 
 
 def _wait_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "segdicom serve exited"
-        try:
-            httpx.get(url + "/healthz", timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError("segdicom serve did not answer")
+    wait_serving(url + "/healthz", process, timeout=30)

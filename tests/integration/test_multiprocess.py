@@ -9,7 +9,6 @@ delivered to Orthanc by exactly one outbox (one attempt each).
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from tests.helpers import dicom_files, free_port
+from tests.helpers import dicom_files, free_port, poll, wait_serving
 from tests.integration.support import disc, mask_body, upload
 from tests.orthanc import OrthancFactory
 from tests.postgres import Postgres
@@ -39,16 +38,8 @@ class Serve:
             )
 
     def wait_up(self) -> httpx.Client:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"serve exited:\n{self.log.read_text()[-3000:]}")
-            try:
-                httpx.get(self.url + "/healthz", timeout=1)
-                return httpx.Client(base_url=self.url, timeout=60)
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise AssertionError(f"serve did not answer:\n{self.log.read_text()[-3000:]}")
+        wait_serving(self.url + "/healthz", self.process, lambda: self.log.read_text()[-3000:])
+        return httpx.Client(base_url=self.url, timeout=60)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -109,7 +100,10 @@ def test_conflicts_and_exactly_once_delivery(
     assert b.get(f"/api/series/{series_uid}").json()["num_slices"] > 10  # B sees A's upload
 
     aid = a.post("/api/annotations", json={"series_uid": series_uid}).json()["id"]
-    version = b.put(f"/api/annotations/{aid}/segments/1", json={"label": "Liver"}).json()["version"]
+    segment = b.put(
+        f"/api/annotations/{aid}/segments/1", json={"label": "Liver"}, headers={"If-Match": "1"}
+    )
+    version = segment.json()["version"]
     url = f"/api/annotations/{aid}/segments/1/slices/4"
     first = _put(a, url, disc(512, 512, 250, 250, 40), version)
     assert first.status_code == 200, first.text
@@ -123,14 +117,12 @@ def test_conflicts_and_exactly_once_delivery(
         created = client.post(f"/api/annotations/{aid}/exports", json={"destination": "pacs"})
         assert created.status_code == 201, created.text
         exports.append(created.json())
-    deadline = time.monotonic() + 60
-    states: list[dict[str, Any]] = []
-    while time.monotonic() < deadline:
+
+    def all_sent() -> list[dict[str, Any]] | None:
         states = [a.get(f"/api/exports/{e['id']}").json() for e in exports]
-        if all(s["status"] == "sent" for s in states):
-            break
-        time.sleep(0.2)
-    assert [s["status"] for s in states] == ["sent"] * 6, states
+        return states if all(s["status"] == "sent" for s in states) else None
+
+    states: list[dict[str, Any]] = poll(all_sent, "six exports sent", timeout=60, interval=0.2)
     assert [s["attempts"] for s in states] == [1] * 6, states  # one delivery each
     seg_series = {e["series_instance_uid"] for e in exports}
     assert len(seg_series) == 1

@@ -24,8 +24,6 @@ from tests.orthanc import Orthanc, annotator_modality
 from segdicom.app import create_app
 from segdicom.config import Settings
 
-pytestmark = pytest.mark.integration
-
 OUR_AET = "SEGDICOM"
 LIVER = data_dir("dcmqi_seg", "liver.dcm")
 ORPHAN = data_dir("dcmqi_seg", "orphan_seg_no_source", "seg_refs_13_missing_instances.dcm")
@@ -245,7 +243,7 @@ def test_openapi_documents_the_202_and_the_body(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     post = spec["paths"]["/api/series/{series_uid}/segs/{sop_instance_uid}/import"]["post"]
     assert set(post["responses"]) >= {"202", "404", "502"}
-    assert set(post["requestBody"]["content"]["application/json"]["schema"]["properties"]) == {
-        "study_uid",
-        "via",
-    }
+    ref = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    body = spec["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert set(body["properties"]) == {"study_uid", "via"}
+    assert body["properties"]["via"]["enum"] == ["dicomweb", "dimse"]

@@ -133,7 +133,8 @@ def test_export_without_measurements_has_no_sr(client: TestClient) -> None:
     missing = client.get(f"/api/exports/{export['id']}/sr")
     assert missing.status_code == 404 and "measurements" in missing.json()["detail"]
     bad = client.post(f"/api/annotations/{aid}/exports", json={"measurements": "yes"})
-    assert bad.status_code == 400 and "measurements must be true or false" in bad.json()["detail"]
+    assert bad.status_code == 400
+    assert bad.json()["detail"] == "`measurements` must be true or false, got 'yes'"
 
 
 def test_later_reports_of_an_annotation_share_one_sr_series(client: TestClient) -> None:

@@ -26,11 +26,10 @@ from segdicom.db import Instance, make_engine, make_sessionmaker, upgrade
 from segdicom.process import HOST
 from segdicom.store import FileStore, Store
 
-pytestmark = pytest.mark.integration
 DECOY_STUDIES, DECOY_FILES = 400, 10
 
 WRITER = """
-import sys, time
+import sys, threading
 from pathlib import Path
 from segdicom.db import make_engine, make_sessionmaker
 from segdicom.store import FileStore, Store
@@ -40,7 +39,7 @@ store = Store(FileStore(Path(data)), make_sessionmaker(make_engine(url)))
 for name in files:  # as the C-STORE SCP does: acknowledged once the file is durable
     store.put_bytes(Path(name).read_bytes(), source="dimse", images_only=False, wait=False)
 print("acknowledged", flush=True)
-time.sleep(600)
+threading.Event().wait()  # until the test kills it
 """
 
 

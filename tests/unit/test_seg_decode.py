@@ -24,8 +24,6 @@ from segdicom.seg import (
     encode_seg,
 )
 
-pytestmark = pytest.mark.filterwarnings("ignore:The string .* is unlikely to represent")
-
 
 def read(*parts: str) -> Dataset:
     return pydicom.dcmread(data_dir(*parts))

@@ -2,6 +2,7 @@
 
 import copy
 import subprocess
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +27,6 @@ from segdicom.seg import (
     encode_seg,
     segment_number_map,
 )
-
-pytestmark = pytest.mark.filterwarnings("ignore:The string .* is unlikely to represent")
 
 Masks = dict[int, npt.NDArray[np.bool_]]
 SPECS = [
@@ -454,3 +453,21 @@ class TestBadInput:
         decoded = decode_seg(seg)
         frame = single_frames(slices)[1]
         assert np.array_equal(decoded.masks[frame][1], masks[1][1])
+
+
+def test_a_patient_name_without_a_caret_is_copied_as_it_is_without_a_warning(
+    ct_slices: list[Dataset],
+) -> None:
+    sources = [copy.deepcopy(ds) for ds in ct_slices[:2]]
+    for ds in sources:
+        ds.PatientName = "PHANTOM"  # one component: the PACS matches on it as it is
+    masks = {1: np.ones((2, int(sources[0].Rows), int(sources[0].Columns)), dtype=np.bool_)}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        seg = encode(sources, single_frames(sources), masks, SPECS[:1])
+    assert seg.PatientName == "PHANTOM"
+    assert not [w for w in caught if "person name" in str(w.message)], caught
+    with warnings.catch_warnings(record=True) as after:  # the filter ends with the build
+        warnings.simplefilter("always")
+        hd.valuerep.check_person_name("PHANTOM")
+    assert len(after) == 1

@@ -8,18 +8,25 @@ from segdicom.api import (
     datasets,
     exports,
     health,
+    jobs,
+    legacy,
     log,
     openapi,
-    pacs,
     presets,
     reformat,
-    seed,
+    segs,
     series,
     studies,
     uploads,
 )
 from segdicom.api.errors import HANDLERS
+from segdicom.api.operation import Answer, documented
 from segdicom.observability import metrics_endpoint
+
+metrics = documented(
+    {200: Answer("Prometheus text format", media="text/plain")},
+    errors={401: "an API token is needed once users exist", 404: "SEGDICOM_METRICS=false"},
+)(metrics_endpoint)
 
 
 def routes() -> list[BaseRoute]:
@@ -28,7 +35,7 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/healthz", health.healthz),
         Route("/openapi.json", openapi.openapi),
-        Route("/metrics", metrics_endpoint),
+        Route("/metrics", metrics),
         Route("/api/uploads", uploads.upload, methods=["POST"]),
         Route("/api/studies", studies.list_studies),
         Route("/api/studies/{study_uid}/series", studies.list_series),
@@ -57,24 +64,29 @@ def routes() -> list[BaseRoute]:
         Route("/api/datasets/{id:int}/file", datasets.dataset_file),
         *pacs_routes(),
         *auth_routes(),
-        Route("/upload", seed.upload, methods=["POST"]),
-        Route("/slice/{volume_id}/{index:int}", seed.get_slice),
-        Route("/save_mask/{volume_id}/{index:int}", seed.save_mask, methods=["POST"]),
+        Route("/upload", legacy.upload, methods=["POST"], name="legacy_upload"),
+        Route("/slice/{volume_id}/{index:int}", legacy.get_slice, name="legacy_slice"),
+        Route(
+            "/save_mask/{volume_id}/{index:int}",
+            legacy.save_mask,
+            methods=["POST"],
+            name="legacy_save_mask",
+        ),
     ]
 
 
 def pacs_routes() -> list[BaseRoute]:
     return [
-        Route("/api/series/{series_uid}/retrieve", pacs.retrieve_series, methods=["POST"]),
-        Route("/api/series/{series_uid}/segs", pacs.list_segs),
+        Route("/api/series/{series_uid}/retrieve", jobs.retrieve_series, methods=["POST"]),
+        Route("/api/series/{series_uid}/segs", segs.list_segs),
         Route(
             "/api/series/{series_uid}/segs/{sop_instance_uid}/import",
-            pacs.import_from_pacs,
+            segs.import_from_pacs,
             methods=["POST"],
         ),
-        Route("/api/jobs/{job_id}", pacs.get_job),
-        Route("/api/annotations/import", pacs.import_annotation, methods=["POST"]),
-        Route("/api/exports/{id:int}/retry", pacs.retry_export, methods=["POST"]),
+        Route("/api/jobs/{job_id}", jobs.get_job),
+        Route("/api/annotations/import", segs.import_annotation, methods=["POST"]),
+        Route("/api/exports/{id:int}/retry", exports.retry_export, methods=["POST"]),
     ]
 
 

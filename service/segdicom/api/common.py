@@ -1,10 +1,12 @@
-"""Small helpers every endpoint module shares: state, parameters, JSON bodies."""
+"""Small helpers every endpoint module shares: state, user, path parameters, If-Match.
 
-import json
+Bodies and query strings are parsed with pydantic models: see api/validation.py."""
+
 from typing import Any
 
 from starlette.requests import Request
 
+from segdicom.api.validation import UID_SCHEMA
 from segdicom.errors import BadInput
 from segdicom.state import AppState
 from segdicom.uids import validate_uid
@@ -24,41 +26,32 @@ def path_uid(request: Request, name: str) -> str:
     return validate_uid(request.path_params[name], name)
 
 
-def path_int(request: Request, name: str, minimum: int = 0) -> int:
+# Path parameters by name: the schema /openapi.json shows and path_int's bounds.
+PATH_PARAMS: dict[str, dict[str, Any]] = {
+    "id": {"type": "integer", "minimum": 1},
+    "number": {"type": "integer", "minimum": 1, "maximum": 255},
+    "index": {"type": "integer", "minimum": 0},
+    "uid": UID_SCHEMA,
+    "volume_id": UID_SCHEMA | {"description": "the series UID (the original API's volume id)"},
+    "job_id": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+    "axis": {"type": "string", "enum": ["sagittal", "coronal"]},
+    "username": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"},
+    "*": {"type": "string"},
+}
+
+
+def path_int(request: Request, name: str) -> int:
+    """An integer path parameter within its documented bounds (PATH_PARAMS)."""
     raw = request.path_params[name]
     try:
         value = int(raw)
     except (TypeError, ValueError):
         raise BadInput(f"{name} must be an integer, got {raw!r}") from None
-    if value < minimum:
-        raise BadInput(f"{name} must be >= {minimum}, got {value}")
+    low, high = PATH_PARAMS[name]["minimum"], PATH_PARAMS[name].get("maximum")
+    if value < low or (high is not None and value > high):
+        bounds = f"{low}-{high}" if high is not None else f">= {low}"
+        raise BadInput(f"{name} must be {bounds}, got {value}")
     return value
-
-
-def query_int(request: Request, name: str, default: int, lo: int, hi: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadInput(f"{name} must be an integer, got {raw!r}") from None
-    if not lo <= value <= hi:
-        raise BadInput(f"{name} must be between {lo} and {hi}, got {value}")
-    return value
-
-
-async def json_body(request: Request, limit: int = 1024 * 1024) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > limit:
-        raise BadInput(f"JSON body too large: {len(raw)} bytes (limit {limit})")
-    try:
-        body = json.loads(raw or b"{}")
-    except ValueError as exc:
-        raise BadInput(f"body is not valid JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise BadInput(f"body must be a JSON object, got {type(body).__name__}")
-    return body
 
 
 def required_version(request: Request) -> int:

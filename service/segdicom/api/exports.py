@@ -6,11 +6,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse
 
-from segdicom.api.common import json_body, path_int, state, user
+from segdicom.api import answers as out
+from segdicom.api.common import path_int, state, user
+from segdicom.api.operation import Answer, documented
+from segdicom.api.schemas import ExportIn, ExportsQuery
+from segdicom.api.validation import parse_body, parse_query
 from segdicom.db import exports as outbox
 from segdicom.db.models import Export
+from segdicom.enums import SegmentationType
 from segdicom.errors import BadInput, NotFound
-from segdicom.seg.labelmap import SegmentationType
 from segdicom.workflows.exports import export_annotation
 
 
@@ -40,6 +44,18 @@ def export_json(row: Export) -> dict[str, Any]:
     }
 
 
+NOT_FOUND = {404: "no such export"}
+
+
+@documented(
+    {201: Answer("the SEG is written (and queued for the PACS with destination pacs)", out.Export)},
+    body=ExportIn,
+    body_required=False,
+    errors={
+        404: "no such annotation (or its series is gone)",
+        422: "labelmap asked for, but two segments overlap (named, with a slice)",
+    },
+)
 async def create_export(request: Request) -> JSONResponse:
     """Write the annotation as a DICOM SEG; `destination` pacs also queues delivery.
 
@@ -50,43 +66,46 @@ async def create_export(request: Request) -> JSONResponse:
     `sr_sop_instance_uid` and GET /api/exports/{id}/sr serves it.
     """
     st = state(request)
-    annotation_id = path_int(request, "id", 1)
-    body = await json_body(request)
-    destination = body.get("destination", "local")
-    kind = SegmentationType.parse(body.get("segmentation_type", "binary"))
-    measurements = body.get("measurements", False)
-    if not isinstance(measurements, bool):
-        raise BadInput(f"measurements must be true or false, got {measurements!r:.80}")
+    annotation_id = path_int(request, "id")
+    body = await parse_body(request, ExportIn)
+    kind = SegmentationType(body.segmentation_type)
     row = await run_in_threadpool(
-        export_annotation, st, annotation_id, destination, user(request), kind, measurements
+        export_annotation,
+        st,
+        annotation_id,
+        body.destination,
+        user(request),
+        kind,
+        body.measurements,
     )
-    wake = st.services.get("outbox_wake")
-    if destination == "pacs" and callable(wake):
-        wake()
+    if body.destination == "pacs":
+        st.wake_outbox()
     return JSONResponse(export_json(row), status_code=201)
 
 
+@documented({200: Answer("the export", out.Export)}, errors=NOT_FOUND)
 def get_export(request: Request) -> JSONResponse:
     """An export and its delivery state (local, pending, sent, failed)."""
     st = state(request)
     with st.sessions() as session:
-        return JSONResponse(export_json(outbox.get(session, path_int(request, "id", 1))))
+        return JSONResponse(export_json(outbox.get(session, path_int(request, "id"))))
 
 
+@documented({200: Answer("exports, newest first", out.Export, many=True)}, query=ExportsQuery)
 def list_exports(request: Request) -> JSONResponse:
     """Exports, newest first; of one annotation with `annotation_id`."""
     st = state(request)
-    raw = request.query_params.get("annotation_id")
-    annotation_id = int(raw) if raw and raw.isdigit() else None
+    annotation_id = parse_query(request, ExportsQuery).annotation_id
     with st.sessions() as session:
         return JSONResponse([export_json(r) for r in outbox.list_for(session, annotation_id)])
 
 
+@documented({200: Answer("the SEG (DICOM Part 10)", media="application/dicom")}, errors=NOT_FOUND)
 def export_file(request: Request) -> FileResponse:
     """The SEG file, application/dicom."""
     st = state(request)
     with st.sessions() as session:
-        row = outbox.get(session, path_int(request, "id", 1))
+        row = outbox.get(session, path_int(request, "id"))
     path = st.store.files.absolute(row.path)
     return FileResponse(
         path,
@@ -95,11 +114,15 @@ def export_file(request: Request) -> FileResponse:
     )
 
 
+@documented(
+    {200: Answer("the SR (DICOM Part 10)", media="application/dicom")},
+    errors={404: "no such export, or it was written without measurements"},
+)
 def export_sr(request: Request) -> FileResponse:
     """The measurement report (TID 1500 Comprehensive 3D SR) written with the SEG."""
     st = state(request)
     with st.sessions() as session:
-        row = outbox.get(session, path_int(request, "id", 1))
+        row = outbox.get(session, path_int(request, "id"))
     if not row.sr_path:
         raise NotFound(f'export {row.id} has no SR: export with "measurements": true')
     return FileResponse(
@@ -107,3 +130,18 @@ def export_sr(request: Request) -> FileResponse:
         media_type="application/dicom",
         filename=f"SR_{row.sr_sop_instance_uid}.dcm",
     )
+
+
+@documented({200: Answer("the export, queued again", out.Export)}, errors=NOT_FOUND)
+def retry_export(request: Request) -> JSONResponse:
+    """Send a pending or failed export again now (a sent one stays sent)."""
+    st = state(request)
+    export_id = path_int(request, "id")
+    with st.sessions.begin() as session:
+        if outbox.get(session, export_id).destination != "pacs":
+            raise BadInput(f"export {export_id} has destination 'local': nothing to send")
+        row = outbox.requeue(session, export_id)
+        session.flush()
+        payload = export_json(row)
+    st.wake_outbox()
+    return JSONResponse(payload)

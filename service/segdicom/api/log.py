@@ -9,10 +9,12 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
 from segdicom.api.common import state
+from segdicom.api.operation import Answer, documented
+from segdicom.api.schemas import LogQuery
+from segdicom.api.validation import parse_query
 from segdicom.db import events
 from segdicom.errors import BadInput
 from segdicom.state import AppState
-from segdicom.uids import validate_uid
 
 # OWASP CSV injection: a cell starting with one of these is read as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -31,19 +33,18 @@ def parse_since(raw: str | None) -> datetime | None:
     try:
         when = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise BadInput(f"since must be an ISO 8601 date or time, got {raw[:40]!r}") from None
+        raise BadInput(f"`since` must be an ISO 8601 date or time, got {raw[:40]!r}") from None
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+@documented({200: Answer("one row an event; a header row first", media="text/csv")}, query=LogQuery)
 def log_csv(request: Request) -> StreamingResponse:
     """Every save and export: who, what, when, which series, slices, labels and SEG."""
     st = state(request)
-    series_uid = request.query_params.get("series_uid") or None
-    if series_uid:
-        validate_uid(series_uid, "series_uid")
-    since = parse_since(request.query_params.get("since"))
+    query = parse_query(request, LogQuery)
+    since = parse_since(query.since)
     return StreamingResponse(
-        _lines(st, series_uid, since),
+        _lines(st, query.series_uid, since),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="segdicom-log.csv"'},
     )

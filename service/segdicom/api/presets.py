@@ -6,6 +6,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from segdicom.api.answers import Preset
+from segdicom.api.operation import Answer, documented
 from segdicom.seg.codes import presets
 
 
@@ -13,6 +15,7 @@ def _code(code: Any) -> dict[str, str]:
     return {"code": code.value, "scheme": code.scheme, "meaning": code.meaning}
 
 
+@documented({200: Answer("the presets", Preset, many=True)})
 def list_presets(request: Request) -> JSONResponse:
     """Label presets with their SNOMED CT category and type and a default colour."""
     return JSONResponse(

@@ -7,44 +7,44 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from segdicom.api.common import path_uid, query_int, state
+from segdicom.api import answers as out
+from segdicom.api.common import path_uid, state
+from segdicom.api.operation import Answer, documented
+from segdicom.api.schemas import SourceQuery, StudyQuery
+from segdicom.api.validation import parse_query
 from segdicom.db import instances as index
 from segdicom.errors import BadInput
+from segdicom.pacs.protocol import Pacs
 from segdicom.state import AppState
 
 _DATE = re.compile(r"\d{8}")
 _FILTERS = ("patient_id", "patient_name", "modality", "date_from", "date_to", "accession")
+PACS_DOWN = {502: "the PACS cannot be reached or refused"}
 
 
-def study_filter(request: Request) -> index.StudyFilter:
+def study_filter(query: StudyQuery) -> index.StudyFilter:
     """Search parameters, validated: dates are YYYYMMDD (or YYYY-MM-DD)."""
-    values = {name: request.query_params.get(name, "").strip()[:64] for name in _FILTERS}
+    values = {name: str(getattr(query, name)).strip()[:64] for name in _FILTERS}
     for name in ("date_from", "date_to"):
         values[name] = values[name].replace("-", "")
         if values[name] and not _DATE.fullmatch(values[name]):
-            raise BadInput(f"{name} must be a date YYYYMMDD, got {values[name]!r}")
+            raise BadInput(f"`{name}` must be a date YYYYMMDD, got {values[name]!r}")
     values["modality"] = values["modality"].upper()
     return index.StudyFilter(**values)
 
 
-def source(request: Request) -> str:
-    value = request.query_params.get("source", "local")
-    if value not in ("local", "pacs"):
-        raise BadInput(f"source must be 'local' or 'pacs', got {value!r}")
-    return value
-
-
+@documented({200: Answer("studies", out.Study, many=True)}, query=StudyQuery, errors=PACS_DOWN)
 def list_studies(request: Request) -> JSONResponse:
     """Studies matching the filters; `limit`/`offset` page through them."""
     st = state(request)
-    flt = study_filter(request)
-    limit = query_int(request, "limit", 100, 1, 1000)
-    offset = query_int(request, "offset", 0, 0, 10**9)
-    if source(request) == "pacs":
-        return JSONResponse(pacs(st).search_studies(flt, limit, offset))
+    query = parse_query(request, StudyQuery)
+    flt = study_filter(query)
+    if query.source == "pacs":
+        found = pacs(st).search_studies(flt, query.limit, query.offset)
+        return JSONResponse([asdict(s) for s in found])
     st.store.flush()  # read your writes: instances acknowledged a moment ago are listed
     with st.sessions() as session:
-        rows = index.studies(session, flt, limit, offset)
+        rows = index.studies(session, flt, query.limit, query.offset)
     return JSONResponse([_study_json(asdict(r)) for r in rows])
 
 
@@ -53,20 +53,25 @@ def _study_json(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+@documented(
+    {200: Answer("the series of the study", out.SeriesSummary, many=True)},
+    query=SourceQuery,
+    errors=PACS_DOWN,
+)
 def list_series(request: Request) -> JSONResponse:
     """The series of one study."""
     st = state(request)
     study_uid = path_uid(request, "study_uid")
-    if source(request) == "pacs":
-        return JSONResponse(pacs(st).search_series(study_uid))
+    if parse_query(request, SourceQuery).source == "pacs":
+        return JSONResponse([asdict(s) for s in pacs(st).search_series(study_uid)])
     st.store.flush()
     with st.sessions() as session:
         rows = index.series_of_study(session, study_uid)
     return JSONResponse([asdict(r) for r in rows])
 
 
-def pacs(st: AppState) -> Any:
-    client = st.services.get("dicomweb") or st.services.get("dimse")
+def pacs(st: AppState) -> Pacs:
+    client = st.dicomweb or st.dimse
     if client is None:
         raise BadInput("no PACS configured: set SEGDICOM_DICOMWEB_URL or SEGDICOM_PACS_*")
     return client

@@ -9,15 +9,38 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from segdicom.api import answers as out
 from segdicom.api.common import state
+from segdicom.api.errors import render
+from segdicom.api.operation import Answer, Body, documented
 from segdicom.db import instances as index
-from segdicom.errors import BadInput, SegDicomError, TooLarge
+from segdicom.errors import BadInput, SegDicomError, TooLarge, Unprocessable
 from segdicom.state import AppState
 from segdicom.store import Stored
 
 MAX_NAME = 255
 
 
+def multipart(field: str) -> Body:
+    """The documented form: many files in one multipart field."""
+    files = {"type": "array", "items": {"type": "string", "format": "binary"}}
+    schema = {"type": "object", "required": [field], "properties": {field: files}}
+    return Body("multipart/form-data", schema, f"DICOM files (a whole folder too) in `{field}`")
+
+
+UPLOAD_ERRORS = {413: "over SEGDICOM_MAX_UPLOAD_BYTES or _MAX_UPLOAD_FILES"}
+
+
+@documented(
+    {
+        200: Answer(
+            "what was stored, by series, and each refused file with its reason", out.Upload
+        ),
+        422: Answer("no file could be stored: the error, its detail, and the lists", out.Upload),
+    },
+    body=multipart("files"),
+    errors=UPLOAD_ERRORS,
+)
 async def upload(request: Request) -> JSONResponse:
     """Store every valid DICOM image or SEG; list the series and each refused file."""
     result = await receive_files(request, "files")
@@ -25,7 +48,7 @@ async def upload(request: Request) -> JSONResponse:
         return JSONResponse(result)
     first = result["rejected"][0]
     detail = f"no file could be stored; {first['name']}: {first['reason']}"
-    return JSONResponse({"error": "unprocessable", "detail": detail, **result}, status_code=422)
+    return render(Unprocessable(detail), **result)
 
 
 async def receive_files(request: Request, field: str) -> dict[str, Any]:

@@ -73,7 +73,7 @@ class Annotation(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Every export of this annotation goes into this one SEG series (DESIGN: SEG).
+    # Every export of this annotation goes into this one SEG series (ARCHITECTURE: SEG).
     seg_series_uid: Mapped[str] = mapped_column(UID)
     description: Mapped[str] = mapped_column(String(64), default="")
 

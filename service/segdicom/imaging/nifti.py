@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from segdicom.errors import Unprocessable
+from segdicom.imaging.spacing import TILT_TOLERANCE_DEGREES
 from segdicom.imaging.volume import Volume
 
 LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
@@ -79,13 +80,29 @@ def _mean_step(positions: npt.NDArray[np.float64], fallback: npt.NDArray[np.floa
 
 
 def _note(volume: Volume, deviation: float, step: Step) -> str:
-    if deviation <= REGULAR_TOLERANCE_MM:
+    """ "" for a regular series; else what is irregular (Volume.geometry) and what the
+    affine does about it, for dataset.json."""
+    geometry = volume.geometry
+    if geometry.regular and deviation <= REGULAR_TOLERANCE_MM:
         return ""
+    found = []
+    if geometry.tilt_degrees >= TILT_TOLERANCE_DEGREES:
+        found.append(f"gantry tilt {geometry.tilt_degrees:.1f} degrees")
+    if geometry.spacing_max - geometry.spacing_min > REGULAR_TOLERANCE_MM:
+        found.append(f"slice spacing {geometry.spacing_min:.2f} to {geometry.spacing_max:.2f} mm")
+    if geometry.missing_slices:
+        found.append(f"{geometry.missing_slices} missing slice(s)")
+    what = f" ({', '.join(found)})" if found else ""
+    if deviation <= REGULAR_TOLERANCE_MM:
+        return (
+            f"series {volume.series_uid}: irregular geometry{what}; the slices are evenly "
+            "spaced along one line, so the sheared affine places every slice exactly"
+        )
     return (
-        f"series {volume.series_uid}: slices are not evenly spaced (a slice lies up to "
-        f"{deviation:.3f} mm from where the affine puts it); the affine uses slice 0 and "
-        f"the mean step of {float(np.linalg.norm(step)):.4f} mm, voxel indices are the "
-        "source slices in order"
+        f"series {volume.series_uid}: irregular geometry{what}: slices are not evenly spaced "
+        f"(a slice lies up to {deviation:.3f} mm from where the affine puts it); the affine "
+        f"uses slice 0 and the mean step of {float(np.linalg.norm(step)):.4f} mm, voxel "
+        "indices are the source slices in order (resample for exact geometry)"
     )
 
 

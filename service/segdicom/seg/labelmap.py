@@ -8,36 +8,24 @@ SEG stores one frame per segment and plane and allows overlaps.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from enum import StrEnum
+from collections.abc import Sequence
 from itertools import combinations
 
 import highdicom as hd
 import numpy as np
-import numpy.typing as npt
 
-from segdicom.errors import BadInput, Unprocessable
-from segdicom.seg.model import BoolMask
+from segdicom.enums import SegmentationType
+from segdicom.errors import Unprocessable
+from segdicom.seg.model import SegmentSpec
+from segdicom.seg.planes import PaintedPlanes
+
+__all__ = ["SegmentationType", "SegmentsOverlap", "check_no_overlap", "to_highdicom"]
 
 
-class SegmentationType(StrEnum):
-    """What an export writes: `binary` (overlaps allowed) or `labelmap` (Supplement 243)."""
-
-    BINARY = "binary"
-    LABELMAP = "labelmap"
-
-    @classmethod
-    def parse(cls, value: object) -> SegmentationType:
-        """The type named by `value`; BadInput naming the choices otherwise."""
-        if isinstance(value, str) and value.lower() in cls._value2member_map_:
-            return cls(value.lower())
-        choices = ", ".join(repr(t.value) for t in cls)
-        raise BadInput(f"segmentation_type must be one of {choices}, got {value!r:.80}")
-
-    def to_highdicom(self) -> hd.seg.SegmentationTypeValues:
-        if self is SegmentationType.LABELMAP:
-            return hd.seg.SegmentationTypeValues.LABELMAP
-        return hd.seg.SegmentationTypeValues.BINARY
+def to_highdicom(segmentation_type: SegmentationType) -> hd.seg.SegmentationTypeValues:
+    if segmentation_type is SegmentationType.LABELMAP:
+        return hd.seg.SegmentationTypeValues.LABELMAP
+    return hd.seg.SegmentationTypeValues.BINARY
 
 
 class SegmentsOverlap(Unprocessable):
@@ -53,24 +41,20 @@ class SegmentsOverlap(Unprocessable):
         self.pixels = pixels
 
 
-def check_no_overlap(masks: Mapping[int, BoolMask], names: Mapping[int, str]) -> None:
-    """Raise SegmentsOverlap for the first pair of segments sharing a pixel.
+def check_no_overlap(painted: PaintedPlanes, ordered: Sequence[SegmentSpec]) -> None:
+    """Raise SegmentsOverlap for the first plane where two segments share a pixel.
 
-    `masks` maps a segment number to its (slices, rows, columns) mask and
-    `names` a number to its label; the error names both segments ("1 (Liver)")
-    and the first slice index where they meet.
+    `painted.stacked` holds the segments of `ordered` along its last axis; the
+    error names both segments ("1 (Liver)") and the volume slice where they meet.
     """
-    for first, second in combinations(sorted(masks), 2):
-        planes = _overlap_planes(masks[first], masks[second])
-        if planes.size:
-            index = int(planes[0])
-            pixels = int(np.count_nonzero(masks[first][index] & masks[second][index]))
-            name_a, name_b = (f"{n} ({names.get(n, '?')})" for n in (first, second))
-            raise SegmentsOverlap(name_a, name_b, index, pixels)
-
-
-def _overlap_planes(a: BoolMask, b: BoolMask) -> npt.NDArray[np.intp]:
-    """Indices of the planes where `a` and `b` both hold a pixel (cheap planes first)."""
-    both = a.reshape(len(a), -1).any(axis=1) & b.reshape(len(b), -1).any(axis=1)
-    found = [i for i in np.flatnonzero(both) if np.logical_and(a[i], b[i]).any()]
-    return np.array(found, dtype=np.intp)
+    counts = painted.stacked.sum(axis=3, dtype=np.uint16)
+    shared = (counts > 1).reshape(len(counts), -1).any(axis=1)
+    if not shared.any():
+        return
+    plane = int(np.flatnonzero(shared)[0])
+    stack = painted.stacked[plane]
+    for a, b in combinations(range(len(ordered)), 2):
+        pixels = int(np.count_nonzero(stack[..., a] & stack[..., b]))
+        if pixels:
+            name_a, name_b = (f"{s.number} ({s.label})" for s in (ordered[a], ordered[b]))
+            raise SegmentsOverlap(name_a, name_b, int(painted.indices[plane]), pixels)

@@ -20,6 +20,7 @@ from pydicom.sr.codedict import codes
 
 from segdicom import __version__
 from segdicom.errors import BadInput
+from segdicom.seg.build import source_person_names_as_they_are
 from segdicom.seg.model import SegmentSpec, check_int, check_text
 from segdicom.uids import validate_uid
 
@@ -94,18 +95,19 @@ def encode_sr(
         procedure_reported=_PROCEDURES.get(str(seg.get("Modality", "")), _IMAGING),
         imaging_measurements=groups,
     )
-    sr = hd.sr.Comprehensive3DSR(
-        evidence=[seg, *sources],
-        content=report,
-        series_instance_uid=series_instance_uid,
-        series_number=check_int("series number", series_number, 1, 2**31 - 1),
-        sop_instance_uid=sop_instance_uid,
-        instance_number=check_int("instance number", instance_number, 1, 2**31 - 1),
-        manufacturer="SegDICOM",
-        is_complete=True,
-        series_description="Segment measurements",
-        software_versions=__version__,
-    )
+    with source_person_names_as_they_are():
+        sr = hd.sr.Comprehensive3DSR(
+            evidence=[seg, *sources],
+            content=report,
+            series_instance_uid=series_instance_uid,
+            series_number=check_int("series number", series_number, 1, 2**31 - 1),
+            sop_instance_uid=sop_instance_uid,
+            instance_number=check_int("instance number", instance_number, 1, 2**31 - 1),
+            manufacturer="SegDICOM",
+            is_complete=True,
+            series_description="Segment measurements",
+            software_versions=__version__,
+        )
     return sr
 
 

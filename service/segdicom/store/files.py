@@ -144,8 +144,8 @@ class FileStore:
         whole data folder); returns how many.
 
         Several processes (or hosts) may share the data folder: a temp file is
-        named after its writer, and only those of writers that no longer run
-        here (or, from another host, older than an hour) are removed.
+        named after its writer, and only those of writers known to be gone
+        (process.is_gone), or else older than an hour, are removed.
         """
         count = 0
         for tmp in self.absolute(folder).rglob(".tmp-*.part"):
@@ -159,7 +159,7 @@ FOREIGN_TEMP_MAX_AGE = 3600.0
 
 
 def _tmp_prefix() -> str:
-    # "-" separates the parts; process.HOST has none.
+    # "-" separates the parts; a process name has none.
     return f".tmp-{identity().replace(':', '-')}-"
 
 

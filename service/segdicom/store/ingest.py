@@ -1,6 +1,6 @@
 """What gets in: parse a DICOM object, check it is usable, extract its index fields.
 
-DESIGN "What gets in": an object that cannot be parsed, or whose pixel data is
+ARCHITECTURE "Store", rule 1: an object that cannot be parsed, or whose pixel data is
 truncated or cannot be decoded, is refused with a reason. Non-image objects are
 recognised here; the caller decides whether to keep them (C-STORE) or not (upload).
 """

@@ -6,7 +6,7 @@ leaves a stored file the index lacks. Finding those by walking every stored
 file costs minutes and gigabytes at each start on a large archive; the journal
 names the few places to look.
 
-What: each writer process appends to its own file `journal/<host>-<pid>-<n>.log`
+What: each writer process appends to its own file `journal/<name>-<pid>-<n>.log`
 under the data folder the study folders (`instances/<study>`) it writes into,
 one line each. A folder is appended (and the journal fdatasynced, with its
 folder when the file is new) *before* the writer creates its temp file there,
@@ -25,16 +25,16 @@ all. So a live writer's journals list the studies it wrote in the last
 `rotate_seconds` plus those whose rows are still queued (the database away).
 
 Recovery (store/recovery.py) reads the journals of writers that are gone:
-those of this host whose pid no longer runs (`process.is_gone`), and this
-process's own name left by an earlier life with the same pid (containers
-restart as pid 1). A running writer's journals are not read, so its in-flight
-writes are left alone. A journal of another host (a shared folder) cannot be
-told apart: it is read at every start, which only indexes complete files the
-index lacks (idempotent), and deleted once untouched for FOREIGN_MAX_AGE: a
-live writer never appends to a generation older than `rotate_seconds`, so by
-then its rows are committed unless its database has been away that long. (A
-container recreated after a crash has a new host name: its predecessor's
-journals are read at its first start all the same.)
+a writer holds a lock in the data folder while its store is open, which the
+kernel drops when it dies (`process.is_gone`), so a journal of a running
+writer, in this container or another sharing the folder, is not read and its
+in-flight writes are left alone, while a killed one's (a recreated container's
+predecessor's included) is read and deleted at the next start. A journal whose
+writer cannot be told (no lock file: another data folder's host, an older
+version) is read at every start, which only indexes complete files the index
+lacks (idempotent), and deleted once untouched for FOREIGN_MAX_AGE: a live
+writer never appends to a generation older than `rotate_seconds`, so by then
+its rows are committed unless its database has been away that long.
 
 The marker file `journal/README` says that every writer of this data folder
 has journaled since it was created. A data folder without it (made by an
@@ -213,7 +213,7 @@ class JournalFile:
     """A journal found on disk at start, and what may be done with it."""
 
     path: Path
-    owner: str  # host:pid, or "" when the name says nothing
+    owner: str  # name:pid (process.identity), or "" when the file name says nothing
     removable: bool  # its writer is gone for sure (or it is stale enough)
 
     def folders(self) -> list[str]:
@@ -252,7 +252,7 @@ def abandoned(journal: Journal) -> list[JournalFile]:
             found.append(JournalFile(path, owner, removable=True))
             continue
         gone = is_gone(owner) if owner else None
-        if gone is None:  # another host's: read it; delete it only when clearly stale
+        if gone is None:  # its writer cannot be told: read it; delete it only when stale
             found.append(JournalFile(path, owner, removable=_older_than(path, FOREIGN_MAX_AGE)))
         elif gone:
             found.append(JournalFile(path, owner, removable=True))
@@ -260,7 +260,7 @@ def abandoned(journal: Journal) -> list[JournalFile]:
 
 
 def _owner(name: str) -> str:
-    """`host:pid` from `<host>-<pid>-<n>.log` (HOST has no "-"), else ""."""
+    """`name:pid` from `<name>-<pid>-<n>.log` (process names have no "-"), else ""."""
     parts = name.removesuffix(".log").split("-")
     if len(parts) != 3 or not (parts[1].isdigit() and parts[2].isdigit()):
         return ""

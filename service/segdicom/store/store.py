@@ -21,6 +21,7 @@ from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, ExplicitVRLittleEndian
 from sqlalchemy.orm import Session, sessionmaker
 
 from segdicom.errors import SegDicomError, Unprocessable
+from segdicom.process import hold_writer_lock
 from segdicom.store import recovery
 from segdicom.store.files import FileStore
 from segdicom.store.indexer import IndexWriter, Pending
@@ -49,6 +50,9 @@ class Store:
         self.sessions = sessions
         # Told the series UIDs after each commit, so cached series state is dropped.
         self.on_stored = on_stored
+        # Held while the store is open: other processes sharing the folder see
+        # this writer alive, and its journals and temp files as in progress.
+        self._release_lock = hold_writer_lock(files.root)
         self.journal = Journal(files.root)
         self.indexer = IndexWriter(sessions, self._committed, files.sync)
 
@@ -93,6 +97,7 @@ class Store:
     def close(self) -> None:
         self.indexer.close()
         self.journal.close()
+        self._release_lock()
 
     def recover(self) -> recovery.Recovery:
         """Index the files a crash left without a row, reading only the journals

@@ -14,25 +14,12 @@ import json
 import os
 import zipfile
 from collections.abc import Iterator
-from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from segdicom.errors import BadInput
+from segdicom.enums import DatasetFormat
 
 FILE_ENDING = ".nii.gz"
-
-
-class DatasetFormat(StrEnum):
-    NNUNET = "nnunet"
-    NIFTI = "nifti"  # MONAI style: one NIfTI pair per series and a JSON datalist
-
-    @classmethod
-    def parse(cls, value: object) -> DatasetFormat:
-        if isinstance(value, str) and value in cls._value2member_map_:
-            return cls(value)
-        choices = ", ".join(repr(f.value) for f in cls)
-        raise BadInput(f"format must be one of {choices}, got {value!r:.80}")
 
 
 def image_name(fmt: DatasetFormat, case: str) -> str:

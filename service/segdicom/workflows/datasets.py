@@ -11,7 +11,6 @@ is recorded as a dataset and each case as an event of the audit log.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -28,6 +27,7 @@ from segdicom.db import annotations as repo
 from segdicom.db import datasets as rows
 from segdicom.db import events, jobs
 from segdicom.db.models import DatasetExport
+from segdicom.enums import DatasetFormat, JobKind, JobState
 from segdicom.errors import BadInput
 from segdicom.imaging import Volume, read_slice
 from segdicom.imaging.nifti import NiftiGeometry, nifti_geometry, nifti_image, write_nifti_gz
@@ -35,7 +35,6 @@ from segdicom.masks import decode_mask
 from segdicom.state import AppState
 from segdicom.uids import validate_uid
 from segdicom.workflows.dataset_files import (
-    DatasetFormat,
     FolderSink,
     Sink,
     image_name,
@@ -44,7 +43,7 @@ from segdicom.workflows.dataset_files import (
     label_name,
     zip_file,
 )
-from segdicom.workflows.retrieve import failures_reported
+from segdicom.workflows.retrieve import Stopping, failures_reported
 from segdicom.workflows.volumes import load_volume, slice_keys
 
 MAX_SERIES = 1000
@@ -282,16 +281,22 @@ def start_dataset_export(st: AppState, request: DatasetRequest, user: str) -> st
     """Check the request and queue the job (202 at once; 400 for a bad selection)."""
     cases = select_cases(st, request)
     label_values(st, cases, request.labels)
-    with st.sessions.begin() as session:
-        params: dict[str, object] = {
-            "format": request.format.value,
-            "series_uids": list(request.series_uids),
-            "labels": list(request.labels),
-        }
-        job_id = jobs.create(session, "dataset", params).id
-    job = DatasetJob(st, job_id, request, cases, user)
-    threading.Thread(target=job.run, name=f"dataset-{job_id[:8]}", daemon=True).start()
-    return job_id
+    params: dict[str, object] = {
+        "format": request.format.value,
+        "series_uids": list(request.series_uids),
+        "labels": list(request.labels),
+    }
+
+    def create() -> str:
+        with st.sessions.begin() as session:
+            return jobs.create(session, JobKind.DATASET, params).id
+
+    def work(job_id: str) -> None:
+        DatasetJob(st, job_id, request, cases, user).run()
+
+    # One job per selection: the same request again while it runs gets the running job.
+    key = json.dumps(params, sort_keys=True)
+    return st.jobs.start(JobKind.DATASET, key, create, work)
 
 
 @dataclass
@@ -306,7 +311,7 @@ class DatasetJob:
 
     def run(self) -> None:
         with failures_reported(self._report, f"dataset job {self.job_id}"):
-            self._report(state="running")
+            self._report(state=JobState.RUNNING)
             relative = f"datasets/{self.job_id}.zip"
             path = self.st.settings.data_dir / relative
             with zip_file(path) as sink:
@@ -314,9 +319,11 @@ class DatasetJob:
             size = path.stat().st_size
             result = record(self.st, built, relative, size, self.user, self.job_id)
             result["notes"] = built.notes  # e.g. an irregular series and what its affine does
-            self._report(state="done", done=self.done, result=result)
+            self._report(state=JobState.DONE, done=self.done, result=result)
 
     def _slice(self, total: int) -> None:
+        if self.st.jobs.stopping.is_set():
+            raise Stopping("the service is stopping; export the dataset again")
         self.done += 1
         now = time.monotonic()
         if now - self.last_write >= PROGRESS_EVERY or self.done == total:
@@ -348,15 +355,13 @@ def record(
     with st.sessions.begin() as session:
         row = rows.add(
             session,
-            DatasetExport(
-                job_id=job_id,
-                format=built.format.value,
-                path=path,
-                size=size,
-                num_cases=len(built.cases),
-                labels=json.dumps(built.labels),
-                created_by=user,
-            ),
+            job_id=job_id,
+            format=built.format,
+            path=path,
+            size=size,
+            num_cases=len(built.cases),
+            labels=built.labels,
+            created_by=user,
         )
         _events(session, built, path, user, f"dataset {row.id} ")
         session.flush()

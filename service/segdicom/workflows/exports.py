@@ -13,12 +13,11 @@ from segdicom.db import annotations as repo
 from segdicom.db import events
 from segdicom.db import exports as outbox
 from segdicom.db.models import Annotation, Export
-from segdicom.db.types import utcnow
+from segdicom.enums import Destination, SegmentationType
 from segdicom.errors import BadInput
 from segdicom.imaging import Volume
 from segdicom.masks import decode_mask
 from segdicom.seg.encode import encode_seg
-from segdicom.seg.labelmap import SegmentationType
 from segdicom.seg.model import Code, SegmentSpec, SourceFrame
 from segdicom.state import AppState
 from segdicom.workflows.sr_export import build_sr, provisional_measurements
@@ -48,9 +47,9 @@ def export_annotation(
     `measurements` also writes a TID 1500 SR on the SEG's segments, stored beside
     it and delivered with it.
     """
-    if destination not in ("local", "pacs"):
+    if destination not in tuple(Destination):
         raise BadInput(f"destination must be 'local' or 'pacs', got {destination!r}")
-    if destination == "pacs" and "outbox" not in st.services:
+    if destination == Destination.PACS and st.outbox is None:
         raise BadInput(
             "no PACS configured for delivery: set SEGDICOM_DICOMWEB_URL (STOW-RS) "
             "or SEGDICOM_PACS_AE_TITLE, _PACS_HOST and _PACS_DICOM_PORT (C-STORE)"
@@ -163,24 +162,21 @@ def _record(
     sr, sr_path = report if report else (None, "")
     painted = sorted({i for slices in snap.masks.values() for i in slices})
     with st.sessions.begin() as session:
-        export = Export(
-            annotation_id=row.id,
-            annotation_version=row.version,
+        export = outbox.create(
+            session,
+            row,
             sop_instance_uid=str(seg.SOPInstanceUID),
             series_instance_uid=str(seg.SeriesInstanceUID),
             study_uid=str(seg.StudyInstanceUID),
             instance_number=int(seg.InstanceNumber),
             path=path,
-            destination=destination,
-            status="pending" if destination == "pacs" else "local",
-            next_attempt_at=utcnow() if destination == "pacs" else None,
+            destination=Destination(destination),
             created_by=user,
-            segmentation_type=segmentation_type.value,
+            segmentation_type=segmentation_type,
             sr_sop_instance_uid=str(sr.SOPInstanceUID) if sr else None,
             sr_series_uid=str(sr.SeriesInstanceUID) if sr else None,
             sr_path=sr_path,
         )
-        session.add(export)
         events.append(
             session,
             user=user,

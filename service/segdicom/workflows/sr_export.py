@@ -13,9 +13,8 @@ import numpy as np
 import numpy.typing as npt
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
-from sqlalchemy import select
 
-from segdicom.db.models import Export
+from segdicom.db import exports as outbox
 from segdicom.imaging import Volume, read_slice
 from segdicom.seg.encode import segment_number_map
 from segdicom.seg.model import SegmentSpec
@@ -49,13 +48,8 @@ def build_sr(
 def sr_series_uid(st: AppState, annotation_id: int) -> str:
     """The SR series of the annotation's previous reports, or a new series."""
     with st.sessions() as session:
-        previous = session.scalar(
-            select(Export.sr_series_uid)
-            .where(Export.annotation_id == annotation_id, Export.sr_series_uid.is_not(None))
-            .order_by(Export.id.desc())
-            .limit(1)
-        )
-    return str(previous) if previous else str(generate_uid())
+        previous = outbox.latest_sr_series(session, annotation_id)
+    return previous or str(generate_uid())
 
 
 # TODO(statistics): replaced at merge by the Segment Editor's statistics module
@@ -67,10 +61,11 @@ def provisional_measurements(
     segments: Sequence[SegmentSpec],
 ) -> list[SegmentMeasurement]:
     """PROVISIONAL, to be replaced by the statistics module: per segment (numbered as
-    in the SEG), the voxel count times the volume's nominal voxel size, and the mean
-    and population SD of the image values (after the modality LUT) inside it."""
-    row, column, thickness = volume.spacing
-    voxel_ml = row * column * thickness / 1000.0
+    in the SEG), the voxels of each slice times its pixel area and its true thickness
+    along the normal (Volume.slice_thicknesses), and the mean and population SD of the
+    image values (after the modality LUT) inside it."""
+    row, column, _ = volume.spacing
+    slice_ml = volume.slice_thicknesses() * (row * column / 1000.0)
     seg_numbers = segment_number_map(segments)
     found = []
     for spec in segments:
@@ -80,7 +75,7 @@ def provisional_measurements(
             SegmentMeasurement(
                 number=seg_numbers[spec.number],
                 label=spec.label,
-                volume_ml=float(np.count_nonzero(mask)) * voxel_ml,
+                volume_ml=float(mask.reshape(len(mask), -1).sum(axis=1) @ slice_ml),
                 mean=float(values.mean()) if values.size else None,
                 sd=float(values.std()) if values.size else None,
                 unit=unit_for(volume.modality),

@@ -1,0 +1,304 @@
+"""What the main endpoints answer, as models: /openapi.json documents them, and the OpenAPI
+test checks real answers against them (so the documentation cannot drift from the code)."""
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from segdicom.api.validation import Uid
+
+
+class Error(BaseModel):
+    """Every error: a short machine-readable kind and a sentence for people."""
+
+    error: str = Field(examples=["bad_input"])
+    detail: str = Field(examples=["`series_uid` is required"])
+
+
+class Code(BaseModel):
+    code: str
+    scheme: str
+    meaning: str
+
+
+class Segment(BaseModel):
+    number: int = Field(ge=1, le=255)
+    label: str
+    color: str = Field(pattern="^#[0-9a-f]{6}$")
+    category: Code
+    type: Code
+    slices: list[int] | None = Field(
+        None, description="slice indexes painted (in GET /api/annotations/{id} only)"
+    )
+
+
+class Annotation(BaseModel):
+    id: int
+    series_uid: Uid
+    study_uid: Uid
+    version: int = Field(description="send it back in If-Match on every write")
+    created_by: str
+    created_at: str
+    updated_at: str
+    seg_series_uid: Uid
+    segments: list[Segment]
+
+
+class ImportedAnnotation(Annotation):
+    imported_from: Uid
+    unmatched_frames: int
+    notes: list[str] = Field(
+        description="how the SEG was read, e.g. a FRACTIONAL SEG made binary (empty if as is)"
+    )
+
+
+class SegmentAnswer(Segment):
+    version: int
+
+
+class Version(BaseModel):
+    version: int
+
+
+class Export(BaseModel):
+    id: int
+    annotation_id: int
+    annotation_version: int
+    sop_instance_uid: Uid
+    series_instance_uid: Uid
+    study_uid: Uid
+    instance_number: int
+    destination: Literal["local", "pacs"]
+    status: Literal["local", "pending", "sent", "failed"]
+    attempts: int
+    error: str | None
+    path: str = Field(description="relative to SEGDICOM_DATA_DIR")
+    created_by: str
+    created_at: str
+    sent_at: str | None
+    next_attempt_at: str | None
+    segmentation_type: Literal["binary", "labelmap"]
+    file_url: str
+    sr_sop_instance_uid: Uid | None = Field(description="the measurement report, if any")
+    sr_series_instance_uid: Uid | None
+    sr_url: str | None = Field(description="GET it for the SR (DICOM Part 10)")
+
+
+class Dataset(BaseModel):
+    """A training dataset export (its zip)."""
+
+    dataset_id: int
+    format: Literal["nnunet", "nifti"]
+    num_cases: int
+    labels: dict[str, int] = Field(description='{"background": 0, label: value, ...}')
+    size: int = Field(description="bytes of the zip")
+    path: str = Field(description="relative to SEGDICOM_DATA_DIR")
+    created_by: str
+    created_at: str
+    file_url: str
+
+
+class DatasetResult(Dataset):
+    """A dataset job's `result` once done."""
+
+    notes: list[str] = Field(description="e.g. an irregular series and what its affine does")
+
+
+class Accepted(BaseModel):
+    job_id: str = Field(pattern="^[0-9a-f]{32}$")
+    url: str
+
+
+class Job(BaseModel):
+    id: str
+    kind: str
+    state: Literal["queued", "running", "done", "failed"]
+    done: int
+    total: int
+    error: str | None
+    params: dict[str, Any]
+    result: dict[str, Any] = Field(description="what the job made, e.g. `annotation_id`")
+
+
+class Study(BaseModel):
+    study_uid: Uid
+    patient_id: str | None = None
+    patient_name: str | None = None
+    study_date: str | None = None
+    modalities: list[str] | None = None
+    description: str | None = None
+    accession: str | None = None
+    num_series: int | None = None
+    num_instances: int | None = None
+
+
+class SeriesSummary(BaseModel):
+    series_uid: Uid
+    study_uid: Uid | None = None
+    modality: str | None = None
+    description: str | None = None
+    series_number: int | None = None
+    num_instances: int | None = None
+    is_image: bool | None = None
+
+
+class SliceInfo(BaseModel):
+    sop_instance_uid: Uid
+    frame: int = Field(ge=1, description="1-based frame of a multi-frame instance")
+    position: list[float] | None
+
+
+class Window(BaseModel):
+    name: str
+    center: float
+    width: float
+
+
+class Geometry(BaseModel):
+    """What makes a series irregular: gantry tilt, uneven spacing, gaps."""
+
+    regular: bool
+    tilt_degrees: float
+    spacing_min: float = Field(description="smallest step between slices along the normal, mm")
+    spacing_max: float = Field(description="largest step between slices along the normal, mm")
+    missing_slices: int
+
+
+class Planes(BaseModel):
+    """A reformat's regular grid: pixel (r, c) of plane i lies at origin + i * plane_spacing *
+    plane_normal + r * pixel_spacing[0] * column_direction + c * pixel_spacing[1] *
+    row_direction."""
+
+    planes: int
+    rows: int
+    columns: int
+    pixel_spacing: list[float]
+    plane_spacing: float
+    origin: list[float]
+    row_direction: list[float]
+    column_direction: list[float]
+    plane_normal: list[float]
+
+
+class Reformats(BaseModel):
+    sagittal: Planes
+    coronal: Planes
+
+
+class Series(BaseModel):
+    series_uid: Uid
+    study_uid: Uid
+    modality: str
+    rows: int
+    columns: int
+    dtype: str = Field(description="numpy dtype of the slice values, e.g. int16")
+    num_slices: int
+    spacing: list[float]
+    orientation: list[float] | None
+    frame_of_reference_uid: str | None
+    invert: bool = Field(description="MONOCHROME1: draw inverted")
+    slices: list[SliceInfo]
+    windows: list[Window]
+    geometry: Geometry
+    reformat: Reformats
+
+
+class UploadedSeries(BaseModel):
+    series_uid: Uid
+    study_uid: Uid
+    modality: str
+    num_instances: int
+    received: int
+
+
+class Rejected(BaseModel):
+    name: str
+    reason: str
+
+
+class Upload(BaseModel):
+    series: list[UploadedSeries]
+    rejected: list[Rejected]
+
+
+class SegSummary(BaseModel):
+    sop_instance_uid: Uid
+    series_uid: Uid
+    study_uid: Uid
+    description: str
+    content_label: str
+    content_creator: str
+    instance_number: int | None
+    segments: list[str]
+    source: Literal["local", "pacs"]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+    database: str
+    data_dir: str
+    pacs: str | None
+    pacs_vias: list[str]
+    scp: bool
+
+
+class Me(BaseModel):
+    username: str
+    role: str
+    via: str
+    csrf_token: str | None
+
+
+class Token(BaseModel):
+    id: int
+    name: str
+    revoked: bool
+    created_at: str
+
+
+class NewToken(Token):
+    token: str = Field(description="the secret, shown once")
+
+
+class User(BaseModel):
+    username: str
+    role: str
+    disabled: bool
+    has_password: bool
+    created_at: str
+
+
+class Preset(BaseModel):
+    label: str
+    color: str
+    category: Code
+    type: Code
+    synonyms: list[str]
+
+
+class LegacyUpload(Upload):
+    volume_id: Uid = Field(description="the largest series' UID")
+    num_slices: int
+
+
+class LegacySlice(BaseModel):
+    pixel_data: list[int] = Field(description="rows x columns 8-bit windowed values")
+    rows: int
+    columns: int
+    num_frames: int
+    mask: list[int] | None = Field(description="rows x columns segment numbers, or null")
+    labels: dict[str, str]
+
+
+class LegacySeg(BaseModel):
+    export_id: int
+    sop_instance_uid: Uid
+    path: str
+    file_url: str
+
+
+class LegacySaved(BaseModel):
+    message: str
+    annotation_id: int
+    seg: LegacySeg | None

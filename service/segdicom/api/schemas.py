@@ -1,0 +1,189 @@
+"""Request bodies and query strings: the handlers parse with these, /openapi.json shows them.
+
+Unknown body fields are ignored (as they always were); empty query parameters count as absent.
+"""
+
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    StrictBool,
+    StringConstraints,
+    field_validator,
+)
+from pydantic import WithJsonSchema as Schema
+
+from segdicom.api.validation import Uid
+from segdicom.auth.identity import ROLES, check_username
+from segdicom.errors import BadInput
+from segdicom.workflows.annotations import COLOR
+
+Source = Literal["local", "pacs"]
+Via = Literal["dicomweb", "dimse"]
+Destination = Literal["local", "pacs"]
+Role = Literal["annotator", "reviewer", "admin"]
+assert set(get_args(Role)) == set(ROLES)
+
+
+def _text(most: int) -> Any:
+    return StringConstraints(strip_whitespace=True, min_length=1, max_length=most)
+
+
+def _color(value: str) -> str:
+    if not COLOR.fullmatch(value):
+        raise ValueError("must be '#rrggbb'")
+    return value
+
+
+def _username(value: str) -> str:
+    try:
+        return check_username(value)
+    except BadInput as exc:  # the same words, as a ValueError pydantic reports
+        raise ValueError(exc.detail.removeprefix("username ").rsplit(", got ", 1)[0]) from None
+
+
+Color = Annotated[
+    str,
+    AfterValidator(_color),
+    Schema({"type": "string", "pattern": "^#[0-9a-fA-F]{6}$", "examples": ["#e6194b"]}),
+]
+Username = Annotated[
+    str,
+    AfterValidator(_username),
+    Schema({"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"}),
+]
+
+
+class CodeIn(BaseModel):
+    """A coded concept (PS3.3 8.8): e.g. SCT 10200004 "Liver"."""
+
+    code: Annotated[str, _text(16)]
+    scheme: Annotated[str, _text(16)]
+    meaning: Annotated[str, _text(64)]
+
+
+class CreateAnnotation(BaseModel):
+    series_uid: Uid = Field(description="a series held in the local store")
+
+
+class SegmentIn(BaseModel):
+    """A segment to create or change; a field left out keeps its value (codes follow a new
+    label from its preset unless given). `label` is required for a new segment."""
+
+    label: Annotated[str, _text(64)] | None = None
+    color: Color | None = None
+    category: CodeIn | None = None
+    type: CodeIn | None = None
+
+    @field_validator("color", mode="before")
+    @classmethod
+    def _empty_color_is_absent(cls, value: object) -> object:
+        return None if value == "" else value  # as before: "" keeps the colour
+
+
+class ExportIn(BaseModel):
+    destination: Destination = Field("local", description="pacs also queues delivery")
+    segmentation_type: Literal["binary", "labelmap"] = Field(
+        "binary",
+        description="labelmap writes a Label Map SEG (Supplement 243): segments must not overlap",
+    )
+    measurements: StrictBool = Field(
+        False, description="also write a TID 1500 measurement report (SR) beside the SEG"
+    )
+
+
+class DatasetIn(BaseModel):
+    """A training dataset to export: for each series, its latest annotation."""
+
+    format: Literal["nnunet", "nifti"] = Field(
+        description="nnunet: nnU-Net v2 layout; nifti: MONAI-style pairs and datalist.json"
+    )
+    series_uids: list[Uid] = Field(default_factory=list, max_length=1000)
+    project_id: int | None = Field(None, description="selects cases once projects exist (400)")
+    states: list[Annotated[str, _text(32)]] = Field(
+        default_factory=list, max_length=16, description="with project_id (400 for now)"
+    )
+    labels: list[Annotated[str, _text(64)]] = Field(
+        default_factory=list,
+        max_length=255,
+        description="only these labels, valued 1, 2, ... in this order (default: every label)",
+    )
+
+
+class RetrieveIn(BaseModel):
+    study_uid: Uid
+    via: Via = "dicomweb"
+
+
+class ImportSegIn(BaseModel):
+    sop_instance_uid: Uid = Field(description="a SEG of the local store")
+
+
+class PacsImportIn(BaseModel):
+    study_uid: Uid | None = Field(None, description="may be left out when the series is held")
+    via: Via = "dicomweb"
+
+
+class LoginIn(BaseModel):
+    username: str
+    password: str
+
+
+class TokenIn(BaseModel):
+    name: Annotated[str, Field(max_length=64)] = ""
+
+
+class UserIn(BaseModel):
+    username: Username
+    role: Role = "annotator"
+    password: str = Field("", description="empty: the user logs in through the proxy only")
+
+
+class UserChange(BaseModel):
+    """Only the fields given change."""
+
+    disabled: bool | None = None
+    role: Role | None = None
+    password: str | None = None
+
+
+class LegacySaveIn(BaseModel):
+    """The original /save_mask body."""
+
+    mask: list[Any] = Field(description="rows x columns integers (0 or a segment number)")
+    labels: list[Any] | dict[str, Any] | None = Field(
+        None, description="segment labels: a list (segment 1 first) or {number: label}"
+    )
+
+
+class SourceQuery(BaseModel):
+    source: Source = "local"
+
+
+class StudyQuery(SourceQuery):
+    patient_id: str = ""
+    patient_name: str = ""
+    modality: str = ""
+    date_from: str = Field("", description="YYYYMMDD or YYYY-MM-DD")
+    date_to: str = Field("", description="YYYYMMDD or YYYY-MM-DD")
+    accession: str = ""
+    limit: int = Field(100, ge=1, le=1000)
+    offset: int = Field(0, ge=0, le=10**9)
+
+
+class SegsQuery(SourceQuery):
+    study_uid: Uid | None = Field(None, description="with source=pacs, when not held locally")
+
+
+class SeriesQuery(BaseModel):
+    series_uid: Uid | None = None
+
+
+class ExportsQuery(BaseModel):
+    annotation_id: int | None = Field(None, ge=1)
+
+
+class LogQuery(SeriesQuery):
+    since: str | None = Field(None, description="ISO 8601 date or time; naive is UTC")

@@ -1,0 +1,123 @@
+"""Request bodies and query strings parsed into pydantic models; their errors become one
+`BadInput` whose sentences name the field and the value (`"`series_uid` is required"`).
+
+The same models give /openapi.json its schemas, so what is documented is what is checked.
+"""
+
+import json
+import re
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ValidationError, WithJsonSchema
+from pydantic_core import ErrorDetails
+from starlette.requests import Request
+
+from segdicom.errors import BadInput
+from segdicom.uids import MAX_UID_LENGTH, is_uid
+
+M = TypeVar("M", bound=BaseModel)
+UID_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "pattern": r"^[0-9]+(\.[0-9]+)*$",
+    "maxLength": MAX_UID_LENGTH,
+    "description": "a DICOM UID (PS3.5 9.1)",
+}
+
+
+def _uid(value: str) -> str:
+    if not is_uid(value):
+        raise ValueError("is not a valid DICOM UID")
+    return value
+
+
+# A DICOM UID, checked with the project's rule (uids.is_uid) and documented with its pattern.
+Uid = Annotated[str, AfterValidator(_uid), WithJsonSchema(UID_SCHEMA)]
+
+
+async def parse_body(request: Request, model: type[M], limit: int = 1024 * 1024) -> M:
+    """The JSON body as `model`; an empty body is `{}` (so defaults apply)."""
+    raw = await request.body()
+    if len(raw) > limit:
+        raise BadInput(f"JSON body too large: {len(raw)} bytes (limit {limit})")
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError as exc:
+        raise BadInput(f"body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise BadInput(f"body must be a JSON object, got {_kind(body)}")
+    return validate(model, body)
+
+
+def parse_query(request: Request, model: type[M]) -> M:
+    """The query string as `model`; empty parameters count as absent."""
+    values = {k: v for k, v in request.query_params.items() if v != ""}
+    return validate(model, values)
+
+
+def validate(model: type[M], values: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise BadInput("; ".join(sentence(e) for e in exc.errors(include_url=False))) from None
+
+
+def sentence(error: ErrorDetails) -> str:
+    """One pydantic error as a sentence naming the field and the bad value."""
+    field = _field(error["loc"])
+    got = _shown(error["input"])
+    ctx = error.get("ctx") or {}
+    make = _SENTENCES.get(error["type"])
+    if make is not None:
+        return make(field, got, ctx)
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "value_error":
+        return f"{field} {message}, got {got}"
+    return f"{field}: {message.lower()}, got {got}"
+
+
+def _expected(ctx: dict[str, Any]) -> str:
+    choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+    return ", ".join(choices) or str(ctx.get("expected", ""))
+
+
+_SENTENCES: dict[str, Callable[[str, str, dict[str, Any]], str]] = {
+    "missing": lambda f, g, c: f"{f} is required",
+    "literal_error": lambda f, g, c: f"{f} must be one of {_expected(c)}, got {g}",
+    "enum": lambda f, g, c: f"{f} must be one of {_expected(c)}, got {g}",
+    "string_type": lambda f, g, c: f"{f} must be a string, got {g}",
+    "int_type": lambda f, g, c: f"{f} must be an integer, got {g}",
+    "int_parsing": lambda f, g, c: f"{f} must be an integer, got {g}",
+    "int_from_float": lambda f, g, c: f"{f} must be an integer, got {g}",
+    "bool_type": lambda f, g, c: f"{f} must be true or false, got {g}",
+    "bool_parsing": lambda f, g, c: f"{f} must be true or false, got {g}",
+    "list_type": lambda f, g, c: f"{f} must be a list, got {g}",
+    "model_type": lambda f, g, c: f"{f} must be an object, got {g}",
+    "dict_type": lambda f, g, c: f"{f} must be an object, got {g}",
+    "string_too_short": lambda f, g, c: (
+        f"{f} must have at least {c['min_length']} character(s), got {g}"
+    ),
+    "string_too_long": lambda f, g, c: f"{f} must have at most {c['max_length']} characters",
+    "string_pattern_mismatch": lambda f, g, c: f"{f} must match {c['pattern']}, got {g}",
+    "greater_than_equal": lambda f, g, c: f"{f} must be >= {c['ge']}, got {g}",
+    "greater_than": lambda f, g, c: f"{f} must be > {c['gt']}, got {g}",
+    "less_than_equal": lambda f, g, c: f"{f} must be <= {c['le']}, got {g}",
+    "less_than": lambda f, g, c: f"{f} must be < {c['lt']}, got {g}",
+    "extra_forbidden": lambda f, g, c: f"{f} is not a known field",
+}
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    if not loc:
+        return "body"
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+    return f"`{path}`"
+
+
+def _shown(value: object) -> str:
+    return repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
+
+
+def _kind(value: object) -> str:
+    kinds = {list: "a list", str: "a string", bool: "a boolean", type(None): "null"}
+    return kinds.get(type(value), "a number")
