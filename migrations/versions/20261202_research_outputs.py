@@ -1,7 +1,7 @@
 """exports.segmentation_type, the SR beside the SEG (sr_*), and the datasets table
 
 Revision ID: 20261202_research_outputs
-Revises: 20261129_slice_mask_sources
+Revises: 20261202_segment_status
 Create Date: 2026-12-02
 
 An export may be a LABELMAP SEG (Supplement 243) and may carry a TID 1500
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261202_research_outputs"
-down_revision: str | None = "20261129_slice_mask_sources"
+down_revision: str | None = "20261202_segment_status"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -79,3 +79,12 @@ class DatasetFormat(StrEnum):
             return cls(value)
         choices = ", ".join(repr(f.value) for f in cls)
         raise BadInput(f"format must be one of {choices}, got {value!r:.80}")
+
+
+class SegmentStatus(StrEnum):
+    """Where the annotator is with a segment (segments.status), shown in the segment list."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    FLAGGED = "flagged"

@@ -197,6 +197,11 @@ def test_document_is_complete_and_typed(spec: Spec) -> None:
     create = spec["components"]["schemas"]["CreateAnnotation"]
     assert create["required"] == ["series_uid"]
     assert create["properties"]["series_uid"]["pattern"] == r"^[0-9]+(\.[0-9]+)*$"
+    operations = spec["paths"]["/api/annotations/{id}/operations"]["post"]
+    body = operations["requestBody"]["content"]["application/json"]["schema"]
+    union = spec["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    assert union["discriminator"]["propertyName"] == "operation"
+    assert len(union["oneOf"]) == 6
     studies = spec["paths"]["/api/studies"]["get"]["parameters"]
     assert {p["name"]: p["schema"].get("type") for p in studies}["limit"] == "integer"
 
@@ -275,6 +280,13 @@ def test_real_answers_match_their_schemas(client: TestClient, spec: Spec) -> Non
     put_segment(client, aid, 2, label="Tumor")
     put_mask(client, aid, 1, 3, disc(info["rows"], info["columns"], 50, 50, 20), 3)
     check("/api/annotations/{id}", "get", client.get(f"/api/annotations/{aid}"))
+    stats = f"/api/annotations/{aid}/statistics"
+    check("/api/annotations/{id}/statistics", "get", client.get(stats))  # segment 2 is empty
+    margin = {"operation": "margin", "segment": 1, "mm": 2.0, "preview": True}
+    preview = client.post(
+        f"/api/annotations/{aid}/operations", json=margin, headers={"If-Match": "4"}
+    )
+    assert check("/api/annotations/{id}/operations", "post", preview)["masks"]
     export = client.post(f"/api/annotations/{aid}/exports", json={})
     exported = check("/api/annotations/{id}/exports", "post", export)
     check("/api/exports/{id}", "get", client.get(f"/api/exports/{exported['id']}"))

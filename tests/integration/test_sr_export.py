@@ -100,6 +100,8 @@ def test_sr_beside_the_seg_has_the_figures_passes_dciodvfy_and_reaches_orthanc(
     sr = hd.sr.srread(path)
     assert sr.SOPInstanceUID == export["sr_sop_instance_uid"]
     expected = expected_figures(info, masks)
+    answer = client.get(f"/api/annotations/{aid}/statistics").json()
+    statistics = {s["label"]: s for s in answer["segments"]}
     groups = sr.content.get_volumetric_roi_measurement_groups()
     seg_numbers = {}
     for group in groups:
@@ -112,6 +114,11 @@ def test_sr_beside_the_seg_has_the_figures_passes_dciodvfy_and_reaches_orthanc(
         assert found["Mean"].value == pytest.approx(mean, abs=1e-3)
         assert found["Standard Deviation"].value == pytest.approx(sd, abs=1e-3)
         assert found["Mean"].unit.value == "[hnsf'U]" and found["Volume"].unit.value == "ml"
+        # One place computes the figures: the SR says what GET .../statistics answers.
+        shown = statistics[label]
+        assert float(found["Volume"].value) == pytest.approx(shown["volume_ml"], rel=1e-6)
+        assert float(found["Mean"].value) == pytest.approx(shown["mean"], abs=1e-6)
+        assert float(found["Standard Deviation"].value) == pytest.approx(shown["sd"], abs=1e-6)
     assert seg_numbers == {"Liver": 1, "Tumor": 2}
     seg = pydicom.dcmread(io.BytesIO(client.get(f"/api/exports/{export['id']}/file").content))
     assert {int(s.SegmentNumber): s.SegmentLabel for s in seg.SegmentSequence} == {

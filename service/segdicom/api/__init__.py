@@ -6,6 +6,7 @@ from segdicom.api import (
     annotations,
     auth,
     datasets,
+    editor,
     exports,
     health,
     jobs,
@@ -51,6 +52,8 @@ def routes() -> list[BaseRoute]:
         Route(
             "/api/annotations/{id:int}/segments/{number:int}", a.delete_segment, methods=["DELETE"]
         ),
+        Route("/api/annotations/{id:int}/statistics", editor.statistics),
+        Route("/api/annotations/{id:int}/operations", editor.run_operation, methods=["POST"]),
         Route(mask, a.put_mask, methods=["PUT"]),
         Route(mask, a.get_mask, methods=["GET"]),
         Route("/api/annotations/{id:int}/exports", exports.create_export, methods=["POST"]),

@@ -6,6 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from segdicom.api.validation import Uid
+from segdicom.enums import SegmentStatus
 
 
 class Error(BaseModel):
@@ -27,6 +28,7 @@ class Segment(BaseModel):
     color: str = Field(pattern="^#[0-9a-f]{6}$")
     category: Code
     type: Code
+    status: SegmentStatus = Field(description="where the annotator is with the segment")
     slices: list[int] | None = Field(
         None, description="slice indexes painted (in GET /api/annotations/{id} only)"
     )
@@ -302,3 +304,54 @@ class LegacySaved(BaseModel):
     message: str
     annotation_id: int
     seg: LegacySeg | None
+
+
+class BoundingBox(BaseModel):
+    """Inclusive [first, last] index ranges of the painted voxels."""
+
+    slices: tuple[int, int]
+    rows: tuple[int, int]
+    columns: tuple[int, int]
+
+
+class SegmentStatistics(BaseModel):
+    """One segment's figures; the image figures are null for an empty segment."""
+
+    number: int
+    label: str
+    voxels: int
+    volume_mm3: float = Field(description="each slice counts its own thickness")
+    volume_ml: float
+    mean: float | None = Field(description="modality units (HU for CT)")
+    sd: float | None = Field(description="population standard deviation")
+    min: float | None
+    max: float | None
+    median: float | None
+    bbox: BoundingBox | None
+    slices: list[int] = Field(description="the painted slice indexes, ascending")
+    max_diameter_mm: float = Field(description="between voxel centres, patient coordinates")
+
+
+class Statistics(BaseModel):
+    annotation_id: int
+    segments: list[SegmentStatistics]
+
+
+class ChangedSlices(BaseModel):
+    segment: int = Field(description="in a split's preview, new islands are -1, -2, ...")
+    slices: list[int]
+
+
+class PreviewMask(BaseModel):
+    segment: int
+    slice: int
+    mask: str = Field(description="base64 of the mask format (zlib of packed bits)")
+
+
+class OperationDone(BaseModel):
+    operation: str
+    preview: bool
+    version: int | None = Field(description="the new version; null for a preview")
+    changed: list[ChangedSlices]
+    created: list[int] = Field(description="segments a split made")
+    masks: list[PreviewMask] | None = Field(None, description="with preview only")

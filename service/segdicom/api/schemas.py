@@ -17,6 +17,7 @@ from pydantic import WithJsonSchema as Schema
 
 from segdicom.api.validation import Uid
 from segdicom.auth.identity import ROLES, check_username
+from segdicom.enums import SegmentStatus
 from segdicom.errors import BadInput
 from segdicom.workflows.annotations import COLOR
 
@@ -76,6 +77,7 @@ class SegmentIn(BaseModel):
     color: Color | None = None
     category: CodeIn | None = None
     type: CodeIn | None = None
+    status: SegmentStatus | None = Field(None, description="where the annotator is with it")
 
     @field_validator("color", mode="before")
     @classmethod

@@ -16,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from segdicom.db.types import UTCDateTime, utcnow
+from segdicom.enums import SegmentStatus
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -102,6 +103,11 @@ class Segment(Base):
     type_code: Mapped[str] = mapped_column(String(16))
     type_scheme: Mapped[str] = mapped_column(String(16))
     type_meaning: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(
+        String(16),
+        default=SegmentStatus.NOT_STARTED.value,
+        server_default=SegmentStatus.NOT_STARTED.value,
+    )
 
     annotation: Mapped[Annotation] = relationship(back_populates="segments")
 

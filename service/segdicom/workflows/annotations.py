@@ -14,6 +14,7 @@ from segdicom.auth.identity import Identity, may_delete
 from segdicom.db import annotations as repo
 from segdicom.db import events
 from segdicom.db.models import Annotation, Segment
+from segdicom.enums import SegmentStatus
 from segdicom.errors import BadInput, Forbidden, NotFound
 from segdicom.masks import decode_mask, empty_mask, is_empty
 from segdicom.seg.codes import codes_for_label, default_color
@@ -33,6 +34,7 @@ class SegmentChange:
     color: str | None = None
     category: CodeTuple | None = None
     type: CodeTuple | None = None
+    status: SegmentStatus | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ def segment_json(row: Segment, slices: list[int] | None = None) -> dict[str, Any
         "color": row.color,
         "category": _code(row.category_code, row.category_scheme, row.category_meaning),
         "type": _code(row.type_code, row.type_scheme, row.type_meaning),
+        "status": row.status,
     }
     if slices is not None:
         body["slices"] = slices
@@ -167,6 +170,7 @@ def segment_fields(change: SegmentChange, number: int, old: Segment | None) -> r
         color=color.lower(),
         category=change.category or category,
         type=change.type or kind,
+        status=change.status or (SegmentStatus(old.status) if old else SegmentStatus.NOT_STARTED),
     )
 
 

@@ -20,7 +20,7 @@ from segdicom.masks import decode_mask
 from segdicom.seg.encode import encode_seg
 from segdicom.seg.model import Code, SegmentSpec, SourceFrame
 from segdicom.state import AppState
-from segdicom.workflows.sr_export import build_sr, provisional_measurements
+from segdicom.workflows.sr_export import build_sr, segment_measurements
 from segdicom.workflows.volumes import load_volume, slice_keys
 
 
@@ -66,7 +66,7 @@ def export_annotation(
     stored = st.store.put_bytes(_part10(seg), source="export", images_only=False)
     report = None
     if measurements:
-        figures = provisional_measurements(st, volume, arrays, snap.segments)
+        figures = segment_measurements(st, annotation_id, volume, snap.segments)
         sr = build_sr(st, row_id(snap), seg, sources, snap.segments, figures, user)
         report = (sr, st.store.put_bytes(_part10(sr), source="export", images_only=False).path)
     export = _record(st, snap, seg, stored.path, destination, user, segmentation_type, report)
