@@ -62,7 +62,8 @@ async def create_export(request: Request) -> JSONResponse:
     `segmentation_type` "labelmap" writes a Label Map SEG (Supplement 243); it is
     refused with 422 naming two overlapping segments and a slice when segments overlap.
     `measurements` true also writes a TID 1500 measurement report (Comprehensive 3D SR:
-    volume, mean and SD per segment), delivered with the SEG; the answer gains
+    volume, mean and SD per segment, as GET /api/annotations/{id}/statistics answers
+    them), delivered with the SEG; the answer gains
     `sr_sop_instance_uid` and GET /api/exports/{id}/sr serves it.
     """
     st = state(request)
