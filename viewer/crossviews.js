@@ -9,10 +9,9 @@ import * as api from "./api.js";
 import { toRgb } from "./colors.js";
 import { byId } from "./dom.js";
 import { showError } from "./notify.js";
-import {
-  crossingLine, edgeLetters, geometryBadge, planeIndexAt, planesLayout, planesOf, pointAt, screenDirections,
-  sourceGeometry, sourcePixel, spacingRange,
-} from "./planes.js";
+import { edgeLetters, geometryBadge, spacingRange } from "./orientation.js";
+import { crossingLine, planeIndexAt, planesOf, pointAt, sourceGeometry, sourcePixel } from "./patientspace.js";
+import { planesLayout, screenDirections } from "./planes.js";
 import { ReformatView } from "./reformat.js";
 import { clamp } from "./viewstate.js";
 
@@ -20,8 +19,8 @@ import { clamp } from "./viewstate.js";
 /** @typedef {import("./annotation.js").AnnotationSession} AnnotationSession */
 
 /** @typedef {import("./planes.js").Axis} Axis */
-/** @typedef {import("./planes.js").Planes} Planes */
-/** @typedef {import("./planes.js").Vec} Vec */
+/** @typedef {import("./patientspace.js").Planes} Planes */
+/** @typedef {import("./vec3.js").Vec} Vec */
 
 /** @type {Axis[]} */
 const AXES = ["sagittal", "coronal"];
@@ -93,7 +92,7 @@ export class CrossViews {
     this.cross = { col: 0, row: 0 };
     /** @type {{ sagittal: number, coronal: number }} the planes the reformatted views show */
     this.at = { sagittal: 0, coronal: 0 };
-    /** @type {import("./planes.js").Source | null} */
+    /** @type {import("./patientspace.js").Source | null} */
     this.src = null;
     /** @type {{ sagittal: Planes, coronal: Planes } | null} */
     this.grids = null;
@@ -223,7 +222,7 @@ export class CrossViews {
     /** @param {Axis} axis */
     const cutOf = (axis) => {
       const pl = grids[axis];
-      const normal = /** @type {import("./planes.js").Vec} */ (pl.plane_normal);
+      const normal = /** @type {import("./vec3.js").Vec} */ (pl.plane_normal);
       return { normal, level: dotOf(pointAt(pl, this.at[axis], 0, 0), normal) };
     };
     const sag = cutOf("sagittal");
