@@ -10,12 +10,10 @@ from pydantic import WithJsonSchema as Schema
 
 from segdicom.api.validation import Uid
 from segdicom.auth.identity import ROLES, check_username
+from segdicom.enums import Destination, Via
 from segdicom.errors import BadInput
 from segdicom.workflows.annotations import COLOR
 
-Source = Literal["local", "pacs"]
-Via = Literal["dicomweb", "dimse"]
-Destination = Literal["local", "pacs"]
 Role = Literal["annotator", "reviewer", "admin"]
 assert set(get_args(Role)) == set(ROLES)
 
@@ -77,12 +75,12 @@ class SegmentIn(BaseModel):
 
 
 class ExportIn(BaseModel):
-    destination: Destination = Field("local", description="pacs also queues delivery")
+    destination: Destination = Field(Destination.LOCAL, description="pacs also queues delivery")
 
 
 class RetrieveIn(BaseModel):
     study_uid: Uid
-    via: Via = "dicomweb"
+    via: Via = Via.DICOMWEB
 
 
 class ImportSegIn(BaseModel):
@@ -91,7 +89,7 @@ class ImportSegIn(BaseModel):
 
 class PacsImportIn(BaseModel):
     study_uid: Uid | None = Field(None, description="may be left out when the series is held")
-    via: Via = "dicomweb"
+    via: Via = Via.DICOMWEB
 
 
 class LoginIn(BaseModel):
@@ -127,7 +125,7 @@ class LegacySaveIn(BaseModel):
 
 
 class SourceQuery(BaseModel):
-    source: Source = "local"
+    source: Destination = Field(Destination.LOCAL, description="where to look")
 
 
 class StudyQuery(SourceQuery):
