@@ -12,6 +12,7 @@ import { showError } from "./notify.js";
 import { edgeLetters, geometryBadge, spacingRange } from "./orientation.js";
 import { crossingLine, planeIndexAt, planesOf, pointAt, sourceGeometry, sourcePixel } from "./patientspace.js";
 import { planesLayout, screenDirections } from "./planes.js";
+import { dot } from "./vec3.js";
 import { ReformatView } from "./reformat.js";
 import { clamp } from "./viewstate.js";
 
@@ -24,9 +25,6 @@ import { clamp } from "./viewstate.js";
 
 /** @type {Axis[]} */
 const AXES = ["sagittal", "coronal"];
-
-/** @param {number[]} a @param {number[]} b */
-const dotOf = (a, b) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 
 /**
  * p + a*da + b*db
@@ -223,7 +221,7 @@ export class CrossViews {
     const cutOf = (axis) => {
       const pl = grids[axis];
       const normal = /** @type {import("./vec3.js").Vec} */ (pl.plane_normal);
-      return { normal, level: dotOf(pointAt(pl, this.at[axis], 0, 0), normal) };
+      return { normal, level: dot(pointAt(pl, this.at[axis], 0, 0), normal) };
     };
     const sag = cutOf("sagittal");
     const cor = cutOf("coronal");
@@ -232,8 +230,8 @@ export class CrossViews {
     // On slice k, the sagittal cut is a column and the coronal cut a row (the grid is the
     // acquisition frame, GEOMETRY_CONTRACT.md).
     const origin = src.positions[k] ?? [0, 0, 0];
-    const col = Math.round((sag.level - dotOf(origin, sag.normal)) / (src.dc * dotOf(src.u, sag.normal) || 1));
-    const row = Math.round((cor.level - dotOf(origin, cor.normal)) / (src.dr * dotOf(src.v, cor.normal) || 1));
+    const col = Math.round((sag.level - dot(origin, sag.normal)) / (src.dc * dot(src.u, sag.normal) || 1));
+    const row = Math.round((cor.level - dot(origin, cor.normal)) / (src.dr * dot(src.v, cor.normal) || 1));
     this.cross = { col: clamp(col, 0, series.columns - 1), row: clamp(row, 0, series.rows - 1) };
     this.state.canvas.dataset.cross = `${this.cross.col},${this.cross.row}`;
     this.state.renderer.setCrosshair(series.num_slices > 1 ? this.cross : null);

@@ -3,7 +3,7 @@
 
 /** @typedef {[number, number, number]} Vec a direction or point in LPS patient coordinates */
 
-/** @param {Vec} a @param {Vec} b */
+/** @param {ArrayLike<number>} a @param {ArrayLike<number>} b (a Vec, or a direction as the API sends it) */
 export const dot = (a, b) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 
 /** @param {Vec} a @param {Vec} b @returns {Vec} */
