@@ -1,7 +1,7 @@
 """annotation projects: projects, cases, tasks (readings) and comments
 
 Revision ID: 20261202_projects
-Revises: 20261202_segment_status
+Revises: 20261202_research_outputs
 Create Date: 2026-12-02
 
 A task is one reading of a case by one reader. (case_id, slot) and
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261202_projects"
-down_revision: str | None = "20261202_segment_status"
+down_revision: str | None = "20261202_research_outputs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -6,9 +6,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
 from segdicom.api.answers import Code
-from segdicom.api.schemas import CodeIn, Color, Username, Via
+from segdicom.api.schemas import CodeIn, Color, Username
 from segdicom.api.validation import Uid
-from segdicom.enums import TaskState
+from segdicom.enums import TaskState, Via
 
 MAX_LABELS = 255
 MAX_RULES = 100
