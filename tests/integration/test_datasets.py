@@ -186,13 +186,37 @@ def test_bad_selections_are_refused_with_a_reason(client: TestClient, ct: dict[s
         ({"format": "nnunet"}, "series_uids must name at least one series"),
         ({"format": "nnunet", "series_uids": ["1.2.3.999"]}, "has no annotation"),
         ({"format": "nnunet", "series_uids": [uid], "labels": ["Spleen"]}, "['Spleen']"),
-        ({"format": "nnunet", "project_id": 1}, "projects are not available"),
-        ({"format": "nnunet", "series_uids": [uid], "states": ["approved"]}, "projects"),
+        ({"format": "nnunet", "series_uids": [uid], "states": ["approved"]}, "give project_id"),
     ]
     for body, reason in cases:
         answer = client.post("/api/datasets", json=body)
         assert answer.status_code == 400, (body, answer.text)
         assert reason in answer.json()["detail"], (body, answer.json())
+
+
+def test_a_project_dataset_takes_each_case_once_with_its_approved_reading(
+    client: TestClient, ct: dict[str, Any]
+) -> None:
+    """The CT also has its own (unrelated) annotation: only the project's reading is taken."""
+    info = ct["info"]
+    body = {"name": "training", "labels": [{"label": "Liver"}], "review_required": False}
+    pid = client.post("/api/projects", json=body).json()["id"]
+    cases = client.post(f"/api/projects/{pid}/cases", json={"series_uids": [info["series_uid"]]})
+    assert cases.status_code == 201, cases.text
+    task = client.post(f"/api/projects/{pid}/next").json()
+    aid = task["annotation_id"]
+    rows, columns, index = info["rows"], info["columns"], info["num_slices"] // 2
+    mask = disc(rows, columns, rows / 2, columns / 2, min(rows, columns) / 8)
+    put_mask(client, aid, 1, index, mask, client.get(f"/api/annotations/{aid}").json()["version"])
+    unready = client.post("/api/datasets", json={"format": "nifti", "project_id": pid})
+    assert unready.status_code == 400 and "no reading" in unready.json()["detail"]
+    assert client.post(f"/api/tasks/{task['id']}/submit").json()["state"] == "approved"
+    selection = {"format": "nifti", "project_id": pid, "series_uids": [info["series_uid"]]}
+    _, archive = export(client, selection)
+    (case,) = json.loads(archive.read("datalist.json"))["training"]
+    label = np.asarray(nifti(archive, case["label"]).dataobj)
+    assert np.array_equal(label[:, :, index], mask.T.astype(label.dtype))
+    assert int(label.sum()) == int(mask.sum())  # nothing of the CT's other annotation
 
 
 def test_mixed_modalities_make_no_nnunet_dataset(

@@ -27,8 +27,9 @@ async def create_dataset(request: Request) -> JSONResponse:
 
     Body {"format": "nnunet"|"nifti", "series_uids": [...], "labels"?: [...]}: for each
     series its latest annotation; `labels` keeps only those labels, valued 1, 2, ... in the
-    order given (default: every label, in order of first appearance). `project_id` and
-    `states` are accepted but answer 400 until projects exist. Follow the job at
+    order given (default: every label, in order of first appearance). With `project_id`,
+    each case of the project is taken once, with its latest reading in `states` (default
+    approved; `series_uids` then narrows the cases). Follow the job at
     GET /api/jobs/{job_id}; once done its `result` is a DatasetResult (`dataset_id`,
     `file_url`, `notes` on irregular series).
     """

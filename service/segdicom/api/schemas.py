@@ -100,9 +100,13 @@ class DatasetIn(BaseModel):
         description="nnunet: nnU-Net v2 layout; nifti: MONAI-style pairs and datalist.json"
     )
     series_uids: list[Uid] = Field(default_factory=list, max_length=1000)
-    project_id: int | None = Field(None, description="selects cases once projects exist (400)")
+    project_id: int | None = Field(
+        None, ge=1, description="each case of the project: its latest reading in `states`"
+    )
     states: list[Annotated[str, _text(32)]] = Field(
-        default_factory=list, max_length=16, description="with project_id (400 for now)"
+        default_factory=list,
+        max_length=16,
+        description="task states of the readings taken, with project_id (default approved)",
     )
     labels: list[Annotated[str, _text(64)]] = Field(
         default_factory=list,

@@ -26,8 +26,9 @@ from sqlalchemy.orm import Session
 from segdicom.db import annotations as repo
 from segdicom.db import datasets as rows
 from segdicom.db import events, jobs
+from segdicom.db import projects as project_rows
 from segdicom.db.models import DatasetExport
-from segdicom.enums import DatasetFormat, JobKind, JobState
+from segdicom.enums import DatasetFormat, JobKind, JobState, TaskState
 from segdicom.errors import BadInput
 from segdicom.imaging import Volume, read_slice
 from segdicom.imaging.nifti import NiftiGeometry, nifti_geometry, nifti_image, write_nifti_gz
@@ -83,6 +84,35 @@ class DatasetRequest:
         )
 
 
+def _project_cases(st: AppState, project_id: int, request: DatasetRequest) -> list[Case]:
+    """Each case of the project, once: its most recently changed reading in the states
+    asked (approved by default), of the series asked (all when none)."""
+    states = request.states or (TaskState.APPROVED,)
+    bad = [s for s in states if s not in set(TaskState)]
+    if bad:
+        raise BadInput(f"states must be among {', '.join(TaskState)}, got {', '.join(bad)}")
+    wanted = set(request.series_uids)
+    latest: dict[int, tuple[Any, str, int]] = {}
+    with st.sessions() as session:
+        project_rows.get_project(session, project_id)
+        for state in dict.fromkeys(states):
+            for task, case in project_rows.list_tasks(session, project_id, None, state):
+                if task.annotation_id is None or (wanted and case.series_uid not in wanted):
+                    continue
+                key = (task.updated_at, task.id)
+                if case.id not in latest or key > latest[case.id][0]:
+                    latest[case.id] = (key, case.series_uid, task.annotation_id)
+    if not latest:
+        shown = ", ".join(states)
+        raise BadInput(f"project {project_id} has no reading in state(s) {shown} to export")
+    return [
+        Case(f"case_{number:04d}", series_uid, annotation_id)
+        for number, (_, series_uid, annotation_id) in enumerate(
+            (latest[case_id] for case_id in sorted(latest)), start=1
+        )
+    ]
+
+
 def _strings(name: str, value: object, most: int) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -103,13 +133,13 @@ class Case:
 
 
 def select_cases(st: AppState, request: DatasetRequest) -> list[Case]:
-    """The (series, annotation) pairs the dataset holds: for each series, its most
+    """The (series, annotation) pairs the dataset holds: with `project_id`, each case's
+    latest reading in `states` (default approved); otherwise, for each series, its most
     recently changed annotation. BadInput names a series without one."""
-    if request.project_id is not None or request.states:
-        raise BadInput(
-            "projects are not available in this version: choose the series with series_uids "
-            "(project_id and states select cases once projects exist)"
-        )
+    if request.states and request.project_id is None:
+        raise BadInput("states select readings of a project: give project_id too")
+    if request.project_id is not None:
+        return _project_cases(st, request.project_id, request)
     if not request.series_uids:
         raise BadInput("series_uids must name at least one series")
     cases = []
