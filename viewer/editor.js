@@ -10,6 +10,7 @@ import { request } from "./api.js";
 import { clear, h } from "./dom.js";
 import { decodeMask } from "./maskcodec.js";
 import { showError } from "./notify.js";
+import { overlapFields } from "./overlap.js";
 import { Scissors } from "./scissors.js";
 
 /** @typedef {import("./viewstate.js").ViewState} ViewState */
@@ -172,7 +173,8 @@ export class OperationsPanel {
     this.say("running", preview ? "Previewing…" : "Applying…");
     try {
       await session.saver.flush();
-      const body = this.body();
+      /** @type {Record<string, unknown>} */
+      const body = { ...this.body(), ...overlapFields(session) };
       if (body.operation === "scissors") {
         this.say("drawing", "Draw on the image (Esc cancels; a polygon closes with a double-click or Enter).");
         const points = await this.scissors.draw(/** @type {import("./scissors.js").Shape} */ (this.fields["op-shape"].value));

@@ -9,6 +9,7 @@ import { showAccount } from "./account.js";
 import * as api from "./api.js";
 import { CrossViews } from "./crossviews.js";
 import { OperationsPanel } from "./editor.js";
+import { readOverlap, writeOverlap } from "./overlap.js";
 import { byId } from "./dom.js";
 import { ExportPanel } from "./exporter.js";
 import { HelpOverlay } from "./help.js";
@@ -183,6 +184,12 @@ function wireButtons({ paint, undo, studies }) {
   byId("clear-slice", HTMLButtonElement).addEventListener("click", () => paint.clearSlice());
   byId("fill-between", HTMLButtonElement).addEventListener("click", () => void paint.fillBetween());
   byId("brush-3d", HTMLInputElement).addEventListener("change", () => paint.preloadSphere());
+  const overlap = byId("overlap", HTMLSelectElement);
+  overlap.value = readOverlap();
+  overlap.addEventListener("change", () => {
+    writeOverlap(/** @type {import("./overlap.js").Overlap} */ (overlap.value));
+    paint.preloadSphere();
+  });
 }
 
 /** What the pointer does on the main view. @param {Modules} m */
