@@ -238,6 +238,8 @@ function shortcuts({ state, view, windows, tools, paint, undo, segments, layout 
     toggleActive: () => segments.toggleActive(),
     toggleMasks: () => view.toggleMasks(),
     cycleSegment: (direction) => segments.cycle(direction),
+    addSegment: () => segments.addFromKeys(),
+    opacity: (direction) => view.stepOpacity(direction),
     undo: () => undo.undo(),
     redo: () => undo.redo(),
     help: (show) => help.toggle(show),
