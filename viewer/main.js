@@ -81,6 +81,9 @@ function makeModules() {
       status: byId("export-status", HTMLElement),
       link: byId("export-link", HTMLAnchorElement),
       retry: byId("export-retry", HTMLButtonElement),
+      type: byId("export-type", HTMLSelectElement),
+      measurements: byId("export-measurements", HTMLInputElement),
+      srLink: byId("export-sr-link", HTMLAnchorElement),
     },
     { prepare: () => save.prepareExport(), error: showError },
   );

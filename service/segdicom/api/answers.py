@@ -49,6 +49,9 @@ class Annotation(BaseModel):
 class ImportedAnnotation(Annotation):
     imported_from: Uid
     unmatched_frames: int
+    notes: list[str] = Field(
+        description="how the SEG was read, e.g. a FRACTIONAL SEG made binary (empty if as is)"
+    )
 
 
 class SegmentAnswer(Segment):
@@ -76,7 +79,31 @@ class Export(BaseModel):
     created_at: str
     sent_at: str | None
     next_attempt_at: str | None
+    segmentation_type: Literal["binary", "labelmap"]
     file_url: str
+    sr_sop_instance_uid: Uid | None = Field(description="the measurement report, if any")
+    sr_series_instance_uid: Uid | None
+    sr_url: str | None = Field(description="GET it for the SR (DICOM Part 10)")
+
+
+class Dataset(BaseModel):
+    """A training dataset export (its zip)."""
+
+    dataset_id: int
+    format: Literal["nnunet", "nifti"]
+    num_cases: int
+    labels: dict[str, int] = Field(description='{"background": 0, label: value, ...}')
+    size: int = Field(description="bytes of the zip")
+    path: str = Field(description="relative to SEGDICOM_DATA_DIR")
+    created_by: str
+    created_at: str
+    file_url: str
+
+
+class DatasetResult(Dataset):
+    """A dataset job's `result` once done."""
+
+    notes: list[str] = Field(description="e.g. an irregular series and what its affine does")
 
 
 class Accepted(BaseModel):
