@@ -1,10 +1,18 @@
-"""The editable area in a real browser, checked on the server's masks: with "No other segment"
-a stroke leaves every other segment's pixels alone, and with "No locked segment" a stroke
-crosses an unlocked segment but never a locked one, which stays as it was."""
+"""The editable area in a real browser, checked on the server's masks: with "Not other segments"
+a stroke and a flood fill leave every other segment's pixels alone, and with "Not locked
+segments" a stroke crosses an unlocked segment but never a locked one, which stays as it was."""
 
 import pytest
 from playwright.sync_api import Browser, expect
-from tests.e2e.viewer_pages import Phantom, add_segment, annotation_id, open_page, saved, stroke
+from tests.e2e.viewer_pages import (
+    Phantom,
+    add_segment,
+    annotation_id,
+    click_pixel,
+    open_page,
+    saved,
+    stroke,
+)
 from tests.e2e.viewer_pages import phantom as phantom  # the server fixture
 
 pytestmark = pytest.mark.e2e
@@ -29,6 +37,20 @@ def test_strokes_keep_off_other_and_locked_segments(browser: Browser, phantom: P
     assert vertical[200, 240] and vertical[260, 240]  # painted on both sides of the band
     assert not (vertical & band).any()
     assert (phantom.mask(ann, across, 3) == band).all()
+
+    flood = add_segment(page, "Flood")  # a flood fill of the whole slice goes round them
+    page.locator("#threshold-low").fill("-5000")
+    page.locator("#threshold-high").fill("5000")
+    page.locator("#tool-fill").click()
+    click_pixel(page, 20, 20)
+    saved(page)
+    filled = phantom.mask(ann, flood, 3)
+    assert filled.sum() > 0.9 * filled.size
+    assert not (filled & band).any() and not (filled & vertical).any()
+    page.locator("#view").focus()
+    page.keyboard.press("Delete")  # clear it again
+    saved(page)
+    page.locator("#tool-brush").click()
 
     page.locator("#overlap").select_option("no_locked")
     page.locator(f"[data-testid=segment-row][data-number='{across}'] .seg-lock").click()
