@@ -206,6 +206,11 @@ export class OperationsPanel {
       await session.saver.flush();
       /** @type {Record<string, unknown>} */
       const body = { ...this.body(), ...overlapFields(session) };
+      const target = typeof body.segment === "number" ? session.segment(body.segment) : undefined;
+      if (target?.locked) {
+        this.say("error", `"${target.label}" is locked: unlock it to change it.`);
+        return;
+      }
       if (body.operation === "scissors") {
         this.say("drawing", "Draw on the image (Esc cancels; a polygon closes with a double-click or Enter).");
         const points = await this.scissors.draw(/** @type {import("./scissors.js").Shape} */ (this.fields["op-shape"].value));

@@ -66,6 +66,13 @@ def test_strokes_keep_off_other_and_locked_segments(browser: Browser, phantom: P
     assert (diagonal & vertical).any()  # the unlocked one may be covered
     assert (phantom.mask(ann, across, 3) == band).all()
     assert (phantom.mask(ann, down, 3) == vertical).all()
+    page.locator(f"[data-testid=segment-row][data-number='{across}'] .seg-label").click()
+    page.locator("#operations-section > summary").click()
+    page.locator("#op-kind").select_option("margin")
+    page.locator("#op-apply").click()  # an operation on a locked segment is refused
+    expect(page.locator("#op-status")).to_have_attribute("data-state", "error")
+    expect(page.locator("#op-status")).to_contain_text("locked")
+    assert (phantom.mask(ann, across, 3) == band).all()
     page.reload()  # the choice is kept in this browser
     expect(page.locator("#overlap")).to_have_value("no_locked")
     assert not errors, errors
