@@ -77,15 +77,10 @@ export class AnnotationSession {
 
   /** Reopen the latest annotation of the series, if there is one. */
   async open() {
-    const linked = linkedAnnotation(this.seriesUid); // a project task opened by its link
-    if (linked) {
-      this.attach(await api.getAnnotation(linked));
-      return;
-    }
-    const list = await api.listAnnotations(this.seriesUid);
-    const chosen = latest(list);
-    if (!chosen) return;
-    this.attach(await api.getAnnotation(chosen.id));
+    // a project task's link names its annotation; otherwise the series' latest
+    const id = linkedAnnotation(this.seriesUid) ?? latest(await api.listAnnotations(this.seriesUid))?.id;
+    if (!id) return;
+    this.attach(await api.getAnnotation(id));
   }
 
   /** @param {import("./api.js").AnnotationInfo} info */
