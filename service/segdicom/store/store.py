@@ -25,7 +25,7 @@ from segdicom.process import hold_writer_lock
 from segdicom.store import recovery
 from segdicom.store.files import FileStore
 from segdicom.store.indexer import IndexWriter, Pending
-from segdicom.store.ingest import InstanceInfo, inspect_dataset, parse_part10
+from segdicom.store.ingest import InstanceInfo, check_part10, inspect_dataset
 from segdicom.store.journal import Journal, study_folder
 
 log = logging.getLogger("segdicom.store")
@@ -71,9 +71,9 @@ class Store:
         acknowledge it; False (a pull, which acknowledges nobody) leaves the fsync
         to the index writer, which does it before committing the row.
         """
-        ds = parse_part10(data)
+        info, _ = check_part10(data)  # the pixels of an uncompressed object stay unread
         return self._put(
-            ds, data, source=source, images_only=images_only, wait=wait, durable=durable
+            info, data, source=source, images_only=images_only, wait=wait, durable=durable
         )
 
     def put_dataset(
@@ -86,8 +86,10 @@ class Store:
         durable: bool = True,
     ) -> Stored:
         """Store a dataset received without a file (C-STORE): encode it as Part 10."""
+        info = inspect_dataset(ds)
+        payload = encode_part10(ds)
         return self._put(
-            ds, None, source=source, images_only=images_only, wait=wait, durable=durable
+            info, payload, source=source, images_only=images_only, wait=wait, durable=durable
         )
 
     def flush(self) -> None:
@@ -118,10 +120,11 @@ class Store:
         """
         try:
             data = self.files.read(relative)
-            ds = parse_part10(data)
-            info = inspect_dataset(ds)
+            info, _ = check_part10(data)
             if self._relative(info) != relative:
-                self._put(ds, data, source="recovered", images_only=False, wait=False, durable=True)
+                self._put(
+                    info, data, source="recovered", images_only=False, wait=False, durable=True
+                )
                 return True
         except SegDicomError as exc:
             log.warning("stored file %s cannot be indexed: %s", relative, exc.detail)
@@ -145,20 +148,18 @@ class Store:
 
     def _put(
         self,
-        ds: Dataset,
-        data: bytes | None,
+        info: InstanceInfo,
+        payload: bytes,
         *,
         source: str,
         images_only: bool,
         wait: bool,
         durable: bool,
     ) -> Stored:
-        info = inspect_dataset(ds)
         if images_only and not (info.is_image or info.is_seg):
             what = info.modality or info.sop_class_uid
             raise Unprocessable(f"not an image ({what}): only images and SEGs can be uploaded")
         relative = self._relative(info)
-        payload = data if data is not None else encode_part10(ds)
         entry = self.journal.enter(study_folder(relative))  # before any file exists
         ticket = None
         try:
