@@ -153,11 +153,44 @@ def _scale(f: Json) -> list[Row]:
     ]
 
 
+def _reformat(f: Json) -> list[Row]:
+    rows: list[Row] = []
+    for name in ("regular", "tilted"):
+        s = f[name]
+        gather = f"numpy gather {s['gather_ms']:.1f} / {s['gather_p95_ms']:.1f} ms"
+        for encoding in ("gzip", "identity"):
+            ratio = s[f"{encoding}_p95_ms"] / s["gather_p95_ms"]
+            p95 = s[f"{encoding}_p95_ms"]
+            target = name == "regular" and encoding == "gzip"
+            rows.append(
+                (
+                    f"{name} sagittal plane {s['plane'][0]}x{s['plane'][1]}, {encoding}: p50 / p95",
+                    f"{s[f'{encoding}_ms']:.1f} / {p95:.1f} ms",
+                    gather,
+                    ratio,
+                    "p95 < 50 ms, <= 2x" if target else "-",
+                    (p95 < 50 and ratio <= 2) if target else None,
+                )
+            )
+        rows.append(
+            (
+                f"  {name}, gzip against gather + gzip",
+                f"{s['gzip_p95_ms']:.1f} ms",
+                f"gather+gzip {s['gather_gzip_p95_ms']:.1f} ms",
+                s["gzip_p95_ms"] / s["gather_gzip_p95_ms"],
+                "-",
+                None,
+            )
+        )
+    return rows
+
+
 TABLES: dict[str, Callable[[Json], list[Row]]] = {
     "bench_cstore": _cstore,
     "bench_wado_pull": _wado,
     "bench_http": _http,
     "bench_scale": _scale,
+    "bench_reformat": _reformat,
 }
 
 

@@ -8,8 +8,9 @@
 import * as api from "./api.js";
 import { toHex } from "./colors.js";
 import { History } from "./history.js";
+import { keepHistory, restoreHistory } from "./historystore.js";
 import { readLocks, writeLocks } from "./locks.js";
-import { anySet, decodeMask, encodeMask, packBits, unpackBits } from "./maskcodec.js";
+import { anySet, decodeMask, encodeMask, encodeMaskNow, packBits, unpackBits } from "./maskcodec.js";
 import { MaskStore } from "./masks.js";
 import { Saver } from "./saver.js";
 
@@ -92,7 +93,36 @@ export class AnnotationSession {
       onChange: (status) => this.onStatus(status),
     });
     this.onStatus(this.saver.status());
+    // A reload: the undo history kept when the page went away, if nothing changed since.
+    if (restoreHistory(info.id, this.saver.version, this.history)) this.loadHistoryMasks();
     this.onChange();
+  }
+
+  /** Load, in the background, the masks the restored history flips, so undo can replay them. */
+  loadHistoryMasks() {
+    for (const step of [...this.history.done, ...this.history.undone]) {
+      for (const p of step.parts) this.masks.load(p.segment, p.slice).catch(() => undefined);
+    }
+  }
+
+  /**
+   * The page is going away (pagehide): write the pending masks now with keepalive requests,
+   * uncompressed so it happens at once (maskcodec.encodeMaskNow), within the browser's 64 KiB
+   * keepalive budget; then keep the undo history for a reload.
+   */
+  leavePage() {
+    const id = this.id;
+    const saver = this.saver;
+    if (id === null || !saver) return;
+    let budget = 60 * 1024;
+    saver.writeOnExit((segment, slice, version) => {
+      const body = encodeMaskNow(this.masks.get(segment, slice) ?? null, this.pixelCount);
+      if (body.length > budget) return false;
+      budget -= body.length;
+      api.putMaskBytes(id, segment, slice, body, version, true).catch(() => undefined);
+      return true;
+    });
+    keepHistory(id, saver.version, this.history);
   }
 
   /** @param {import("./api.js").SegmentInfo[]} infos */

@@ -13,12 +13,14 @@
  * @typedef {{ study_uid: string, patient_id: string, patient_name: string, study_date: string,
  *   modalities: string[] | string, description: string, num_series: number, num_instances: number }} Study
  * @typedef {{ series_uid: string, modality: string, description: string, num_instances: number }} SeriesSummary
- * @typedef {{ name: string, center: number, width: number }} WindowPreset
+ * @typedef {{ name: string, center: number, width: number, header?: boolean }} WindowPreset
  * @typedef {"int16" | "uint16" | "int32" | "float32" | "uint8"} Dtype
  * @typedef {{ series_uid: string, study_uid: string, modality: string, rows: number, columns: number,
  *   dtype: Dtype, num_slices: number, spacing: number[], orientation: number[],
- *   slices: { sop_instance_uid: string, position: number[] }[], windows: WindowPreset[],
- *   invert?: boolean }} SeriesInfo
+ *   slices: { sop_instance_uid: string, position: number[], slice_location?: number | null }[],
+ *   windows: WindowPreset[], invert?: boolean,
+ *   geometry?: import("./planes.js").Geometry,
+ *   reformat?: { sagittal?: import("./planes.js").Planes, coronal?: import("./planes.js").Planes } }} SeriesInfo
  * @typedef {{ code?: string, scheme?: string, meaning?: string, [k: string]: unknown }} Code
  * @typedef {{ number: number, label: string, color: string, category?: Code, type?: Code,
  *   slices?: number[] }} SegmentInfo
@@ -71,7 +73,7 @@ async function errorFrom(response) {
 
 /**
  * @typedef {{ json?: unknown, body?: BodyInit, headers?: Record<string, string>,
- *   ifMatch?: number, signal?: AbortSignal, okStatuses?: number[] }} RequestOptions
+ *   ifMatch?: number, signal?: AbortSignal, okStatuses?: number[], keepalive?: boolean }} RequestOptions
  */
 
 /**
@@ -93,7 +95,7 @@ export async function request(method, path, options = {}) {
   if (!SAFE_METHODS.has(method) && csrfToken()) headers["X-CSRF-Token"] = csrfToken();
   let response;
   try {
-    response = await fetch(path, { method, headers, body, signal: options.signal });
+    response = await fetch(path, { method, headers, body, signal: options.signal, keepalive: options.keepalive });
   } catch (err) {
     if (err instanceof DOMException && err.name === "AbortError") throw err;
     throw new ApiError(0, "network", "The service cannot be reached. Check the connection.");
@@ -104,6 +106,9 @@ export async function request(method, path, options = {}) {
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** The largest mask body sent with keepalive (the browser's budget is 64 KiB in flight). */
+export const KEEPALIVE_BYTES = 16 * 1024;
 
 /** The CSRF token the login set (SECURITY.md); every state change echoes it in X-CSRF-Token. */
 export function csrfToken() {
@@ -245,13 +250,17 @@ export async function getMaskBytes(id, number, index) {
  * @param {number} index
  * @param {Uint8Array} body the wire format (zlib of packed bits)
  * @param {number} version
+ * @param {boolean} [keepalive] the request outlives the page (default: when the body is small)
  * @returns {Promise<{ version: number }>}
  */
-export async function putMaskBytes(id, number, index, body, version) {
+export async function putMaskBytes(id, number, index, body, version, keepalive = body.length <= KEEPALIVE_BYTES) {
   const response = await request("PUT", `${segmentPath(id, number)}/slices/${index}`, {
     headers: { "Content-Type": "application/octet-stream" },
     body: new Blob([/** @type {BlobPart} */ (body)]),
     ifMatch: version,
+    // A write in flight outlives the page (closed or reloaded right after a stroke); the
+    // browser allows 64 KiB of keepalive bodies at a time.
+    keepalive,
   });
   return response.json();
 }

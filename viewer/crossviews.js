@@ -9,12 +9,75 @@ import * as api from "./api.js";
 import { toRgb } from "./colors.js";
 import { byId } from "./dom.js";
 import { showError } from "./notify.js";
-import { seriesPlaneLayout } from "./planes.js";
+import {
+  crossingLine, edgeLetters, geometryBadge, planeIndexAt, planesLayout, planesOf, pointAt, screenDirections,
+  sourceGeometry, sourcePixel, spacingRange,
+} from "./planes.js";
 import { ReformatView } from "./reformat.js";
-import { clamp, sliceLocation } from "./viewstate.js";
+import { clamp } from "./viewstate.js";
 
 /** @typedef {import("./viewstate.js").ViewState} ViewState */
 /** @typedef {import("./annotation.js").AnnotationSession} AnnotationSession */
+
+/** @typedef {import("./planes.js").Axis} Axis */
+/** @typedef {import("./planes.js").Planes} Planes */
+/** @typedef {import("./planes.js").Vec} Vec */
+
+/** @type {Axis[]} */
+const AXES = ["sagittal", "coronal"];
+
+/** @param {number[]} a @param {number[]} b */
+const dotOf = (a, b) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+
+/**
+ * p + a*da + b*db
+ * @param {Vec} p @param {number} a @param {Vec} da @param {number} b @param {Vec} db
+ * @returns {Vec}
+ */
+const add = (p, a, da, b, db) => [p[0] + a * da[0] + b * db[0], p[1] + a * da[1] + b * db[1], p[2] + a * da[2] + b * db[2]];
+
+/**
+ * The orientation letters on the edges of a view ("view", "sagittal" or "coronal"), or none.
+ * @param {string} where
+ * @param {{ left: string, right: string, top: string, bottom: string } | null} letters
+ */
+function showEdges(where, letters) {
+  for (const edge of /** @type {const} */ (["left", "right", "top", "bottom"])) {
+    const el = document.getElementById(`orient-${where}-${edge}`);
+    if (el) el.textContent = letters ? letters[edge] : "";
+  }
+}
+
+/**
+ * The badge of an irregular series (gantry tilt, uneven spacing, missing slices).
+ * @param {import("./api.js").SeriesInfo | null} series
+ * @param {[number, number] | null} range the slice spacing without the gaps
+ */
+function showBadge(series, range) {
+  const badge = byId("geometry-badge", HTMLElement);
+  const text = geometryBadge(series?.geometry, range);
+  badge.hidden = !text;
+  byId("geometry-badge-text", HTMLElement).textContent = text;
+  badge.title = text
+    ? "The slices are not an even stack: the sagittal and coronal views are resampled at each slice's true position, so shapes and distances in them are true."
+    : "";
+  byId("pane-info", HTMLElement).textContent = series ? geometrySummary(series) : "";
+}
+
+/** The 2x2 layout's fourth cell: the series' geometry in words. @param {import("./api.js").SeriesInfo} series */
+function geometrySummary(series) {
+  const g = series.geometry;
+  const [dr = 1, dc = 1] = series.spacing ?? [];
+  const lines = [
+    "Geometry",
+    `${series.num_slices} slices of ${series.columns} × ${series.rows}, pixels ${dc.toFixed(2)} × ${dr.toFixed(2)} mm`,
+  ];
+  if (g) {
+    lines.push(g.regular ? "Regular stack" : geometryBadge(g, null));
+    lines.push(`Slice spacing ${(g.spacing_min ?? 0).toFixed(2)}–${(g.spacing_max ?? 0).toFixed(2)} mm, tilt ${(g.tilt_degrees ?? 0).toFixed(1)}°`);
+  }
+  return lines.join("\n");
+}
 
 /** How long masks wait after the last change before the views redraw them. */
 const MASK_DELAY_MS = 100;
@@ -22,12 +85,18 @@ const MASK_DELAY_MS = 100;
 export class CrossViews {
   /**
    * @param {ViewState} state
-   * @param {{ showSlice: (index: number) => void }} handlers
+   * @param {{ showSlice: (index: number) => void, paint?: (axis: Axis) => import("./reformat.js").ReformatHandlers["paint"] }} handlers
    */
   constructor(state, handlers) {
     this.state = state;
-    /** @type {{ col: number, row: number }} where the reformatted views cut */
+    /** @type {{ col: number, row: number }} the crosshair on the main view's slice (image pixels) */
     this.cross = { col: 0, row: 0 };
+    /** @type {{ sagittal: number, coronal: number }} the planes the reformatted views show */
+    this.at = { sagittal: 0, coronal: 0 };
+    /** @type {import("./planes.js").Source | null} */
+    this.src = null;
+    /** @type {{ sagittal: Planes, coronal: Planes } | null} */
+    this.grids = null;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.maskTimer = undefined;
     this.showSlice = handlers.showSlice;
@@ -37,55 +106,83 @@ export class CrossViews {
     };
     this.sagittal = new ReformatView(byId("view-sagittal", HTMLCanvasElement), "sagittal", {
       ...common,
-      pick: (row, slice) => this.pick({ row }, slice),
+      pick: (row, col) => this.pick("sagittal", row, col),
+      paint: handlers.paint?.("sagittal"),
     });
     this.coronal = new ReformatView(byId("view-coronal", HTMLCanvasElement), "coronal", {
       ...common,
-      pick: (col, slice) => this.pick({ col }, slice),
+      pick: (row, col) => this.pick("coronal", row, col),
+      paint: handlers.paint?.("coronal"),
     });
   }
 
   /** @param {import("./api.js").SeriesInfo} series */
   setup(series) {
-    const [rowSpacing = 1, colSpacing = 1] = series.spacing ?? [];
     const n = series.num_slices;
-    const first = sliceLocation(series, 0);
-    const last = sliceLocation(series, n - 1);
-    const sliceMm = first !== null && last !== null && n > 1 ? Math.abs(last - first) / (n - 1) || 1 : 1;
-    const common = { seriesUid: series.series_uid, dtype: series.dtype, slices: n, sliceMm, columns: series.columns };
-    // Each view turned upright (planes.js): a sagittal acquisition's views read "Coronal" and
-    // "Axial", head-foot vertical and anterior up, not the slice axis down the screen.
-    const [head, tail] = [series.slices?.[0]?.position, series.slices?.[n - 1]?.position];
-    const sagittal = seriesPlaneLayout("sagittal", series.orientation, head, tail);
-    const coronal = seriesPlaneLayout("coronal", series.orientation, head, tail);
+    const src = sourceGeometry(series);
+    const grids = { sagittal: planesOf(series, "sagittal", src), coronal: planesOf(series, "coronal", src) };
+    this.src = src;
+    this.grids = grids;
     const usable = n > 1;
     byId("reformats", HTMLElement).classList.toggle("unavailable", !usable);
-    this.sagittal.setPlane(usable ? { ...common, width: series.rows, widthMm: rowSpacing || 1, layout: sagittal } : null);
-    this.coronal.setPlane(usable ? { ...common, width: series.columns, widthMm: colSpacing || 1, layout: coronal } : null);
+    for (const axis of AXES) {
+      const pl = grids[axis];
+      // Each view turned upright (planes.js): a sagittal acquisition's views read "Coronal" and
+      // "Axial", head-foot vertical and anterior up, not the slice axis down the screen.
+      const layout = planesLayout(pl);
+      const [sliceMm, widthMm] = pl.pixel_spacing;
+      this.viewOf(axis).setPlane(
+        usable
+          ? { seriesUid: series.series_uid, dtype: series.dtype, width: pl.columns, widthMm: widthMm || 1, slices: pl.rows, sliceMm: sliceMm || 1, layout, planes: pl, src }
+          : null,
+      );
+      byId(`reformat-label-${axis}`, HTMLElement).textContent = layout.name;
+      showEdges(axis, usable ? edgeLetters(screenDirections(layout, pl)) : null);
+    }
+    showEdges("view", edgeLetters({ right: src.u, down: src.v }));
+    showBadge(series, spacingRange(src));
     this.setCross({ col: Math.floor(series.columns / 2), row: Math.floor(series.rows / 2) });
-    byId("reformat-label-sagittal", HTMLElement).textContent = sagittal.name;
-    byId("reformat-label-coronal", HTMLElement).textContent = coronal.name;
+  }
+
+  /** @param {Axis} axis */
+  viewOf(axis) {
+    return axis === "sagittal" ? this.sagittal : this.coronal;
   }
 
   /** No series: empty views, no crosshair. */
   clear() {
     this.sagittal.setPlane(null);
     this.coronal.setPlane(null);
+    this.grids = null;
+    this.src = null;
     this.state.renderer.setCrosshair(null);
+    for (const where of ["view", ...AXES]) showEdges(where, null);
+    showBadge(null, null);
   }
 
   /**
-   * Move the cut of the reformatted views to image pixel (col, row) of the main view.
+   * Move the cut of the reformatted views to image pixel (col, row) of the main view's slice.
    * @param {{ col: number, row: number }} cross
    */
   setCross(cross) {
-    const series = this.state.series;
-    if (!series) return;
-    this.cross = { col: clamp(cross.col, 0, series.columns - 1), row: clamp(cross.row, 0, series.rows - 1) };
-    this.state.canvas.dataset.cross = `${this.cross.col},${this.cross.row}`;
-    this.state.renderer.setCrosshair(series.num_slices > 1 ? this.cross : null);
-    this.sagittal.setIndex(this.cross.col);
-    this.coronal.setIndex(this.cross.row);
+    const { series, index } = this.state;
+    const { src, grids } = this;
+    if (!series || !src || !grids) return;
+    const k = clamp(index, 0, series.num_slices - 1);
+    const col = clamp(cross.col, 0, series.columns - 1);
+    const row = clamp(cross.row, 0, series.rows - 1);
+    const p = add(src.positions[k] ?? [0, 0, 0], col * src.dc, src.u, row * src.dr, src.v);
+    this.setPlanes({ sagittal: planeIndexAt(grids.sagittal, p), coronal: planeIndexAt(grids.coronal, p) });
+  }
+
+  /**
+   * Show these planes in the reformatted views.
+   * @param {{ sagittal: number, coronal: number }} at
+   */
+  setPlanes(at) {
+    this.at = at;
+    this.sagittal.setIndex(at.sagittal);
+    this.coronal.setIndex(at.coronal);
     this.updateMarks();
     this.updateMasks();
   }
@@ -97,19 +194,50 @@ export class CrossViews {
   }
 
   /**
-   * A click in a reformatted view: the main view goes to that slice, the other view's cut there.
-   * @param {{ col?: number, row?: number }} at
-   * @param {number} slice
+   * A click in a reformatted view: the main view goes to the slice there, the other view's cut
+   * through that point.
+   * @param {Axis} axis
+   * @param {number} row of the reformat image
+   * @param {number} col
    */
-  pick(at, slice) {
-    this.setCross({ col: at.col ?? this.cross.col, row: at.row ?? this.cross.row });
-    this.showSlice(slice);
+  pick(axis, row, col) {
+    const { src, grids } = this;
+    if (!src || !grids) return;
+    const p = pointAt(grids[axis], this.at[axis], row, col);
+    const hit = sourcePixel(src, p, false);
+    const other = axis === "sagittal" ? "coronal" : "sagittal";
+    this.setPlanes({ ...this.at, [other]: planeIndexAt(grids[other], p) });
+    if (hit) this.showSlice(hit.slice);
   }
 
-  /** The lines that mark the main view's slice and the other view's cut. */
+  /**
+   * The lines that mark the main view's slice and the other view's cut, and the crosshair on
+   * the main view's slice (where the two cuts cross it).
+   */
   updateMarks() {
-    this.sagittal.setMarks(this.cross.row, this.state.index);
-    this.coronal.setMarks(this.cross.col, this.state.index);
+    const { src, grids } = this;
+    const { series, index } = this.state;
+    if (!src || !grids || !series) return;
+    const k = clamp(index, 0, series.num_slices - 1);
+    const level = src.s[k];
+    /** @param {Axis} axis */
+    const cutOf = (axis) => {
+      const pl = grids[axis];
+      const normal = /** @type {import("./planes.js").Vec} */ (pl.plane_normal);
+      return { normal, level: dotOf(pointAt(pl, this.at[axis], 0, 0), normal) };
+    };
+    const sag = cutOf("sagittal");
+    const cor = cutOf("coronal");
+    this.sagittal.setMarks(crossingLine(grids.sagittal, this.at.sagittal, src.n, level), crossingLine(grids.sagittal, this.at.sagittal, cor.normal, cor.level));
+    this.coronal.setMarks(crossingLine(grids.coronal, this.at.coronal, src.n, level), crossingLine(grids.coronal, this.at.coronal, sag.normal, sag.level));
+    // On slice k, the sagittal cut is a column and the coronal cut a row (the grid is the
+    // acquisition frame, GEOMETRY_CONTRACT.md).
+    const origin = src.positions[k] ?? [0, 0, 0];
+    const col = Math.round((sag.level - dotOf(origin, sag.normal)) / (src.dc * dotOf(src.u, sag.normal) || 1));
+    const row = Math.round((cor.level - dotOf(origin, cor.normal)) / (src.dr * dotOf(src.v, cor.normal) || 1));
+    this.cross = { col: clamp(col, 0, series.columns - 1), row: clamp(row, 0, series.rows - 1) };
+    this.state.canvas.dataset.cross = `${this.cross.col},${this.cross.row}`;
+    this.state.renderer.setCrosshair(series.num_slices > 1 ? this.cross : null);
   }
 
   /**
@@ -120,11 +248,6 @@ export class CrossViews {
   setWindow(center, width, invert) {
     this.sagittal.setWindow(center, width, invert);
     this.coronal.setWindow(center, width, invert);
-  }
-
-  toggle() {
-    const panel = byId("reformats", HTMLElement);
-    panel.hidden = !panel.hidden;
   }
 
   /**

@@ -1,6 +1,8 @@
 // @ts-check
 /** The annotator's keys and mouse gestures: one table, which also writes the `?` overlay. */
 
+import { CT_WINDOWS } from "./windowing.js";
+
 /** @typedef {import("./shortcuts.js").Shortcut} Shortcut */
 
 /**
@@ -19,6 +21,7 @@
  * @property {() => void} fillBetween
  * @property {() => void} toggleLock
  * @property {() => void} toggleReformats
+ * @property {() => void} cycleLayout
  * @property {(tool: import("./tools.js").Tool) => void} tool
  * @property {(direction: number) => void} brush
  * @property {() => void} toggleActive
@@ -58,10 +61,13 @@ export function keymap(a) {
     { keys: [], display: "Shift + click", group: nav, description: "Move the crosshair (sagittal and coronal views)" },
     { keys: [], display: "Click in sagittal / coronal", group: nav, description: "Go to that slice and point" },
     { keys: ["R"], group: nav, description: "Show or hide the sagittal and coronal views", run: () => a.toggleReformats() },
-    ...[1, 2, 3, 4, 5].map((n) => ({
-      keys: [String(n)], group: win, description: `Window preset ${n} (CT: soft tissue, lung, bone, brain, liver)`, run: () => a.preset(n - 1),
+    { keys: ["V"], group: nav, description: "Next layout: one view, 1 + 2, 2 × 2, 1 × 3", run: () => a.cycleLayout() },
+    { keys: [], display: "Double-click a view", group: nav, description: "Enlarge it to the whole viewport (again: back)" },
+    { keys: [], display: "Shift + drag in sagittal / coronal", group: nav, description: "Go to that slice and point while a brush is on" },
+    ...CT_WINDOWS.map((w, i) => ({
+      keys: [String(i + 1)], group: win, description: `${w.name} window, C ${w.center} / W ${w.width} (CT; other series: their preset ${i + 1})`, run: () => a.preset(i),
     })),
-    { keys: ["A"], group: win, description: "Auto window (1st-99th percentile; MR)", run: () => a.autoWindow() },
+    { keys: ["A"], group: win, description: "Auto window: 1st-99th percentile of the slice on screen (MR)", run: () => a.autoWindow() },
     { keys: ["I"], group: win, description: "Invert", run: () => a.invert() },
     { keys: ["W"], group: win, description: "Window/level tool (left drag)", run: () => a.tool("wl") },
     { keys: [], display: "Right drag", group: win, description: "Window/level with any tool: ↔ width, ↕ centre" },
@@ -74,7 +80,7 @@ export function keymap(a) {
     { keys: ["Delete"], group: paint, description: "Clear the active segment on this slice", run: () => a.clearSlice() },
     { keys: ["["], group: paint, description: "Smaller brush", run: () => a.brush(-1) },
     { keys: ["]"], group: paint, description: "Larger brush", run: () => a.brush(1) },
-    { keys: [], display: "Left click / drag", group: paint, description: "Paint or erase the active segment" },
+    { keys: [], display: "Left click / drag", group: paint, description: "Paint or erase the active segment (in any view: a stroke in the sagittal or coronal view is written to every slice it crosses)" },
     { keys: ["H"], group: paint, description: "Hide or show the active segment", run: () => a.toggleActive() },
     { keys: ["M"], group: paint, description: "Hide or show all masks", run: () => a.toggleMasks() },
     { keys: ["O"], group: paint, description: "Outline or filled masks", run: () => a.toggleOutline() },

@@ -13,9 +13,11 @@ import { ExportPanel } from "./exporter.js";
 import { HelpOverlay } from "./help.js";
 import { icon } from "./icons.js";
 import { keymap } from "./keymap.js";
+import { ViewLayout } from "./layout.js";
 import { initNotify, showError } from "./notify.js";
 import { PacsBrowser } from "./pacs.js";
 import { PaintOps } from "./paintops.js";
+import { PlanePaint } from "./planepaint.js";
 import { Renderer } from "./render.js";
 import { SaveControls } from "./savecontrols.js";
 import { SegmentOps } from "./segmentops.js";
@@ -27,6 +29,7 @@ import { ToolControls } from "./toolcontrols.js";
 import { attachPointerTools } from "./tools.js";
 import { UndoControls } from "./undo.js";
 import { UploadPanel } from "./uploadpanel.js";
+import { PlaceInUrl } from "./urlstate.js";
 import { ViewState } from "./viewstate.js";
 import { WindowControl } from "./windowcontrol.js";
 
@@ -37,8 +40,20 @@ function makeModules() {
     canvas.dataset.imageRect = [rect.x, rect.y, rect.width, rect.height].map((v) => v.toFixed(2)).join(",");
   });
   const state = new ViewState(canvas, renderer);
-  const cross = new CrossViews(state, { showSlice: (i) => view.showSlice(i) });
-  const windows = new WindowControl(state, (center, width, invert) => cross.setWindow(center, width, invert));
+  const place = new PlaceInUrl();
+  const cross = new CrossViews(state, {
+    showSlice: (i) => view.showSlice(i),
+    paint: (axis) => ({
+      begin: (row, col) => planePaint.begin(axis, row, col),
+      extend: (row, col) => planePaint.extend(row, col),
+      end: () => void planePaint.end(),
+    }),
+  });
+  const windows = new WindowControl(state, (center, width, invert) => {
+    cross.setWindow(center, width, invert);
+    if (state.series) place.update({ window: { center, width } });
+  });
+  const layout = new ViewLayout((name) => place.update({ layout: name }));
   /** @type {ToolControls} */
   const tools = new ToolControls(state, {
     cursorChanged: () => view.updateCursor(),
@@ -47,7 +62,10 @@ function makeModules() {
   /** @type {SliceView} */
   const view = new SliceView(state, {
     showing: (slice) => windows.showing(slice),
-    sliceChanged: () => cross.updateMarks(),
+    sliceChanged: () => {
+      cross.updateMarks();
+      place.update({ series: state.series?.series_uid ?? null, slice: state.index });
+    },
     masksChanged: () => cross.updateMasks(),
     brush: () => tools.brush(),
   });
@@ -77,6 +95,16 @@ function makeModules() {
     reveal: (n) => segments.toggle(n),
     historyChanged,
   });
+  /** @type {PlanePaint} */
+  const planePaint = new PlanePaint(state, {
+    tools,
+    view: (axis) => cross.viewOf(axis),
+    editable: (quiet) => paint.editable(quiet),
+    done: () => {
+      refresh();
+      historyChanged();
+    },
+  });
   const save = new SaveControls(state, { refresh });
   /** @type {StudyBrowser} */
   const studies = new StudyBrowser(byId("study-list", HTMLElement), {
@@ -91,7 +119,7 @@ function makeModules() {
   };
   /** @type {SeriesOpener} */
   const opener = new SeriesOpener(state, { view, windows, cross, save, studies, exportPanel, sessionChanged });
-  return { state, cross, windows, tools, view, exportPanel, segments, undo, paint, save, studies, opener };
+  return { state, cross, windows, tools, view, exportPanel, segments, undo, paint, save, studies, opener, layout, place };
 }
 
 /** @typedef {ReturnType<typeof makeModules>} Modules */
@@ -164,7 +192,7 @@ function wirePointer({ state, tools, paint, windows, view, cross }) {
  * @param {Modules} m
  * @param {HelpOverlay} help
  */
-function shortcuts({ state, view, windows, tools, paint, undo, segments, cross }, help) {
+function shortcuts({ state, view, windows, tools, paint, undo, segments, layout }, help) {
   const renderer = state.renderer;
   return keymap({
     step: (delta) => view.step(delta),
@@ -180,7 +208,8 @@ function shortcuts({ state, view, windows, tools, paint, undo, segments, cross }
     clearSlice: () => paint.clearSlice(),
     fillBetween: () => void paint.fillBetween(),
     toggleLock: () => segments.toggleActiveLock(),
-    toggleReformats: () => cross.toggle(),
+    toggleReformats: () => layout.toggleSides(),
+    cycleLayout: () => layout.cycle(),
     tool: (tool) => tools.setTool(tool),
     brush: (direction) => tools.stepBrush(direction),
     toggleActive: () => segments.toggleActive(),
@@ -218,9 +247,10 @@ function start() {
   m.segments.render();
   m.view.updateSliceUi();
   void m.studies.refresh();
-  // A link to a series (?series=<uid>) opens it.
-  const linked = new URLSearchParams(location.search).get("series");
-  if (linked) void m.opener.openSeries(linked);
+  // A link or a reload (?series=<uid>&slice=&layout=&window=, urlstate.js) reopens that place.
+  const linked = m.place.initial;
+  if (linked.layout) m.layout.set(linked.layout);
+  if (linked.series) void m.opener.openSeries(linked.series, false, { slice: linked.slice, window: linked.window });
   loadFromService(m);
 }
 

@@ -80,3 +80,39 @@ export async function decodeMask(bytes, n) {
   const mask = unpackBits(await inflate(bytes), n);
   return anySet(mask) ? mask : null;
 }
+
+/**
+ * Mask to the wire format at once, without compressing: zlib (RFC 1950) of stored deflate
+ * blocks (RFC 1951 3.2.4), for the page's last moments, when the asynchronous
+ * CompressionStream would not finish (savecontrols.js: writes on pagehide).
+ * @param {Uint8Array | null} mask
+ * @param {number} n number of pixels
+ * @returns {Uint8Array}
+ */
+export function encodeMaskNow(mask, n) {
+  const raw = mask ? packBits(mask) : new Uint8Array((n + 7) >> 3);
+  const blocks = Math.max(1, Math.ceil(raw.length / 65535));
+  const out = new Uint8Array(2 + raw.length + blocks * 5 + 4);
+  out[0] = 0x78;
+  out[1] = 0x01; // deflate, 32K window, no dictionary; (0x78 << 8 | 0x01) % 31 === 0
+  let at = 2;
+  for (let b = 0; b < blocks; b++) {
+    const chunk = raw.subarray(b * 65535, Math.min(raw.length, (b + 1) * 65535));
+    out[at++] = b === blocks - 1 ? 1 : 0; // BFINAL, BTYPE 00 (stored)
+    out[at++] = chunk.length & 0xff;
+    out[at++] = chunk.length >> 8;
+    out[at++] = ~chunk.length & 0xff;
+    out[at++] = (~chunk.length >> 8) & 0xff;
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  let a = 1;
+  let c = 0;
+  for (let i = 0; i < raw.length; i++) {
+    a = (a + raw[i]) % 65521;
+    c = (c + a) % 65521;
+  }
+  const adler = ((c << 16) | a) >>> 0;
+  out.set([adler >>> 24, (adler >>> 16) & 0xff, (adler >>> 8) & 0xff, adler & 0xff], at);
+  return out;
+}

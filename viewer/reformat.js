@@ -2,32 +2,43 @@
 /**
  * A sagittal or coronal reformat beside the main view: the plane through the crosshair, fetched
  * from the service (one request a plane; the whole volume would be 150 MB for a 300-slice CT),
- * drawn at its physical aspect ratio in the radiological convention (planes.js: head-foot
+ * drawn at its true aspect ratio from the grid's pixel spacing (planes.js: patient space, head-foot
  * vertical, superior up, whatever the acquisition plane), with the main view's slice and the
- * other view's cut as lines. A click or drag picks a point: the main view jumps there.
+ * other view's cut as lines. A click or drag picks a point: the main view jumps there; with a
+ * brush tool and a segment to paint, a drag paints (Shift+drag still picks).
  *
- * Test hooks on the canvas: data-axis, data-index (the column for sagittal, the row for
- * coronal), data-ready, data-width (values across), data-slices, data-plane (the anatomical
- * plane shown), data-columns / data-rows (the screen grid), data-slice-axis ("vertical" or
- * "horizontal"), data-first-slice and data-first-across (the slice and the value across drawn
- * first along their screen axes: top row or left column), data-top-slice (data-first-slice
- * when the slices run vertically, else empty), data-image-rect ("x,y,width,height").
+ * Test hooks on the canvas: data-axis, data-index (the plane: the column for sagittal, the row
+ * for coronal of a regular series), data-ready, data-width (values across), data-slices (rows
+ * of the reformat: the slices of a regular series), data-plane (the anatomical plane shown),
+ * data-columns / data-rows (the screen grid), data-slice-axis ("vertical" or "horizontal"),
+ * data-first-slice and data-first-across (the reformat row and column drawn first along their
+ * screen axes: top row or left column), data-top-slice (data-first-slice when the slices run
+ * vertically, else empty), data-image-rect ("x,y,width,height"), data-pixel-spacing
+ * ("between rows,between columns" of the reformat, mm).
  */
 
 import { decodePixels } from "./slices.js";
 import { applyWindow } from "./render.js";
-import { fromScreen, screenOrder, screenSize, toScreen } from "./planes.js";
+import { screenOrder, screenSize, sourceLookup, toScreen } from "./planes.js";
 
 /** @typedef {import("./planes.js").Axis} Axis */
 /**
  * @typedef {{ seriesUid: string, dtype: import("./api.js").Dtype, width: number, widthMm: number,
- *   slices: number, sliceMm: number, columns: number, layout: import("./planes.js").Layout }} Plane
- *   how the plane maps to the volume (columns: of the main view's slices, to index their
- *   masks) and how it lies on screen
+ *   slices: number, sliceMm: number, layout: import("./planes.js").Layout,
+ *   planes: import("./planes.js").Planes, src: import("./planes.js").Source }} Plane
+ *   the reformat grid (width columns of widthMm, slices rows of sliceMm), how it maps to the
+ *   acquired slices (to index their masks) and how it lies on screen
  */
 /**
  * @typedef {{ maskAt: (slice: number) => Uint8Array | null | undefined,
  *   color: [number, number, number] }} MaskLayer a segment's masks, those loaded
+ */
+/** @typedef {[{ r: number, c: number }, { r: number, c: number }] | null} Line two points of the reformat image */
+/**
+ * @typedef {{ fetch: (seriesUid: string, axis: Axis, index: number, signal: AbortSignal) => Promise<ArrayBuffer>,
+ *   pick: (row: number, col: number) => void, error: (err: unknown) => void,
+ *   paint?: { begin: (row: number, col: number) => boolean, extend: (row: number, col: number) => void, end: () => void } }} ReformatHandlers
+ *   row/col: of the reformat image, continuous for painting (pixel r covers [r, r+1))
  */
 
 const KEEP = 16;
@@ -39,6 +50,7 @@ const EMPTY_HOOKS = {
   columns: "",
   rows: "",
   sliceAxis: "",
+  pixelSpacing: "",
   firstSlice: "",
   firstAcross: "",
   topSlice: "",
@@ -60,6 +72,7 @@ function layoutHooks(plane, size) {
     columns: String(size.columns),
     rows: String(size.rows),
     sliceAxis: layout.sliceVertical ? "vertical" : "horizontal",
+    pixelSpacing: `${plane.sliceMm},${plane.widthMm}`,
     firstSlice,
     firstAcross: String(layout.flipAcross ? plane.width - 1 : 0),
     topSlice: layout.sliceVertical ? firstSlice : "",
@@ -70,8 +83,7 @@ export class ReformatView {
   /**
    * @param {HTMLCanvasElement} canvas
    * @param {Axis} axis
-   * @param {{ fetch: (seriesUid: string, axis: Axis, index: number, signal: AbortSignal) => Promise<ArrayBuffer>,
-   *   pick: (across: number, slice: number) => void, error: (err: unknown) => void }} handlers
+   * @param {ReformatHandlers} handlers
    */
   constructor(canvas, axis, handlers) {
     this.canvas = canvas;
@@ -92,7 +104,14 @@ export class ReformatView {
     this.cache = new Map();
     this.controller = new AbortController();
     this.window = { center: 40, width: 400, invert: false };
-    this.marks = { across: -1, slice: -1 };
+    /** @type {{ slice: Line, cut: Line }} */
+    this.marks = { slice: null, cut: null };
+    /** @type {{ index: number, slice: Int32Array, offset: Int32Array } | null} the plane's source pixels */
+    this.lookup = null;
+    /** @type {{ layers: MaskLayer[], opacity: number }} */
+    this.layers = { layers: [], opacity: 0.45 };
+    /** @type {{ mask: Uint8Array, color: [number, number, number] } | null} a stroke being painted here */
+    this.stroke = null;
     this.image = document.createElement("canvas");
     this.overlay = document.createElement("canvas");
     this.hasOverlay = false;
@@ -111,6 +130,8 @@ export class ReformatView {
     this.plane = plane;
     this.index = -1;
     this.pixels = null;
+    this.lookup = null;
+    this.stroke = null;
     this.cache.clear();
     const ds = this.canvas.dataset;
     ds.ready = "false";
@@ -175,13 +196,21 @@ export class ReformatView {
   }
 
   /**
-   * The lines: the main view's slice (horizontal) and the other view's cut (vertical).
-   * @param {number} across
-   * @param {number} slice
+   * The lines: the main view's slice and the other view's cut, each two points of the image.
+   * @param {Line} slice
+   * @param {Line} cut
    */
-  setMarks(across, slice) {
-    this.marks = { across, slice };
+  setMarks(slice, cut) {
+    this.marks = { slice, cut };
     this.requestDraw();
+  }
+
+  /** Where this plane's pixels lie in the acquired slices (computed once a plane). */
+  sourcePixels() {
+    const plane = this.plane;
+    if (!plane || this.index < 0) return null;
+    if (this.lookup?.index !== this.index) this.lookup = { index: this.index, ...sourceLookup(plane.planes, this.index, plane.src) };
+    return this.lookup;
   }
 
   /**
@@ -190,24 +219,51 @@ export class ReformatView {
    * @param {number} opacity
    */
   setMasks(layers, opacity) {
-    const plane = this.plane;
-    if (!plane || this.index < 0) return;
-    const { width, slices, columns } = plane;
+    this.layers = { layers, opacity };
+    this.paintOverlay();
+  }
+
+  /**
+   * A stroke in progress on this view (a mask of the reformat image), or none.
+   * @param {{ mask: Uint8Array, color: [number, number, number] } | null} stroke
+   */
+  setStroke(stroke) {
+    this.stroke = stroke;
+    this.paintOverlay();
+  }
+
+  paintOverlay() {
+    const lookup = this.sourcePixels();
+    if (!lookup) return;
+    const { layers, opacity } = this.layers;
     const order = this.order;
     const out = new Uint32Array(order.length);
     const alpha = Math.round(Math.min(1, opacity + 0.15) * 255);
-    // Sagittal: mask pixel (r, index) for r across; coronal: (index, c) for c across.
-    const offset = this.axis === "sagittal" ? this.index : this.index * columns;
-    const stride = this.axis === "sagittal" ? columns : 1;
+    const rgba = (/** @type {[number, number, number]} */ color) =>
+      ((alpha << 24) | (color[2] << 16) | (color[1] << 8) | color[0]) >>> 0;
     let any = false;
+    const count = this.plane?.src.s.length ?? 0;
     for (const { maskAt, color } of layers) {
-      const value = ((alpha << 24) | (color[2] << 16) | (color[1] << 8) | color[0]) >>> 0;
-      const masks = Array.from({ length: slices }, (_, s) => maskAt(s));
+      const value = rgba(color);
+      // Each slice's mask looked up once, not once a pixel.
+      const masks = Array.from({ length: count }, (_, k) => maskAt(k));
       if (!masks.some(Boolean)) continue;
       for (let i = 0; i < order.length; i++) {
-        const s = Math.floor(order[i] / width);
+        const at = order[i];
+        const s = lookup.slice[at];
+        if (s < 0) continue;
         const mask = masks[s];
-        if (mask && mask[offset + (order[i] - s * width) * stride]) {
+        if (mask && mask[lookup.offset[at]]) {
+          out[i] = value;
+          any = true;
+        }
+      }
+    }
+    const stroke = this.stroke;
+    if (stroke) {
+      const value = rgba(stroke.color);
+      for (let i = 0; i < order.length; i++) {
+        if (stroke.mask[order[i]]) {
           out[i] = value;
           any = true;
         }
@@ -279,67 +335,90 @@ export class ReformatView {
       ctx.imageSmoothingEnabled = false;
       ctx.drawImage(this.overlay, rect.x, rect.y, rect.width, rect.height);
     }
-    const { across, slice } = this.marks;
-    const at = toScreen(plane.layout, plane, Math.max(0, across), Math.max(0, slice));
-    const vertical = plane.layout.sliceVertical;
+    const { slice, cut } = this.marks;
     ctx.lineWidth = 1;
     ctx.setLineDash([5, 3]);
-    if (slice >= 0) this.line(vertical ? { y: at.y } : { x: at.x }, "rgba(61, 139, 253, 0.9)");
-    if (across >= 0) {
-      const color = this.axis === "sagittal" ? "rgba(64, 224, 208, 0.8)" : "rgba(255, 214, 10, 0.8)";
-      this.line(vertical ? { x: at.x } : { y: at.y }, color);
-    }
+    if (slice) this.line(plane, slice, "rgba(61, 139, 253, 0.9)");
+    if (cut) this.line(plane, cut, this.axis === "sagittal" ? "rgba(64, 224, 208, 0.8)" : "rgba(255, 214, 10, 0.8)");
   }
 
   /**
-   * A dashed line across the image through the centre of screen column x or row y.
-   * @param {{ x?: number, y?: number }} cell
+   * A dashed line through two points of the reformat image (pixel centres at integers).
+   * @param {Plane} plane
+   * @param {NonNullable<Line>} line
    * @param {string} color
    */
-  line(cell, color) {
+  line(plane, line, color) {
     const r = this.rect;
     const { columns, rows } = this.size;
+    const [a, b] = line.map((p) => {
+      const s = toScreen(plane.layout, plane, p.c, p.r);
+      return { x: r.x + ((s.x + 0.5) / columns) * r.width, y: r.y + ((s.y + 0.5) / rows) * r.height };
+    });
+    // Crisp 1 px when the line is along a screen axis.
+    if (Math.abs(a.x - b.x) < 0.01) a.x = b.x = Math.round(a.x) + 0.5;
+    if (Math.abs(a.y - b.y) < 0.01) a.y = b.y = Math.round(a.y) + 0.5;
     const ctx = this.ctx;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(r.x, r.y, r.width, r.height);
+    ctx.clip();
     ctx.strokeStyle = color;
     ctx.beginPath();
-    if (cell.y !== undefined) {
-      const y = Math.round(r.y + ((cell.y + 0.5) / rows) * r.height) + 0.5; // crisp 1 px
-      ctx.moveTo(r.x, y);
-      ctx.lineTo(r.x + r.width, y);
-    } else if (cell.x !== undefined) {
-      const x = Math.round(r.x + ((cell.x + 0.5) / columns) * r.width) + 0.5;
-      ctx.moveTo(x, r.y);
-      ctx.lineTo(x, r.y + r.height);
-    }
+    ctx.moveTo(a.x, a.y);
+    ctx.lineTo(b.x, b.y);
     ctx.stroke();
+    ctx.restore();
+  }
+
+  /**
+   * The reformat image point (continuous row and column; pixel r covers [r, r+1)) under a
+   * pointer event, or null outside the image.
+   * @param {PointerEvent} e
+   */
+  imagePoint(e) {
+    const plane = this.plane;
+    const r = this.rect;
+    if (!plane || !r.width || !r.height) return null;
+    const box = this.canvas.getBoundingClientRect();
+    const { columns, rows } = this.size;
+    const x = ((e.clientX - box.left - r.x) / r.width) * columns;
+    const y = ((e.clientY - box.top - r.y) / r.height) * rows;
+    if (x < 0 || y < 0 || x >= columns || y >= rows) return null;
+    const { layout } = plane;
+    let [a, s] = layout.sliceVertical ? [x, y] : [y, x];
+    if (layout.flipAcross) a = plane.width - a;
+    if (layout.flipSlice) s = plane.slices - s;
+    return { row: s, col: a };
   }
 
   attachPointer() {
-    let down = false;
+    /** @type {"" | "pick" | "paint"} */
+    let mode = "";
     /** @param {PointerEvent} e */
     const pick = (e) => {
-      const plane = this.plane;
-      const r = this.rect;
-      if (!plane || !r.width || !r.height) return;
-      const box = this.canvas.getBoundingClientRect();
-      const { columns, rows } = this.size;
-      const x = Math.floor(((e.clientX - box.left - r.x) / r.width) * columns);
-      const y = Math.floor(((e.clientY - box.top - r.y) / r.height) * rows);
-      if (x < 0 || y < 0 || x >= columns || y >= rows) return;
-      const { across, slice } = fromScreen(plane.layout, plane, x, y);
-      this.handlers.pick(across, slice);
+      const at = this.imagePoint(e);
+      if (at) this.handlers.pick(Math.floor(at.row), Math.floor(at.col));
     };
     this.canvas.addEventListener("pointerdown", (e) => {
       if (e.button !== 0) return;
-      down = true;
       this.canvas.setPointerCapture(e.pointerId);
-      pick(e);
+      const at = this.imagePoint(e);
+      mode = !e.shiftKey && at && this.handlers.paint?.begin(at.row, at.col) ? "paint" : "pick";
+      if (mode === "pick") pick(e);
     });
     this.canvas.addEventListener("pointermove", (e) => {
-      if (down) pick(e);
+      if (mode === "pick") pick(e);
+      else if (mode === "paint") {
+        for (const event of e.getCoalescedEvents?.() ?? [e]) {
+          const at = this.imagePoint(event);
+          if (at) this.handlers.paint?.extend(at.row, at.col);
+        }
+      }
     });
     const up = () => {
-      down = false;
+      if (mode === "paint") this.handlers.paint?.end();
+      mode = "";
     };
     this.canvas.addEventListener("pointerup", up);
     this.canvas.addEventListener("pointercancel", up);

@@ -32,8 +32,11 @@ export class SaveControls {
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "hidden") this.state.session?.saver?.flush().catch(() => undefined);
     });
+    // Closed or reloaded: what is pending goes out now in keepalive requests, which outlive the
+    // page, and the undo history is kept for the reload (annotation.js leavePage).
+    window.addEventListener("pagehide", () => this.state.session?.leavePage());
     window.addEventListener("beforeunload", (e) => {
-      if (this.unsaved()) {
+      if (this.lostOnLeaving()) {
         e.preventDefault();
         e.returnValue = "";
       }
@@ -49,6 +52,15 @@ export class SaveControls {
   /** A stroke in progress, or writes the server has not confirmed. */
   unsaved() {
     return Boolean(this.state.stroke) || (this.state.session?.saver?.pending ?? 0) > 0;
+  }
+
+  /**
+   * What leaving the page now would lose: a stroke in progress, a conflict, segment changes not
+   * written; pending masks are written on pagehide.
+   */
+  lostOnLeaving() {
+    const saver = this.state.session?.saver;
+    return Boolean(this.state.stroke) || Boolean(saver && (saver.conflict || saver.ops.length > 0));
   }
 
   /** Before leaving a series: write what is pending, or let the user decide to drop it. */

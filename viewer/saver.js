@@ -150,6 +150,27 @@ export class Saver {
     this.pump();
   }
 
+  /**
+   * The page is going away: hand every dirty mask to `send` now, each with the version it will
+   * be written at (one after the other, after a write in flight), and forget it; `send` answers
+   * false when it cannot take one more (the keepalive budget), which stops there.
+   * @param {(segment: number, slice: number, version: number) => boolean} send
+   * @returns {number} the masks sent
+   */
+  writeOnExit(send) {
+    if (this.conflict || this.disposed) return 0;
+    let version = this.version + (this.running ? 1 : 0);
+    let sent = 0;
+    for (const [key, item] of [...this.dirty]) {
+      if (!send(item.segment, item.slice, version)) break;
+      this.dirty.delete(key);
+      version += 1;
+      sent += 1;
+    }
+    this.version = version;
+    return sent;
+  }
+
   dispose() {
     this.disposed = true;
     clearTimeout(this.timer);

@@ -41,8 +41,10 @@ export class SeriesOpener {
   /**
    * @param {string} seriesUid
    * @param {boolean} [force] open again even when it is on screen (new slices, new annotation)
+   * @param {{ slice?: number | null, window?: { center: number, width: number } | null }} [start]
+   *   where to open it (a link or a reload): the slice, the window
    */
-  async openSeries(seriesUid, force = false) {
+  async openSeries(seriesUid, force = false, start = {}) {
     if (this.state.series?.series_uid === seriesUid && !force) return;
     if (!(await this.parts.save.leaveSeries())) return;
     const token = ++this.openToken;
@@ -53,8 +55,9 @@ export class SeriesOpener {
       this.closeSeries();
       this.state.series = series;
       this.setup(series);
+      if (start.window) this.parts.windows.setManual(start.window.center, start.window.width);
       const session = this.newSession(series);
-      this.parts.view.showSlice(0);
+      this.parts.view.showSlice(start.slice ?? 0);
       await this.openSession(session, token);
     } catch (err) {
       if (token === this.openToken) {

@@ -22,6 +22,19 @@ import { clamp, sliceLocation, unitOf } from "./viewstate.js";
  * @property {() => { radiusMm: number, erase: boolean } | null} brush the brush under the pointer, if any
  */
 
+/**
+ * The slice's location, labelled by what it is: DICOM Slice Location (0020,1041) when the slice
+ * has one, else its position along the slice normal.
+ * @param {import("./api.js").SeriesInfo | null} series
+ * @param {number} index
+ */
+function locationText(series, index) {
+  const tagged = series?.slices?.[index]?.slice_location;
+  if (typeof tagged === "number" && Number.isFinite(tagged)) return `\nSlice Location ${tagged.toFixed(1)} mm`;
+  const along = series ? sliceLocation(series, index) : null;
+  return along === null ? "" : `\nPosition along normal ${along.toFixed(1)} mm`;
+}
+
 export class SliceView {
   /**
    * @param {ViewState} state
@@ -147,10 +160,7 @@ export class SliceView {
     this.slider.value = String(index);
     byId("slice-number", HTMLElement).textContent = n ? `${index + 1} / ${n}` : "–";
     this.state.canvas.dataset.slice = n ? String(index) : "";
-    const location = series ? sliceLocation(series, index) : null;
-    byId("info-slice", HTMLElement).textContent = n
-      ? `Slice ${index + 1}/${n}` + (location === null ? "" : `  loc ${location.toFixed(1)} mm`)
-      : "";
+    byId("info-slice", HTMLElement).textContent = n ? `Slice ${index + 1}/${n}${locationText(series, index)}` : "";
     this.updateReady();
   }
 

@@ -46,7 +46,19 @@ export class UndoControls {
     const history = session.history;
     const next = direction < 0 ? history.done.at(-1) : history.undone.at(-1);
     if (next?.segment) await this.replaySegment(session, direction);
-    else this.replayMasks(session, direction);
+    else if (next) {
+      // After a reload the history is back before its masks are (historystore.js): load them.
+      this.busy = true;
+      try {
+        await Promise.all(next.parts.map((p) => session.masks.load(p.segment, p.slice)));
+      } catch (err) {
+        showError(err, direction < 0 ? "Could not undo" : "Could not redo");
+        return;
+      } finally {
+        this.busy = false;
+      }
+      if (this.state.session === session && !this.state.stroke) this.replayMasks(session, direction);
+    }
   }
 
   /**

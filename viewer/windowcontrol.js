@@ -35,7 +35,7 @@ export class WindowControl {
     const center = byId("window-center", HTMLInputElement);
     const width = byId("window-width", HTMLInputElement);
     const typed = () => {
-      if (center.value !== "" && Number(width.value) > 0) this.setWindow(Number(center.value), Number(width.value));
+      if (center.value !== "" && Number(width.value) > 0) this.setManual(Number(center.value), Number(width.value));
     };
     center.addEventListener("change", typed);
     width.addEventListener("change", typed);
@@ -49,6 +49,7 @@ export class WindowControl {
     this.windowSet = false;
     const first = initialPreset(this.windows);
     if (first && !first.auto) this.setWindow(first.center, first.width);
+    this.markActive(first && !first.auto ? this.windows.indexOf(first) : -1);
   }
 
   /** Window a slice about to be drawn; the first one of a series picks the window when none was. @param {Slice} slice */
@@ -80,7 +81,24 @@ export class WindowControl {
   drag(dx, dy) {
     const shown = this.state.shown;
     const next = dragWindow(this.window, dx, dy, shown ? shown.max - shown.min : 1000);
-    this.setWindow(next.center, next.width);
+    this.setManual(next.center, next.width);
+  }
+
+  /**
+   * A window the user set by hand (drag, typed, a link): no preset is active any more.
+   * @param {number} center
+   * @param {number} width
+   */
+  setManual(center, width) {
+    this.setWindow(center, width);
+    this.markActive(-1);
+  }
+
+  /** The highlighted preset button, or none (-1). @param {number} i */
+  markActive(i) {
+    for (const b of document.querySelectorAll("#window-presets .preset")) {
+      b.classList.toggle("active", b.getAttribute("data-index") === String(i));
+    }
   }
 
   /** @param {number} i */
@@ -93,9 +111,7 @@ export class WindowControl {
       const w = preset.auto === "full" ? fullRange(shown.min, shown.max) : autoWindow(shown.pixels);
       this.setWindow(w.center, w.width);
     } else this.setWindow(preset.center, preset.width);
-    for (const b of document.querySelectorAll("#window-presets .preset")) {
-      b.classList.toggle("active", b.getAttribute("data-index") === String(i));
-    }
+    this.markActive(i);
   }
 
   /** The 1st-99th percentile window of the slice on screen (the "Auto" preset). */

@@ -13,8 +13,8 @@ import { clear, h } from "./dom.js";
  *   header?: boolean }} WindowPreset
  */
 
-/** Common CT windows in HU (centre, width). */
-const CT_WINDOWS = [
+/** Common CT windows in HU (centre, width), on keys 1-5 for CT. */
+export const CT_WINDOWS = [
   { name: "Soft tissue", center: 40, width: 400 },
   { name: "Lung", center: -600, width: 1500 },
   { name: "Bone", center: 400, width: 1800 },
@@ -42,10 +42,13 @@ export function windowPresets(series) {
     list.push(w);
   };
   if (series.modality === "CT") CT_WINDOWS.forEach((w) => add({ ...w }));
-  (series.windows ?? []).forEach((w, i) =>
-    add({ name: w.name || `Window ${i + 1}`, center: Number(w.center), width: Number(w.width), header: true }),
-  );
-  list.push({ name: "Auto (slice)", center: 0, width: 1, auto: "percentile" });
+  // The service's own "Auto" (of the middle slice) is left out: "Auto" here is of the slice on
+  // screen, one control for both. Only windows the header has are "header" ones.
+  (series.windows ?? []).forEach((w, i) => {
+    if (!w.header && w.name === "Auto") return;
+    add({ name: w.name || `Window ${i + 1}`, center: Number(w.center), width: Number(w.width), header: Boolean(w.header) });
+  });
+  list.push({ name: "Auto", center: 0, width: 1, auto: "percentile" });
   list.push({ name: "Full range", center: 0, width: 1, auto: "full" });
   return list;
 }
@@ -88,14 +91,15 @@ export function fullRange(min, max) {
 
 /**
  * A drag's change of the window: right widens, down raises the centre (darker image); the
- * speed follows the value range so 8-bit and float images feel like CT.
+ * speed follows the window width (a narrow brain window moves by fractions of a HU a pixel, a
+ * lung window by several), never slower than the value range / 20000 so a tiny window can grow.
  * @param {{ center: number, width: number }} window
  * @param {number} dx CSS pixels
  * @param {number} dy
  * @param {number} range max - min of the slice
  */
 export function dragWindow(window, dx, dy, range) {
-  const perPixel = Math.max(range / 800, 0.01);
+  const perPixel = Math.max(window.width / 300, range / 20000, 0.01);
   return {
     center: window.center + dy * perPixel,
     width: Math.max(perPixel, window.width + dx * perPixel),

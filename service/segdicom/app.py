@@ -10,13 +10,15 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from segdicom.api import HANDLERS, routes
-from segdicom.auth import AuthMiddleware
+from segdicom.api.errors import render
+from segdicom.auth import Authenticator, AuthMiddleware
 from segdicom.bundled import bundled_dir
 from segdicom.config import Settings
 from segdicom.db import make_engine, make_sessionmaker, upgrade
 from segdicom.imaging import VolumeCache
 from segdicom.middleware import BodyLimit, SecurityHeaders
 from segdicom.observability import Observe
+from segdicom.services import start_services
 from segdicom.state import AppState
 from segdicom.store import FileStore, Store
 
@@ -36,7 +38,8 @@ def build_state(settings: Settings) -> AppState:
     # Files a crash left without a row, and its partial files, where the
     # journals of writers that are gone say (it logs what it repaired).
     store.recover()
-    state = AppState(settings=settings, engine=engine, sessions=sessions, store=store, cache=cache)
+    auth = Authenticator(settings, sessions)
+    state = AppState(settings, engine, sessions, store, cache, auth)
     state.on_stop.append(store.close)
     return state
 
@@ -46,9 +49,9 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         st = build_state(settings)
         app.state.segdicom = st
-        from segdicom.services import start_services
-
         start_services(st)
+        # Last in, first out: running jobs stop before the PACS clients, SCP and store.
+        st.on_stop.append(st.jobs.stop)
         try:
             yield
         finally:
@@ -66,7 +69,7 @@ def create_app(settings: Settings) -> Starlette:
             Middleware(Observe),  # outermost: request id and latency for every request
             Middleware(BodyLimit, limit=settings.max_upload_bytes),
             Middleware(SecurityHeaders),
-            Middleware(AuthMiddleware),  # who is calling: 401/403 before any handler
+            Middleware(AuthMiddleware, render=render),  # who is calling: 401/403 before any handler
             Middleware(GZipMiddleware, minimum_size=2048, compresslevel=5),
         ],
         lifespan=lifespan,

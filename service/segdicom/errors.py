@@ -1,4 +1,10 @@
-"""The exception tree. `api.errors` maps each branch to one HTTP status."""
+"""The exception tree. `api.errors` maps each branch to one HTTP status.
+
+PACS errors carry what the PACS said as data (`http_status`, `dimse_status`),
+so callers decide retries from fields, never from the wording of the message.
+"""
+
+from http import HTTPStatus
 
 
 class SegDicomError(Exception):
@@ -51,15 +57,50 @@ class StoreFailed(SegDicomError):
 
 
 class PacsUnavailable(SegDicomError):
-    """The PACS could not be reached or timed out (HTTP 502)."""
+    """The PACS could not be reached, timed out or cut the connection (HTTP 502).
+
+    `aborted`: it cut a DIMSE association instead of answering (a PACS does this to
+    an AE title it does not know), and the message says so.
+    """
 
     error = "pacs_unavailable"
 
+    def __init__(self, detail: str, *, aborted: bool = False) -> None:
+        super().__init__(detail)
+        self.aborted = aborted
+
+
+class PacsStopped(PacsUnavailable):
+    """The PACS stopped answering in the middle of a transfer; `received` instances
+    had arrived by then (HTTP 502)."""
+
+    def __init__(self, detail: str, *, received: int) -> None:
+        super().__init__(detail)
+        self.received = received
+
 
 class PacsRefused(SegDicomError):
-    """The PACS answered, but refused or failed the request (HTTP 502)."""
+    """The PACS answered, but refused or failed the request (HTTP 502).
+
+    `http_status`: the HTTP status it answered (DICOMweb); `dimse_status`: the DIMSE
+    status, or a STOW-RS Failure Reason (PS3.18 10.5.3); `names_our_ae`: the message
+    already tells the user to register our AE title at the PACS.
+    """
 
     error = "pacs_refused"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        http_status: HTTPStatus | None = None,
+        dimse_status: int | None = None,
+        names_our_ae: bool = False,
+    ) -> None:
+        super().__init__(detail)
+        self.http_status = http_status
+        self.dimse_status = dimse_status
+        self.names_our_ae = names_our_ae
 
 
 class Unauthorized(SegDicomError):

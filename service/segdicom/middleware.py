@@ -1,8 +1,9 @@
 """ASGI middleware: request size limit and security headers."""
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from segdicom.api.errors import render
+from segdicom.errors import TooLarge
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -30,7 +31,7 @@ class BodyLimit:
             return
         length = dict(scope["headers"]).get(b"content-length", b"")
         if length.isdigit() and int(length) > self.limit:
-            await _too_large(send, int(length), self.limit)
+            await _too_large(scope, receive, send, int(length), self.limit)
             return
         received = 0
 
@@ -53,25 +54,16 @@ class BodyLimit:
             await self.app(scope, limited, tracking_send)
         except _BodyTooLarge:
             if not started:
-                await _too_large(send, received, self.limit)
+                await _too_large(scope, receive, send, received, self.limit)
 
 
 class _BodyTooLarge(Exception):
     pass
 
 
-async def _too_large(send: Send, size: int, limit: int) -> None:
-    body = json.dumps(
-        {"error": "too_large", "detail": f"request body over {limit} bytes (got {size})"}
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+async def _too_large(scope: Scope, receive: Receive, send: Send, size: int, limit: int) -> None:
+    too_large = TooLarge(f"request body over {limit} bytes (got {size})")
+    await render(too_large, {"Connection": "close"})(scope, receive, send)
 
 
 class SecurityHeaders:

@@ -59,10 +59,13 @@ def _point(page: Page, selector: str, fx: float, fy: float) -> tuple[float, floa
 
 
 def _click(page: Page, selector: str, fx: float, fy: float) -> None:
+    """Shift+click: navigates even while a brush would paint there (a plain drag paints)."""
     box = page.locator(selector).bounding_box()
     assert box is not None
     x, y = _point(page, selector, fx, fy)
+    page.keyboard.down("Shift")
     page.mouse.click(box["x"] + x, box["y"] + y)
+    page.keyboard.up("Shift")
 
 
 def _horizontal(slice_index: int, num_slices: int) -> float:

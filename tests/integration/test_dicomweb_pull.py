@@ -1,12 +1,15 @@
 """Search and pull against a real Orthanc over DICOMweb (QIDO-RS, WADO-RS)."""
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from starlette.testclient import TestClient
 from tests.helpers import dicom_files, free_port
+from tests.integration.proxy import CuttingProxy
 from tests.integration.support import wait_job
 from tests.orthanc import Orthanc
 
@@ -135,3 +138,33 @@ def test_unknown_series_fails_the_job_and_bad_job_ids_are_refused(client: TestCl
     assert job["state"] == "failed" and "not found" in job["error"]
     assert client.get("/api/jobs/nope").status_code == 400
     assert client.get("/api/jobs/" + "0" * 32).status_code == 404
+
+
+def test_a_pacs_that_stops_mid_transfer_fails_the_job_saying_how_far_it_got(
+    loaded: Orthanc, tmp_path: Path
+) -> None:
+    parsed = urlsplit(loaded.dicomweb_url)
+    proxy = CuttingProxy((parsed.hostname or "", parsed.port or 80), cut_after=4_000_000)
+    url = f"http://127.0.0.1:{proxy.port}{parsed.path}"
+    try:
+        with make_client(tmp_path / "cut", url) as cut:
+            study_uid, series_uid = pacs_series(cut, "PLASTIC")
+            job = pull(cut, study_uid, series_uid)
+            assert job["state"] == "failed", job
+            stopped = re.fullmatch(
+                rf"PACS {re.escape(url)} stopped answering after (\d+) of 28 instances; "
+                "retry fetches the rest",
+                job["error"],
+            )
+            assert stopped, job["error"]
+            arrived = int(stopped.group(1))
+            assert 0 < arrived < 28 and job["done"] == arrived
+            proxy.cut_after = None  # the PACS is back: the retry fetches only the rest
+            again = pull(cut, study_uid, series_uid)
+            assert (again["state"], again["done"], again["result"]["fetched"]) == (
+                "done",
+                28,
+                28 - arrived,
+            )
+    finally:
+        proxy.close()

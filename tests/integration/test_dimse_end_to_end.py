@@ -86,9 +86,9 @@ def dimse_settings(data_dir: Path, orthanc: Orthanc, scp_port: int, **extra: Any
 def client(peers: Peers, tmp_path: Path) -> Iterator[TestClient]:
     settings = dimse_settings(tmp_path / "data", peers.orthanc, peers.scp_port)
     with TestClient(create_app(settings)) as test_client:
-        services = test_client.app.state.segdicom.services  # type: ignore[attr-defined]
-        assert "dicomweb" not in services
-        assert isinstance(services["outbox"].pacs, DimsePacs)  # SEGs leave by C-STORE
+        st = test_client.app.state.segdicom  # type: ignore[attr-defined]
+        assert st.dicomweb is None
+        assert isinstance(st.outbox.pacs, DimsePacs)  # SEGs leave by C-STORE
         yield test_client
 
 

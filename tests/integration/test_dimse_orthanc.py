@@ -48,7 +48,7 @@ def pair(
 
 
 def dimse(client: TestClient) -> DimsePacs:
-    pacs: DimsePacs = client.app.state.segdicom.services["dimse"]  # type: ignore[attr-defined]
+    pacs: DimsePacs = client.app.state.segdicom.dimse  # type: ignore[attr-defined]
     return pacs
 
 
@@ -88,12 +88,12 @@ def test_c_echo_and_c_find_study_and_series(pair: tuple[Orthanc, TestClient]) ->
     pacs = dimse(client)
     pacs.echo()
     found = pacs.search_studies(StudyFilter(modality="MR"), 100, 0)
-    assert [s["study_uid"] for s in found] == [study_uid]
-    assert found[0]["num_instances"] == len(files)
-    assert found[0]["modalities"] == ["MR"]
+    assert [s.study_uid for s in found] == [study_uid]
+    assert found[0].num_instances == len(files)
+    assert found[0].modalities == ["MR"]
     assert pacs.search_studies(StudyFilter(modality="CT"), 100, 0) == []
     series = pacs.search_series(study_uid)
-    assert [(s["series_uid"], s["num_instances"]) for s in series] == [(series_uid, len(files))]
+    assert [(s.series_uid, s.num_instances) for s in series] == [(series_uid, len(files))]
     # The API answers source=pacs over DIMSE when no DICOMweb URL is set.
     listed = client.get("/api/studies?source=pacs&modality=MR")
     assert listed.status_code == 200, listed.text

@@ -5,6 +5,7 @@ import gzip
 import httpx
 import numpy as np
 import pydicom
+import pytest
 from starlette.testclient import TestClient
 from tests.conftest import LiveServer
 from tests.helpers import dicom_files
@@ -25,6 +26,21 @@ def test_series_info_fields_and_windows(client: TestClient) -> None:
     # The header's window (40/80) is the brain window; it is kept once, by either name.
     assert any((w["center"], w["width"]) == (40, 80) for w in info["windows"])
     assert all(w["width"] > 0 for w in info["windows"])
+
+
+def test_series_info_marks_header_windows_and_gives_slice_locations(client: TestClient) -> None:
+    """The viewer opens a series on its own window, and labels DICOM Slice Location as such."""
+    info = series_info(client, upload_series(client, "ct_philips_phantom"))
+    header = [(w["center"], w["width"]) for w in info["windows"] if w["header"]]
+    assert header == [(40, 80)]  # the header's window; the presets and the auto one are not
+    assert not any(w["header"] for w in info["windows"] if w["name"] == "Auto")
+    locations = [s["slice_location"] for s in info["slices"]]
+    assert all(isinstance(v, float) for v in locations)
+    # Slice Location follows the position along the normal (axial: z) slice by slice here.
+    steps = np.diff(locations)
+    assert np.allclose(np.abs(steps), info["spacing"][2], atol=0.01)
+    mr = series_info(client, upload_series(client, "mr_siemens_t1_sag"))
+    assert any(s["slice_location"] == pytest.approx(-81.6, abs=0.01) for s in mr["slices"])
 
 
 def test_binary_slice_size_and_headers(client: TestClient) -> None:

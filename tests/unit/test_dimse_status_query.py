@@ -54,9 +54,9 @@ def test_study_fields_from_answer() -> None:
     ds.StudyInstanceUID, ds.PatientName, ds.ModalitiesInStudy = "1.2", "Doe^J", ["MR", "CT"]
     ds.NumberOfStudyRelatedSeries, ds.NumberOfStudyRelatedInstances = "2", "40"
     fields = q.study_fields(ds)
-    assert fields["modalities"] == ["CT", "MR"]
-    assert (fields["num_series"], fields["num_instances"]) == (2, 40)
-    assert fields["patient_name"] == "Doe^J" and fields["description"] == ""
+    assert fields.modalities == ["CT", "MR"]
+    assert (fields.num_series, fields.num_instances) == (2, 40)
+    assert fields.patient_name == "Doe^J" and fields.description == ""
 
 
 def test_move_identifier_levels() -> None:

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from segdicom.errors import PacsRefused
+from segdicom.errors import PacsRefused, PacsStopped
 from segdicom.pacs.multipart import boundary_of, iter_parts
 
 BOUNDARY = b"3d6b6a416f9b5"
@@ -35,10 +35,11 @@ def test_a_part_holding_a_prefix_of_the_delimiter_is_kept_intact() -> None:
     assert list(iter_parts(chunked(body([tricky, b"b"]), 3), BOUNDARY)) == [tricky, b"b"]
 
 
-def test_a_body_cut_before_its_closing_boundary_is_refused() -> None:
+def test_a_body_cut_before_its_closing_boundary_says_how_many_parts_arrived() -> None:
     data = body([b"a" * 10, b"b" * 10])
-    with pytest.raises(PacsRefused, match="truncated"):
+    with pytest.raises(PacsStopped, match="truncated") as stopped:
         list(iter_parts([data[:-8]], BOUNDARY))
+    assert stopped.value.received == 1
 
 
 def test_a_part_without_headers_end_is_refused() -> None:

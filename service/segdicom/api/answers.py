@@ -127,6 +127,37 @@ class Window(BaseModel):
     width: float
 
 
+class Geometry(BaseModel):
+    """What makes a series irregular: gantry tilt, uneven spacing, gaps."""
+
+    regular: bool
+    tilt_degrees: float
+    spacing_min: float = Field(description="smallest step between slices along the normal, mm")
+    spacing_max: float = Field(description="largest step between slices along the normal, mm")
+    missing_slices: int
+
+
+class Planes(BaseModel):
+    """A reformat's regular grid: pixel (r, c) of plane i lies at origin + i * plane_spacing *
+    plane_normal + r * pixel_spacing[0] * column_direction + c * pixel_spacing[1] *
+    row_direction."""
+
+    planes: int
+    rows: int
+    columns: int
+    pixel_spacing: list[float]
+    plane_spacing: float
+    origin: list[float]
+    row_direction: list[float]
+    column_direction: list[float]
+    plane_normal: list[float]
+
+
+class Reformats(BaseModel):
+    sagittal: Planes
+    coronal: Planes
+
+
 class Series(BaseModel):
     series_uid: Uid
     study_uid: Uid
@@ -141,6 +172,8 @@ class Series(BaseModel):
     invert: bool = Field(description="MONOCHROME1: draw inverted")
     slices: list[SliceInfo]
     windows: list[Window]
+    geometry: Geometry
+    reformat: Reformats
 
 
 class UploadedSeries(BaseModel):

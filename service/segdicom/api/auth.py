@@ -12,7 +12,7 @@ from segdicom.api.common import path_int, state
 from segdicom.api.operation import Answer, documented
 from segdicom.api.schemas import LoginIn, TokenIn, UserChange, UserIn
 from segdicom.api.validation import parse_body
-from segdicom.auth import authenticator, identity, require_admin
+from segdicom.auth import identity, require_admin
 from segdicom.auth.cookies import cleared, csrf_cookie, session_cookie
 from segdicom.auth.identity import Identity, check_username
 from segdicom.auth.passwords import MAX_LENGTH, hash_password
@@ -43,7 +43,7 @@ async def login(request: Request) -> JSONResponse:
         raise Unauthorized("wrong username or password, or the user is disabled")
     st = state(request)
     try:
-        who, secret = await run_in_threadpool(authenticator(st).login, username, password)
+        who, secret = await run_in_threadpool(st.auth.login, username, password)
     except Unauthorized:
         detail = f"{username[:64]!r} {_peer(request)}"
         await run_in_threadpool(_event, st, "", "login_failed", detail)
@@ -61,7 +61,7 @@ def logout(request: Request) -> Response:
     """End the caller's session."""
     st = state(request)
     who = identity(request)
-    authenticator(st).logout(who)
+    st.auth.logout(who)
     response = Response(status_code=204)
     for cookie in cleared():
         response.headers.append("set-cookie", cookie)
@@ -154,7 +154,7 @@ def _create_user(
         row = repo.add(session, username, hashed, role)
         events.append(session, user=admin, action="add_user", detail=f"{username} {role}")
         payload = _user(row)
-    authenticator(st).users_changed()
+    st.auth.users_changed()
     return payload
 
 

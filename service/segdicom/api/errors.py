@@ -1,6 +1,9 @@
 """One table from exception to HTTP status; every error body is {"error", "detail"}."""
 
 import logging
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -22,28 +25,56 @@ from segdicom.errors import (
 
 log = logging.getLogger("segdicom.api")
 
-STATUS: tuple[tuple[type[SegDicomError], int], ...] = (
-    (TooLarge, 413),
-    (Unprocessable, 422),
-    (BadInput, 400),
-    (Unauthorized, 401),
-    (Forbidden, 403),
-    (NotFound, 404),
-    (Conflict, 409),
-    (StoreFailed, 507),
-    (PacsUnavailable, 502),
-    (PacsRefused, 502),
-)
+# Each branch of the tree has its status; a subclass without an entry gets its
+# nearest ancestor's (the class hierarchy decides, as starlette picks handlers).
+STATUS: dict[type[SegDicomError], HTTPStatus] = {
+    SegDicomError: HTTPStatus.INTERNAL_SERVER_ERROR,
+    BadInput: HTTPStatus.BAD_REQUEST,
+    TooLarge: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    Unprocessable: HTTPStatus.UNPROCESSABLE_ENTITY,
+    Unauthorized: HTTPStatus.UNAUTHORIZED,
+    Forbidden: HTTPStatus.FORBIDDEN,
+    NotFound: HTTPStatus.NOT_FOUND,
+    Conflict: HTTPStatus.CONFLICT,
+    StoreFailed: HTTPStatus.INSUFFICIENT_STORAGE,
+    PacsUnavailable: HTTPStatus.BAD_GATEWAY,
+    PacsRefused: HTTPStatus.BAD_GATEWAY,
+}
+# RFC 9110 11.6.1: a 401 says how to authenticate.
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="segdicom"'}
 
 
-def error_response(status: int, error: str, detail: str) -> JSONResponse:
-    return JSONResponse({"error": error, "detail": detail}, status_code=status)
+def status_of(exc: SegDicomError) -> HTTPStatus:
+    """The status of the nearest class in `exc`'s hierarchy that has one."""
+    for kind in type(exc).__mro__:
+        if kind in STATUS:
+            return STATUS[kind]  # type: ignore[index]
+    return HTTPStatus.INTERNAL_SERVER_ERROR
+
+
+def error_response(
+    status: int, error: str, detail: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
+
+
+def render(
+    exc: SegDicomError, headers: Mapping[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    """The one rendering of an error: {"error", "detail", **extra} with its status.
+
+    Handlers, middleware (which runs outside the handler table) and endpoints that
+    answer an error with more fields all answer through here.
+    """
+    status = status_of(exc)
+    all_headers = {**(CHALLENGE if status == HTTPStatus.UNAUTHORIZED else {}), **(headers or {})}
+    body = {"error": exc.error, "detail": exc.detail, **extra}
+    return JSONResponse(body, status_code=status, headers=all_headers)
 
 
 async def segdicom_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SegDicomError)
-    status = next((code for kind, code in STATUS if isinstance(exc, kind)), 500)
-    return error_response(status, exc.error, exc.detail)
+    return render(exc)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

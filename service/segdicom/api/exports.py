@@ -14,7 +14,6 @@ from segdicom.api.validation import parse_body, parse_query
 from segdicom.db import exports as outbox
 from segdicom.db.models import Export
 from segdicom.errors import BadInput
-from segdicom.state import AppState
 from segdicom.workflows.exports import export_annotation
 
 
@@ -56,7 +55,7 @@ async def create_export(request: Request) -> JSONResponse:
     destination = (await parse_body(request, ExportIn)).destination
     row = await run_in_threadpool(export_annotation, st, annotation_id, destination, user(request))
     if destination == "pacs":
-        _wake_outbox(st)
+        st.wake_outbox()
     return JSONResponse(export_json(row), status_code=201)
 
 
@@ -102,11 +101,5 @@ def retry_export(request: Request) -> JSONResponse:
         row = outbox.requeue(session, export_id)
         session.flush()
         payload = export_json(row)
-    _wake_outbox(st)
+    st.wake_outbox()
     return JSONResponse(payload)
-
-
-def _wake_outbox(st: AppState) -> None:
-    wake = st.services.get("outbox_wake")
-    if callable(wake):
-        wake()

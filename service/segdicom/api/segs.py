@@ -1,5 +1,7 @@
 """SEGs of a series (local store or PACS) and their import as annotations."""
 
+from dataclasses import asdict
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -11,7 +13,7 @@ from segdicom.api.operation import Answer, documented
 from segdicom.api.schemas import ImportSegIn, PacsImportIn, SegsQuery
 from segdicom.api.studies import pacs
 from segdicom.api.validation import parse_body, parse_query
-from segdicom.db.models import Instance
+from segdicom.db import instances as index
 from segdicom.errors import BadInput
 from segdicom.state import AppState
 from segdicom.workflows import annotations
@@ -30,19 +32,19 @@ def list_segs(request: Request) -> JSONResponse:
     series_uid = path_uid(request, "series_uid")
     query = parse_query(request, SegsQuery)
     if query.source == "local":
-        return JSONResponse(local_segs(st, series_uid))
+        return JSONResponse([asdict(s) for s in local_segs(st, series_uid)])
     study_uid = _study_of(st, query.study_uid, series_uid)
-    return JSONResponse(pacs(st).find_segs(study_uid, series_uid))
+    return JSONResponse([asdict(s) for s in pacs(st).find_segs(study_uid, series_uid)])
 
 
 def _study_of(st: AppState, given: str | None, series_uid: str) -> str:
     if given:
         return given
     with st.sessions() as session:
-        found = session.query(Instance.study_uid).filter_by(series_uid=series_uid).first()
+        found = index.study_of_series(session, series_uid)
     if found is None:
         raise BadInput(f"series {series_uid} is not held locally: give its study_uid")
-    return str(found[0])
+    return found
 
 
 @documented(

@@ -7,6 +7,8 @@ from starlette.responses import JSONResponse, Response
 from segdicom.api import answers as out
 from segdicom.api.common import path_int, path_uid, state
 from segdicom.api.operation import BINARY, Answer, documented
+from segdicom.imaging import Volume
+from segdicom.imaging.grid import AXES, PlaneGrid
 from segdicom.workflows import volumes
 
 VOLUME_ERRORS = {
@@ -23,6 +25,7 @@ def series_info(request: Request) -> JSONResponse:
     st = state(request)
     volume = volumes.load_volume(st, path_uid(request, "series_uid"))
     sample = volumes.middle_sample(st, volume)
+    header = {(center, width) for center, width, _ in volume.header_windows}
     return JSONResponse(
         {
             "series_uid": volume.series_uid,
@@ -41,15 +44,51 @@ def series_info(request: Request) -> JSONResponse:
                     "sop_instance_uid": f.sop_instance_uid,
                     "frame": f.frame + 1,
                     "position": list(f.position) if f.position else None,
+                    "slice_location": f.slice_location,
                 }
                 for f in volume.frames
             ],
             "windows": [
-                {"name": w.name, "center": w.center, "width": w.width}
+                {
+                    "name": w.name,
+                    "center": w.center,
+                    "width": w.width,
+                    "header": (w.center, w.width) in header,
+                }
                 for w in volume.windows(sample)
             ],
+            "geometry": geometry_json(volume),
+            "reformat": {axis: planes_json(volume.grid.axis(axis)) for axis in AXES},
         }
     )
+
+
+def geometry_json(volume: Volume) -> dict[str, object]:
+    """Tilt, spacing range along the normal and gaps: what makes a series irregular."""
+    geometry = volume.geometry
+    return {
+        "regular": geometry.regular,
+        "tilt_degrees": round(geometry.tilt_degrees, 4),
+        "spacing_min": round(geometry.spacing_min, 6),
+        "spacing_max": round(geometry.spacing_max, 6),
+        "missing_slices": geometry.missing_slices,
+    }
+
+
+def planes_json(grid: PlaneGrid) -> dict[str, object]:
+    """Pixel (r, c) of plane i is at origin + i * plane_spacing * plane_normal
+    + r * pixel_spacing[0] * column_direction + c * pixel_spacing[1] * row_direction."""
+    return {
+        "planes": grid.planes,
+        "rows": grid.rows,
+        "columns": grid.columns,
+        "pixel_spacing": list(grid.pixel_spacing),
+        "plane_spacing": grid.plane_spacing,
+        "origin": list(grid.origin),
+        "row_direction": list(grid.row_direction),
+        "column_direction": list(grid.column_direction),
+        "plane_normal": list(grid.plane_normal),
+    }
 
 
 @documented(

@@ -14,6 +14,7 @@ from segdicom.api.schemas import SourceQuery, StudyQuery
 from segdicom.api.validation import parse_query
 from segdicom.db import instances as index
 from segdicom.errors import BadInput
+from segdicom.pacs.protocol import Pacs
 from segdicom.state import AppState
 
 _DATE = re.compile(r"\d{8}")
@@ -39,7 +40,8 @@ def list_studies(request: Request) -> JSONResponse:
     query = parse_query(request, StudyQuery)
     flt = study_filter(query)
     if query.source == "pacs":
-        return JSONResponse(pacs(st).search_studies(flt, query.limit, query.offset))
+        found = pacs(st).search_studies(flt, query.limit, query.offset)
+        return JSONResponse([asdict(s) for s in found])
     st.store.flush()  # read your writes: instances acknowledged a moment ago are listed
     with st.sessions() as session:
         rows = index.studies(session, flt, query.limit, query.offset)
@@ -61,15 +63,15 @@ def list_series(request: Request) -> JSONResponse:
     st = state(request)
     study_uid = path_uid(request, "study_uid")
     if parse_query(request, SourceQuery).source == "pacs":
-        return JSONResponse(pacs(st).search_series(study_uid))
+        return JSONResponse([asdict(s) for s in pacs(st).search_series(study_uid)])
     st.store.flush()
     with st.sessions() as session:
         rows = index.series_of_study(session, study_uid)
     return JSONResponse([asdict(r) for r in rows])
 
 
-def pacs(st: AppState) -> Any:
-    client = st.services.get("dicomweb") or st.services.get("dimse")
+def pacs(st: AppState) -> Pacs:
+    client = st.dicomweb or st.dimse
     if client is None:
         raise BadInput("no PACS configured: set SEGDICOM_DICOMWEB_URL or SEGDICOM_PACS_*")
     return client

@@ -11,9 +11,10 @@ from starlette.responses import JSONResponse
 
 from segdicom.api import answers as out
 from segdicom.api.common import state
+from segdicom.api.errors import render
 from segdicom.api.operation import Answer, Body, documented
 from segdicom.db import instances as index
-from segdicom.errors import BadInput, SegDicomError, TooLarge
+from segdicom.errors import BadInput, SegDicomError, TooLarge, Unprocessable
 from segdicom.state import AppState
 from segdicom.store import Stored
 
@@ -47,7 +48,7 @@ async def upload(request: Request) -> JSONResponse:
         return JSONResponse(result)
     first = result["rejected"][0]
     detail = f"no file could be stored; {first['name']}: {first['reason']}"
-    return JSONResponse({"error": "unprocessable", "detail": detail, **result}, status_code=422)
+    return render(Unprocessable(detail), **result)
 
 
 async def receive_files(request: Request, field: str) -> dict[str, Any]:

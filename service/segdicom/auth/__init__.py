@@ -4,7 +4,7 @@ SECURITY.md describes the model. The middleware puts an `Identity` on every
 request (`request.state.identity`, and its name in `request.state.user`).
 """
 
-from segdicom.auth.authenticator import Authenticator, authenticator
+from segdicom.auth.authenticator import Authenticator
 from segdicom.auth.identity import ROLES, Identity, identity, require_admin
 from segdicom.auth.middleware import AuthMiddleware
 from segdicom.auth.startup import check_binding, is_loopback
@@ -14,7 +14,6 @@ __all__ = [
     "AuthMiddleware",
     "Authenticator",
     "Identity",
-    "authenticator",
     "check_binding",
     "identity",
     "is_loopback",

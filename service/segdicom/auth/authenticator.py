@@ -8,15 +8,16 @@ from datetime import timedelta
 from http.cookies import SimpleCookie
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 
 from segdicom.auth import passwords
 from segdicom.auth.identity import Identity, check_username
 from segdicom.auth.secrets import digest, new_secret, same
+from segdicom.config import Settings
 from segdicom.db import users as repo
 from segdicom.db.models import User
 from segdicom.db.types import utcnow
 from segdicom.errors import BadInput, Conflict, Forbidden, Unauthorized
-from segdicom.state import AppState
 
 log = logging.getLogger("segdicom.auth")
 SESSION_COOKIE = "segdicom_session"
@@ -41,9 +42,9 @@ class Credentials:
 
 
 class Authenticator:
-    def __init__(self, st: AppState) -> None:
-        self.st = st
-        settings = st.settings
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session]) -> None:
+        self.settings = settings
+        self.sessions = sessions
         self.proxies = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
         self.proxy_header = settings.proxy_user_header.lower()
         self._has_users = False
@@ -56,7 +57,7 @@ class Authenticator:
             return True
         now = time.monotonic()
         if now - self._checked_at >= _RECHECK_OPEN:
-            with self.st.sessions() as session:
+            with self.sessions() as session:
                 self._has_users = repo.any_users(session)
             self._checked_at = now
         return self._has_users
@@ -74,7 +75,7 @@ class Authenticator:
     def resolve(self, creds: Credentials) -> Identity | None:
         """The caller, None when anonymous; Unauthorized/Forbidden for bad credentials."""
         if not self.has_users():
-            return Identity(self.st.settings.default_user, "admin", "open")
+            return Identity(self.settings.default_user, "admin", "open")
         if creds.authorization:
             return self._bearer(creds.authorization)
         cookies = _cookies(creds.cookies)
@@ -97,7 +98,7 @@ class Authenticator:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Authorization must be 'Bearer <API token>'")
-        with self.st.sessions() as session:
+        with self.sessions() as session:
             user = repo.token_user(session, digest(token.strip()))
             if user is None:
                 raise Unauthorized("API token unknown, revoked, or its user is disabled")
@@ -105,10 +106,10 @@ class Authenticator:
 
     def _proxy(self, username: str, provision: bool = True) -> Identity:
         name = username.strip()
-        with self.st.sessions() as session:
+        with self.sessions() as session:
             user = repo.by_name(session, name)
             found = None if user is None else (user.username, user.role, user.disabled)
-        if found is None and provision and self.st.settings.proxy_new_user_role:
+        if found is None and provision and self.settings.proxy_new_user_role:
             return self._provision(name)  # after the read session: SQLite has one writer
         if found is None or found[2]:
             raise Forbidden(f"user {username[:64]!r} from the proxy is unknown or disabled")
@@ -120,9 +121,9 @@ class Authenticator:
             username = check_username(name)
         except BadInput as exc:
             raise Forbidden(f"user name from the proxy refused: {exc.detail}") from None
-        role = self.st.settings.proxy_new_user_role
+        role = self.settings.proxy_new_user_role
         try:
-            with self.st.sessions.begin() as session:
+            with self.sessions.begin() as session:
                 repo.add(session, username, "", role)
         except (Conflict, IntegrityError):  # created meanwhile by a concurrent request
             return self._proxy(username, provision=False)
@@ -131,7 +132,7 @@ class Authenticator:
         return Identity(username, role, "proxy")
 
     def _lookup_session(self, token_hash: str) -> Identity | None:
-        with self.st.sessions() as session:
+        with self.sessions() as session:
             found = repo.session_user(session, token_hash)
             if found is None:
                 return None
@@ -141,7 +142,7 @@ class Authenticator:
     def login(self, username: str, password: str) -> tuple[Identity, str]:
         """Check the password and open a session: (identity, cookie secret)."""
         self._throttle(username)
-        with self.st.sessions.begin() as session:
+        with self.sessions.begin() as session:
             user = repo.by_name(session, username)
             stored = user.password_hash if user is not None else None
             if not passwords.verify(stored, password) or user is None or user.disabled:
@@ -149,7 +150,7 @@ class Authenticator:
                 raise Unauthorized("wrong username or password, or the user is disabled")
             self._failures.pop(username, None)
             secret, csrf = new_secret(), new_secret()
-            expires = utcnow() + timedelta(hours=self.st.settings.session_hours)
+            expires = utcnow() + timedelta(hours=self.settings.session_hours)
             repo.add_session(session, user, digest(secret), csrf, expires)
             return _identity(user, csrf, digest(secret)), secret
 
@@ -166,7 +167,7 @@ class Authenticator:
 
     def logout(self, who: Identity) -> None:
         if who.session_hash:
-            with self.st.sessions.begin() as session:
+            with self.sessions.begin() as session:
                 repo.end_session(session, who.session_hash)
 
 
@@ -189,12 +190,3 @@ def _cookies(header: str) -> dict[str, str]:
     except Exception:  # a malformed Cookie header is no cookie
         return {}
     return {key: morsel.value for key, morsel in jar.items()}
-
-
-def authenticator(st: AppState) -> Authenticator:
-    """The one Authenticator of this app state."""
-    found = st.services.get("auth")
-    if not isinstance(found, Authenticator):
-        found = Authenticator(st)
-        st.services["auth"] = found
-    return found

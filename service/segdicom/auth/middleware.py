@@ -1,16 +1,12 @@
 """ASGI middleware: every request gets an Identity, or a 401/403 before any handler runs."""
 
-import json
+from collections.abc import Callable, Mapping
 
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from segdicom.auth.authenticator import (
-    CSRF_COOKIE,
-    CSRF_HEADER,
-    Credentials,
-    authenticator,
-)
+from segdicom.auth.authenticator import CSRF_COOKIE, CSRF_HEADER, Authenticator, Credentials
 from segdicom.auth.cookies import csrf_cookie
 from segdicom.auth.identity import Identity
 from segdicom.auth.secrets import new_secret
@@ -30,15 +26,21 @@ PUBLIC = frozenset(
 )
 
 
+# The app's one error renderer (api.errors.render), passed in: this layer is below api.
+Render = Callable[[SegDicomError, Mapping[str, str]], Response]
+NO_STORE = {"Cache-Control": "no-store"}
+
+
 class AuthMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, render: Render) -> None:
         self.app = app
+        self.render = render
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        auth = authenticator(scope["app"].state.segdicom)
+        auth: Authenticator = scope["app"].state.segdicom.auth
         creds = _credentials(scope, auth.proxy_header)
         path = scope["path"]
         try:
@@ -52,13 +54,13 @@ class AuthMiddleware:
                 await _redirect(scope, send)
                 return
             else:
-                await _error(send, 401 if isinstance(exc, Unauthorized) else 403, exc)
+                await self.render(exc, NO_STORE)(scope, receive, send)
                 return
         if who is not None:
             state = scope.setdefault("state", {})
             state["identity"] = who
             state["user"] = who.username
-        await self.app(scope, receive, _with_csrf_cookie(send, who, creds, auth.st.settings))
+        await self.app(scope, receive, _with_csrf_cookie(send, who, creds, auth.settings))
 
 
 def _credentials(scope: Scope, proxy_header: str) -> Credentials:
@@ -115,12 +117,3 @@ async def _redirect(scope: Scope, send: Send) -> None:
         }
     )
     await send({"type": "http.response.body", "body": b""})
-
-
-async def _error(send: Send, status: int, exc: SegDicomError) -> None:
-    body = json.dumps({"error": exc.error, "detail": exc.detail}).encode()
-    headers = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
-    if status == 401:
-        headers.append((b"www-authenticate", b'Bearer realm="segdicom"'))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

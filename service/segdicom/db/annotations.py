@@ -4,9 +4,8 @@ Every write bumps `annotations.version` with a compare-and-swap UPDATE, so two
 writers based on the same version cannot both win: the second gets Conflict.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import and_, case, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -14,8 +13,14 @@ from sqlalchemy.orm import Session
 from segdicom.db.models import Annotation, Segment, SliceMask
 from segdicom.db.types import utcnow
 from segdicom.errors import Conflict, NotFound
-
-SliceKey = tuple[str, int]  # a slice's source: SOP Instance UID, 1-based frame number
+from segdicom.imaging.placement import (
+    SliceKey,
+    StoredMask,
+    key_of,
+    parked_moves,
+    place,
+    renumbering,
+)
 
 
 @dataclass(frozen=True)
@@ -178,9 +183,12 @@ def masks_of(
         SliceMask.frame,
         SliceMask.data,
     ).where(SliceMask.annotation_id == annotation_id)
-    rows = [_Row(n, i, _key(uid, frame), data) for n, i, uid, frame, data in session.execute(query)]
+    rows = [
+        StoredMask(n, i, key_of(uid, frame), data)
+        for n, i, uid, frame, data in session.execute(query)
+    ]
     found: dict[int, dict[int, bytes]] = {}
-    for (number, index), row in sorted(_place(rows, slices).items()):
+    for (number, index), row in sorted(place(rows, slices).items()):
         found.setdefault(number, {})[index] = row.data
     return found
 
@@ -198,72 +206,32 @@ def painted_slices(
         SliceMask.sop_instance_uid,
         SliceMask.frame,
     ).where(SliceMask.annotation_id == annotation_id)
-    rows = [_Row(n, i, _key(uid, frame)) for n, i, uid, frame in session.execute(query)]
+    rows = [StoredMask(n, i, key_of(uid, frame)) for n, i, uid, frame in session.execute(query)]
     if slices is None:
         places = sorted((r.number, r.index) for r in rows if r.index >= 0)
     else:
-        places = sorted(_place(rows, slices))
+        places = sorted(place(rows, slices))
     found: dict[int, list[int]] = {}
     for number, index in places:
         found.setdefault(number, []).append(index)
     return found
 
 
-# -- placing stored rows on the current volume -------------------------------------
-
-
-@dataclass(frozen=True)
-class _Row:
-    number: int
-    index: int  # slice_index as stored
-    key: SliceKey | None  # None: written before masks were pinned to their source slice
-    data: bytes = b""
-
-
-def _key(uid: str | None, frame: int | None) -> SliceKey | None:
-    return None if uid is None else (uid, frame or 1)
-
-
-def _place(rows: Iterable[_Row], slices: Sequence[SliceKey]) -> dict[tuple[int, int], _Row]:
-    """(segment, current slice index) -> the row shown there.
-
-    A pinned row goes where its source slice is now, and nowhere when that instance
-    is gone; an unpinned row keeps its stored index, unless a pinned row takes it.
-    """
-    where = {key: i for i, key in enumerate(slices)}
-    placed: dict[tuple[int, int], _Row] = {}
-    for row in sorted(rows, key=lambda r: r.key is not None):  # pinned rows last: they win
-        if row.key is not None:
-            index = where.get(row.key)
-        else:
-            index = row.index if 0 <= row.index < len(slices) else None
-        if index is not None:
-            placed[(row.number, index)] = row
-    return placed
-
-
 def _renumber(
     session: Session, annotation_id: int, number: int, slices: Sequence[SliceKey]
 ) -> None:
-    """Bring one segment's stored rows in line with the current volume, so that the
-    primary key (annotation, segment, slice_index) of a write is free or its own:
-    pinned rows move to their slice's index (negative when its instance is gone),
-    unpinned ones are pinned where they are shown, shadowed ones are dropped."""
+    """Bring one segment's stored rows in line with the current volume
+    (imaging.placement.renumbering says how)."""
     where = (SliceMask.annotation_id == annotation_id, SliceMask.segment_number == number)
     query = select(SliceMask.slice_index, SliceMask.sop_instance_uid, SliceMask.frame)
-    rows = [_Row(number, i, _key(uid, f)) for i, uid, f in session.execute(query.where(*where))]
-    placed = {row.index: index for (_, index), row in _place(rows, slices).items()}
-    gone = [r.index for r in rows if r.key is not None and r.index >= 0 and r.index not in placed]
-    lowest = min([0, *(r.index for r in rows)])
-    moves = {old: new for old, new in placed.items() if old != new}
-    moves |= {old: lowest - 1 - n for n, old in enumerate(gone)}
-    unpinned = {r.index: slices[r.index] for r in rows if r.key is None and r.index in placed}
-    shadowed = [
-        r.index for r in rows if r.key is None and r.index not in placed and r.index < len(slices)
+    rows = [
+        StoredMask(number, i, key_of(uid, f)) for i, uid, f in session.execute(query.where(*where))
     ]
-    if shadowed:
-        session.execute(delete(SliceMask).where(*where, SliceMask.slice_index.in_(shadowed)))
-    if unpinned:
+    plan = renumbering(rows, slices)
+    if plan.shadowed:
+        session.execute(delete(SliceMask).where(*where, SliceMask.slice_index.in_(plan.shadowed)))
+    if plan.unpinned:
+        unpinned = plan.unpinned
         session.execute(
             update(SliceMask)
             .execution_options(synchronize_session=False)
@@ -275,15 +243,7 @@ def _renumber(
                 frame=case({i: k[1] for i, k in unpinned.items()}, value=SliceMask.slice_index),
             )
         )
-    if moves:
-        _move(session, where, moves, lowest - 1 - len(gone))
-
-
-def _move(session: Session, where: tuple[Any, ...], moves: dict[int, int], free: int) -> None:
-    """Renumber rows old -> new through indexes below `free`, which no row holds, since
-    a primary key is checked row by row and a shift would meet its neighbour."""
-    parked = {old: free - n for n, old in enumerate(moves)}
-    for mapping in (parked, {parked[old]: new for old, new in moves.items()}):
+    for mapping in parked_moves(plan.moves, plan.free) if plan.moves else ():
         session.execute(
             update(SliceMask)
             .execution_options(synchronize_session=False)

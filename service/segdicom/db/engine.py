@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import exc as exc_
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -55,3 +56,18 @@ def upgrade(url: str, revision: str = "head") -> None:
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     command.upgrade(config, revision)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """The database (or the disk under it) is away or busy: the same write may succeed
+    later. A refusal of the data itself (a constraint, a bad value) is not."""
+    if isinstance(exc, FileNotFoundError):
+        return False
+    transient = (exc_.OperationalError, exc_.InterfaceError, exc_.TimeoutError, OSError)
+    return isinstance(exc, transient)
+
+
+def ping(sessions: sessionmaker[Session]) -> None:
+    """Raise unless the database answers."""
+    with sessions() as session:
+        session.execute(text("SELECT 1"))

@@ -6,8 +6,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from segdicom.db.models import Export
+from segdicom.db.models import Annotation, Export
 from segdicom.db.types import utcnow
+from segdicom.enums import Destination, ExportStatus
 from segdicom.errors import NotFound
 
 
@@ -45,7 +46,7 @@ def claim_due(
     """
     candidate = session.scalar(
         select(Export.id)
-        .where(Export.status == "pending")
+        .where(Export.status == ExportStatus.PENDING)
         .where(or_(Export.next_attempt_at.is_(None), Export.next_attempt_at <= now))
         .where(or_(Export.claimed_until.is_(None), Export.claimed_until < now))
         .order_by(Export.next_attempt_at, Export.id)
@@ -72,9 +73,10 @@ def record_attempt(
     row.attempts += 1
     row.claimed_until, row.claimed_by = None, ""
     if error is None:
-        row.status, row.error, row.sent_at, row.next_attempt_at = "sent", "", utcnow(), None
+        row.status, row.error, row.sent_at = ExportStatus.SENT, "", utcnow()
+        row.next_attempt_at = None
     elif retry_in is None:
-        row.status, row.error, row.next_attempt_at = "failed", error, None
+        row.status, row.error, row.next_attempt_at = ExportStatus.FAILED, error, None
     else:
         row.error, row.next_attempt_at = error, utcnow() + timedelta(seconds=retry_in)
 
@@ -84,7 +86,7 @@ def release_abandoned(session: Session, is_gone: Callable[[str], bool | None]) -
     claims of running processes, or of other hosts, stay until their lease ends."""
     claimed = session.execute(
         select(Export.id, Export.claimed_by).where(
-            Export.status == "pending", Export.claimed_until.is_not(None)
+            Export.status == ExportStatus.PENDING, Export.claimed_until.is_not(None)
         )
     ).all()
     gone = [export_id for export_id, owner in claimed if owner and is_gone(owner)]
@@ -96,11 +98,59 @@ def release_abandoned(session: Session, is_gone: Callable[[str], bool | None]) -
 
 
 def pending_count(session: Session) -> int:
-    return int(session.scalar(select(func.count()).where(Export.status == "pending")) or 0)
+    return int(
+        session.scalar(select(func.count()).where(Export.status == ExportStatus.PENDING)) or 0
+    )
 
 
 def requeue(session: Session, export_id: int) -> Export:
     row = get(session, export_id)
-    if row.status != "sent":
-        row.status, row.next_attempt_at, row.claimed_until = "pending", utcnow(), None
+    if row.status != ExportStatus.SENT:
+        row.status, row.next_attempt_at = ExportStatus.PENDING, utcnow()
+        row.claimed_until = None
+    return row
+
+
+def pending_depth(session: Session) -> tuple[int, datetime | None]:
+    """How many exports wait for delivery, and when the oldest was made."""
+    query = select(func.count(), func.min(Export.created_at)).where(
+        Export.status == ExportStatus.PENDING
+    )
+    depth, oldest = session.execute(query).one()
+    return int(depth), oldest
+
+
+def count_by_status(session: Session) -> list[tuple[str, int]]:
+    query = select(Export.status, func.count()).group_by(Export.status)
+    return [(status, count) for status, count in session.execute(query)]
+
+
+def create(
+    session: Session,
+    annotation: Annotation,
+    *,
+    sop_instance_uid: str,
+    series_instance_uid: str,
+    study_uid: str,
+    instance_number: int,
+    path: str,
+    destination: Destination,
+    created_by: str,
+) -> Export:
+    """A new export of `annotation` at its current version; one for the PACS is due now."""
+    to_pacs = destination == Destination.PACS
+    row = Export(
+        annotation_id=annotation.id,
+        annotation_version=annotation.version,
+        sop_instance_uid=sop_instance_uid,
+        series_instance_uid=series_instance_uid,
+        study_uid=study_uid,
+        instance_number=instance_number,
+        path=path,
+        destination=destination,
+        status=ExportStatus.PENDING if to_pacs else ExportStatus.LOCAL,
+        next_attempt_at=utcnow() if to_pacs else None,
+        created_by=created_by,
+    )
+    session.add(row)
     return row

@@ -200,3 +200,29 @@ def series_state(session: Session, series_uid: str) -> tuple[int, str]:
 def known_sop_uids(session: Session, series_uid: str) -> set[str]:
     query = select(Instance.sop_instance_uid).where(Instance.series_uid == series_uid)
     return set(session.scalars(query))
+
+
+def study_of_series(session: Session, series_uid: str) -> str | None:
+    """The study of a series held locally; None when no instance of it is held.
+
+    The one answer to "is this series held" and "which study is it in"."""
+    query = select(Instance.study_uid).where(Instance.series_uid == series_uid)
+    return session.scalar(query.limit(1))
+
+
+def get(session: Session, sop_instance_uid: str) -> Instance | None:
+    return session.get(Instance, sop_instance_uid)
+
+
+def paths_of_class(
+    session: Session, sop_classes: Sequence[str], study_uid: str | None
+) -> list[str]:
+    """The paths of the instances of `sop_classes`, within `study_uid` when given."""
+    query = select(Instance.path).where(Instance.sop_class_uid.in_(sop_classes))
+    if study_uid:
+        query = query.where(Instance.study_uid == study_uid)
+    return list(session.scalars(query))
+
+
+def paths_of_study(session: Session, study_uid: str) -> set[str]:
+    return set(session.scalars(select(Instance.path).where(Instance.study_uid == study_uid)))

@@ -2,18 +2,24 @@
 
 import json
 import uuid
+from typing import Any
 
-from sqlalchemy import update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from segdicom.db.models import Job
 from segdicom.db.types import utcnow
+from segdicom.enums import JobKind, JobState
 from segdicom.errors import NotFound
 
 
-def create(session: Session, kind: str, params: dict[str, object], total: int = 0) -> Job:
+def create(session: Session, kind: JobKind, params: dict[str, object], total: int = 0) -> Job:
     row = Job(
-        id=uuid.uuid4().hex, kind=kind, state="queued", total=total, params=json.dumps(params)
+        id=uuid.uuid4().hex,
+        kind=kind,
+        state=JobState.QUEUED,
+        total=total,
+        params=json.dumps(params),
     )
     session.add(row)
     session.flush()
@@ -31,7 +37,7 @@ def progress(
     session: Session,
     job_id: str,
     *,
-    state: str | None = None,
+    state: JobState | None = None,
     done: int | None = None,
     total: int | None = None,
     error: str | None = None,
@@ -44,3 +50,20 @@ def progress(
     if result is not None:
         values["result"] = json.dumps(result)
     session.execute(update(Job).where(Job.id == job_id).values(**values))
+
+
+def running_progress(session: Session) -> list[tuple[str, str, int, int]]:
+    """(id, kind, done, total) of every running job."""
+    query = select(Job.id, Job.kind, Job.done, Job.total).where(Job.state == JobState.RUNNING)
+    return [(r.id, r.kind, r.done, r.total) for r in session.execute(query)]
+
+
+def count_by_state(session: Session) -> list[tuple[str, int]]:
+    query = select(Job.state, func.count()).group_by(Job.state)
+    return [(state, count) for state, count in session.execute(query)]
+
+
+def report(sessions: sessionmaker[Session], job_id: str, **values: Any) -> None:
+    """`progress` in a transaction of its own (a job's worker thread reports this way)."""
+    with sessions.begin() as session:
+        progress(session, job_id, **values)

@@ -5,6 +5,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
+from segdicom.imaging.resample import PlanePlan
+
 V = TypeVar("V")
 # A parsed header holds 15-55 KB (measured on the synthetic and the Philips CT):
 # 6,000 (one series at the 5,000-slice limit, plus some) stay under ~330 MB;
@@ -60,6 +62,9 @@ class VolumeCache:
     def __init__(self, budget: int) -> None:
         self.volumes: LRU[object] = LRU(MAX_VOLUMES, lambda v: 1)
         self.slices: LRU[bytes] = LRU(budget, len)
+        # Resampling plans of irregular series (per axis) with their background value:
+        # a few MB each, built from the geometry once per series state.
+        self.plans: LRU[tuple[PlanePlan, float]] = LRU(budget // 4, lambda p: p[0].nbytes)
         # Headers of stored files, so a series that grows (a pull in progress)
         # is re-laid out without re-reading the files it already had.
         self.headers: LRU[object] = LRU(MAX_HEADERS, lambda v: 1)

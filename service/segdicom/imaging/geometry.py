@@ -32,6 +32,7 @@ class FrameRef:
     slope: float = 1.0
     intercept: float = 0.0
     windows: tuple[tuple[float, float, str], ...] = field(default=())
+    slice_location: float | None = None  # (0020,1041), informative only (PS3.3 C.7.6.2.1)
 
 
 def frames_of(ds: Dataset, path: str) -> list[FrameRef]:
@@ -50,6 +51,7 @@ def frames_of(ds: Dataset, path: str) -> list[FrameRef]:
         orientation=_vector(ds.get("ImageOrientationPatient"), 6),  # type: ignore[arg-type]
         pixel_spacing=_spacing(ds),
         slice_thickness=_float(ds.get("SliceThickness")),
+        slice_location=_float(ds.get("SliceLocation")),
         slope=_float(ds.get("RescaleSlope")) or 1.0,
         intercept=_float(ds.get("RescaleIntercept")) or 0.0,
         windows=_windows(ds),

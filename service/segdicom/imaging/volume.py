@@ -16,6 +16,8 @@ from pydicom.pixels.utils import pixel_array
 
 from segdicom.errors import TooLarge, Unprocessable
 from segdicom.imaging.geometry import FrameRef, Orientation, frames_of, slice_spacing, sort_frames
+from segdicom.imaging.grid import ReformatGrid, reformat_grid
+from segdicom.imaging.spacing import SeriesGeometry, series_geometry, slice_thicknesses
 from segdicom.imaging.windows import Window, presets
 
 DTYPES = ("uint8", "int16", "uint16", "int32", "float32")
@@ -36,6 +38,8 @@ class Volume:
     color: bool  # colour source, served as luminance
     header_windows: tuple[tuple[float, float, str], ...]
     frame_of_reference_uid: str
+    geometry: SeriesGeometry  # tilt, spacing range, gaps along the normal
+    grid: ReformatGrid  # where the sagittal and coronal reformats sample
     token: str = ""  # changes when the series' instances change (cache keys, ETags)
 
     @property
@@ -45,6 +49,11 @@ class Volume:
     @property
     def slice_bytes(self) -> int:
         return self.rows * self.columns * np.dtype(self.dtype).itemsize
+
+    def slice_thicknesses(self) -> np.ndarray:
+        """Each slice's thickness along the normal (mm, Voronoi): the weight of its voxels
+        in volumes and statistics (imaging/spacing.py)."""
+        return slice_thicknesses(self.frames, self.orientation, self.spacing[2])
 
     def windows(self, sample: np.ndarray | None) -> list[Window]:
         return presets(self.modality, self.header_windows, sample)
@@ -65,7 +74,9 @@ def build_volume(
     ordered, orientation = sort_frames(frames)
     if len(ordered) > max_slices:
         raise TooLarge(f"series has {len(ordered)} slices, more than the limit of {max_slices}")
-    spacing = ordered[0].pixel_spacing or (1.0, 1.0)
+    pixel = ordered[0].pixel_spacing or (1.0, 1.0)
+    spacing = (pixel[0], pixel[1], slice_spacing(ordered, orientation))
+    geometry = series_geometry(ordered, orientation, spacing[2])
     return Volume(
         series_uid=series_uid,
         study_uid=str(first.StudyInstanceUID),
@@ -74,12 +85,14 @@ def build_volume(
         columns=columns,
         dtype=_output_dtype(first, ordered),
         frames=tuple(ordered),
-        spacing=(spacing[0], spacing[1], slice_spacing(ordered, orientation)),
+        spacing=spacing,
         orientation=orientation,
         invert=str(first.get("PhotometricInterpretation", "")) == "MONOCHROME1",
         color=int(first.get("SamplesPerPixel", 1)) > 1,
         header_windows=ordered[0].windows,
         frame_of_reference_uid=str(first.get("FrameOfReferenceUID", "")),
+        geometry=geometry,
+        grid=reformat_grid(ordered, orientation, (rows, columns), spacing, geometry),
     )
 
 

@@ -19,14 +19,15 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
 
-from segdicom.db.models import Export, Job
+from segdicom.db import exports as exports_db
+from segdicom.db import jobs as jobs_db
 from segdicom.db.types import utcnow
 from segdicom.errors import NotFound
-from segdicom.state import AppState
+from segdicom.imaging import VolumeCache
 
 # Slices answer in ~1 ms, exports and pulls take seconds.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -35,7 +36,7 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
 class Metrics:
     """The registry and the instruments the service feeds."""
 
-    def __init__(self, st: AppState) -> None:
+    def __init__(self, sessions: sessionmaker[Session], cache: VolumeCache) -> None:
         self.registry = CollectorRegistry()
         self.requests = Histogram(
             "segdicom_http_request_duration_seconds",
@@ -55,7 +56,7 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
-        self.registry.register(StateCollector(st))
+        self.registry.register(StateCollector(sessions, cache))
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         self.requests.labels(route, method, f"{status // 100}xx").observe(seconds)
@@ -71,21 +72,17 @@ class Metrics:
 class StateCollector(Collector):
     """Gauges read when scraped: outbox depth/age, jobs, volume cache bytes."""
 
-    def __init__(self, st: AppState) -> None:
-        self.st = st
+    def __init__(self, sessions: sessionmaker[Session], cache: VolumeCache) -> None:
+        self.sessions = sessions
+        self.cache = cache
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         now = utcnow()
-        with self.st.sessions() as session:
-            pending = select(func.count(), func.min(Export.created_at))
-            depth, oldest = session.execute(pending.where(Export.status == "pending")).one()
-            by_status = session.execute(
-                select(Export.status, func.count()).group_by(Export.status)
-            ).all()
-            jobs = session.execute(
-                select(Job.id, Job.kind, Job.done, Job.total).where(Job.state == "running")
-            ).all()
-            job_states = session.execute(select(Job.state, func.count()).group_by(Job.state)).all()
+        with self.sessions() as session:
+            depth, oldest = exports_db.pending_depth(session)
+            by_status = exports_db.count_by_status(session)
+            jobs = jobs_db.running_progress(session)
+            job_states = jobs_db.count_by_state(session)
         yield _gauge("segdicom_outbox_pending", "Exports waiting for delivery.", depth)
         yield _gauge(
             "segdicom_outbox_oldest_pending_age_seconds",
@@ -109,12 +106,12 @@ class StateCollector(Collector):
         yield _gauge(
             "segdicom_volume_cache_bytes",
             "Bytes of encoded slices held by the volume cache.",
-            self.st.cache.slices.used,
+            self.cache.slices.used,
         )
         yield _gauge(
             "segdicom_volume_cache_budget_bytes",
             "The cache budget (SEGDICOM_VOLUME_CACHE_BYTES).",
-            self.st.cache.slices.budget,
+            self.cache.slices.budget,
         )
 
 
@@ -134,8 +131,7 @@ def _age(now: datetime, oldest: datetime | None) -> float:
 
 def metrics_endpoint(request: Request) -> Response:
     """GET /metrics: the Prometheus text format; 404 when SEGDICOM_METRICS is off."""
-    st: AppState = request.app.state.segdicom
-    metrics = st.services.get("metrics")
+    metrics = request.app.state.segdicom.metrics
     if not isinstance(metrics, Metrics):
         raise NotFound("metrics are off (SEGDICOM_METRICS=false)")
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -43,7 +43,7 @@ class Observe:
 def _observe(scope: Scope, status: int, seconds: float) -> None:
     app_state = getattr(scope.get("app"), "state", None)
     st = getattr(app_state, "segdicom", None)
-    metrics = st.services.get("metrics") if st is not None else None
+    metrics = getattr(st, "metrics", None)
     if isinstance(metrics, Metrics):
         metrics.observe_request(route_label(scope), scope["method"], status, seconds)
 

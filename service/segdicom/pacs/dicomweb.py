@@ -10,6 +10,7 @@ import contextlib
 import logging
 import warnings
 from collections.abc import Iterator, Sequence
+from http import HTTPStatus
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,14 @@ import pydicom
 import requests
 from dicomweb_client.api import DICOMwebClient
 from pydicom.dataset import Dataset
+from requests.exceptions import ChunkedEncodingError
 
 from segdicom.config import Settings
-from segdicom.errors import PacsRefused, PacsUnavailable
+from segdicom.enums import Destination
+from segdicom.errors import PacsRefused, PacsStopped, PacsUnavailable
 from segdicom.pacs.multipart import boundary_of, iter_parts
-from segdicom.pacs.protocol import OnInstance, StudyQuery
+from segdicom.pacs.protocol import OnInstance, SeriesInfo, StudyInfo, StudyQuery
+from segdicom.seg.describe import SegDescription, describe_seg, referenced_series
 
 log = logging.getLogger("segdicom.pacs")
 
@@ -88,16 +92,16 @@ class DicomWebPacs:
 
     # -- QIDO-RS ---------------------------------------------------------------------
 
-    def search_studies(self, flt: StudyQuery, limit: int, offset: int) -> list[dict[str, Any]]:
+    def search_studies(self, flt: StudyQuery, limit: int, offset: int) -> list[StudyInfo]:
         params = {**qido_filters(flt), "limit": str(limit), "offset": str(offset)}
         found = self._qido("/studies", params, STUDY_FIELDS, "search studies")
-        return [study_json(item) for item in found]
+        return [study_from_json(item) for item in found]
 
-    def search_series(self, study_uid: str) -> list[dict[str, Any]]:
+    def search_series(self, study_uid: str) -> list[SeriesInfo]:
         what = f"search the series of study {study_uid}"
         found = self._qido(f"/studies/{study_uid}/series", {}, SERIES_FIELDS, what)
-        rows = [series_json(item) for item in found]
-        return sorted(rows, key=lambda r: (r["series_number"] is None, r["series_number"] or 0))
+        rows = [series_from_json(item) for item in found]
+        return sorted(rows, key=lambda r: (r.series_number is None, r.series_number or 0))
 
     def series_instances(self, study_uid: str, series_uid: str) -> list[str]:
         path = f"/studies/{study_uid}/series/{series_uid}/instances"
@@ -137,9 +141,16 @@ class DicomWebPacs:
         count = 0
         with self._errors(f"retrieve {url}"), self._get_stream(url) as response:
             boundary = boundary_of(response.headers.get("Content-Type", ""))
-            for part in iter_parts(response.iter_content(CHUNK), boundary):
-                on_instance(part)
-                count += 1
+            try:
+                for part in iter_parts(response.iter_content(CHUNK), boundary):
+                    on_instance(part)
+                    count += 1
+            except (PacsStopped, requests.ConnectionError, ChunkedEncodingError) as exc:
+                # The connection closed or timed out mid-answer: say how far it got.
+                raise PacsStopped(
+                    f"PACS {self.url} stopped answering after {count} instances of {url}",
+                    received=count,
+                ) from exc
         return count
 
     @contextlib.contextmanager
@@ -162,15 +173,21 @@ class DicomWebPacs:
         with self._errors(f"store instance {uid}"):
             answer = self.client.store_instances([ds], study_instance_uid=ds.StudyInstanceUID)
         # PS3.18 10.5.3: a refused instance is listed in FailedSOPSequence (0008,1198).
-        failed = [
-            str(i.get("ReferencedSOPInstanceUID", "")) for i in answer.get("FailedSOPSequence", [])
-        ]
+        failed = {
+            str(i.get("ReferencedSOPInstanceUID", "")): i.get("FailureReason")
+            for i in answer.get("FailedSOPSequence", [])
+        }
         if uid in failed:
-            raise PacsRefused(f"PACS {self.url} refused to store instance {uid}")
+            reason = failed[uid]
+            raise PacsRefused(
+                f"PACS {self.url} refused to store instance {uid}"
+                + (f" (failure reason 0x{int(reason):04X})" if reason is not None else ""),
+                dimse_status=int(reason) if reason is not None else None,
+            )
 
     # -- SEGs that reference a series ------------------------------------------------
 
-    def find_segs(self, study_uid: str, series_uid: str) -> list[dict[str, Any]]:
+    def find_segs(self, study_uid: str, series_uid: str) -> list[SegDescription]:
         segs = self._qido(
             f"/studies/{study_uid}/instances",
             {"SOPClassUID": SEG_SOP_CLASS},
@@ -183,7 +200,7 @@ class DicomWebPacs:
                 study_uid, value(item, "0020000E"), value(item, "00080018")
             )
             if series_uid in referenced_series(meta):
-                found.append(seg_json(meta, "pacs"))
+                found.append(describe_seg(meta, Destination.PACS))
         return found
 
     def _instance_metadata(self, study_uid: str, series_uid: str, sop_uid: str) -> Dataset:
@@ -199,10 +216,11 @@ class DicomWebPacs:
         try:
             yield
         except requests.HTTPError as exc:
-            status = exc.response.status_code if exc.response is not None else "?"
+            status = _status(exc.response)
             body = exc.response.text[:200] if exc.response is not None else ""
             raise PacsRefused(
-                f"PACS {self.url} answered HTTP {status} to: {what} {body}".strip()
+                f"PACS {self.url} answered HTTP {status or '?'} to: {what} {body}".strip(),
+                http_status=status,
             ) from None
         except requests.Timeout:
             raise PacsUnavailable(
@@ -216,6 +234,15 @@ class DicomWebPacs:
             raise PacsRefused(
                 f"PACS {self.url} gave an unreadable answer to: {what} ({exc})"
             ) from None
+
+
+def _status(response: requests.Response | None) -> HTTPStatus | None:
+    if response is None:
+        return None
+    try:
+        return HTTPStatus(response.status_code)
+    except ValueError:  # a code outside the registry: keep the number in the message only
+        return None
 
 
 def _reason(exc: requests.ConnectionError) -> str:
@@ -277,46 +304,26 @@ def _int(item: dict[str, Any], tag: str) -> int | None:
         return None
 
 
-def study_json(item: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "study_uid": value(item, "0020000D"),
-        "patient_id": value(item, "00100020"),
-        "patient_name": value(item, "00100010"),
-        "study_date": value(item, "00080020"),
-        "modalities": sorted(values(item, "00080061")),
-        "description": value(item, "00081030"),
-        "accession": value(item, "00080050"),
-        "num_series": _int(item, "00201206") or 0,
-        "num_instances": _int(item, "00201208") or 0,
-    }
+def study_from_json(item: dict[str, Any]) -> StudyInfo:
+    return StudyInfo(
+        study_uid=value(item, "0020000D"),
+        patient_id=value(item, "00100020"),
+        patient_name=value(item, "00100010"),
+        study_date=value(item, "00080020"),
+        modalities=sorted(values(item, "00080061")),
+        description=value(item, "00081030"),
+        accession=value(item, "00080050"),
+        num_series=_int(item, "00201206") or 0,
+        num_instances=_int(item, "00201208") or 0,
+    )
 
 
-def series_json(item: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "series_uid": value(item, "0020000E"),
-        "study_uid": value(item, "0020000D"),
-        "modality": value(item, "00080060"),
-        "description": value(item, "0008103E"),
-        "series_number": _int(item, "00200011"),
-        "num_instances": _int(item, "00201209") or 0,
-    }
-
-
-def referenced_series(ds: Dataset) -> set[str]:
-    """Series a SEG references (PS3.3 C.7.6.16.2.? / Common Instance Reference, C.12.2)."""
-    return {str(i.get("SeriesInstanceUID", "")) for i in ds.get("ReferencedSeriesSequence", [])}
-
-
-def seg_json(ds: Dataset, source: str) -> dict[str, Any]:
-    """What a SEG list shows: identity, label, and its segments' labels."""
-    return {
-        "sop_instance_uid": str(ds.get("SOPInstanceUID", "")),
-        "series_uid": str(ds.get("SeriesInstanceUID", "")),
-        "study_uid": str(ds.get("StudyInstanceUID", "")),
-        "description": str(ds.get("SeriesDescription", "")),
-        "content_label": str(ds.get("ContentLabel", "")),
-        "content_creator": str(ds.get("ContentCreatorName", "")),
-        "instance_number": int(ds.InstanceNumber) if ds.get("InstanceNumber") else None,
-        "segments": [str(s.get("SegmentLabel", "")) for s in ds.get("SegmentSequence", [])],
-        "source": source,
-    }
+def series_from_json(item: dict[str, Any]) -> SeriesInfo:
+    return SeriesInfo(
+        series_uid=value(item, "0020000E"),
+        study_uid=value(item, "0020000D"),
+        modality=value(item, "00080060"),
+        description=value(item, "0008103E"),
+        series_number=_int(item, "00200011"),
+        num_instances=_int(item, "00201209") or 0,
+    )

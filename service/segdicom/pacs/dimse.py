@@ -30,7 +30,7 @@ from pynetdicom.sop_class import (  # type: ignore[attr-defined]
     Verification,
 )
 
-from segdicom.errors import BadInput, PacsRefused, PacsUnavailable
+from segdicom.errors import BadInput, PacsRefused, PacsUnavailable, SegDicomError
 from segdicom.pacs import dimse_query as q
 from segdicom.pacs.dimse_scp import StoreScp
 from segdicom.pacs.dimse_status import (
@@ -40,7 +40,8 @@ from segdicom.pacs.dimse_status import (
     WARNINGS,
     describe,
 )
-from segdicom.pacs.protocol import OnInstance, StudyQuery
+from segdicom.pacs.protocol import OnInstance, SeriesInfo, StudyInfo, StudyQuery
+from segdicom.seg.describe import SegDescription
 
 log = logging.getLogger("segdicom.dimse")
 
@@ -89,16 +90,16 @@ class DimsePacs:
             status = assoc.send_c_echo()
             self._check_final(status, "C-ECHO", waited=time.monotonic() - asked)
 
-    def search_studies(self, flt: StudyQuery, limit: int, offset: int) -> list[dict[str, Any]]:
+    def search_studies(self, flt: StudyQuery, limit: int, offset: int) -> list[StudyInfo]:
         """Studies matching `flt` (C-FIND at STUDY level), `offset` then up to `limit`."""
         found = [q.study_fields(ds) for ds in self._find(q.study_identifier(flt))]
-        found.sort(key=lambda s: (s["study_date"], s["study_uid"]), reverse=True)
+        found.sort(key=lambda s: (s.study_date, s.study_uid), reverse=True)
         return found[offset : offset + limit]
 
-    def search_series(self, study_uid: str) -> list[dict[str, Any]]:
+    def search_series(self, study_uid: str) -> list[SeriesInfo]:
         """The series of a study (C-FIND at SERIES level), by series number."""
         found = [q.series_fields(ds) for ds in self._find(q.series_identifier(study_uid))]
-        found.sort(key=lambda s: (s["series_number"] is None, s["series_number"] or 0))
+        found.sort(key=lambda s: (s.series_number is None, s.series_number or 0))
         return found
 
     def series_instances(self, study_uid: str, series_uid: str) -> list[str]:
@@ -106,14 +107,14 @@ class DimsePacs:
         answers = self._find(q.image_identifier(study_uid, series_uid))
         return sorted(str(ds.get("SOPInstanceUID", "")) for ds in answers)
 
-    def find_segs(self, study_uid: str, series_uid: str) -> list[dict[str, Any]]:
+    def find_segs(self, study_uid: str, series_uid: str) -> list[SegDescription]:
         """The SEG instances of the study.
 
         C-FIND cannot match on what a SEG references (the Referenced Series
         Sequence is not a query key, PS3.4 C.6.2.1), so this lists every SEG of
         the study; the caller checks the references once it has the files.
         """
-        segs: list[dict[str, Any]] = []
+        segs: list[SegDescription] = []
         for series in self._find(q.series_identifier(study_uid, modality="SEG")):
             seg_series = str(series.get("SeriesInstanceUID", ""))
             for ds in self._find(q.image_identifier(study_uid, seg_series)):
@@ -145,7 +146,7 @@ class DimsePacs:
             try:
                 return self._move(identifier, msg_id, on_progress)
             except (PacsRefused, PacsUnavailable) as exc:
-                if _OUR_AET in exc.detail:  # already says so (0xA801, or an abort)
+                if _names_our_ae(exc):  # already says so (0xA801, a rejection, an abort)
                     raise
                 # Orthanc 1.10 answers 0xC000 for an unknown move destination and
                 # silently drops a C-MOVE from an AE title it does not know.
@@ -153,7 +154,7 @@ class DimsePacs:
                     f"; if the PACS does not know {_OUR_AET} {self.peer.our_ae_title!r} "
                     "(with our host and DICOM port: Orthanc DicomModalities) it fails this way"
                 )
-                raise type(exc)(exc.detail + hint) from None
+                raise _with_hint(exc, hint) from None
 
     def store(self, data: Path | bytes) -> None:
         """C-STORE one Part 10 object; raise PacsRefused unless the PACS keeps it."""
@@ -184,7 +185,10 @@ class DimsePacs:
         done, _ = _suboperations(answers)
         failed = int(answers.get("NumberOfFailedSuboperations", 0) or 0)
         if failed:
-            raise PacsRefused(f"C-MOVE from {self.name}: {failed} instances failed to arrive")
+            raise PacsRefused(
+                f"C-MOVE from {self.name}: {failed} instances failed to arrive",
+                dimse_status=int(answers.Status),
+            )
         return done
 
     def _find(self, identifier: Dataset) -> list[Dataset]:
@@ -226,7 +230,8 @@ class DimsePacs:
                 reason = f"result {rj.result}, source {rj.result_source}, reason {rj.diagnostic}"
             return PacsRefused(
                 f"{self.name} rejected the association from AE {self.peer.our_ae_title!r} "
-                f"({reason}, PS3.8 9.3.4): is our AE title allowed there?"
+                f"({reason}, PS3.8 9.3.4): is {_OUR_AET} allowed there?",
+                names_our_ae=True,
             )
         return PacsUnavailable(
             f"cannot reach {self.name} over DIMSE within {self.peer.timeout:g}s "
@@ -252,7 +257,11 @@ class DimsePacs:
                 f": the PACS does not know {_OUR_AET} {self.peer.our_ae_title!r}; register "
                 "it there with our host and DICOM port (Orthanc: DicomModalities)"
             )
-        raise PacsRefused(f"{detail}{': ' + comment if comment else ''}")
+        raise PacsRefused(
+            f"{detail}{': ' + comment if comment else ''}",
+            dimse_status=code,
+            names_our_ae=code == MOVE_DESTINATION_UNKNOWN,
+        )
 
     def _no_answer(self, what: str, waited: float) -> PacsUnavailable:
         """No status came: the DIMSE timeout ran out, or the PACS cut the association.
@@ -269,7 +278,8 @@ class DimsePacs:
             f"{what}: {self.name} aborted the association instead of answering "
             f"(after {waited:.1f}s); a PACS does this when it does not know "
             f"{_OUR_AET} {self.peer.our_ae_title!r}: register it there with our host "
-            "and DICOM port (Orthanc: DicomModalities)"
+            "and DICOM port (Orthanc: DicomModalities)",
+            aborted=True,
         )
 
     def _next_message_id(self) -> int:
@@ -294,6 +304,22 @@ class _Waits:
             yield response
 
 
+def _names_our_ae(exc: PacsRefused | PacsUnavailable) -> bool:
+    """The error already tells the user to register our AE title at the PACS."""
+    if isinstance(exc, PacsRefused):
+        return exc.names_our_ae
+    return exc.aborted
+
+
+def _with_hint(exc: PacsRefused | PacsUnavailable, hint: str) -> SegDicomError:
+    """The same error, same fields, with `hint` appended to its message."""
+    if isinstance(exc, PacsRefused):
+        return PacsRefused(
+            exc.detail + hint, http_status=exc.http_status, dimse_status=exc.dimse_status
+        )
+    return PacsUnavailable(exc.detail + hint)
+
+
 def _suboperations(status: Dataset) -> tuple[int, int]:
     """(done, total) from the Number of ... Suboperations of a C-MOVE response."""
     counts = {
@@ -304,14 +330,13 @@ def _suboperations(status: Dataset) -> tuple[int, int]:
     return done, done + counts["Remaining"]
 
 
-def _seg_fields(ds: Dataset, study_uid: str, series_uid: str, series: Dataset) -> dict[str, Any]:
+def _seg_fields(ds: Dataset, study_uid: str, series_uid: str, series: Dataset) -> SegDescription:
     number = ds.get("InstanceNumber")
-    return {
-        "sop_instance_uid": str(ds.get("SOPInstanceUID", "")),
-        "series_uid": series_uid,
-        "study_uid": study_uid,
-        "description": str(series.get("SeriesDescription", "") or ""),
-        "instance_number": int(number) if number not in (None, "") else None,
-        "content_label": str(ds.get("ContentLabel", "") or ""),
-        "segments": [],
-    }
+    return SegDescription(
+        sop_instance_uid=str(ds.get("SOPInstanceUID", "")),
+        series_uid=series_uid,
+        study_uid=study_uid,
+        description=str(series.get("SeriesDescription", "") or ""),
+        instance_number=int(number) if number not in (None, "") else None,
+        content_label=str(ds.get("ContentLabel", "") or ""),
+    )

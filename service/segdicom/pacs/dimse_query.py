@@ -7,11 +7,9 @@ as in the local search, a bare value matches anywhere, so it becomes `*v*`.
 Dates match as a range `from-to` with either bound open (C.2.2.2.5).
 """
 
-from typing import Any
-
 from pydicom.dataset import Dataset
 
-from segdicom.pacs.protocol import StudyQuery
+from segdicom.pacs.protocol import SeriesInfo, StudyInfo, StudyQuery
 
 
 def study_identifier(flt: StudyQuery) -> Dataset:
@@ -70,32 +68,32 @@ def move_identifier(study_uid: str, series_uid: str, sop_uids: list[str] | None)
     return ds
 
 
-def study_fields(ds: Dataset) -> dict[str, Any]:
+def study_fields(ds: Dataset) -> StudyInfo:
     """A STUDY-level answer as the fields of `GET /api/studies`."""
-    return {
-        "study_uid": _text(ds, "StudyInstanceUID"),
-        "patient_id": _text(ds, "PatientID"),
-        "patient_name": _text(ds, "PatientName"),
-        "study_date": _text(ds, "StudyDate"),
-        "modalities": sorted(_values(ds, "ModalitiesInStudy")),
-        "description": _text(ds, "StudyDescription"),
-        "accession": _text(ds, "AccessionNumber"),
-        "num_series": _count(ds, "NumberOfStudyRelatedSeries"),
-        "num_instances": _count(ds, "NumberOfStudyRelatedInstances"),
-    }
+    return StudyInfo(
+        study_uid=_text(ds, "StudyInstanceUID"),
+        patient_id=_text(ds, "PatientID"),
+        patient_name=_text(ds, "PatientName"),
+        study_date=_text(ds, "StudyDate"),
+        modalities=sorted(_values(ds, "ModalitiesInStudy")),
+        description=_text(ds, "StudyDescription"),
+        accession=_text(ds, "AccessionNumber"),
+        num_series=_count(ds, "NumberOfStudyRelatedSeries"),
+        num_instances=_count(ds, "NumberOfStudyRelatedInstances"),
+    )
 
 
-def series_fields(ds: Dataset) -> dict[str, Any]:
+def series_fields(ds: Dataset) -> SeriesInfo:
     """A SERIES-level answer as the fields of `GET /api/studies/{uid}/series`."""
     number = _count(ds, "SeriesNumber")
-    return {
-        "series_uid": _text(ds, "SeriesInstanceUID"),
-        "study_uid": _text(ds, "StudyInstanceUID"),
-        "modality": _text(ds, "Modality"),
-        "description": _text(ds, "SeriesDescription"),
-        "series_number": number if "SeriesNumber" in ds and ds.SeriesNumber != "" else None,
-        "num_instances": _count(ds, "NumberOfSeriesRelatedInstances"),
-    }
+    return SeriesInfo(
+        series_uid=_text(ds, "SeriesInstanceUID"),
+        study_uid=_text(ds, "StudyInstanceUID"),
+        modality=_text(ds, "Modality"),
+        description=_text(ds, "SeriesDescription"),
+        series_number=number if "SeriesNumber" in ds and ds.SeriesNumber != "" else None,
+        num_instances=_count(ds, "NumberOfSeriesRelatedInstances"),
+    )
 
 
 def _anywhere(value: str) -> str:

@@ -61,6 +61,12 @@ def error_comment(text: str) -> str:
     return clean.strip()[:ERROR_COMMENT_MAX]
 
 
+def never_accepted(status: int) -> bool:
+    """The object itself is refused (0xA9xx wrong SOP class, 0xCxxx cannot understand):
+    sending it again cannot succeed. 0xA7xx (out of resources) may heal."""
+    return status >> 8 == 0xA9 or status >> 12 == 0xC
+
+
 def describe(status: int) -> str:
     """A human name for a status code, for error messages and logs."""
     if status == SUCCESS:

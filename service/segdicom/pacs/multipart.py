@@ -8,7 +8,7 @@ boundary; the part's headers end at the first empty line.
 
 from collections.abc import Iterable, Iterator
 
-from segdicom.errors import PacsRefused
+from segdicom.errors import PacsRefused, PacsStopped
 
 
 def boundary_of(content_type: str) -> bytes:
@@ -24,22 +24,30 @@ def boundary_of(content_type: str) -> bytes:
 
 
 def iter_parts(chunks: Iterable[bytes], boundary: bytes) -> Iterator[bytes]:
-    """The contents of the parts of a multipart body given as a stream of chunks."""
+    """The contents of the parts of a multipart body given as a stream of chunks.
+
+    PacsStopped (with how many parts arrived) when the body ends before its
+    closing delimiter: the sender went away mid-answer."""
     delimiter = b"\r\n--" + boundary
     # A leading CRLF lets the first boundary line match like every other delimiter.
     buffer = bytearray(b"\r\n")
     search = 0
     started = False
+    parts = 0
     for chunk in chunks:
         buffer += chunk
         while (end := buffer.find(delimiter, search)) >= 0:
             if started:
                 yield _content(buffer, end)
+                parts += 1
             del buffer[: end + len(delimiter)]
             started, search = True, 0
         search = max(0, len(buffer) - len(delimiter) + 1)
     if not started or not buffer.startswith(b"--"):
-        raise PacsRefused("multipart answer ended before its closing boundary (truncated)")
+        raise PacsStopped(
+            f"multipart answer ended before its closing boundary after {parts} parts (truncated)",
+            received=parts,
+        )
 
 
 def _content(buffer: bytearray, end: int) -> bytes:

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from http import HTTPStatus
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from segdicom.db import exports as rows
 from segdicom.db.types import utcnow
 from segdicom.errors import PacsRefused, PacsUnavailable
+from segdicom.pacs.dimse_status import never_accepted
 from segdicom.pacs.protocol import Pacs
 from segdicom.process import identity, is_gone
 
@@ -26,7 +28,23 @@ log = logging.getLogger("segdicom.outbox")
 
 # HTTP answers that say "this object will never be accepted": give up (failed).
 # Others (401/403 credentials, 404 wrong URL, 408/429/5xx) may heal: retry.
-PERMANENT = ("HTTP 400", "HTTP 409", "HTTP 413", "HTTP 415", "HTTP 422")
+PERMANENT_HTTP = frozenset(
+    {
+        HTTPStatus.BAD_REQUEST,
+        HTTPStatus.CONFLICT,
+        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+        HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """How a delivery went: `error` is None when sent; `permanent` gives up retrying."""
+
+    error: str | None = None
+    permanent: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,8 +124,9 @@ class Outbox:
             return Claimed(row.id, row.path, row.attempts, row.sop_instance_uid)
 
     def _deliver(self, claimed: Claimed) -> None:
-        error = self._send(claimed)
-        retry_in = None if _permanent(error) else self.backoff(claimed.attempts + 1)
+        attempt = self._send(claimed)
+        error = attempt.error
+        retry_in = None if attempt.permanent else self.backoff(claimed.attempts + 1)
         with self.sessions.begin() as session:
             rows.record_attempt(session, claimed.id, error, retry_in)
         if error:
@@ -117,15 +136,21 @@ class Outbox:
         else:
             log.info("export %d delivered: SEG %s", claimed.id, claimed.sop_instance_uid)
 
-    def _send(self, claimed: Claimed) -> str | None:
+    def _send(self, claimed: Claimed) -> Attempt:
         try:
             self.pacs.store(self.resolve(claimed.path))
-        except (PacsUnavailable, PacsRefused) as exc:
-            return exc.detail
+        except PacsRefused as exc:
+            return Attempt(exc.detail, permanent=is_permanent(exc))
+        except PacsUnavailable as exc:
+            return Attempt(exc.detail)
         except OSError as exc:
-            return f"SEG file {claimed.path} cannot be read: {exc}"
-        return None
+            return Attempt(f"SEG file {claimed.path} cannot be read: {exc}")
+        return Attempt()
 
 
-def _permanent(error: str | None) -> bool:
-    return error is not None and any(code in error for code in PERMANENT)
+def is_permanent(exc: PacsRefused) -> bool:
+    """The PACS will never accept this object as it is: retrying cannot help."""
+    if exc.http_status is not None and exc.http_status in PERMANENT_HTTP:
+        return True
+    # A C-STORE status, or a STOW-RS Failure Reason (the same codes, PS3.18 10.5.3).
+    return exc.dimse_status is not None and never_accepted(exc.dimse_status)

@@ -2,18 +2,49 @@
 
 DICOMweb (`pacs.dicomweb`) and DIMSE (`pacs.dimse`) both satisfy `Pacs`, so the
 workflows and the tests work against either, and against the real Orthanc.
-Answers are plain JSON-ready dicts with the fields of DESIGN.md's HTTP API.
+Answers are dataclasses with the fields of DESIGN.md's HTTP API
+(`dataclasses.asdict` gives the JSON).
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from pydicom.dataset import Dataset
+
+from segdicom.seg.describe import SegDescription
 
 # A received instance: Part 10 bytes (WADO-RS) or a dataset (C-MOVE into our SCP).
 Received = bytes | Dataset
 OnInstance = Callable[[Received], object]
+
+
+@dataclass(frozen=True)
+class StudyInfo:
+    """A study the PACS holds."""
+
+    study_uid: str
+    patient_id: str = ""
+    patient_name: str = ""
+    study_date: str = ""
+    modalities: list[str] = field(default_factory=list)
+    description: str = ""
+    accession: str = ""
+    num_series: int = 0
+    num_instances: int = 0
+
+
+@dataclass(frozen=True)
+class SeriesInfo:
+    """A series the PACS holds."""
+
+    series_uid: str
+    study_uid: str
+    modality: str = ""
+    description: str = ""
+    series_number: int | None = None
+    num_instances: int = 0
 
 
 class StudyQuery(Protocol):
@@ -45,14 +76,12 @@ class Pacs(Protocol):
         """Where the PACS is (URL, or AE@host:port), for messages."""
         ...
 
-    def search_studies(self, flt: StudyQuery, limit: int, offset: int) -> list[dict[str, Any]]:
-        """Studies: study_uid, patient_id, patient_name, study_date, modalities,
-        description, accession, num_series, num_instances."""
+    def search_studies(self, flt: StudyQuery, limit: int, offset: int) -> list[StudyInfo]:
+        """Studies matching `flt`, `offset` then up to `limit`."""
         ...
 
-    def search_series(self, study_uid: str) -> list[dict[str, Any]]:
-        """Series of a study: series_uid, study_uid, modality, description,
-        series_number, num_instances."""
+    def search_series(self, study_uid: str) -> list[SeriesInfo]:
+        """Series of a study, by series number."""
         ...
 
     def series_instances(self, study_uid: str, series_uid: str) -> list[str]:
@@ -70,7 +99,7 @@ class Pacs(Protocol):
         """Store one Part 10 object; storing the same SOP Instance UID again is fine."""
         ...
 
-    def find_segs(self, study_uid: str, series_uid: str) -> list[dict[str, Any]]:
-        """SEG instances of the study that reference `series_uid`: sop_instance_uid,
-        series_uid, study_uid, description, instance_number, content_label, segments."""
+    def find_segs(self, study_uid: str, series_uid: str) -> list[SegDescription]:
+        """SEG instances of the study that reference `series_uid` (over DIMSE: every SEG
+        of the study, with fewer fields, since C-FIND cannot match references)."""
         ...

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from segdicom.db import instances as index
+from segdicom.db.engine import is_transient
 from segdicom.store.ingest import InstanceInfo
 
 log = logging.getLogger("segdicom.store")
@@ -125,21 +126,41 @@ class IndexWriter:
     def _commit(self, batch: list[Pending]) -> None:
         if not batch:
             return
-        while True:
-            try:
-                # Durable before indexed: no row points at a file a power cut could lose.
-                self._sync([p.path for p in batch if not p.synced])
-                with self._sessions.begin() as session:
-                    index.upsert_many(session, [_row(p) for p in batch])
-                break
-            except Exception:  # the database is away; the files are safe, keep trying
-                log.exception("index commit of %d instances failed; retrying", len(batch))
-                time.sleep(RETRY_SECONDS)
+        self._write(batch)
         # Tickets are committed in submission order: this batch ends at this one.
         self._on_committed({p.info.series_uid for p in batch}, self._committed + len(batch))
         with self._cond:
             self._committed += len(batch)
             self._cond.notify_all()
+
+    def _write(self, batch: list[Pending]) -> None:
+        """Commit the rows of `batch`; retry while the database is away (the files are
+        safe meanwhile). A row the database refuses for good (a constraint, bad data)
+        is logged once and left out: its file stays and `Store.recover` tries again
+        at the next start; the rest of the batch is committed without it."""
+        while True:
+            try:
+                self._write_once(batch)
+                return
+            except Exception as exc:
+                if not is_transient(exc):
+                    self._write_one_by_one(batch, exc)
+                    return
+                log.exception("index commit of %d instances failed; retrying", len(batch))
+                time.sleep(RETRY_SECONDS)
+
+    def _write_once(self, batch: list[Pending]) -> None:
+        # Durable before indexed: no row points at a file a power cut could lose.
+        self._sync([p.path for p in batch if not p.synced])
+        with self._sessions.begin() as session:
+            index.upsert_many(session, [_row(p) for p in batch])
+
+    def _write_one_by_one(self, batch: list[Pending], exc: Exception) -> None:
+        if len(batch) == 1:
+            log.error("not indexed (file kept: %s): %s", batch[0].path, exc)
+            return
+        for pending in batch:
+            self._write([pending])
 
 
 def _row(pending: Pending) -> dict[str, object]:

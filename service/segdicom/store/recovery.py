@@ -14,9 +14,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
-from segdicom.db.models import Instance
+from segdicom.db import instances as index
 from segdicom.store.journal import abandoned, is_study_folder
 
 if TYPE_CHECKING:
@@ -107,4 +105,4 @@ def _indexed_paths(store: "Store", folder: str) -> set[str]:
         return set()
     study_uid = folder.partition("/")[2]
     with store.sessions() as session:
-        return set(session.scalars(select(Instance.path).where(Instance.study_uid == study_uid)))
+        return index.paths_of_study(session, study_uid)

@@ -13,7 +13,7 @@ from segdicom.db import annotations as repo
 from segdicom.db import events
 from segdicom.db import exports as outbox
 from segdicom.db.models import Annotation, Export
-from segdicom.db.types import utcnow
+from segdicom.enums import Destination
 from segdicom.errors import BadInput
 from segdicom.imaging import Volume
 from segdicom.masks import decode_mask
@@ -34,9 +34,9 @@ class Snapshot:
 
 def export_annotation(st: AppState, annotation_id: int, destination: str, user: str) -> Export:
     """Write the SEG of an annotation as a new instance of its SEG series."""
-    if destination not in ("local", "pacs"):
+    if destination not in tuple(Destination):
         raise BadInput(f"destination must be 'local' or 'pacs', got {destination!r}")
-    if destination == "pacs" and "outbox" not in st.services:
+    if destination == Destination.PACS and st.outbox is None:
         raise BadInput(
             "no PACS configured for delivery: set SEGDICOM_DICOMWEB_URL (STOW-RS) "
             "or SEGDICOM_PACS_AE_TITLE, _PACS_HOST and _PACS_DICOM_PORT (C-STORE)"
@@ -116,20 +116,17 @@ def _record(
     row = snap.annotation
     painted = sorted({i for slices in snap.masks.values() for i in slices})
     with st.sessions.begin() as session:
-        export = Export(
-            annotation_id=row.id,
-            annotation_version=row.version,
+        export = outbox.create(
+            session,
+            row,
             sop_instance_uid=str(seg.SOPInstanceUID),
             series_instance_uid=str(seg.SeriesInstanceUID),
             study_uid=str(seg.StudyInstanceUID),
             instance_number=int(seg.InstanceNumber),
             path=path,
-            destination=destination,
-            status="pending" if destination == "pacs" else "local",
-            next_attempt_at=utcnow() if destination == "pacs" else None,
+            destination=Destination(destination),
             created_by=user,
         )
-        session.add(export)
         events.append(
             session,
             user=user,

@@ -9,14 +9,12 @@ DICOMweb or DIMSE, and fetches only the instances that are not held.
 """
 
 import logging
-import threading
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
+from segdicom.db import instances as index
 from segdicom.db import jobs
-from segdicom.db.models import Instance
+from segdicom.enums import JobKind, JobState
 from segdicom.errors import NotFound, Unprocessable
 from segdicom.pacs.protocol import Pacs
 from segdicom.seg.decode import decode_seg
@@ -27,13 +25,9 @@ from segdicom.workflows.import_seg import (
     read_seg,
     source_series_uid,
 )
-from segdicom.workflows.retrieve import Pull, failures_reported, pacs_for, stop_event
+from segdicom.workflows.retrieve import Pull, failures_reported, pacs_for
 
 log = logging.getLogger("segdicom.import")
-
-KIND = "import_seg"
-_RUNNING = "seg_import_running"  # st.services key: SEG SOP Instance UID -> running job_id
-_LOCK = "seg_import_lock"
 
 
 @dataclass(frozen=True)
@@ -55,37 +49,35 @@ def start_pacs_import(st: AppState, seg: SegInPacs) -> str:
     pacs = pacs_for(st, seg.via)
     seg_series = _seg_series(st, pacs, seg)
     require_series(st, pacs, seg.study_uid, seg.series_uid, seg.sop_instance_uid)
-    running: dict[str, str] = st.services.setdefault(_RUNNING, {})
-    with st.services.setdefault(_LOCK, threading.Lock()):
-        if seg.sop_instance_uid in running:
-            return running[seg.sop_instance_uid]
-        params: dict[str, object] = {
-            "study_uid": seg.study_uid,
-            "series_uid": seg.series_uid,
-            "sop_instance_uid": seg.sop_instance_uid,
-            "via": seg.via,
-        }
+    params: dict[str, object] = {
+        "study_uid": seg.study_uid,
+        "series_uid": seg.series_uid,
+        "sop_instance_uid": seg.sop_instance_uid,
+        "via": seg.via,
+    }
+
+    def create() -> str:
         with st.sessions.begin() as session:
-            job_id = jobs.create(session, KIND, params).id
-        running[seg.sop_instance_uid] = job_id
-    stop_event(st)
-    job = PacsImport(st, pacs, job_id, seg, seg_series)
-    threading.Thread(target=job.run, name=f"seg-import-{job_id[:8]}", daemon=True).start()
-    return job_id
+            return jobs.create(session, JobKind.IMPORT_SEG, params).id
+
+    def work(job_id: str) -> None:
+        PacsImport(st, pacs, job_id, seg, seg_series).run()
+
+    return st.jobs.start(JobKind.IMPORT_SEG, seg.sop_instance_uid, create, work)
 
 
 def _seg_series(st: AppState, pacs: Pacs, seg: SegInPacs) -> str | None:
     """The PACS series holding the SEG; None when the local store holds the SEG already."""
     with st.sessions() as session:
-        row = session.get(Instance, seg.sop_instance_uid)
+        row = index.get(session, seg.sop_instance_uid)
         sop_class = row.sop_class_uid if row else None
     if sop_class is not None and sop_class not in SEG_CLASSES:
         raise Unprocessable(f"instance {seg.sop_instance_uid} is not a SEG (SOP class {sop_class})")
     if sop_class is not None:
         return None
     for found in pacs.find_segs(seg.study_uid, seg.series_uid):
-        if found["sop_instance_uid"] == seg.sop_instance_uid:
-            return str(found["series_uid"])
+        if found.sop_instance_uid == seg.sop_instance_uid:
+            return found.series_uid
     raise NotFound(
         f"SEG {seg.sop_instance_uid} is not in the PACS {pacs.name}: no SEG of study "
         f"{seg.study_uid} that segments series {seg.series_uid} has this SOP Instance UID"
@@ -108,8 +100,7 @@ def require_series(
 
 def _held(st: AppState, series_uid: str) -> bool:
     with st.sessions() as session:
-        query = select(Instance.sop_instance_uid).where(Instance.series_uid == series_uid)
-        return session.scalar(query.limit(1)) is not None
+        return index.study_of_series(session, series_uid) is not None
 
 
 @dataclass
@@ -123,12 +114,8 @@ class PacsImport:
     seg_series: str | None  # None: the SEG is held already
 
     def run(self) -> None:
-        try:
-            with failures_reported(self._report, f"SEG import job {self.job_id}", log):
-                self._import()
-        finally:
-            with self.st.services[_LOCK]:
-                self.st.services[_RUNNING].pop(self.seg.sop_instance_uid, None)
+        with failures_reported(self._report, f"SEG import job {self.job_id}", log):
+            self._import()
 
     def _import(self) -> None:
         seg_fetched = self._fetch_seg()
@@ -150,12 +137,12 @@ class PacsImport:
             "fetched": {"seg": seg_fetched, "source": source.fetched},
         }
         done = source.offset + source.done
-        self._report(state="done", done=done, error=source.refusals(), result=result)
+        self._report(state=JobState.DONE, done=done, error=source.refusals(), result=result)
 
     def _fetch_seg(self) -> int:
         """Pull the SEG instance alone (not the other instances of its series)."""
         if self.seg_series is None:
-            self._report(state="running", total=1, done=1)
+            self._report(state=JobState.RUNNING, total=1, done=1)
             return 0
         pull = self._pull(self.seg_series, offset=0)
         remote = self.pacs.series_instances(self.seg.study_uid, self.seg_series)
@@ -178,5 +165,4 @@ class PacsImport:
         return Pull(self.st, self.pacs, self.job_id, study, series_uid, self.seg.via, offset)
 
     def _report(self, **values: Any) -> None:
-        with self.st.sessions.begin() as session:
-            jobs.progress(session, self.job_id, **values)
+        jobs.report(self.st.sessions, self.job_id, **values)

@@ -14,16 +14,16 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
-from sqlalchemy import select
 
 from segdicom.db import annotations as repo
 from segdicom.db import events
-from segdicom.db.models import Instance
+from segdicom.db import instances as held_index
+from segdicom.enums import Destination
 from segdicom.errors import NotFound, Unprocessable
 from segdicom.imaging import Volume
 from segdicom.masks import encode_mask
-from segdicom.pacs.dicomweb import referenced_series, seg_json
 from segdicom.seg.decode import decode_seg
+from segdicom.seg.describe import SegDescription, describe_seg, referenced_series
 from segdicom.seg.model import BoolMask, DecodedSeg, SegmentSpec
 from segdicom.state import AppState
 from segdicom.workflows.volumes import load_volume, slice_keys
@@ -42,7 +42,7 @@ class Imported:
 def read_seg(st: AppState, sop_instance_uid: str) -> Dataset:
     """A SEG of the local store, read whole; NotFound/Unprocessable say why not."""
     with st.sessions() as session:
-        row = session.get(Instance, sop_instance_uid)
+        row = held_index.get(session, sop_instance_uid)
         path = row.path if row else None
         sop_class = row.sop_class_uid if row else ""
     if path is None:
@@ -85,10 +85,8 @@ def source_series_uid(decoded: DecodedSeg) -> str:
 def _source_volume(st: AppState, decoded: DecodedSeg) -> Volume:
     series_uid = source_series_uid(decoded)
     with st.sessions() as session:
-        held = session.scalar(
-            select(Instance.sop_instance_uid).where(Instance.series_uid == series_uid).limit(1)
-        )
-    if held is None:
+        held = held_index.study_of_series(session, series_uid) is not None
+    if not held:
         raise NotFound(
             f"the source series {series_uid} of SEG {decoded.sop_instance_uid} is not in the "
             "local store: retrieve or upload it first"
@@ -171,21 +169,16 @@ def _count(masks: SliceMasks) -> int:
 # -- SEGs in the local store that reference a series --------------------------------
 
 
-def local_segs(st: AppState, series_uid: str) -> list[dict[str, Any]]:
+def local_segs(st: AppState, series_uid: str) -> list[SegDescription]:
     """SEG instances of the local store whose ReferencedSeriesSequence names `series_uid`."""
     with st.sessions() as session:
-        study_uid = session.scalar(
-            select(Instance.study_uid).where(Instance.series_uid == series_uid).limit(1)
-        )
-        query = select(Instance.path).where(Instance.sop_class_uid.in_(SEG_CLASSES))
-        if study_uid:
-            query = query.where(Instance.study_uid == study_uid)
-        paths = list(session.scalars(query))
-    found = []
+        study_uid = held_index.study_of_series(session, series_uid)
+        paths = held_index.paths_of_class(session, SEG_CLASSES, study_uid)
+    found: list[SegDescription] = []
     for path in paths:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ds = pydicom.dcmread(st.store.files.absolute(path), stop_before_pixels=True)
         if series_uid in referenced_series(ds):
-            found.append(seg_json(ds, "local"))
+            found.append(describe_seg(ds, Destination.LOCAL))
     return found

@@ -19,19 +19,25 @@ from pydicom.dataset import Dataset
 
 from segdicom.db import instances as index
 from segdicom.db import jobs
-from segdicom.errors import BadInput, PacsRefused, SegDicomError
+from segdicom.enums import JobKind, JobState, Via
+from segdicom.errors import (
+    BadInput,
+    NotFound,
+    PacsRefused,
+    PacsStopped,
+    PacsUnavailable,
+    SegDicomError,
+)
 from segdicom.pacs.protocol import Pacs, Received
 from segdicom.state import AppState
 
 log = logging.getLogger("segdicom.retrieve")
 
-VIAS = ("dicomweb", "dimse")
 PROGRESS_EVERY = 0.1  # seconds between progress writes to the jobs table
 # Storing (parse, check, fsync, index) overlaps the network; fsync and SQLite
 # release the GIL, so two workers keep up with a local Orthanc on two cores.
 STORE_WORKERS = 2
 IN_FLIGHT = 8  # instances received but not yet stored: bounds memory
-_RUNNING = "retrieve_running"  # st.services key: series_uid -> job_id of running pulls
 
 
 class Stopping(SegDicomError):
@@ -39,9 +45,9 @@ class Stopping(SegDicomError):
 
 
 def pacs_for(st: AppState, via: str) -> Pacs:
-    if via not in VIAS:
+    if via not in tuple(Via):
         raise BadInput(f"via must be 'dicomweb' or 'dimse', got {via!r}")
-    pacs: Pacs | None = st.services.get(via)
+    pacs = st.pacs(Via(via))
     if pacs is None:
         setting = "SEGDICOM_DICOMWEB_URL" if via == "dicomweb" else "the SEGDICOM_PACS_* settings"
         raise BadInput(f"no PACS configured for {via}: set {setting}")
@@ -51,20 +57,16 @@ def pacs_for(st: AppState, via: str) -> Pacs:
 def start_retrieve(st: AppState, study_uid: str, series_uid: str, via: str) -> str:
     """Queue a pull and start its worker; a pull of the same series already running is reused."""
     pacs = pacs_for(st, via)
-    running: dict[str, str] = st.services.setdefault(_RUNNING, {})
-    lock: threading.Lock = st.services.setdefault("retrieve_lock", threading.Lock())
-    with lock:
-        if series_uid in running:
-            return running[series_uid]
+    params: dict[str, object] = {"study_uid": study_uid, "series_uid": series_uid, "via": via}
+
+    def create() -> str:
         with st.sessions.begin() as session:
-            params: dict[str, object] = {"study_uid": study_uid, "series_uid": series_uid}
-            params["via"] = via
-            job_id = jobs.create(session, "retrieve", params).id
-        running[series_uid] = job_id
-    stop_event(st)
-    pull = Pull(st, pacs, job_id, study_uid, series_uid, via)
-    threading.Thread(target=pull.run, name=f"retrieve-{job_id[:8]}", daemon=True).start()
-    return job_id
+            return jobs.create(session, JobKind.RETRIEVE, params).id
+
+    def work(job_id: str) -> None:
+        Pull(st, pacs, job_id, study_uid, series_uid, via).run()
+
+    return st.jobs.start(JobKind.RETRIEVE, series_uid, create, work)
 
 
 @contextlib.contextmanager
@@ -76,19 +78,10 @@ def failures_reported(
     try:
         yield
     except SegDicomError as exc:
-        report(state="failed", error=exc.detail)
+        report(state=JobState.FAILED, error=exc.detail)
     except Exception as exc:
         logger.exception("%s failed", what)
-        report(state="failed", error=f"internal error: {type(exc).__name__}: {exc}")
-
-
-def stop_event(st: AppState) -> threading.Event:
-    """Set at shutdown to end running pulls (registered in `on_stop` on first use)."""
-    event: threading.Event | None = st.services.get("retrieve_stop")
-    if event is None:
-        event = st.services["retrieve_stop"] = threading.Event()
-        st.on_stop.append(event.set)
-    return event
+        report(state=JobState.FAILED, error=f"internal error: {type(exc).__name__}: {exc}")
 
 
 @dataclass
@@ -110,12 +103,8 @@ class Pull:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self) -> None:
-        try:
-            with failures_reported(self._report, f"retrieve job {self.job_id}"):
-                self._pull()
-        finally:
-            with self.st.services["retrieve_lock"]:
-                self.st.services[_RUNNING].pop(self.series_uid, None)
+        with failures_reported(self._report_failure, f"retrieve job {self.job_id}"):
+            self._pull()
 
     def _pull(self) -> None:
         with self.st.sessions() as session:
@@ -127,19 +116,20 @@ class Pull:
             self.fetch(remote, set(remote))
         else:
             self._fetch_all()
-        self._report(state="done", done=self.done, error=self.refusals(), result=self._result())
+        self._report(
+            state=JobState.DONE, done=self.done, error=self.refusals(), result=self._result()
+        )
 
     def _fetch_all(self) -> None:
         """Nothing held: the whole series in one request, started at once. The list of
         its instances, which gives the total, is asked for meanwhile: it costs Orthanc
         about 0.1 s for 300 instances, a tenth of the pull, and the first slice waits
         for it no longer."""
-        self._report(state="running", total=0, done=0)
+        self._report(state=JobState.RUNNING, total=0, done=0)
         with ThreadPoolExecutor(1, thread_name_prefix="retrieve-list") as lister:
             listing = lister.submit(self._list_remote)
             try:
-                with StorePool(self._store, STORE_WORKERS) as pool:
-                    self.pacs.retrieve_series(self.study_uid, self.series_uid, pool.submit, set())
+                self._retrieve(set())
             except PacsRefused:  # e.g. HTTP 404: say what is missing if that is why
                 if not listing.result():
                     raise self._not_found() from None
@@ -155,8 +145,8 @@ class Pull:
         self._report(total=self.offset + len(remote))
         return remote
 
-    def _not_found(self) -> BadInput:
-        return BadInput(f"series {self.series_uid} not found in the PACS {self.pacs.name}")
+    def _not_found(self) -> NotFound:
+        return NotFound(f"series {self.series_uid} not found in the PACS {self.pacs.name}")
 
     def fetch(self, remote: list[str], wanted: set[str]) -> None:
         """Store those `wanted` instances of the series that are not held yet.
@@ -167,16 +157,37 @@ class Pull:
         with self.st.sessions() as session:
             held = index.known_sop_uids(session, self.series_uid)
         self.done = len(held & wanted)
-        self._report(state="running", total=self.offset + len(wanted), done=self.offset + self.done)
+        self._report(
+            state=JobState.RUNNING, total=self.offset + len(wanted), done=self.offset + self.done
+        )
         if not wanted - held:
             return
-        skip = held | (set(remote) - wanted)
-        with StorePool(self._store, STORE_WORKERS) as pool:
-            self.pacs.retrieve_series(self.study_uid, self.series_uid, pool.submit, skip)
+        with self.lock:
+            self.total = len(wanted)
+        self._retrieve(held | (set(remote) - wanted))
         self.st.store.flush()
 
+    def _retrieve(self, skip: set[str]) -> None:
+        """Fetch and store the series less `skip`. A PACS that goes away once some
+        instances arrived fails the job in words a user acts on: how far it got."""
+        try:
+            with StorePool(self._store, STORE_WORKERS) as pool:
+                self.pacs.retrieve_series(self.study_uid, self.series_uid, pool.submit, skip)
+        except PacsUnavailable as exc:
+            if self.fetched == 0 and not isinstance(exc, PacsStopped):
+                raise
+            raise PacsStopped(
+                f"PACS {self.pacs.name} stopped answering after {self._so_far()} instances; "
+                "retry fetches the rest",
+                received=self.fetched,
+            ) from exc
+
+    def _so_far(self) -> str:
+        with self.lock:
+            return f"{self.done} of {self.total}" if self.total else str(self.done)
+
     def _store(self, item: Received) -> None:
-        if stop_event(self.st).is_set():
+        if self.st.jobs.stopping.is_set():
             raise Stopping("the service is stopping; pull again to finish this series")
         try:
             if isinstance(item, Dataset):
@@ -211,10 +222,13 @@ class Pull:
             "refused": len(self.refused),
         }
 
+    def _report_failure(self, **values: Any) -> None:
+        """A failed job keeps how far it got (the instances stored stay)."""
+        self._report(done=self.offset + self.done, **values)
+
     def _report(self, **values: Any) -> None:
         self.last_write = time.monotonic()
-        with self.st.sessions.begin() as session:
-            jobs.progress(session, self.job_id, **values)
+        jobs.report(self.st.sessions, self.job_id, **values)
 
 
 def job_json(st: AppState, job_id: str) -> dict[str, Any]:

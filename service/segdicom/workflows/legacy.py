@@ -1,9 +1,9 @@
 """The original SegDICOM API (volume_id, JSON slices and masks) on the new internals.
 
-A seed "volume" is a stored series (volume_id = Series Instance UID). Masks are
+A legacy "volume" is a stored series (volume_id = Series Instance UID). Masks are
 flat lists of rows x columns integers: 0 is background, n is segment n. The
-seed had no versions, so a seed save is last-writer-wins on the series' newest
-annotation, and (as the seed did) every save writes a SEG.
+original API had no versions, so a legacy save is last-writer-wins on the series' newest
+annotation, and (as the original did) every save writes a SEG.
 """
 
 from typing import Any
@@ -20,12 +20,12 @@ from segdicom.masks import decode_mask, encode_mask
 from segdicom.seg.codes import codes_for_label, default_color
 from segdicom.state import AppState
 from segdicom.workflows.exports import export_annotation
-from segdicom.workflows.volumes import load_volume, slice_array, slice_keys
+from segdicom.workflows.volumes import check_index, load_volume, slice_array, slice_keys
 
 MAX_SEED_SEGMENTS = 255
 
 
-def seed_slice(st: AppState, volume_id: str, index: int) -> dict[str, Any]:
+def legacy_slice(st: AppState, volume_id: str, index: int) -> dict[str, Any]:
     volume = load_volume(st, volume_id)
     values = slice_array(st, volume, index)
     with st.sessions() as session:
@@ -67,12 +67,11 @@ def _label_map(volume: Volume, masks: dict[int, dict[int, bytes]], index: int) -
     return found
 
 
-def seed_save(
+def legacy_save(
     st: AppState, volume_id: str, index: int, body: dict[str, Any], user: str
 ) -> dict[str, Any]:
     volume = load_volume(st, volume_id)
-    if not 0 <= index < volume.num_slices:
-        raise BadInput(f"slice {index} is out of range 0-{volume.num_slices - 1}")
+    check_index(volume, index)  # 404, like every other slice read or write
     label_map = _parse_mask(body.get("mask"), volume)
     labels = _parse_labels(body.get("labels"))
     annotation_id = _write(st, volume, index, label_map, labels, user)

@@ -12,7 +12,7 @@ from segdicom.api.series import VOLUME_ERRORS
 from segdicom.api.uploads import UPLOAD_ERRORS, multipart, receive_files
 from segdicom.api.validation import parse_body
 from segdicom.errors import BadInput
-from segdicom.workflows import seed
+from segdicom.workflows import legacy
 from segdicom.workflows.volumes import load_volume
 
 
@@ -37,7 +37,7 @@ async def upload(request: Request) -> JSONResponse:
 def get_slice(request: Request) -> JSONResponse:
     """Seed slice: 8-bit windowed `pixel_data` and the `mask` as JSON lists."""
     st = state(request)
-    body = seed.seed_slice(st, path_uid(request, "volume_id"), path_int(request, "index"))
+    body = legacy.legacy_slice(st, path_uid(request, "volume_id"), path_int(request, "index"))
     return JSONResponse(body)
 
 
@@ -53,5 +53,5 @@ async def save_mask(request: Request) -> JSONResponse:
     index = path_int(request, "index")
     parsed = await parse_body(request, LegacySaveIn, limit=64 * 1024 * 1024)
     body = {"mask": parsed.mask, "labels": parsed.labels}
-    result = await run_in_threadpool(seed.seed_save, st, volume_id, index, body, user(request))
+    result = await run_in_threadpool(legacy.legacy_save, st, volume_id, index, body, user(request))
     return JSONResponse(result)

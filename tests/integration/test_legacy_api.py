@@ -12,7 +12,7 @@ from tests.integration.support import disc, series_info, upload
 from segdicom.config import Settings
 
 
-def _seed_upload(client: TestClient) -> dict:  # type: ignore[type-arg]
+def _legacy_upload(client: TestClient) -> dict:  # type: ignore[type-arg]
     response = upload(client, dicom_files("ct_philips_phantom"), field="files[]")
     assert response.status_code == 200, response.text
     body: dict = response.json()  # type: ignore[type-arg]
@@ -20,7 +20,7 @@ def _seed_upload(client: TestClient) -> dict:  # type: ignore[type-arg]
 
 
 def test_upload_answers_volume_id_and_num_slices(client: TestClient) -> None:
-    body = _seed_upload(client)
+    body = _legacy_upload(client)
     assert body["num_slices"] == 28
     assert isinstance(body["volume_id"], str)
     assert series_info(client, body["volume_id"])["num_slices"] == 28
@@ -30,7 +30,7 @@ def test_upload_answers_volume_id_and_num_slices(client: TestClient) -> None:
 
 
 def test_slice_json(client: TestClient) -> None:
-    volume_id = _seed_upload(client)["volume_id"]
+    volume_id = _legacy_upload(client)["volume_id"]
     body = client.get(f"/slice/{volume_id}/0").json()
     assert {"pixel_data", "rows", "columns", "num_frames", "mask", "labels"} <= set(body)
     assert (body["rows"], body["columns"], body["num_frames"]) == (512, 512, 28)
@@ -43,7 +43,7 @@ def test_slice_json(client: TestClient) -> None:
 
 
 def test_save_mask_writes_seg_and_event(client: TestClient, settings: Settings) -> None:
-    volume_id = _seed_upload(client)["volume_id"]
+    volume_id = _legacy_upload(client)["volume_id"]
     label_map = np.zeros((512, 512), dtype=np.int64)
     label_map[disc(512, 512, 200, 200, 40)] = 1
     label_map[disc(512, 512, 300, 300, 30)] = 2
@@ -75,7 +75,14 @@ def test_save_mask_writes_seg_and_event(client: TestClient, settings: Settings) 
 
 
 def test_save_mask_wrong_size_is_400(client: TestClient) -> None:
-    volume_id = _seed_upload(client)["volume_id"]
+    volume_id = _legacy_upload(client)["volume_id"]
     response = client.post(f"/save_mask/{volume_id}/0", json={"mask": [0] * 100, "labels": {}})
     assert response.status_code == 400
     assert "262144" in response.json()["detail"] and "100" in response.json()["detail"]
+
+
+def test_a_slice_index_out_of_range_is_404_for_reads_and_saves(client: TestClient) -> None:
+    volume_id = _legacy_upload(client)["volume_id"]
+    assert client.get(f"/slice/{volume_id}/28").status_code == 404
+    save = client.post(f"/save_mask/{volume_id}/28", json={"mask": [0] * 512 * 512, "labels": {}})
+    assert save.status_code == 404 and "out of range" in save.json()["detail"]

@@ -1,4 +1,10 @@
-"""Source images as highdicom needs them: metadata copies, repaired where scanners are sloppy.
+"""Stage 3 of a SEG build: the source headers highdicom is given, copied and repaired.
+
+Metadata copies (no pixel data) of the sources the SEG references, made once
+here for the layout the frames have (`frames.SourceKind`), and repaired where
+scanners are sloppy: patient and study attributes highdicom would refuse,
+orientations that differ in the last digits, per-frame geometry highdicom
+reads from the shared group.
 
 Nothing here changes the caller's datasets: every repair is made on a copy,
 and elements are replaced, never edited in place (pydicom's attribute setter
@@ -10,7 +16,8 @@ from __future__ import annotations
 import copy
 import datetime
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,6 +29,7 @@ from pydicom.tag import BaseTag
 from pydicom.valuerep import validate_value
 
 from segdicom.errors import BadInput
+from segdicom.seg.frames import ResolvedFrames, SourceKind, distinct_instances
 
 # Pixel Data, Float Pixel Data, Double Float Pixel Data: highdicom needs only
 # the metadata of source images, so copies leave the bulk data out.
@@ -63,6 +71,44 @@ _DA = re.compile(r"\d{8}")
 _ORIENTATION_TOLERANCE = 1e-4  # direction cosines closer than this are the same orientation
 
 
+@dataclass(frozen=True)
+class SourceHeaders:
+    """highdicom's `source_images` (the first leads: its patient and study are the
+    SEG's) and `further_source_images` (referenced, not scanned for planes)."""
+
+    primary: list[Dataset]
+    further: list[Dataset]
+
+
+def source_headers(resolved: ResolvedFrames, painted: Sequence[int]) -> SourceHeaders:
+    """The headers for the SEG of the `painted` frames (indices into `resolved`).
+
+    Single-frame slices: the painted ones are the source images (the first a deep
+    copy, as highdicom copies patient and study from it), the others further
+    sources, so the SEG still references every slice. Enhanced images: one repaired
+    copy of each instance, the one of the first painted frame first.
+    """
+    datasets = resolved.datasets
+    if resolved.kind is SourceKind.SINGLE_FRAME:
+        primary = [header_copy(datasets[i], deep=(n == 0)) for n, i in enumerate(painted)]
+        repair_patient_and_study(primary[0])
+        align_orientations(primary)
+        chosen = set(painted)
+        further = [header_copy(ds, deep=False) for i, ds in enumerate(datasets) if i not in chosen]
+        return SourceHeaders(primary, further)
+    if resolved.kind is SourceKind.MULTIFRAME:
+        return SourceHeaders([_enhanced_copy(datasets[0])], [])
+    instances = [_enhanced_copy(ds) for ds in distinct_instances([datasets[painted[0]], *datasets])]
+    return SourceHeaders(instances[:1], instances[1:])
+
+
+def _enhanced_copy(source: Dataset) -> Dataset:
+    header = header_copy(source, deep=True)
+    repair_patient_and_study(header)
+    share_frame_geometry(header)
+    return header
+
+
 def header_copy(ds: Dataset, *, deep: bool) -> Dataset:
     """A copy of `ds` without bulk pixel data.
 
@@ -78,19 +124,6 @@ def header_copy(ds: Dataset, *, deep: bool) -> Dataset:
 def replace(ds: Dataset, keyword: str, value: Any) -> None:
     """Put a new element for `keyword` in `ds` (never edits an existing element object)."""
     ds.add_new(keyword, dictionary_VR(keyword), value)
-
-
-def number_of_frames(ds: Dataset) -> int:
-    """Number of Frames, 1 when absent or unreadable."""
-    try:
-        return max(int(ds.get("NumberOfFrames", 1) or 1), 1)
-    except (TypeError, ValueError):
-        return 1
-
-
-def is_enhanced(ds: Dataset) -> bool:
-    """Whether `ds` describes its frames with functional groups (PS3.3 C.7.6.16)."""
-    return "SharedFunctionalGroupsSequence" in ds or "PerFrameFunctionalGroupsSequence" in ds
 
 
 def repair_patient_and_study(ds: Dataset) -> None:
@@ -216,23 +249,6 @@ def _check_frames_agree(header: Dataset, per_frame: Any, keyword: str) -> None:
                 f"frames of {header.SOPInstanceUID} have different {attribute}: frame "
                 f"{index + 1} has {_shown(value)}, frame 1 has {_shown(first)}"
             )
-
-
-def frame_position(header: Dataset, frame_number: int) -> tuple[float, float, float]:
-    """Image Position (Patient) of a frame (1-based) of an enhanced image, else BadInput."""
-    groups = []
-    per_frame = header.get("PerFrameFunctionalGroupsSequence") or []
-    if len(per_frame) >= frame_number:
-        groups.append(per_frame[frame_number - 1])
-    groups.extend(header.get("SharedFunctionalGroupsSequence") or [])
-    for group in groups:
-        if "PlanePositionSequence" in group:
-            position = group.PlanePositionSequence[0].get("ImagePositionPatient")
-            if position is not None and len(position) == 3:
-                return (float(position[0]), float(position[1]), float(position[2]))
-    raise BadInput(
-        f"frame {frame_number} of {header.SOPInstanceUID} has no Image Position (Patient)"
-    )
 
 
 def _shown(value: Any) -> str:
