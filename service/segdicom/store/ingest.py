@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pydicom
-from pydicom.dataset import Dataset
+from pydicom.dataset import Dataset, FileDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.pixels.utils import iter_pixels
 from pydicom.uid import UID
@@ -67,15 +67,18 @@ def parse_part10(data: bytes) -> Dataset:
 
 def check_part10(data: bytes) -> tuple[InstanceInfo, Dataset | None]:
     """Check a Part 10 file as `inspect_dataset(parse_part10(data))` does, reading an
-    uncompressed one only up to its pixel data. Answers the checked fields and, when
-    it had to be parsed in full, the dataset (else None)."""
+    uncompressed one only up to its pixel data. Answers the checked fields and the
+    header read (the dataset without its pixel data), or None when the object had
+    to be parsed in full (compressed: its dataset holds the pixels)."""
     stream = io.BytesIO(data)  # shares `data`'s buffer: nothing is copied
     header = _read(data, stream, stop_before_pixels=True)
     pixels = _pixel_length(data, stream.tell(), header)
     if pixels == _FULL_PARSE:
-        ds = parse_part10(data)
-        return inspect_dataset(ds), ds
-    return inspect_header(header, pixels), None
+        return inspect_dataset(parse_part10(data)), None
+    info = inspect_header(header, pixels)
+    if isinstance(header, FileDataset):
+        header.buffer = None  # it kept the stream, which holds the pixels: let them go
+    return info, header
 
 
 def inspect_header(ds: Dataset, pixel_bytes: int | None) -> InstanceInfo:

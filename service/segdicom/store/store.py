@@ -14,6 +14,7 @@ import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filewriter import dcmwrite
@@ -45,11 +46,15 @@ class Store:
         files: FileStore,
         sessions: sessionmaker[Session],
         on_stored: Callable[[str], None] | None = None,
+        on_header: Callable[[str, datetime, Dataset], None] | None = None,
     ) -> None:
         self.files = files
         self.sessions = sessions
         # Told the series UIDs after each commit, so cached series state is dropped.
         self.on_stored = on_stored
+        # Told (path, received_at, header) of each file stored after a header-only
+        # check: the volume built when the series is viewed need not read it again.
+        self.on_header = on_header
         # Held while the store is open: other processes sharing the folder see
         # this writer alive, and its journals and temp files as in progress.
         self._release_lock = hold_writer_lock(files.root)
@@ -71,9 +76,15 @@ class Store:
         acknowledge it; False (a pull, which acknowledges nobody) leaves the fsync
         to the index writer, which does it before committing the row.
         """
-        info, _ = check_part10(data)  # the pixels of an uncompressed object stay unread
+        info, header = check_part10(data)  # the pixels of an uncompressed object stay unread
         return self._put(
-            info, data, source=source, images_only=images_only, wait=wait, durable=durable
+            info,
+            data,
+            source=source,
+            images_only=images_only,
+            wait=wait,
+            durable=durable,
+            header=header,
         )
 
     def put_dataset(
@@ -155,6 +166,7 @@ class Store:
         images_only: bool,
         wait: bool,
         durable: bool,
+        header: Dataset | None = None,
     ) -> Stored:
         if images_only and not (info.is_image or info.is_seg):
             what = info.modality or info.sop_class_uid
@@ -164,9 +176,12 @@ class Store:
         ticket = None
         try:
             self.files.write(relative, payload, sync=durable)
-            ticket = self.indexer.submit(Pending(info, relative, len(payload), source, durable))
+            pending = Pending(info, relative, len(payload), source, durable)
+            ticket = self.indexer.submit(pending)
         finally:
             self.journal.leave(entry, ticket)
+        if header is not None and self.on_header is not None:
+            self.on_header(relative, pending.received_at, header)
         if wait:
             self.indexer.wait(ticket)
         return Stored(info, relative)
