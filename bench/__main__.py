@@ -187,6 +187,58 @@ def _scale(f: Json) -> list[Row]:
     ]
 
 
+def _dataset(f: Json) -> list[Row]:
+    ratio = f["ours_s"] / f["nibabel_s"]
+    return [
+        (
+            f"nnU-Net dataset, {f['series']} x {f['slices']} x {f['size']}^2",
+            f"{f['ours_s']:.2f} s",
+            f"nibabel alone {f['nibabel_s']:.2f} s",
+            ratio,
+            "<= 1.5x",
+            ratio <= 1.5,
+        )
+    ]
+
+
+def _editor(f: Json) -> list[Row]:
+    margin, grow = f["margin_s"] / f["edt_indices_s"], f["grow_s"] / f["watershed_s"]
+    return [
+        (
+            "statistics, 3 segments, 300x512x512",
+            f"{f['stats_ms']:.0f} ms",
+            "-",
+            None,
+            "< 200 ms",
+            f["stats_ms"] < 200,
+        ),
+        (
+            "2 mm 3D margin, applied",
+            f"{f['margin_s']:.3f} s",
+            f"EDT+indices {f['edt_indices_s']:.3f} s",
+            margin,
+            "<= 1.5x",
+            margin <= 1.5,
+        ),
+        (
+            "  same, vs distances only",
+            f"{f['margin_s']:.3f} s",
+            f"EDT {f['edt_s']:.3f} s",
+            f["margin_s"] / f["edt_s"],
+            "-",
+            None,
+        ),
+        (
+            "grow from seeds, applied",
+            f"{f['grow_s']:.2f} s",
+            f"SimpleITK {f['watershed_s']:.2f} s",
+            grow,
+            "<= 1.5x",
+            grow <= 1.5,
+        ),
+    ]
+
+
 def _reformat(f: Json) -> list[Row]:
     rows: list[Row] = []
     for name in ("regular", "tilted"):
@@ -220,6 +272,8 @@ def _reformat(f: Json) -> list[Row]:
 
 
 TABLES: dict[str, Callable[[Json], list[Row]]] = {
+    "bench_dataset": _dataset,
+    "bench_editor": _editor,
     "bench_cstore": _cstore,
     "bench_wado_pull": _wado,
     "bench_ingest_scale": _ingest_scale,

@@ -17,7 +17,8 @@ import { Saver } from "./saver.js";
 /** @typedef {import("./api.js").Code} Code */
 /**
  * @typedef {{ number: number, label: string, color: string, category?: Code, type?: Code, visible: boolean,
- *   locked?: boolean }} Segment visible is this page's view; locked is kept in this browser (locks.js)
+ *   locked?: boolean, status?: string }} Segment visible is this page's view; locked is kept in this browser
+ *   (locks.js); status is the server's (not_started, in_progress, completed, flagged)
  */
 /** @typedef {import("./history.js").SegmentFields} SegmentFields */
 /** @typedef {import("./history.js").SegmentState} SegmentState */
@@ -142,6 +143,7 @@ export class AnnotationSession {
         type: s.type,
         visible: visible.get(Number(s.number)) ?? true,
         locked: locked.get(Number(s.number)) ?? false,
+        status: String(/** @type {{ status?: string }} */ (s).status ?? "not_started"),
       }))
       .sort((a, b) => a.number - b.number);
   }
@@ -210,6 +212,19 @@ export class AnnotationSession {
     const fields = { label: current.label, color: current.color, category: current.category, type: current.type, ...changes };
     await this.saver.enqueue((version) => api.putSegment(/** @type {number} */ (this.id), number, body(fields), version));
     Object.assign(current, fields, { color: toHex(fields.color) });
+    this.onChange();
+  }
+
+  /**
+   * Set a segment's status (not an undo step: it says where the work is, not what it is).
+   * @param {number} number
+   * @param {string} status
+   */
+  async setStatus(number, status) {
+    const current = this.segment(number);
+    if (!current || !this.saver) return;
+    await this.saver.enqueue((version) => api.putSegment(/** @type {number} */ (this.id), number, /** @type {any} */ ({ status }), version));
+    current.status = status;
     this.onChange();
   }
 

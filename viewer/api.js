@@ -19,8 +19,8 @@
  *   dtype: Dtype, num_slices: number, spacing: number[], orientation: number[],
  *   slices: { sop_instance_uid: string, position: number[], slice_location?: number | null }[],
  *   windows: WindowPreset[], invert?: boolean,
- *   geometry?: import("./planes.js").Geometry,
- *   reformat?: { sagittal?: import("./planes.js").Planes, coronal?: import("./planes.js").Planes } }} SeriesInfo
+ *   geometry?: import("./orientation.js").Geometry,
+ *   reformat?: { sagittal?: import("./patientspace.js").Planes, coronal?: import("./patientspace.js").Planes } }} SeriesInfo
  * @typedef {{ code?: string, scheme?: string, meaning?: string, [k: string]: unknown }} Code
  * @typedef {{ number: number, label: string, color: string, category?: Code, type?: Code,
  *   slices?: number[] }} SegmentInfo
@@ -28,7 +28,8 @@
  *   created_at?: string, updated_at?: string, created_by?: string }} AnnotationInfo
  * @typedef {{ label: string, color: string, category?: Code, type?: Code }} Preset
  * @typedef {{ id: number | string, sop_instance_uid?: string, series_instance_uid?: string,
- *   status: string, attempts?: number, error?: string }} ExportInfo
+ *   status: string, attempts?: number, error?: string, segmentation_type?: string,
+ *   sr_sop_instance_uid?: string | null, sr_url?: string | null }} ExportInfo
  */
 
 /** An HTTP or network failure; `message` is what the user should read. */
@@ -268,10 +269,15 @@ export async function putMaskBytes(id, number, index, body, version, keepalive =
 /**
  * @param {number | string} id
  * @param {"local" | "pacs"} destination
+ * @param {{ segmentation_type?: "binary" | "labelmap", measurements?: boolean }} [options]
+ *   a label map SEG (Supplement 243); a TID 1500 SR of the measurements beside the SEG
  * @returns {Promise<ExportInfo>}
  */
-export const createExport = (id, destination) =>
-  sendJson("POST", `api/annotations/${enc(String(id))}/exports`, { destination });
+export const createExport = (id, destination, options = {}) =>
+  sendJson("POST", `api/annotations/${enc(String(id))}/exports`, { destination, ...options });
+
+/** @param {number | string} exportId */
+export const exportSrUrl = (exportId) => `api/exports/${enc(String(exportId))}/sr`;
 
 /** @param {number | string} exportId @returns {Promise<ExportInfo>} */
 export const getExport = (exportId) => getJson(`api/exports/${enc(String(exportId))}`);

@@ -20,7 +20,9 @@ const STATUS_TEXT = {
 export class ExportPanel {
   /**
    * @param {{ button: HTMLButtonElement, destination: HTMLSelectElement, status: HTMLElement,
-   *   link: HTMLAnchorElement, retry: HTMLButtonElement }} elements
+   *   link: HTMLAnchorElement, retry: HTMLButtonElement, type?: HTMLSelectElement,
+   *   measurements?: HTMLInputElement, srLink?: HTMLAnchorElement }} elements
+   *   type: binary or label map SEG; measurements: also a TID 1500 SR, offered at srLink
    * @param {{ prepare: () => Promise<number | string | null>, error: (err: unknown, context: string) => void }} handlers
    *   prepare saves everything and answers the annotation id (null: nothing to export)
    */
@@ -48,6 +50,19 @@ export class ExportPanel {
     this.setStatus("", "idle");
     this.el.link.hidden = true;
     this.el.link.removeAttribute("href");
+    if (this.el.srLink) {
+      this.el.srLink.hidden = true;
+      this.el.srLink.removeAttribute("href");
+    }
+  }
+
+  /** @returns {{ segmentation_type?: "binary" | "labelmap", measurements?: boolean }} */
+  options() {
+    /** @type {{ segmentation_type?: "binary" | "labelmap", measurements?: boolean }} */
+    const chosen = {};
+    if (this.el.type) chosen.segmentation_type = this.el.type.value === "labelmap" ? "labelmap" : "binary";
+    if (this.el.measurements?.checked) chosen.measurements = true;
+    return chosen;
   }
 
   /**
@@ -92,7 +107,7 @@ export class ExportPanel {
       }
       this.setStatus("Writing SEG…", "running");
       const destination = /** @type {"local" | "pacs"} */ (this.el.destination.value === "pacs" ? "pacs" : "local");
-      const result = await api.createExport(id, destination);
+      const result = await api.createExport(id, destination, this.options());
       this.delay = POLL_FIRST_MS;
       this.show(result);
     } catch (err) {
@@ -112,7 +127,8 @@ export class ExportPanel {
     const text = STATUS_TEXT[status] ?? status;
     const attempts = info.attempts ? ` (attempt${info.attempts === 1 ? "" : "s"}: ${info.attempts})` : "";
     const detail = (status === "failed" || status === "pending") && info.error ? `: ${info.error}` : "";
-    this.setStatus(`${text}${status === "local" ? "" : attempts}${detail}`, status);
+    const sr = info.sr_url ? " (with SR)" : "";
+    this.setStatus(`${text}${sr}${status === "local" ? "" : attempts}${detail}`, status);
     this.el.status.dataset.attempts = String(info.attempts ?? 0);
     this.el.retry.hidden = !(status === "failed" || (status === "pending" && info.error));
     this.el.link.href = api.exportFileUrl(info.id);
@@ -120,6 +136,13 @@ export class ExportPanel {
     this.el.link.download = `seg-${this.sopUid ?? info.id}.dcm`;
     this.el.link.hidden = false;
     this.el.link.dataset.exportId = String(info.id);
+    if (this.el.srLink) {
+      this.el.srLink.hidden = !info.sr_url;
+      if (info.sr_url) {
+        this.el.srLink.href = api.exportSrUrl(info.id);
+        this.el.srLink.download = `sr-${info.sr_sop_instance_uid ?? info.id}.dcm`;
+      }
+    }
     if (status === "pending") this.schedule(info.id);
   }
 

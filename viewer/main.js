@@ -8,6 +8,7 @@
 import { showAccount } from "./account.js";
 import * as api from "./api.js";
 import { CrossViews } from "./crossviews.js";
+import { OperationsPanel } from "./editor.js";
 import { byId } from "./dom.js";
 import { ExportPanel } from "./exporter.js";
 import { HelpOverlay } from "./help.js";
@@ -23,6 +24,7 @@ import { SaveControls } from "./savecontrols.js";
 import { SegmentOps } from "./segmentops.js";
 import { SeriesOpener } from "./seriesopen.js";
 import { SliceView } from "./sliceview.js";
+import { StatsPanel } from "./stats.js";
 import { showSources } from "./sources.js";
 import { StudyBrowser } from "./studies.js";
 import { ToolControls } from "./toolcontrols.js";
@@ -64,6 +66,7 @@ function makeModules() {
     showing: (slice) => windows.showing(slice),
     sliceChanged: () => {
       cross.updateMarks();
+      paint.preloadSphere();
       place.update({ series: state.series?.series_uid ?? null, slice: state.index });
     },
     masksChanged: () => cross.updateMasks(),
@@ -77,6 +80,9 @@ function makeModules() {
       status: byId("export-status", HTMLElement),
       link: byId("export-link", HTMLAnchorElement),
       retry: byId("export-retry", HTMLButtonElement),
+      type: byId("export-type", HTMLSelectElement),
+      measurements: byId("export-measurements", HTMLInputElement),
+      srLink: byId("export-sr-link", HTMLAnchorElement),
     },
     { prepare: () => save.prepareExport(), error: showError },
   );
@@ -112,14 +118,26 @@ function makeModules() {
     importSeg: (studyUid, segSeriesUid) => opener.importSeg(studyUid, segSeriesUid),
     error: showError,
   });
+  const stats = new StatsPanel(state, byId("stats-panel", HTMLElement));
+  const operations = new OperationsPanel(state, byId("operations-panel", HTMLElement), {
+    refresh,
+    historyChanged,
+    segmentsChanged: () => segments.sync(),
+    applied: () => stats.refreshSoon(),
+  });
   const sessionChanged = () => {
+    stats.refreshSoon();
     segments.sync();
     undo.updateButtons();
     if (state.session) view.loadMasks(state.index);
   };
   /** @type {SeriesOpener} */
-  const opener = new SeriesOpener(state, { view, windows, cross, save, studies, exportPanel, sessionChanged });
-  return { state, cross, windows, tools, view, exportPanel, segments, undo, paint, save, studies, opener, layout, place };
+  const opener = new SeriesOpener(state, {
+    view, windows, cross, save, studies, exportPanel, sessionChanged, saveStatus: (s) => stats.saveStatus(s),
+  });
+  return {
+    state, cross, windows, tools, view, exportPanel, segments, undo, paint, save, studies, opener, operations, layout, place,
+  };
 }
 
 /** @typedef {ReturnType<typeof makeModules>} Modules */
@@ -167,6 +185,7 @@ function wireButtons({ paint, undo, studies }) {
   byId("refresh-studies", HTMLButtonElement).addEventListener("click", () => void studies.refresh());
   byId("clear-slice", HTMLButtonElement).addEventListener("click", () => paint.clearSlice());
   byId("fill-between", HTMLButtonElement).addEventListener("click", () => void paint.fillBetween());
+  byId("brush-3d", HTMLInputElement).addEventListener("change", () => paint.preloadSphere());
 }
 
 /** What the pointer does on the main view. @param {Modules} m */
@@ -241,6 +260,7 @@ function start() {
   wireButtons(m);
   m.tools.start();
   m.save.start();
+  m.operations.start();
   const help = new HelpOverlay(m.state.canvas);
   help.start(shortcuts(m, help));
   wirePointer(m);

@@ -10,6 +10,7 @@ import { byId } from "./dom.js";
 import { floodFill, interpolateMasks } from "./fill.js";
 import { showError, showInfo } from "./notify.js";
 import { applyEdits, continueStroke, finishStroke, gridOf, startStroke } from "./painting.js";
+import { continueSphere, finishSphere, preload, sphereDiscs, startSphere } from "./sphere.js";
 import { formatValue } from "./windowing.js";
 import { unitOf } from "./viewstate.js";
 
@@ -35,6 +36,25 @@ export class PaintOps {
     this.state = state;
     this.handlers = handlers;
     this.tools = handlers.tools;
+    /** @type {import("./sphere.js").SphereStroke | null} the 3D brush's stroke in progress */
+    this.sphere = null;
+  }
+
+  /** The 3D (sphere) brush is on, and the tool paints or erases without a range. */
+  sphereOn() {
+    const tool = this.tools.tool;
+    return byId("brush-3d", HTMLInputElement).checked && (tool === "brush" || tool === "eraser");
+  }
+
+  /** Load the active segment's masks on the slices the 3D brush reaches from the slice on screen. */
+  preloadSphere() {
+    const { session, series, activeSegment, index } = this.state;
+    if (!session || !series || activeSegment === null || !byId("brush-3d", HTMLInputElement).checked) return;
+    const canvas = this.state.canvas;
+    canvas.dataset.sphereLoaded = "false";
+    void preload(session, activeSegment, sphereDiscs(series, index, this.tools.brushMm / 2)).then(() => {
+      if (this.state.index === index) canvas.dataset.sphereLoaded = "true";
+    });
   }
 
   /**
@@ -89,6 +109,13 @@ export class PaintOps {
     const { tool, range, brushMm } = this.tools;
     const gate = tool === "threshold" && !erase ? { pixels: shown.pixels, ...range } : null;
     const at = { segment, slice: index, grid: gridOf(series), col, row, radiusMm: brushMm / 2, erase, gate };
+    if (this.sphereOn()) {
+      const sphere = startSphere(session, at, sphereDiscs(series, index, brushMm / 2));
+      this.sphere = sphere;
+      this.state.stroke = /** @type {import("./painting.js").Stroke} */ (sphere.parts.find((p) => p.stroke.slice === index)?.stroke);
+      this.handlers.refresh();
+      return true;
+    }
     this.state.stroke = startStroke(session, at);
     this.handlers.refresh();
     return true;
@@ -102,15 +129,19 @@ export class PaintOps {
     const { stroke, series, renderer } = this.state;
     if (!stroke || !series) return;
     const { col, row } = renderer.viewToImage(x, y);
-    continueStroke(stroke, gridOf(series), col, row, this.tools.brushMm / 2);
+    if (this.sphere) continueSphere(this.sphere, gridOf(series), col, row);
+    else continueStroke(stroke, gridOf(series), col, row, this.tools.brushMm / 2);
     renderer.invalidateMasks();
   }
 
   endStroke() {
     const stroke = this.state.stroke;
+    const sphere = this.sphere;
     this.state.stroke = null;
+    this.sphere = null;
     if (!stroke || !this.state.session) return;
-    finishStroke(this.state.session, stroke);
+    if (sphere) finishSphere(this.state.session, sphere);
+    else finishStroke(this.state.session, stroke);
     this.afterEdit();
   }
 

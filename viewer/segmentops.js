@@ -46,6 +46,9 @@ export class SegmentOps {
         toggle: (n) => this.toggle(n),
         lock: (n) => this.toggleLock(n),
         remove: (n) => void this.remove(n),
+        status: (n, status) => {
+          this.state.session?.setStatus(n, status).catch((err) => showError(err, "Could not set the status"));
+        },
       },
     );
   }

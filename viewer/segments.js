@@ -20,7 +20,16 @@ import { icon } from "./icons.js";
  * @property {(number: number) => void} toggle
  * @property {(number: number) => void} lock lock or unlock against painting
  * @property {(number: number) => void} remove
+ * @property {(number: number, status: string) => void} [status] set the segment's status
  */
+
+/** The segment statuses the service keeps, with what the list shows. */
+export const STATUSES = [
+  ["not_started", "Not started"],
+  ["in_progress", "In progress"],
+  ["completed", "Completed"],
+  ["flagged", "Flagged"],
+];
 
 export class SegmentPanel {
   /**
@@ -120,15 +129,19 @@ export class SegmentPanel {
     const lock = h("button", { type: "button", class: "icon-button seg-lock", title: segment.locked ? "Unlock (allow painting)" : "Lock (no painting)", "aria-pressed": String(Boolean(segment.locked)) }, [icon(segment.locked ? "lock" : "unlock")]);
     const rename = h("button", { type: "button", class: "icon-button seg-rename", title: "Rename" }, [icon("pencil")]);
     const remove = h("button", { type: "button", class: "icon-button seg-delete", title: "Delete segment" }, [icon("trash")]);
+    const status = h("select", { class: "seg-status", title: "Status", "aria-label": `Status of ${segment.label}`, "data-status": segment.status ?? "not_started" },
+      STATUSES.map(([value, text]) => h("option", { value, text, selected: value === (segment.status ?? "not_started") })));
+    status.addEventListener("change", () => this.handlers.status?.(n, status.value));
     const row = h("li", {
       class: `segment${active ? " active" : ""}${segment.visible ? "" : " hidden-segment"}${segment.locked ? " locked" : ""}`,
       "data-locked": String(Boolean(segment.locked)),
       "data-testid": "segment-row",
       "data-number": n,
       "data-label": segment.label,
+      "data-status": segment.status ?? "not_started",
       "aria-selected": String(active),
       role: "option",
-    }, [h("span", { class: "seg-number", text: String(n) }), color, label, show, lock, rename, remove]);
+    }, [h("span", { class: "seg-number", text: String(n) }), color, label, status, show, lock, rename, remove]);
     row.addEventListener("click", (e) => {
       if (!(e.target instanceof Element) || !e.target.closest("button, input")) this.handlers.select(n);
     });

@@ -24,6 +24,7 @@ import { SliceCache } from "./slices.js";
  * @property {import("./studies.js").StudyBrowser} studies
  * @property {import("./exporter.js").ExportPanel} exportPanel
  * @property {() => void} sessionChanged the session, its segments or its id changed
+ * @property {(status: import("./saver.js").SaveStatus) => void} [saveStatus] the saver reported
  */
 
 export class SeriesOpener {
@@ -131,7 +132,10 @@ export class SeriesOpener {
       seriesUid: series.series_uid,
       pixelCount: series.rows * series.columns,
       sliceCount: series.num_slices,
-      onStatus: (status) => this.parts.save.showStatus(status),
+      onStatus: (status) => {
+        this.parts.save.showStatus(status);
+        this.parts.saveStatus?.(status);
+      },
       onChange: () => {
         if (this.state.session === session) this.parts.sessionChanged();
       },

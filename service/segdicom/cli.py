@@ -1,5 +1,5 @@
 """Command line: `segdicom serve`, `segdicom db upgrade`, `segdicom store reindex`,
-`segdicom users add/list/disable`."""
+`segdicom users add/list/disable`, `segdicom export dataset`."""
 
 import argparse
 import logging
@@ -25,6 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     from segdicom.auth.cli import add_parser as add_users_parser
 
     add_users_parser(commands)
+    from segdicom.export_cli import add_parser as add_export_parser
+
+    add_export_parser(commands)
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -38,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         return _upgrade(settings)
     if args.command == "store":
         return _reindex(settings)
+    if args.command == "export":
+        from segdicom.export_cli import run as run_export
+
+        return run_export(settings, args)
     if args.command == "users":
         from segdicom.auth.cli import run as run_users
 

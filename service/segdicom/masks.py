@@ -64,3 +64,10 @@ def empty_mask(rows: int, columns: int) -> bytes:
 
 def is_empty(mask: np.ndarray) -> bool:
     return not bool(mask.any())
+
+
+def unpack_stored(data: bytes, rows: int, columns: int) -> np.ndarray:
+    """A mask read back from the store, which only holds masks `decode_mask` accepted:
+    the checks are skipped, since statistics and operations unpack hundreds at a time."""
+    bits = np.unpackbits(np.frombuffer(zlib.decompress(data), dtype=np.uint8), count=rows * columns)
+    return bits.reshape(rows, columns).view(bool)

@@ -6,6 +6,7 @@ from pathlib import Path
 import highdicom as hd
 import httpx
 import numpy as np
+import pytest
 from playwright.sync_api import Browser, Page, expect
 from tests.conftest import LiveServer
 from tests.e2e.viewer_pages import watched_page
@@ -88,4 +89,21 @@ def test_paint_save_export(browser: Browser, live_server: LiveServer, output_dir
     assert rows.min() >= row - radius - 2 and rows.max() <= row + radius + 2
     assert cols.min() >= start - radius - 2 and cols.max() <= end + radius + 2
     assert mask.sum() > (end - start) * radius  # a band, not a line of single pixels
+    expect(page.locator("#export-sr-link")).to_be_hidden()
+
+    # Again as a label map SEG with its measurements: the SR is offered beside the SEG.
+    page.locator("#export-type").select_option("labelmap")
+    page.locator("#export-measurements").check()
+    page.locator("#export-seg").click()
+    expect(page.locator("#export-status")).to_have_text("SEG written (with SR)")
+    expect(page.locator("#export-sr-link")).to_be_visible()
+    export_id = page.locator("#export-link").get_attribute("data-export-id")
+    with httpx.Client(base_url=live_server.url, timeout=30) as http:
+        seg_file = http.get(f"/api/exports/{export_id}/file").content
+        sr_file = http.get(page.locator("#export-sr-link").get_attribute("href") or "").content
+    assert hd.seg.segread(io.BytesIO(seg_file)).SegmentationType == "LABELMAP"
+    groups = hd.sr.srread(io.BytesIO(sr_file)).content.get_volumetric_roi_measurement_groups()
+    volume = {m.name.meaning: m.value for m in groups[0].get_measurements()}["Volume"]
+    voxel_ml = float(np.prod(info["spacing"])) / 1000
+    assert float(volume) == pytest.approx(mask.sum() * voxel_ml, rel=1e-6)
     assert errors == []

@@ -103,6 +103,8 @@ def test_import_gives_the_same_segments_and_masks(
         assert segment["type"]["code"] == item.SegmentedPropertyTypeCodeSequence[0].CodeValue
     assert imported_counts(client, annotation) == expected_counts(path)
     assert annotation["unmatched_frames"] == 0
+    fractional = ds.SegmentationType == "FRACTIONAL"
+    assert len(annotation["notes"]) == (1 if fractional else 0), annotation["notes"]
     # Ready to edit and export again.
     export = client.post(
         f"/api/annotations/{annotation['id']}/exports", json={"destination": "local"}

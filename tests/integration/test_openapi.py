@@ -18,9 +18,11 @@ from tests.integration.support import (
     put_mask,
     put_segment,
     upload_series,
+    wait_job,
 )
 
 from segdicom.api import routes
+from segdicom.api.answers import DatasetResult
 from segdicom.api.openapi import build_spec
 from segdicom.api.operation import Answer, documented
 
@@ -195,6 +197,11 @@ def test_document_is_complete_and_typed(spec: Spec) -> None:
     create = spec["components"]["schemas"]["CreateAnnotation"]
     assert create["required"] == ["series_uid"]
     assert create["properties"]["series_uid"]["pattern"] == r"^[0-9]+(\.[0-9]+)*$"
+    operations = spec["paths"]["/api/annotations/{id}/operations"]["post"]
+    body = operations["requestBody"]["content"]["application/json"]["schema"]
+    union = spec["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    assert union["discriminator"]["propertyName"] == "operation"
+    assert len(union["oneOf"]) == 6
     studies = spec["paths"]["/api/studies"]["get"]["parameters"]
     assert {p["name"]: p["schema"].get("type") for p in studies}["limit"] == "integer"
 
@@ -273,6 +280,13 @@ def test_real_answers_match_their_schemas(client: TestClient, spec: Spec) -> Non
     put_segment(client, aid, 2, label="Tumor")
     put_mask(client, aid, 1, 3, disc(info["rows"], info["columns"], 50, 50, 20), 3)
     check("/api/annotations/{id}", "get", client.get(f"/api/annotations/{aid}"))
+    stats = f"/api/annotations/{aid}/statistics"
+    check("/api/annotations/{id}/statistics", "get", client.get(stats))  # segment 2 is empty
+    margin = {"operation": "margin", "segment": 1, "mm": 2.0, "preview": True}
+    preview = client.post(
+        f"/api/annotations/{aid}/operations", json=margin, headers={"If-Match": "4"}
+    )
+    assert check("/api/annotations/{id}/operations", "post", preview)["masks"]
     export = client.post(f"/api/annotations/{aid}/exports", json={})
     exported = check("/api/annotations/{id}/exports", "post", export)
     check("/api/exports/{id}", "get", client.get(f"/api/exports/{exported['id']}"))
@@ -331,3 +345,77 @@ def test_healthz(client: TestClient) -> None:
     body = response.json()
     assert body["status"] == "ok"
     assert body["database"] == "sqlite"
+
+
+def test_research_endpoints_document_their_bodies(spec: Spec) -> None:
+    schemas = spec["components"]["schemas"]
+
+    def body_of(path: str) -> dict[str, Any]:
+        ref = spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        return dict(schemas[ref["$ref"].rsplit("/", 1)[1]]["properties"])
+
+    dataset = body_of("/api/datasets")
+    assert dataset["format"]["enum"] == ["nnunet", "nifti"]
+    assert {"series_uids", "project_id", "states", "labels"} <= set(dataset)
+    assert "202" in spec["paths"]["/api/datasets"]["post"]["responses"]
+    zipped = spec["paths"]["/api/datasets/{id}/file"]["get"]["responses"]["200"]["content"]
+    assert "application/zip" in zipped
+    options = body_of("/api/annotations/{id}/exports")
+    assert options["segmentation_type"]["enum"] == ["binary", "labelmap"]
+    assert options["measurements"]["type"] == "boolean"
+    assert "422" in spec["paths"]["/api/annotations/{id}/exports"]["post"]["responses"]
+    sr = spec["paths"]["/api/exports/{id}/sr"]["get"]["responses"]["200"]["content"]
+    assert "application/dicom" in sr
+
+
+def test_research_answers_match_their_schemas(client: TestClient, spec: Spec) -> None:
+    check = Checker(spec).check
+    series_uid = upload_series(client, "ct_philips_phantom")
+    info = client.get(f"/api/series/{series_uid}").json()
+    aid = create_annotation(client, series_uid)["id"]
+    put_segment(client, aid, 1, label="Liver")
+    put_mask(client, aid, 1, 3, disc(info["rows"], info["columns"], 50, 50, 20), 2)
+    body = {"segmentation_type": "labelmap", "measurements": True}
+    export = check(
+        "/api/annotations/{id}/exports",
+        "post",
+        client.post(f"/api/annotations/{aid}/exports", json=body),
+    )
+    assert export["segmentation_type"] == "labelmap" and export["sr_url"]
+    check("/api/exports/{id}", "get", client.get(f"/api/exports/{export['id']}"))
+    started = client.post("/api/datasets", json={"format": "nifti", "series_uids": [series_uid]})
+    job = wait_job(client, check("/api/datasets", "post", started)["job_id"])
+    assert job["state"] == "done", job
+    result = DatasetResult.model_validate(job["result"])
+    dataset = f"/api/datasets/{result.dataset_id}"
+    check("/api/datasets/{id}", "get", client.get(dataset))
+
+
+@pytest.mark.parametrize(
+    "body, names",
+    [
+        ({"segmentation_type": "rle"}, ["`segmentation_type` must be one of binary, labelmap"]),
+        ({"measurements": "yes"}, ["`measurements` must be true or false, got 'yes'"]),
+    ],
+)
+def test_bad_export_options_name_the_field(
+    client: TestClient, body: dict[str, Any], names: list[str]
+) -> None:
+    annotation = create_annotation(client, upload_series(client, "ct_philips_phantom"))
+    response = client.post(f"/api/annotations/{annotation['id']}/exports", json=body)
+    assert response.status_code == 400, response.text
+    for name in names:
+        assert name in response.json()["detail"]
+
+
+def test_bad_dataset_bodies_name_the_field(client: TestClient) -> None:
+    cases = [
+        ({}, "`format` is required"),
+        ({"format": "nnunet", "series_uids": "1.2.3"}, "`series_uids` must be a list"),
+        ({"format": "nnunet", "series_uids": ["1.2.x"]}, "`series_uids[0]` is not a valid"),
+        ({"format": "nnunet", "labels": [""]}, "`labels[0]` must have at least 1 character"),
+    ]
+    for body, name in cases:
+        response = client.post("/api/datasets", json=body)
+        assert response.status_code == 400, (body, response.text)
+        assert name in response.json()["detail"], (body, response.json())

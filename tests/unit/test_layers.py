@@ -3,7 +3,7 @@
 api -> workflows -> state -> pacs/auth/observability -> seg -> store -> imaging/db -> config.
 `state` (the typed application state) holds the PACS clients, the authenticator
 and the metrics, so it sits above them and below the workflows that use it; the
-composition root (app, services, cli) wires everything and is on top.
+composition root (app, services, cli and its export_cli) wires everything and is on top.
 """
 
 import ast
@@ -14,7 +14,9 @@ PACKAGE = Path(__file__).resolve().parents[2] / "service" / "segdicom"
 
 # Lowest first. A module may import its own layer and those below.
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"__init__", "config", "errors", "enums", "uids", "process", "jobs", "bundled"}),
+    frozenset(
+        {"__init__", "config", "errors", "enums", "uids", "process", "jobs", "bundled", "asgi"}
+    ),
     frozenset({"imaging", "db", "masks"}),
     frozenset({"store"}),
     frozenset({"seg"}),
@@ -22,7 +24,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"state"}),
     frozenset({"workflows"}),
     frozenset({"api"}),
-    frozenset({"app", "services", "middleware", "cli", "__main__"}),
+    frozenset({"app", "services", "middleware", "cli", "export_cli", "__main__"}),
 )
 RANK = {part: rank for rank, layer in enumerate(LAYERS) for part in layer}
 

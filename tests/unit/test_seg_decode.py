@@ -152,6 +152,12 @@ def test_fractional_seg_is_thresholded_at_half() -> None:
     expected = sum(int((frame * 2 >= maximum).sum()) for frame in stored)
     assert sum(int(m[1].sum()) for m in decoded.masks.values()) == expected
     assert expected < sum(int((frame > 0).sum()) for frame in stored)
+    assert len(decoded.notes) == 1 and "FRACTIONAL SEG imported as binary" in decoded.notes[0]
+
+
+def test_binary_and_labelmap_segs_carry_no_note() -> None:
+    assert decode("highdicom_seg", "seg", "seg_image_ct_binary.dcm").notes == ()
+    assert decode("dcmqi_seg", "sparse-labelmap-ppv5.dcm").notes == ()
 
 
 def test_orphan_seg_still_decodes() -> None:

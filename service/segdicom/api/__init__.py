@@ -5,6 +5,8 @@ from starlette.routing import BaseRoute, Route
 from segdicom.api import (
     annotations,
     auth,
+    datasets,
+    editor,
     exports,
     health,
     jobs,
@@ -50,13 +52,19 @@ def routes() -> list[BaseRoute]:
         Route(
             "/api/annotations/{id:int}/segments/{number:int}", a.delete_segment, methods=["DELETE"]
         ),
+        Route("/api/annotations/{id:int}/statistics", editor.statistics),
+        Route("/api/annotations/{id:int}/operations", editor.run_operation, methods=["POST"]),
         Route(mask, a.put_mask, methods=["PUT"]),
         Route(mask, a.get_mask, methods=["GET"]),
         Route("/api/annotations/{id:int}/exports", exports.create_export, methods=["POST"]),
         Route("/api/exports", exports.list_exports),
         Route("/api/exports/{id:int}", exports.get_export),
         Route("/api/exports/{id:int}/file", exports.export_file),
+        Route("/api/exports/{id:int}/sr", exports.export_sr),
         Route("/api/log.csv", log.log_csv),
+        Route("/api/datasets", datasets.create_dataset, methods=["POST"]),
+        Route("/api/datasets/{id:int}", datasets.get_dataset),
+        Route("/api/datasets/{id:int}/file", datasets.dataset_file),
         *pacs_routes(),
         *auth_routes(),
         Route("/upload", legacy.upload, methods=["POST"], name="legacy_upload"),

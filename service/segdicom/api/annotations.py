@@ -88,11 +88,13 @@ def _code(code: CodeIn | None) -> flow.CodeTuple | None:
     errors={400: "bad input, or If-Match missing", **NOT_FOUND, **STALE},
 )
 async def put_segment(request: Request) -> JSONResponse:
-    """Create or update a segment (label, colour, codes); If-Match carries the version seen."""
+    """Create or update a segment (label, colour, codes, status); If-Match: the version seen."""
     annotation_id, number = path_int(request, "id"), path_int(request, "number")
     expected = required_version(request)
     body = await parse_body(request, SegmentIn)
-    change = flow.SegmentChange(body.label, body.color, _code(body.category), _code(body.type))
+    change = flow.SegmentChange(
+        body.label, body.color, _code(body.category), _code(body.type), body.status
+    )
     payload, created = await run_in_threadpool(
         flow.put_segment, state(request), annotation_id, number, change, expected, user(request)
     )

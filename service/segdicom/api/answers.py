@@ -6,6 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from segdicom.api.validation import Uid
+from segdicom.enums import SegmentStatus
 
 
 class Error(BaseModel):
@@ -27,6 +28,7 @@ class Segment(BaseModel):
     color: str = Field(pattern="^#[0-9a-f]{6}$")
     category: Code
     type: Code
+    status: SegmentStatus = Field(description="where the annotator is with the segment")
     slices: list[int] | None = Field(
         None, description="slice indexes painted (in GET /api/annotations/{id} only)"
     )
@@ -47,6 +49,9 @@ class Annotation(BaseModel):
 class ImportedAnnotation(Annotation):
     imported_from: Uid
     unmatched_frames: int
+    notes: list[str] = Field(
+        description="how the SEG was read, e.g. a FRACTIONAL SEG made binary (empty if as is)"
+    )
 
 
 class SegmentAnswer(Segment):
@@ -74,7 +79,31 @@ class Export(BaseModel):
     created_at: str
     sent_at: str | None
     next_attempt_at: str | None
+    segmentation_type: Literal["binary", "labelmap"]
     file_url: str
+    sr_sop_instance_uid: Uid | None = Field(description="the measurement report, if any")
+    sr_series_instance_uid: Uid | None
+    sr_url: str | None = Field(description="GET it for the SR (DICOM Part 10)")
+
+
+class Dataset(BaseModel):
+    """A training dataset export (its zip)."""
+
+    dataset_id: int
+    format: Literal["nnunet", "nifti"]
+    num_cases: int
+    labels: dict[str, int] = Field(description='{"background": 0, label: value, ...}')
+    size: int = Field(description="bytes of the zip")
+    path: str = Field(description="relative to SEGDICOM_DATA_DIR")
+    created_by: str
+    created_at: str
+    file_url: str
+
+
+class DatasetResult(Dataset):
+    """A dataset job's `result` once done."""
+
+    notes: list[str] = Field(description="e.g. an irregular series and what its affine does")
 
 
 class Accepted(BaseModel):
@@ -275,3 +304,54 @@ class LegacySaved(BaseModel):
     message: str
     annotation_id: int
     seg: LegacySeg | None
+
+
+class BoundingBox(BaseModel):
+    """Inclusive [first, last] index ranges of the painted voxels."""
+
+    slices: tuple[int, int]
+    rows: tuple[int, int]
+    columns: tuple[int, int]
+
+
+class SegmentStatistics(BaseModel):
+    """One segment's figures; the image figures are null for an empty segment."""
+
+    number: int
+    label: str
+    voxels: int
+    volume_mm3: float = Field(description="each slice counts its own thickness")
+    volume_ml: float
+    mean: float | None = Field(description="modality units (HU for CT)")
+    sd: float | None = Field(description="population standard deviation")
+    min: float | None
+    max: float | None
+    median: float | None
+    bbox: BoundingBox | None
+    slices: list[int] = Field(description="the painted slice indexes, ascending")
+    max_diameter_mm: float = Field(description="between voxel centres, patient coordinates")
+
+
+class Statistics(BaseModel):
+    annotation_id: int
+    segments: list[SegmentStatistics]
+
+
+class ChangedSlices(BaseModel):
+    segment: int = Field(description="in a split's preview, new islands are -1, -2, ...")
+    slices: list[int]
+
+
+class PreviewMask(BaseModel):
+    segment: int
+    slice: int
+    mask: str = Field(description="base64 of the mask format (zlib of packed bits)")
+
+
+class OperationDone(BaseModel):
+    operation: str
+    preview: bool
+    version: int | None = Field(description="the new version; null for a preview")
+    changed: list[ChangedSlices]
+    created: list[int] = Field(description="segments a split made")
+    masks: list[PreviewMask] | None = Field(None, description="with preview only")

@@ -13,7 +13,8 @@ from segdicom.api.schemas import ExportIn, ExportsQuery
 from segdicom.api.validation import parse_body, parse_query
 from segdicom.db import exports as outbox
 from segdicom.db.models import Export
-from segdicom.errors import BadInput
+from segdicom.enums import SegmentationType
+from segdicom.errors import BadInput, NotFound
 from segdicom.workflows.exports import export_annotation
 
 
@@ -35,7 +36,11 @@ def export_json(row: Export) -> dict[str, Any]:
         "created_at": row.created_at.isoformat(),
         "sent_at": row.sent_at.isoformat() if row.sent_at else None,
         "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
+        "segmentation_type": row.segmentation_type,
         "file_url": f"/api/exports/{row.id}/file",
+        "sr_sop_instance_uid": row.sr_sop_instance_uid,
+        "sr_series_instance_uid": row.sr_series_uid,
+        "sr_url": f"/api/exports/{row.id}/sr" if row.sr_path else None,
     }
 
 
@@ -46,15 +51,35 @@ NOT_FOUND = {404: "no such export"}
     {201: Answer("the SEG is written (and queued for the PACS with destination pacs)", out.Export)},
     body=ExportIn,
     body_required=False,
-    errors={404: "no such annotation (or its series is gone)"},
+    errors={
+        404: "no such annotation (or its series is gone)",
+        422: "labelmap asked for, but two segments overlap (named, with a slice)",
+    },
 )
 async def create_export(request: Request) -> JSONResponse:
-    """Write the annotation as a DICOM SEG; `destination` pacs also queues delivery."""
+    """Write the annotation as a DICOM SEG; `destination` pacs also queues delivery.
+
+    `segmentation_type` "labelmap" writes a Label Map SEG (Supplement 243); it is
+    refused with 422 naming two overlapping segments and a slice when segments overlap.
+    `measurements` true also writes a TID 1500 measurement report (Comprehensive 3D SR:
+    volume, mean and SD per segment, as GET /api/annotations/{id}/statistics answers
+    them), delivered with the SEG; the answer gains
+    `sr_sop_instance_uid` and GET /api/exports/{id}/sr serves it.
+    """
     st = state(request)
     annotation_id = path_int(request, "id")
-    destination = (await parse_body(request, ExportIn)).destination
-    row = await run_in_threadpool(export_annotation, st, annotation_id, destination, user(request))
-    if destination == "pacs":
+    body = await parse_body(request, ExportIn)
+    kind = SegmentationType(body.segmentation_type)
+    row = await run_in_threadpool(
+        export_annotation,
+        st,
+        annotation_id,
+        body.destination,
+        user(request),
+        kind,
+        body.measurements,
+    )
+    if body.destination == "pacs":
         st.wake_outbox()
     return JSONResponse(export_json(row), status_code=201)
 
@@ -87,6 +112,24 @@ def export_file(request: Request) -> FileResponse:
         path,
         media_type="application/dicom",
         filename=f"SEG_{row.sop_instance_uid}.dcm",
+    )
+
+
+@documented(
+    {200: Answer("the SR (DICOM Part 10)", media="application/dicom")},
+    errors={404: "no such export, or it was written without measurements"},
+)
+def export_sr(request: Request) -> FileResponse:
+    """The measurement report (TID 1500 Comprehensive 3D SR) written with the SEG."""
+    st = state(request)
+    with st.sessions() as session:
+        row = outbox.get(session, path_int(request, "id"))
+    if not row.sr_path:
+        raise NotFound(f'export {row.id} has no SR: export with "measurements": true')
+    return FileResponse(
+        st.store.files.absolute(row.sr_path),
+        media_type="application/dicom",
+        filename=f"SR_{row.sr_sop_instance_uid}.dcm",
     )
 
 

@@ -5,17 +5,22 @@ Unknown body fields are ignored (as they always were); empty query parameters co
 
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    StrictBool,
+    StringConstraints,
+    field_validator,
+)
 from pydantic import WithJsonSchema as Schema
 
 from segdicom.api.validation import Uid
 from segdicom.auth.identity import ROLES, check_username
+from segdicom.enums import Destination, SegmentStatus, Via
 from segdicom.errors import BadInput
 from segdicom.workflows.annotations import COLOR
 
-Source = Literal["local", "pacs"]
-Via = Literal["dicomweb", "dimse"]
-Destination = Literal["local", "pacs"]
 Role = Literal["annotator", "reviewer", "admin"]
 assert set(get_args(Role)) == set(ROLES)
 
@@ -69,6 +74,7 @@ class SegmentIn(BaseModel):
     color: Color | None = None
     category: CodeIn | None = None
     type: CodeIn | None = None
+    status: SegmentStatus | None = Field(None, description="where the annotator is with it")
 
     @field_validator("color", mode="before")
     @classmethod
@@ -77,12 +83,37 @@ class SegmentIn(BaseModel):
 
 
 class ExportIn(BaseModel):
-    destination: Destination = Field("local", description="pacs also queues delivery")
+    destination: Destination = Field(Destination.LOCAL, description="pacs also queues delivery")
+    segmentation_type: Literal["binary", "labelmap"] = Field(
+        "binary",
+        description="labelmap writes a Label Map SEG (Supplement 243): segments must not overlap",
+    )
+    measurements: StrictBool = Field(
+        False, description="also write a TID 1500 measurement report (SR) beside the SEG"
+    )
+
+
+class DatasetIn(BaseModel):
+    """A training dataset to export: for each series, its latest annotation."""
+
+    format: Literal["nnunet", "nifti"] = Field(
+        description="nnunet: nnU-Net v2 layout; nifti: MONAI-style pairs and datalist.json"
+    )
+    series_uids: list[Uid] = Field(default_factory=list, max_length=1000)
+    project_id: int | None = Field(None, description="selects cases once projects exist (400)")
+    states: list[Annotated[str, _text(32)]] = Field(
+        default_factory=list, max_length=16, description="with project_id (400 for now)"
+    )
+    labels: list[Annotated[str, _text(64)]] = Field(
+        default_factory=list,
+        max_length=255,
+        description="only these labels, valued 1, 2, ... in this order (default: every label)",
+    )
 
 
 class RetrieveIn(BaseModel):
     study_uid: Uid
-    via: Via = "dicomweb"
+    via: Via = Via.DICOMWEB
 
 
 class ImportSegIn(BaseModel):
@@ -91,7 +122,7 @@ class ImportSegIn(BaseModel):
 
 class PacsImportIn(BaseModel):
     study_uid: Uid | None = Field(None, description="may be left out when the series is held")
-    via: Via = "dicomweb"
+    via: Via = Via.DICOMWEB
 
 
 class LoginIn(BaseModel):
@@ -127,7 +158,7 @@ class LegacySaveIn(BaseModel):
 
 
 class SourceQuery(BaseModel):
-    source: Source = "local"
+    source: Destination = Field(Destination.LOCAL, description="where to look")
 
 
 class StudyQuery(SourceQuery):

@@ -78,9 +78,9 @@ async def import_from_pacs(request: Request) -> JSONResponse:
     (default) or "dimse"). The job pulls what the local store lacks (the SEG instance,
     then the instances of its source series), then imports the SEG; follow it at
     GET /api/jobs/{job_id}: `done`/`total` count instances, and once `state` is "done"
-    its `result` holds `annotation_id`, `series_uid` (the source series), `unmatched_frames`
-    and `fetched` {"seg", "source"}. 404 names the SEG or the source series the PACS lacks;
-    502 names the PACS when it cannot be reached.
+    its `result` holds `annotation_id`, `series_uid` (the source series), `unmatched_frames`,
+    `notes` (how the SEG was read) and `fetched` {"seg", "source"}. 404 names the SEG or
+    the source series the PACS lacks; 502 names the PACS when it cannot be reached.
     """
     st = state(request)
     series_uid = path_uid(request, "series_uid")

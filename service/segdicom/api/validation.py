@@ -104,6 +104,8 @@ _SENTENCES: dict[str, Callable[[str, str, dict[str, Any]], str]] = {
     "less_than_equal": lambda f, g, c: f"{f} must be <= {c['le']}, got {g}",
     "less_than": lambda f, g, c: f"{f} must be < {c['lt']}, got {g}",
     "extra_forbidden": lambda f, g, c: f"{f} is not a known field",
+    "too_short": lambda f, g, c: f"{f} must have at least {c['min_length']} item(s), got {g}",
+    "too_long": lambda f, g, c: f"{f} must have at most {c['max_length']} items",
 }
 
 

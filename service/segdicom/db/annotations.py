@@ -4,15 +4,17 @@ Every write bumps `annotations.version` with a compare-and-swap UPDATE, so two
 writers based on the same version cannot both win: the second gets Conflict.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import and_, case, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from segdicom.db.models import Annotation, Segment, SliceMask
+from segdicom.db.rows import found, inserted
 from segdicom.db.types import utcnow
-from segdicom.errors import Conflict, NotFound
+from segdicom.enums import SegmentStatus
+from segdicom.errors import Conflict
 from segdicom.imaging.placement import (
     SliceKey,
     StoredMask,
@@ -29,6 +31,7 @@ class SegmentFields:
     color: str
     category: tuple[str, str, str]  # code value, scheme, meaning
     type: tuple[str, str, str]
+    status: SegmentStatus = SegmentStatus.NOT_STARTED
 
 
 def create(
@@ -41,16 +44,11 @@ def create(
         seg_series_uid=seg_series_uid,
         version=1,
     )
-    session.add(row)
-    session.flush()
-    return row
+    return inserted(session, row)
 
 
 def get(session: Session, annotation_id: int) -> Annotation:
-    row = session.get(Annotation, annotation_id)
-    if row is None:
-        raise NotFound(f"no annotation {annotation_id}")
-    return row
+    return found(session.get(Annotation, annotation_id), f"no annotation {annotation_id}")
 
 
 def list_for_series(session: Session, series_uid: str | None) -> list[Annotation]:
@@ -85,15 +83,16 @@ def put_segment(session: Session, annotation_id: int, number: int, fields: Segme
     row.label, row.color = fields.label, fields.color
     row.category_code, row.category_scheme, row.category_meaning = fields.category
     row.type_code, row.type_scheme, row.type_meaning = fields.type
+    row.status = fields.status.value
     session.add(row)
     return created
 
 
 def get_segment(session: Session, annotation_id: int, number: int) -> Segment:
-    row = session.get(Segment, (annotation_id, number))
-    if row is None:
-        raise NotFound(f"annotation {annotation_id} has no segment {number}")
-    return row
+    return found(
+        session.get(Segment, (annotation_id, number)),
+        f"annotation {annotation_id} has no segment {number}",
+    )
 
 
 def delete_segment(session: Session, annotation_id: int, number: int) -> None:
@@ -173,9 +172,13 @@ def get_mask(
 
 
 def masks_of(
-    session: Session, annotation_id: int, slices: Sequence[SliceKey]
+    session: Session,
+    annotation_id: int,
+    slices: Sequence[SliceKey],
+    numbers: Iterable[int] | None = None,
 ) -> dict[int, dict[int, bytes]]:
-    """segment number -> current slice index -> wire-format mask, for every placed mask."""
+    """segment number -> current slice index -> wire-format mask, for every placed mask
+    (of the segments `numbers` only, when given)."""
     query = select(
         SliceMask.segment_number,
         SliceMask.slice_index,
@@ -183,6 +186,8 @@ def masks_of(
         SliceMask.frame,
         SliceMask.data,
     ).where(SliceMask.annotation_id == annotation_id)
+    if numbers is not None:
+        query = query.where(SliceMask.segment_number.in_(list(numbers)))
     rows = [
         StoredMask(n, i, key_of(uid, frame), data)
         for n, i, uid, frame, data in session.execute(query)

@@ -7,16 +7,13 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from segdicom.db.models import Annotation, Export
+from segdicom.db.rows import found
 from segdicom.db.types import utcnow
-from segdicom.enums import Destination, ExportStatus
-from segdicom.errors import NotFound
+from segdicom.enums import Destination, ExportStatus, SegmentationType
 
 
 def get(session: Session, export_id: int) -> Export:
-    row = session.get(Export, export_id)
-    if row is None:
-        raise NotFound(f"no export {export_id}")
-    return row
+    return found(session.get(Export, export_id), f"no export {export_id}")
 
 
 def count_for(session: Session, annotation_id: int) -> int:
@@ -136,8 +133,15 @@ def create(
     path: str,
     destination: Destination,
     created_by: str,
+    segmentation_type: SegmentationType = SegmentationType.BINARY,
+    sr_sop_instance_uid: str | None = None,
+    sr_series_uid: str | None = None,
+    sr_path: str = "",
 ) -> Export:
-    """A new export of `annotation` at its current version; one for the PACS is due now."""
+    """A new export of `annotation` at its current version; one for the PACS is due now.
+
+    `sr_*` name the measurement report (TID 1500 SR) written beside the SEG, if any.
+    """
     to_pacs = destination == Destination.PACS
     row = Export(
         annotation_id=annotation.id,
@@ -151,6 +155,21 @@ def create(
         status=ExportStatus.PENDING if to_pacs else ExportStatus.LOCAL,
         next_attempt_at=utcnow() if to_pacs else None,
         created_by=created_by,
+        segmentation_type=segmentation_type,
+        sr_sop_instance_uid=sr_sop_instance_uid,
+        sr_series_uid=sr_series_uid,
+        sr_path=sr_path,
     )
     session.add(row)
     return row
+
+
+def latest_sr_series(session: Session, annotation_id: int) -> str | None:
+    """The SR series of the annotation's latest export with measurements, if any."""
+    previous = session.scalar(
+        select(Export.sr_series_uid)
+        .where(Export.annotation_id == annotation_id, Export.sr_series_uid.is_not(None))
+        .order_by(Export.id.desc())
+        .limit(1)
+    )
+    return str(previous) if previous else None

@@ -16,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from segdicom.db.types import UTCDateTime, utcnow
+from segdicom.enums import SegmentStatus
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -102,6 +103,11 @@ class Segment(Base):
     type_code: Mapped[str] = mapped_column(String(16))
     type_scheme: Mapped[str] = mapped_column(String(16))
     type_meaning: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(
+        String(16),
+        default=SegmentStatus.NOT_STARTED.value,
+        server_default=SegmentStatus.NOT_STARTED.value,
+    )
 
     annotation: Mapped[Annotation] = relationship(back_populates="segments")
 
@@ -157,6 +163,30 @@ class Export(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # binary | labelmap (Supplement 243)
+    segmentation_type: Mapped[str] = mapped_column(
+        String(16), default="binary", server_default="binary"
+    )
+    # The TID 1500 measurement report written beside the SEG, delivered with it.
+    sr_sop_instance_uid: Mapped[str | None] = mapped_column(UID)
+    sr_series_uid: Mapped[str | None] = mapped_column(UID)
+    sr_path: Mapped[str] = mapped_column(String(512), default="", server_default="")
+
+
+class DatasetExport(Base):
+    """A dataset export for model training (NIfTI / nnU-Net zip), made by a job."""
+
+    __tablename__ = "datasets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(String(32), index=True)
+    format: Mapped[str] = mapped_column(String(16))  # nnunet | nifti
+    path: Mapped[str] = mapped_column(String(512))  # the zip, relative to the data folder
+    size: Mapped[int] = mapped_column(Integer)
+    num_cases: Mapped[int] = mapped_column(Integer)
+    labels: Mapped[str] = mapped_column(Text)  # JSON {"background": 0, "Liver": 1, ...}
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Event(Base):

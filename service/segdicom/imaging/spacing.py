@@ -118,3 +118,26 @@ def slice_thicknesses(
     after = np.concatenate([steps, steps[-1:]])
     thickness: np.ndarray = (before + after) / 2
     return thickness
+
+
+def patient_points(
+    frames: Sequence[FrameRef],
+    orientation: Orientation | None,
+    spacing: tuple[float, float, float],
+    indexes: np.ndarray,
+) -> np.ndarray:
+    """(n, 3) patient coordinates (mm) of voxel centres given as (n, 3) (slice, row, column).
+
+    PS3.3 C.7.6.2.1.1: P = S + column * dc * X + row * dr * Y, where X is the row direction
+    cosine (first three of Image Orientation), Y the column one, and S the slice's position.
+    Without positions the slices stand `spacing[2]` apart along a third axis.
+    """
+    k, r, c = (indexes[:, i].astype(np.int64) for i in range(3))
+    dr, dc = spacing[0], spacing[1]
+    if orientation is None or any(f.position is None for f in frames):
+        return np.stack([c * dc, r * dr, k * spacing[2]], axis=1).astype(np.float64)
+    x = np.asarray(orientation[:3], dtype=np.float64)
+    y = np.asarray(orientation[3:], dtype=np.float64)
+    origin = positions(frames)[k]
+    found: np.ndarray = origin + np.outer(c * dc, x) + np.outer(r * dr, y)
+    return found

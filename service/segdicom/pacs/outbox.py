@@ -53,6 +53,7 @@ class Claimed:
     path: str
     attempts: int
     sop_instance_uid: str
+    sr_path: str = ""  # the measurement report sent after the SEG, if any
 
 
 class Outbox:
@@ -121,7 +122,7 @@ class Outbox:
             row = rows.claim_due(session, utcnow(), self.lease, identity())
             if row is None:
                 return None
-            return Claimed(row.id, row.path, row.attempts, row.sop_instance_uid)
+            return Claimed(row.id, row.path, row.attempts, row.sop_instance_uid, row.sr_path)
 
     def _deliver(self, claimed: Claimed) -> None:
         attempt = self._send(claimed)
@@ -137,14 +138,19 @@ class Outbox:
             log.info("export %d delivered: SEG %s", claimed.id, claimed.sop_instance_uid)
 
     def _send(self, claimed: Claimed) -> Attempt:
-        try:
-            self.pacs.store(self.resolve(claimed.path))
-        except PacsRefused as exc:
-            return Attempt(exc.detail, permanent=is_permanent(exc))
-        except PacsUnavailable as exc:
-            return Attempt(exc.detail)
-        except OSError as exc:
-            return Attempt(f"SEG file {claimed.path} cannot be read: {exc}")
+        """Send the SEG, then its SR (same SOP Instance UIDs on every attempt)."""
+        for kind, path in (("SEG", claimed.path), ("SR", claimed.sr_path)):
+            if not path:
+                continue
+            prefix = "" if kind == "SEG" else "SR: "
+            try:
+                self.pacs.store(self.resolve(path))
+            except PacsRefused as exc:
+                return Attempt(prefix + exc.detail, permanent=is_permanent(exc))
+            except PacsUnavailable as exc:
+                return Attempt(prefix + exc.detail)
+            except OSError as exc:
+                return Attempt(f"{kind} file {path} cannot be read: {exc}")
         return Attempt()
 
 

@@ -1,6 +1,7 @@
 """Stage 5 of a SEG build: highdicom's Segmentation from the layout and the segments.
 
-One BINARY instance holds every segment (overlaps allowed); segments are
+One BINARY instance holds every segment (overlaps allowed), or one LABELMAP
+instance (Supplement 243) segments that do not overlap; segments are
 MANUAL, coded, coloured in CIELab, and created by the annotator. Only frames
 where a segment has pixels are stored.
 """
@@ -17,7 +18,9 @@ from pydicom import config
 from pydicom.uid import ExplicitVRLittleEndian
 from pydicom.valuerep import PersonName, validate_value
 
+from segdicom.enums import SegmentationType
 from segdicom.errors import BadInput
+from segdicom.seg.labelmap import to_highdicom
 from segdicom.seg.layout import Layout
 from segdicom.seg.model import SegmentSpec, check_int, check_text
 from segdicom.uids import validate_uid
@@ -73,18 +76,22 @@ def seg_identity(
 
 
 def build(
-    layout: Layout, ordered: Sequence[SegmentSpec], ident: SegIdentity
+    layout: Layout,
+    ordered: Sequence[SegmentSpec],
+    ident: SegIdentity,
+    segmentation_type: SegmentationType = SegmentationType.BINARY,
 ) -> hd.seg.Segmentation:
-    """Call highdicom; its ValueErrors about the sources become BadInput."""
+    """Call highdicom; its ValueErrors about the sources become BadInput. A LABELMAP
+    (checked free of overlaps before) stores one frame per plane of segment numbers."""
     descriptions = [_description(index + 1, spec) for index, spec in enumerate(ordered)]
     try:
-        with _source_person_names_as_they_are():
+        with source_person_names_as_they_are():
             return hd.seg.Segmentation(
                 source_images=layout.source_images,
                 further_source_images=layout.further_source_images or None,
                 pixel_array=layout.pixel_array,
                 plane_positions=layout.plane_positions,
-                segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
+                segmentation_type=to_highdicom(segmentation_type),
                 segment_descriptions=descriptions,
                 series_instance_uid=ident.series_instance_uid,
                 series_number=ident.series_number,
@@ -105,16 +112,16 @@ def build(
 
 
 # highdicom warns about every Person Name without a "^" (valuerep.check_person_name).
-# The SEG copies the source's Patient's Name as it is, since the PACS matches
-# on it, so that warning is expected for a whole class of real data: it would
-# otherwise be logged at every export. Only that message, from highdicom, only
-# here. (catch_warnings is process-wide: with two exports at once, the filter
+# The SEG (and the SR beside it, seg/sr.py) copies the source's Patient's Name as
+# it is, since the PACS matches on it, so that warning is expected for a whole class
+# of real data: it would otherwise be logged at every export. Only that message,
+# from highdicom, only here. (catch_warnings is process-wide: with two exports at once, the filter
 # may outlive one of them, which hides no other warning.)
 _PERSON_NAME_WARNING = r'The string ".*" is unlikely to represent the intended person name'
 
 
 @contextlib.contextmanager
-def _source_person_names_as_they_are() -> Iterator[None]:
+def source_person_names_as_they_are() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.filterwarnings(
             "ignore", message=_PERSON_NAME_WARNING, category=UserWarning, module=r"highdicom\."

@@ -53,6 +53,7 @@ def decode_seg(ds: Dataset) -> DecodedSeg:
         series_instance_uid=str(seg.SeriesInstanceUID),
         sop_instance_uid=str(seg.SOPInstanceUID),
         content_creator=_optional_str(seg.get("ContentCreatorName")),
+        notes=_notes(seg),
     )
     numbers = [spec.number for spec in segments]
     for index, group in enumerate(_frame_groups(seg)):
@@ -74,6 +75,16 @@ def _read(ds: Dataset) -> hd.seg.Segmentation:
         return hd.seg.Segmentation.from_dataset(ds, copy=True)
     except (ValueError, AttributeError, KeyError, TypeError) as exc:
         raise BadInput(f"cannot read the segmentation: {exc}") from exc
+
+
+def _notes(seg: Dataset) -> tuple[str, ...]:
+    if str(seg.get("SegmentationType", "")) != "FRACTIONAL":
+        return ()
+    maximum = int(seg.get("MaximumFractionalValue", 255))
+    return (
+        f"FRACTIONAL SEG imported as binary: a pixel is inside a segment from 0.5 "
+        f"(stored value {(maximum + 1) // 2} of {maximum}) up",
+    )
 
 
 def _segments(seg: hd.seg.Segmentation) -> list[SegmentSpec]:

@@ -19,10 +19,12 @@ import numpy.typing as npt
 from pydicom.dataset import Dataset
 
 from segdicom import __version__
+from segdicom.enums import SegmentationType
 from segdicom.errors import BadInput
 from segdicom.seg.build import build, check_uids, seg_identity
 from segdicom.seg.frames import resolve_frames
 from segdicom.seg.headers import source_headers
+from segdicom.seg.labelmap import check_no_overlap
 from segdicom.seg.layout import lay_out
 from segdicom.seg.model import SegmentSpec, SourceFrame
 from segdicom.seg.planes import painted_planes
@@ -56,6 +58,7 @@ def encode_seg(
     manufacturer: str = "SegDICOM",
     software_version: str = __version__,
     device_serial_number: str = "1",
+    segmentation_type: SegmentationType = SegmentationType.BINARY,
 ) -> Dataset:
     """Return a SEG for `masks` painted over the volume whose slice i is `frames[i]`.
 
@@ -70,11 +73,18 @@ def encode_seg(
     Sequence with no frames, but some segment must have a pixel. Segments are
     renumbered as `segment_number_map` says. Raises BadInput for inputs that
     cannot make a valid SEG, naming the field and the value.
+
+    `segmentation_type` LABELMAP writes a Label Map Segmentation (Supplement
+    243) and raises SegmentsOverlap (Unprocessable) naming two segments and a
+    slice when segments share a pixel.
     """
     ordered = _ordered(segments)
     check_uids(series_instance_uid, sop_instance_uid)
     resolved = resolve_frames(sources, frames)
+    segmentation_type = SegmentationType.parse(segmentation_type)
     painted = painted_planes(masks, ordered, (len(frames), *resolved.shape))
+    if segmentation_type is SegmentationType.LABELMAP:
+        check_no_overlap(painted, ordered)
     headers = source_headers(resolved, painted.indices.tolist())
     layout = lay_out(resolved, headers, painted)
     ident = seg_identity(
@@ -88,7 +98,7 @@ def encode_seg(
         software_version=software_version,
         device_serial_number=device_serial_number,
     )
-    seg = build(layout, ordered, ident)
+    seg = build(layout, ordered, ident, segmentation_type)
     finish(seg, layout)
     return seg
 

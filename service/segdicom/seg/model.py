@@ -139,7 +139,8 @@ class DecodedSeg:
     `masks` maps each referenced source frame to its masks (segment number ->
     2D bool array). Frames that reference no source frame (or whose spatial
     locations are not preserved) are keyed by their Image Position (Patient),
-    rounded to 1e-4 mm, in `plane_positions`.
+    rounded to 1e-4 mm, in `plane_positions`. `notes` says what was changed
+    on the way in (a FRACTIONAL SEG made binary).
     """
 
     segments: list[SegmentSpec]
@@ -153,3 +154,6 @@ class DecodedSeg:
     plane_positions: dict[tuple[float, float, float], dict[int, BoolMask]] = field(
         default_factory=dict
     )
+    # What the reader should know about how the SEG was read (a FRACTIONAL SEG
+    # thresholded to binary), for the import answer and the audit event.
+    notes: tuple[str, ...] = ()

@@ -14,6 +14,7 @@ from segdicom.auth.identity import Identity, may_delete
 from segdicom.db import annotations as repo
 from segdicom.db import events
 from segdicom.db.models import Annotation, Segment
+from segdicom.enums import SegmentStatus
 from segdicom.errors import BadInput, Forbidden, NotFound
 from segdicom.masks import decode_mask, empty_mask, is_empty
 from segdicom.seg.codes import codes_for_label, default_color
@@ -33,6 +34,7 @@ class SegmentChange:
     color: str | None = None
     category: CodeTuple | None = None
     type: CodeTuple | None = None
+    status: SegmentStatus | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ def segment_json(row: Segment, slices: list[int] | None = None) -> dict[str, Any
         "color": row.color,
         "category": _code(row.category_code, row.category_scheme, row.category_meaning),
         "type": _code(row.type_code, row.type_scheme, row.type_meaning),
+        "status": row.status,
     }
     if slices is not None:
         body["slices"] = slices
@@ -80,14 +83,7 @@ def create(st: AppState, series_uid: str, who: str) -> dict[str, Any]:
     volume = volumes.load_volume(st, series_uid)
     with st.sessions.begin() as session:
         row = repo.create(session, series_uid, volume.study_uid, who, generate_uid())
-        events.append(
-            session,
-            user=who,
-            action="create_annotation",
-            study_uid=volume.study_uid,
-            series_uid=series_uid,
-            annotation_id=row.id,
-        )
+        events.on_annotation(session, row, row.id, who, "create_annotation")
         session.flush()
         session.refresh(row)
         return annotation_json(row)
@@ -114,6 +110,7 @@ def import_local_seg(st: AppState, sop_uid: str, who: str) -> dict[str, Any]:
     payload = read(st, imported.annotation_id)
     payload["imported_from"] = sop_uid
     payload["unmatched_frames"] = imported.unmatched_frames
+    payload["notes"] = list(imported.notes)
     return payload
 
 
@@ -135,14 +132,7 @@ def delete(
         if not may_delete(who, row.created_by):
             raise Forbidden(f"only {row.created_by!r} or an admin may delete annotation {row.id}")
         repo.bump_version(session, annotation_id, expected)
-        events.append(
-            session,
-            user=user,
-            action="delete_annotation",
-            study_uid=row.study_uid,
-            series_uid=row.series_uid,
-            annotation_id=annotation_id,
-        )
+        events.on_annotation(session, row, annotation_id, user, "delete_annotation")
         session.delete(row)
 
 
@@ -166,6 +156,7 @@ def segment_fields(change: SegmentChange, number: int, old: Segment | None) -> r
         color=color.lower(),
         category=change.category or category,
         type=change.type or kind,
+        status=change.status or (SegmentStatus(old.status) if old else SegmentStatus.NOT_STARTED),
     )
 
 
@@ -179,13 +170,12 @@ def put_segment(
         fields = segment_fields(change, number, old)
         version = repo.bump_version(session, annotation_id, expected)
         created = repo.put_segment(session, annotation_id, number, fields)
-        events.append(
+        events.on_annotation(
             session,
-            user=who,
-            action="create_segment" if created else "update_segment",
-            study_uid=row.study_uid,
-            series_uid=row.series_uid,
-            annotation_id=annotation_id,
+            row,
+            annotation_id,
+            who,
+            "create_segment" if created else "update_segment",
             labels=fields.label,
         )
         session.flush()
@@ -202,15 +192,7 @@ def delete_segment(
         label = repo.get_segment(session, annotation_id, number).label
         version = repo.bump_version(session, annotation_id, expected)
         repo.delete_segment(session, annotation_id, number)
-        events.append(
-            session,
-            user=who,
-            action="delete_segment",
-            study_uid=row.study_uid,
-            series_uid=row.series_uid,
-            annotation_id=annotation_id,
-            labels=label,
-        )
+        events.on_annotation(session, row, annotation_id, who, "delete_segment", labels=label)
     return {"version": version}
 
 
@@ -237,13 +219,12 @@ def put_mask(st: AppState, write: MaskWrite, who: str) -> int:
         data = None if empty else write.body
         slices = volumes.slice_keys(volume)
         repo.put_mask(session, write.annotation_id, write.number, write.slice_index, data, slices)
-        events.append(
+        events.on_annotation(
             session,
-            user=who,
-            action="clear_mask" if empty else "save_mask",
-            study_uid=row.study_uid,
-            series_uid=row.series_uid,
-            annotation_id=write.annotation_id,
+            row,
+            write.annotation_id,
+            who,
+            "clear_mask" if empty else "save_mask",
             slice=str(write.slice_index),
             labels=label,
         )

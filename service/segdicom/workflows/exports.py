@@ -13,13 +13,14 @@ from segdicom.db import annotations as repo
 from segdicom.db import events
 from segdicom.db import exports as outbox
 from segdicom.db.models import Annotation, Export
-from segdicom.enums import Destination
+from segdicom.enums import Destination, SegmentationType
 from segdicom.errors import BadInput
 from segdicom.imaging import Volume
 from segdicom.masks import decode_mask
 from segdicom.seg.encode import encode_seg
 from segdicom.seg.model import Code, SegmentSpec, SourceFrame
 from segdicom.state import AppState
+from segdicom.workflows.sr_export import build_sr, segment_measurements
 from segdicom.workflows.volumes import load_volume, slice_keys
 
 
@@ -32,8 +33,20 @@ class Snapshot:
     masks: dict[int, dict[int, bytes]]
 
 
-def export_annotation(st: AppState, annotation_id: int, destination: str, user: str) -> Export:
-    """Write the SEG of an annotation as a new instance of its SEG series."""
+def export_annotation(
+    st: AppState,
+    annotation_id: int,
+    destination: str,
+    user: str,
+    segmentation_type: SegmentationType = SegmentationType.BINARY,
+    measurements: bool = False,
+) -> Export:
+    """Write the SEG of an annotation as a new instance of its SEG series.
+
+    LABELMAP is refused (SegmentsOverlap, 422) when two segments share a pixel.
+    `measurements` also writes a TID 1500 SR on the SEG's segments, stored beside
+    it and delivered with it.
+    """
     if destination not in tuple(Destination):
         raise BadInput(f"destination must be 'local' or 'pacs', got {destination!r}")
     if destination == Destination.PACS and st.outbox is None:
@@ -47,9 +60,25 @@ def export_annotation(st: AppState, annotation_id: int, destination: str, user: 
     snap = _snapshot(st, annotation_id, volume)
     with st.sessions() as session:
         number = outbox.next_instance_number(session, annotation_id)
-    seg = build_seg(st, snap, volume, number, user)
+    arrays = _volume_masks(snap, volume)
+    sources = _source_datasets(st, volume)
+    seg = build_seg(st, snap, volume, number, user, segmentation_type, (arrays, sources))
     stored = st.store.put_bytes(_part10(seg), source="export", images_only=False)
-    return _record(st, snap, seg, stored.path, destination, user)
+    report = None
+    if measurements:
+        figures = segment_measurements(st, annotation_id, volume, snap.segments)
+        sr = build_sr(st, row_id(snap), seg, sources, snap.segments, figures, user)
+        report = (sr, st.store.put_bytes(_part10(sr), source="export", images_only=False).path)
+    export = _record(st, snap, seg, stored.path, destination, user, segmentation_type, report)
+    return export
+
+
+def row_id(snap: Snapshot) -> int:
+    return int(snap.annotation.id)
+
+
+def _volume_masks(snap: Snapshot, volume: Volume) -> dict[int, np.ndarray]:
+    return {seg.number: _volume_mask(volume, snap.masks[seg.number]) for seg in snap.segments}
 
 
 def _snapshot(st: AppState, annotation_id: int, volume: Volume) -> Snapshot:
@@ -72,9 +101,17 @@ def _snapshot(st: AppState, annotation_id: int, volume: Volume) -> Snapshot:
     return Snapshot(row, painted, masks)
 
 
-def build_seg(st: AppState, snap: Snapshot, volume: Volume, number: int, user: str) -> Dataset:
-    arrays = {seg.number: _volume_mask(volume, snap.masks[seg.number]) for seg in snap.segments}
-    sources = _source_datasets(st, volume)
+def build_seg(
+    st: AppState,
+    snap: Snapshot,
+    volume: Volume,
+    number: int,
+    user: str,
+    segmentation_type: SegmentationType = SegmentationType.BINARY,
+    inputs: tuple[dict[int, np.ndarray], list[Dataset]] | None = None,
+) -> Dataset:
+    """The SEG of `snap`; `inputs` (volume masks, source headers) when already read."""
+    arrays, sources = inputs or (_volume_masks(snap, volume), _source_datasets(st, volume))
     frames = [SourceFrame(f.sop_instance_uid, f.frame + 1) for f in volume.frames]
     seg: Dataset = encode_seg(
         sources,
@@ -85,6 +122,7 @@ def build_seg(st: AppState, snap: Snapshot, volume: Volume, number: int, user: s
         sop_instance_uid=generate_uid(),
         instance_number=number,
         content_creator=user,
+        segmentation_type=segmentation_type,
     )
     return seg
 
@@ -111,9 +149,17 @@ def _part10(ds: Dataset) -> bytes:
 
 
 def _record(
-    st: AppState, snap: Snapshot, seg: Dataset, path: str, destination: str, user: str
+    st: AppState,
+    snap: Snapshot,
+    seg: Dataset,
+    path: str,
+    destination: str,
+    user: str,
+    segmentation_type: SegmentationType,
+    report: tuple[Dataset, str] | None = None,
 ) -> Export:
     row = snap.annotation
+    sr, sr_path = report if report else (None, "")
     painted = sorted({i for slices in snap.masks.values() for i in slices})
     with st.sessions.begin() as session:
         export = outbox.create(
@@ -126,18 +172,22 @@ def _record(
             path=path,
             destination=Destination(destination),
             created_by=user,
+            segmentation_type=segmentation_type,
+            sr_sop_instance_uid=str(sr.SOPInstanceUID) if sr else None,
+            sr_series_uid=str(sr.SeriesInstanceUID) if sr else None,
+            sr_path=sr_path,
         )
-        events.append(
+        events.on_annotation(
             session,
-            user=user,
-            action=f"export_{destination}",
-            study_uid=row.study_uid,
-            series_uid=row.series_uid,
-            annotation_id=row.id,
+            row,
+            row.id,
+            user,
+            f"export_{destination}",
             slice=_range(painted),
             labels="; ".join(s.label for s in snap.segments),
             seg_sop_instance_uid=export.sop_instance_uid,
             seg_path=path,
+            detail=f"SR {sr.SOPInstanceUID} {sr_path}" if sr else "",
         )
     return export
 

@@ -134,6 +134,7 @@ class PacsImport:
             "study_uid": self.seg.study_uid,
             "sop_instance_uid": self.seg.sop_instance_uid,
             "unmatched_frames": imported.unmatched_frames,
+            "notes": list(imported.notes),
             "fetched": {"seg": seg_fetched, "source": source.fetched},
         }
         done = source.offset + source.done

@@ -37,6 +37,7 @@ class Imported:
     annotation_id: int
     slices: int  # (segment, slice) masks written
     unmatched_frames: int  # SEG frames that fall on no slice of the volume
+    notes: tuple[str, ...] = ()  # how the SEG was read (a FRACTIONAL SEG made binary)
 
 
 def read_seg(st: AppState, sop_instance_uid: str) -> Dataset:
@@ -70,7 +71,8 @@ def import_decoded(st: AppState, decoded: DecodedSeg, user: str) -> Imported:
             f"SEG {decoded.sop_instance_uid}: none of its frames falls on a slice of series "
             f"{volume.series_uid}"
         )
-    return Imported(_write(st, decoded, volume, masks, user), _count(masks), unmatched)
+    annotation_id = _write(st, decoded, volume, masks, user)
+    return Imported(annotation_id, _count(masks), unmatched, decoded.notes)
 
 
 def source_series_uid(decoded: DecodedSeg) -> str:
@@ -139,15 +141,15 @@ def _write(st: AppState, decoded: DecodedSeg, volume: Volume, masks: SliceMasks,
             data = {i: encode_mask(m) for i, m in slices.items() if m.any()}
             if data:
                 repo.put_masks(session, row.id, number, data, keys)
-        events.append(
+        events.on_annotation(
             session,
-            user=user,
-            action="import_seg",
-            study_uid=volume.study_uid,
-            series_uid=volume.series_uid,
-            annotation_id=row.id,
+            volume,
+            row.id,
+            user,
+            "import_seg",
             labels="; ".join(s.label for s in decoded.segments),
             seg_sop_instance_uid=decoded.sop_instance_uid,
+            detail="; ".join(decoded.notes),
         )
         return int(row.id)
 
