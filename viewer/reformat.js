@@ -21,7 +21,7 @@ import { clearCanvas, context2d } from "./canvas2d.js";
 import { EMPTY_HOOKS, layoutHooks, planeImage, planeOverlay } from "./planeimage.js";
 import { sourceLookup } from "./patientspace.js";
 import { screenOrder, screenSize, toScreen } from "./planes.js";
-import { decodePixels } from "./slices.js";
+import { bytesOf, decodePixels } from "./slices.js";
 
 /** @typedef {import("./planes.js").Axis} Axis */
 /** @typedef {import("./planeimage.js").Plane} Plane */
@@ -122,6 +122,9 @@ export class ReformatView {
     this.handlers.fetch(plane.seriesUid, this.axis, index, this.controller.signal).then(
       (buffer) => {
         if (this.plane !== plane) return;
+        // A series still arriving (a pull, C-STORE) grows under the view: a plane cut from more
+        // slices than this grid knows is not an error; the series reopens once it is complete.
+        if (buffer.byteLength !== bytesOf(plane.dtype, plane.width * plane.slices)) return;
         const pixels = decodePixels(buffer, plane.dtype, plane.width * plane.slices);
         this.cache.set(index, pixels);
         if (this.cache.size > KEEP) this.cache.delete(/** @type {number} */ (this.cache.keys().next().value));
