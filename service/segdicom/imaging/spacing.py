@@ -28,8 +28,8 @@ class SeriesGeometry:
     spacing_min: float
     spacing_max: float
     missing_slices: int
-    # Two frames at one position along the normal (or none has a position): the depths
-    # cannot order a grid, so reformats stay the stacked cut.
+    # No two frames at distinct positions along the normal (or none has a position): the
+    # depths cannot order a grid, so reformats stay the stacked cut.
     positioned: bool = True
 
 
@@ -71,10 +71,13 @@ def series_geometry(
     tilt = _tilt_degrees(positions(frames), frame_axes(orientation)[2])
     low, high = float(distinct.min()), float(distinct.max())
     missing = missing_slices(distinct)
-    positioned = distinct.size == steps.size
+    # Frames sharing a position (echoes or phases of an enhanced multi-frame series) make the
+    # stack irregular, but the distinct positions still place a grid: reformats sample one
+    # frame per position at its true depth instead of stacking them all at one step.
+    shared = distinct.size != steps.size
     even = high - low <= max(SPACING_TOLERANCE * low, SPACING_TOLERANCE_MM)
-    regular = positioned and even and missing == 0 and tilt < TILT_TOLERANCE_DEGREES
-    return SeriesGeometry(regular, tilt, low, high, missing, positioned=positioned)
+    regular = not shared and even and missing == 0 and tilt < TILT_TOLERANCE_DEGREES
+    return SeriesGeometry(regular, tilt, low, high, missing)
 
 
 def missing_slices(steps: np.ndarray) -> int:
