@@ -260,6 +260,13 @@ def test_no_positions_means_the_nominal_thickness() -> None:
     assert np.array_equal(slice_thicknesses(frames, None, 2.5), np.full(len(frames), 2.5))
 
 
+def test_frames_sharing_a_position_each_stand_for_that_positions_slab() -> None:
+    """Philips enhanced MR, two frames a position 4 mm apart: a voxel painted on either
+    frame stands for 4 mm (was 2: half the distance to the same-position neighbour)."""
+    volume = _volume(dicom_files("enhanced_multiframe/mr_philips_achieva"))
+    assert np.allclose(volume.slice_thicknesses(), 4.0, atol=1e-3)
+
+
 @pytest.mark.parametrize("runs", [1, 5, 120])
 @pytest.mark.parametrize("axis", AXES)
 def test_cut_takes_each_slices_own_line(axis: Axis, runs: int) -> None:

@@ -111,15 +111,21 @@ def slice_thicknesses(
     extent of the series plus one slice; an end slice counts its one neighbour's spacing
     on both sides. Volumes and statistics weigh a slice's voxels by it, so a series with
     two spacings (4 mm, then 7 mm) is measured as acquired. Without positions every slice
-    gets `spacing`.
+    gets `spacing`. Frames sharing a position (echoes, phases) each stand for that
+    position's slab: the neighbours are the next distinct positions.
     """
     count = len(frames)
     if orientation is None or count < 2 or any(f.position is None for f in frames):
         return np.full(count, spacing, dtype=np.float64)
-    steps = np.abs(np.diff(depths(frames, orientation)))
+    along = depths(frames, orientation)
+    new_position = np.abs(np.diff(along, prepend=np.inf)) > SAME_POSITION_MM
+    group = np.cumsum(new_position) - 1  # each frame's position, 0-based
+    if group[-1] == 0:
+        return np.full(count, spacing, dtype=np.float64)
+    steps = np.abs(np.diff(along[new_position]))
     before = np.concatenate([steps[:1], steps])
     after = np.concatenate([steps, steps[-1:]])
-    thickness: np.ndarray = (before + after) / 2
+    thickness: np.ndarray = ((before + after) / 2)[group]
     return thickness
 
 
