@@ -18,13 +18,10 @@ from pydantic import WithJsonSchema as Schema
 
 from segdicom.api.validation import Uid
 from segdicom.auth.identity import ROLES, check_username
-from segdicom.enums import SegmentStatus
+from segdicom.enums import Destination, SegmentStatus, Via
 from segdicom.errors import BadInput
 from segdicom.workflows.annotations import COLOR
 
-Source = Literal["local", "pacs"]
-Via = Literal["dicomweb", "dimse"]
-Destination = Literal["local", "pacs"]
 Role = Literal["annotator", "reviewer", "admin"]
 assert set(get_args(Role)) == set(ROLES)
 
@@ -87,7 +84,7 @@ class SegmentIn(BaseModel):
 
 
 class ExportIn(BaseModel):
-    destination: Destination = Field("local", description="pacs also queues delivery")
+    destination: Destination = Field(Destination.LOCAL, description="pacs also queues delivery")
     segmentation_type: Literal["binary", "labelmap"] = Field(
         "binary",
         description="labelmap writes a Label Map SEG (Supplement 243): segments must not overlap",
@@ -119,7 +116,7 @@ class DatasetIn(BaseModel):
 
 class RetrieveIn(BaseModel):
     study_uid: Uid
-    via: Via = "dicomweb"
+    via: Via = Via.DICOMWEB
 
 
 class ImportSegIn(BaseModel):
@@ -128,7 +125,7 @@ class ImportSegIn(BaseModel):
 
 class PacsImportIn(BaseModel):
     study_uid: Uid | None = Field(None, description="may be left out when the series is held")
-    via: Via = "dicomweb"
+    via: Via = Via.DICOMWEB
 
 
 class LoginIn(BaseModel):
@@ -164,7 +161,7 @@ class LegacySaveIn(BaseModel):
 
 
 class SourceQuery(BaseModel):
-    source: Source = "local"
+    source: Destination = Field(Destination.LOCAL, description="where to look")
 
 
 class StudyQuery(SourceQuery):
