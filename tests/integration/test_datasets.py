@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +32,8 @@ from tests.integration.support import (
 
 from segdicom.app import create_app
 from segdicom.config import Settings
+from segdicom.enums import JobKind
+from segdicom.workflows.datasets import DatasetRequest, job_key, select_cases
 
 TOLERANCE_MM = 0.1
 
@@ -187,6 +190,7 @@ def test_bad_selections_are_refused_with_a_reason(client: TestClient, ct: dict[s
         ({"format": "nnunet", "series_uids": ["1.2.3.999"]}, "has no annotation"),
         ({"format": "nnunet", "series_uids": [uid], "labels": ["Spleen"]}, "['Spleen']"),
         ({"format": "nnunet", "series_uids": [uid], "states": ["approved"]}, "give project_id"),
+        ({"format": "nnunet", "series_uids": [uid], "label": ["Liver"]}, "`label`"),
     ]
     for body, reason in cases:
         answer = client.post("/api/datasets", json=body)
@@ -195,24 +199,27 @@ def test_bad_selections_are_refused_with_a_reason(client: TestClient, ct: dict[s
 
 
 def test_a_project_dataset_takes_each_case_once_with_its_approved_reading(
-    client: TestClient, ct: dict[str, Any]
+    tmp_path: Path,
 ) -> None:
-    """The CT also has its own (unrelated) annotation: only the project's reading is taken."""
-    info = ct["info"]
-    body = {"name": "training", "labels": [{"label": "Liver"}], "review_required": False}
-    pid = client.post("/api/projects", json=body).json()["id"]
-    cases = client.post(f"/api/projects/{pid}/cases", json={"series_uids": [info["series_uid"]]})
-    assert cases.status_code == 201, cases.text
-    task = client.post(f"/api/projects/{pid}/next").json()
-    aid = task["annotation_id"]
-    rows, columns, index = info["rows"], info["columns"], info["num_slices"] // 2
-    mask = disc(rows, columns, rows / 2, columns / 2, min(rows, columns) / 8)
-    put_mask(client, aid, 1, index, mask, client.get(f"/api/annotations/{aid}").json()["version"])
-    unready = client.post("/api/datasets", json={"format": "nifti", "project_id": pid})
-    assert unready.status_code == 400 and "no reading" in unready.json()["detail"]
-    assert client.post(f"/api/tasks/{task['id']}/submit").json()["state"] == "approved"
-    selection = {"format": "nifti", "project_id": pid, "series_uids": [info["series_uid"]]}
-    _, archive = export(client, selection)
+    """The CT also has its own (unrelated) annotation: only the project's reading is taken.
+    (A client of its own: the project's reading would be the CT's latest for the others.)"""
+    settings = Settings(data_dir=tmp_path, dicom_port=0)
+    with TestClient(create_app(settings)) as own:
+        info = paint(own, "ct_philips_phantom", ["Tumor"])["info"]
+        body = {"name": "training", "labels": [{"label": "Liver"}], "review_required": False}
+        pid = own.post("/api/projects", json=body).json()["id"]
+        added = own.post(f"/api/projects/{pid}/cases", json={"series_uids": [info["series_uid"]]})
+        assert added.status_code == 201, added.text
+        task = own.post(f"/api/projects/{pid}/next").json()
+        aid = task["annotation_id"]
+        rows, columns, index = info["rows"], info["columns"], info["num_slices"] // 2
+        mask = disc(rows, columns, rows / 2, columns / 2, min(rows, columns) / 8)
+        put_mask(own, aid, 1, index, mask, own.get(f"/api/annotations/{aid}").json()["version"])
+        unready = own.post("/api/datasets", json={"format": "nifti", "project_id": pid})
+        assert unready.status_code == 400 and "no reading" in unready.json()["detail"]
+        assert own.post(f"/api/tasks/{task['id']}/submit").json()["state"] == "approved"
+        selection = {"format": "nifti", "project_id": pid, "series_uids": [info["series_uid"]]}
+        _, archive = export(own, selection)
     (case,) = json.loads(archive.read("datalist.json"))["training"]
     label = np.asarray(nifti(archive, case["label"]).dataobj)
     assert np.array_equal(label[:, :, index], mask.T.astype(label.dtype))
@@ -243,6 +250,7 @@ def test_cli_writes_the_same_dataset_into_a_folder(
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 case(s)" in done.stdout
+    assert "alembic" not in done.stderr, done.stderr  # no start-up chatter for scripts
     document = json.loads((out / "dataset.json").read_text())
     image = nib.load(out / "imagesTr" / "case_0001_0000.nii.gz")
     label = nib.load(out / "labelsTr" / "case_0001.nii.gz")
@@ -254,4 +262,34 @@ def test_cli_writes_the_same_dataset_into_a_folder(
         text=True,
         timeout=120,
     )
-    assert bad.returncode == 1 and "series 1.2.3.4 has no annotation" in bad.stdout
+    assert bad.returncode == 1 and "series 1.2.3.4 has no annotation" in bad.stderr
+
+
+def test_a_request_after_an_edit_gets_a_new_job_not_the_one_running_since_before_it(
+    client: TestClient,
+) -> None:
+    """The same selection while its job runs shares the job; once the annotation changed,
+    the running job may have read the masks before the edit, so a new one starts."""
+    case = paint(client, "highdicom_seg/source_ct2_4slices", ["Liver"])
+    uid, aid = case["info"]["series_uid"], case["annotation_id"]
+    body = {"format": "nnunet", "series_uids": [uid]}
+    st = client.app.state.segdicom  # type: ignore[attr-defined]
+    request = DatasetRequest.parse(body)
+    params = {"format": "nnunet", "series_uids": [uid], "labels": []}
+    release = threading.Event()
+    held = st.jobs.start(  # a job of this selection, still running
+        JobKind.DATASET,
+        job_key(params, select_cases(st, request)),
+        lambda: "held-job",
+        lambda _: release.wait(30),
+    )
+    try:
+        assert client.post("/api/datasets", json=body).json()["job_id"] == held
+        version = client.get(f"/api/annotations/{aid}").json()["version"]
+        (number, index), mask = next(iter(case["masks"].items()))
+        put_mask(client, aid, number, index, ~mask, version)
+        fresh = client.post("/api/datasets", json=body).json()["job_id"]
+        assert fresh != held
+        assert wait_job(client, fresh)["state"] == "done"
+    finally:
+        release.set()
