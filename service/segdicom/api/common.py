@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from segdicom.api.validation import UID_SCHEMA
+from segdicom.api.validation import MAX_ID, MAX_INDEX, UID_SCHEMA
 from segdicom.errors import BadInput
 from segdicom.state import AppState
 from segdicom.uids import validate_uid
@@ -28,9 +28,9 @@ def path_uid(request: Request, name: str) -> str:
 
 # Path parameters by name: the schema /openapi.json shows and path_int's bounds.
 PATH_PARAMS: dict[str, dict[str, Any]] = {
-    "id": {"type": "integer", "minimum": 1},
+    "id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
     "number": {"type": "integer", "minimum": 1, "maximum": 255},
-    "index": {"type": "integer", "minimum": 0},
+    "index": {"type": "integer", "minimum": 0, "maximum": MAX_INDEX},
     "uid": UID_SCHEMA,
     "volume_id": UID_SCHEMA | {"description": "the series UID (the original API's volume id)"},
     "job_id": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
@@ -47,10 +47,11 @@ def path_int(request: Request, name: str) -> int:
         value = int(raw)
     except (TypeError, ValueError):
         raise BadInput(f"{name} must be an integer, got {raw!r}") from None
-    low, high = PATH_PARAMS[name]["minimum"], PATH_PARAMS[name].get("maximum")
-    if value < low or (high is not None and value > high):
-        bounds = f"{low}-{high}" if high is not None else f">= {low}"
-        raise BadInput(f"{name} must be {bounds}, got {value}")
+    low, high = PATH_PARAMS[name]["minimum"], PATH_PARAMS[name]["maximum"]
+    if value < low:
+        raise BadInput(f"{name} must be >= {low}, got {value}")
+    if value > high:
+        raise BadInput(f"{name} must be <= {high}, got {value}")
     return value
 
 

@@ -15,7 +15,7 @@ from pydantic import (
 )
 from pydantic import WithJsonSchema as Schema
 
-from segdicom.api.validation import Uid
+from segdicom.api.validation import MAX_ID, Uid
 from segdicom.auth.identity import ROLES, check_username
 from segdicom.enums import SegmentStatus
 from segdicom.errors import BadInput
@@ -103,7 +103,9 @@ class DatasetIn(BaseModel):
         description="nnunet: nnU-Net v2 layout; nifti: MONAI-style pairs and datalist.json"
     )
     series_uids: list[Uid] = Field(default_factory=list, max_length=1000)
-    project_id: int | None = Field(None, description="selects cases once projects exist (400)")
+    project_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="selects cases once projects exist (400)"
+    )
     states: list[Annotated[str, _text(32)]] = Field(
         default_factory=list, max_length=16, description="with project_id (400 for now)"
     )
@@ -184,7 +186,7 @@ class SeriesQuery(BaseModel):
 
 
 class ExportsQuery(BaseModel):
-    annotation_id: int | None = Field(None, ge=1)
+    annotation_id: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 class LogQuery(SeriesQuery):
