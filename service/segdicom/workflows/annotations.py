@@ -147,7 +147,7 @@ def delete(
             series_uid=row.series_uid,
             annotation_id=annotation_id,
         )
-        session.delete(row)
+        repo.delete_annotation(session, row)
 
 
 def segment_fields(change: SegmentChange, number: int, old: Segment | None) -> repo.SegmentFields:
