@@ -419,3 +419,14 @@ def test_bad_dataset_bodies_name_the_field(client: TestClient) -> None:
         response = client.post("/api/datasets", json=body)
         assert response.status_code == 400, (body, response.text)
         assert name in response.json()["detail"], (body, response.json())
+
+
+def test_refused_upload_documents_its_error_fields(client: TestClient, spec: Spec) -> None:
+    # The 422 answer is an error with the lists: a generated client must see error and detail.
+    refused = client.post("/api/uploads", files=[("files", ("x.dcm", b"junk"))])
+    assert refused.status_code == 422, refused.text
+    body = Checker(spec).check("/api/uploads", "post", refused)
+    assert body["rejected"][0]["name"] == "x.dcm" and body["series"] == []
+    ref = spec["paths"]["/api/uploads"]["post"]["responses"]["422"]["content"]
+    name = ref["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert set(spec["components"]["schemas"][name]["required"]) >= {"error", "detail", "rejected"}

@@ -36,7 +36,9 @@ UPLOAD_ERRORS = {413: "over SEGDICOM_MAX_UPLOAD_BYTES or _MAX_UPLOAD_FILES"}
         200: Answer(
             "what was stored, by series, and each refused file with its reason", out.Upload
         ),
-        422: Answer("no file could be stored: the error, its detail, and the lists", out.Upload),
+        422: Answer(
+            "no file could be stored: the error, its detail, and the lists", out.UploadRefused
+        ),
     },
     body=multipart("files"),
     errors=UPLOAD_ERRORS,
