@@ -10,6 +10,8 @@ import jsonschema
 import numpy as np
 import pytest
 from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate as validate_openapi
+from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 from starlette.routing import Route
 from starlette.testclient import TestClient
 from tests.integration.support import (
@@ -204,6 +206,16 @@ def test_document_is_complete_and_typed(spec: Spec) -> None:
     assert len(union["oneOf"]) == 6
     studies = spec["paths"]["/api/studies"]["get"]["parameters"]
     assert {p["name"]: p["schema"].get("type") for p in studies}["limit"] == "integer"
+
+
+def test_document_passes_an_openapi_validator(spec: Spec) -> None:
+    # openapi-spec-validator checks the whole OpenAPI 3.1 meta-schema and its rules (unique
+    # operation ids, path parameters declared and required), beyond what problems() reads.
+    validate_openapi(spec)
+    broken = copy.deepcopy(spec)
+    broken["paths"]["/api/exports/{id}"]["get"]["operationId"] = "get_annotation"
+    with pytest.raises(OpenAPIValidationError, match="get_annotation"):
+        validate_openapi(broken)
 
 
 @pytest.mark.parametrize(
