@@ -106,3 +106,28 @@ def test_huge_ids_in_queries_are_400(probe: Fixture, url: str, field: str) -> No
 def test_huge_project_id_in_a_body_is_400(probe: Fixture) -> None:
     body = {"format": "nifti", "series_uids": [probe.series_uid], "project_id": 2**63}
     _assert_named_error(probe.client.post("/api/datasets", json=body), "`project_id` must be <=")
+
+
+JSON_BODIES = [
+    (path, method)
+    for path, method, op in OPERATIONS
+    if "application/json" in op.get("requestBody", {}).get("content", {})
+]
+JUNK = [
+    ("[" * 4000 + "]" * 4000, "nested too deeply"),  # was a RecursionError: 500
+    ("[]", "body must be a JSON object, got a list"),
+    ("null", "body must be a JSON object, got null"),
+    ("{'a': 1}", "body is not valid JSON"),
+]
+
+
+@pytest.mark.parametrize("path, method", JSON_BODIES)
+@pytest.mark.parametrize("junk, words", JUNK)
+def test_every_json_body_refuses_junk_naming_the_problem(
+    probe: Fixture, path: str, method: str, junk: str, words: str
+) -> None:
+    names = [p["name"] for p in SPEC["paths"][path][method]["parameters"] if p["in"] == "path"]
+    url = _url(path, {n: probe.good(n) for n in names})
+    headers = {"Content-Type": "application/json"}
+    response = _send(probe, method, url, content=junk.encode(), headers=headers)
+    _assert_named_error(response, words)

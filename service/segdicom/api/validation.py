@@ -49,6 +49,8 @@ async def parse_body(request: Request, model: type[M], limit: int = 1024 * 1024)
         body = json.loads(raw or b"{}")
     except ValueError as exc:
         raise BadInput(f"body is not valid JSON: {exc}") from None
+    except RecursionError:  # json's decoder recurses once per nested list or object
+        raise BadInput("body is not valid JSON: nested too deeply") from None
     if not isinstance(body, dict):
         raise BadInput(f"body must be a JSON object, got {_kind(body)}")
     return validate(model, body)
