@@ -29,6 +29,18 @@ from segdicom.errors import BadInput
         (schemas.SegmentIn, {"type": []}, "`type` must be an object, got []"),
         (schemas.StudyQuery, {"limit": "0"}, "`limit` must be >= 1, got '0'"),
         (schemas.StudyQuery, {"offset": "x"}, "`offset` must be an integer, got 'x'"),
+        # Checked as a calendar date, and the message shows the value as given.
+        (
+            schemas.StudyQuery,
+            {"date_from": "20250230"},
+            "`date_from` must be a date YYYYMMDD or YYYY-MM-DD, got '20250230'",
+        ),
+        (
+            schemas.StudyQuery,
+            {"date_to": "-1"},
+            "`date_to` must be a date YYYYMMDD or YYYY-MM-DD, got '-1'",
+        ),
+        (schemas.StudyQuery, {"date_to": "2025-1-01"}, "`date_to` must be a date"),
         (schemas.UserChange, {"disabled": "maybe"}, "`disabled` must be true or false"),
         (schemas.UserIn, {"username": "-x"}, "`username` must be 1-64 characters"),
     ],
@@ -53,3 +65,9 @@ def test_valid_input_keeps_defaults_and_strips_labels() -> None:
     assert validate(schemas.ExportIn, {}).destination == "local"
     query = validate(schemas.StudyQuery, {"limit": "5"})
     assert (query.limit, query.offset, query.source) == (5, 0, "local")
+
+
+def test_study_dates_are_given_as_dicom_dates() -> None:
+    query = schemas.StudyQuery.model_validate({"date_from": "2024-02-29", "date_to": "20241231"})
+    assert (query.date_from, query.date_to) == ("20240229", "20241231")
+    assert schemas.StudyQuery.model_validate({}).date_from == ""

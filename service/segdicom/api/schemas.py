@@ -3,6 +3,8 @@
 Unknown body fields are ignored (as they always were); empty query parameters count as absent.
 """
 
+import re
+from datetime import datetime
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
@@ -38,6 +40,23 @@ def _color(value: str) -> str:
     return value
 
 
+def _date(value: str) -> str:
+    """A study date as DICOM writes it (DA, PS3.5 6.2): YYYYMMDD; YYYY-MM-DD is accepted."""
+    text = value.strip()
+    digits = text.replace("-", "") if _ISO_DATE.fullmatch(text) else text
+    if text and not (digits.isdigit() and len(digits) == 8 and _is_date(digits)):
+        raise ValueError("must be a date YYYYMMDD or YYYY-MM-DD")
+    return digits
+
+
+def _is_date(digits: str) -> bool:
+    try:
+        datetime.strptime(digits, "%Y%m%d")
+    except ValueError:
+        return False
+    return True
+
+
 def _username(value: str) -> str:
     try:
         return check_username(value)
@@ -49,6 +68,12 @@ Color = Annotated[
     str,
     AfterValidator(_color),
     Schema({"type": "string", "pattern": "^#[0-9a-fA-F]{6}$", "examples": ["#e6194b"]}),
+]
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+StudyDate = Annotated[
+    str,
+    AfterValidator(_date),
+    Schema({"type": "string", "pattern": r"^(\d{8}|\d{4}-\d{2}-\d{2})?$"}),
 ]
 Username = Annotated[
     str,
@@ -170,8 +195,8 @@ class StudyQuery(SourceQuery):
     patient_id: str = ""
     patient_name: str = ""
     modality: str = ""
-    date_from: str = Field("", description="YYYYMMDD or YYYY-MM-DD")
-    date_to: str = Field("", description="YYYYMMDD or YYYY-MM-DD")
+    date_from: StudyDate = Field("", description="YYYYMMDD or YYYY-MM-DD")
+    date_to: StudyDate = Field("", description="YYYYMMDD or YYYY-MM-DD")
     accession: str = ""
     limit: int = Field(100, ge=1, le=1000)
     offset: int = Field(0, ge=0, le=10**9)
