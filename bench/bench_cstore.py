@@ -37,6 +37,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.bench_http import free_port  # noqa: E402
 from bench.synthetic import ct_series  # noqa: E402
 
 SEGDICOM = REPO / ".venv" / "bin" / "segdicom"
@@ -49,12 +50,6 @@ def generate_ct(folder: Path, slices: int, size: int = 512) -> Path:
     for i, data in enumerate(files):
         (folder / f"ct{i:04d}.dcm").write_bytes(data)
     return folder
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_port(port: int, timeout: float = 30.0) -> None:

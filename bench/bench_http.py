@@ -29,6 +29,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -58,28 +59,59 @@ def free_port() -> int:
 
 
 @contextmanager
-def running(command: list[str], env: dict[str, str], health_url: str) -> Iterator[None]:
-    """A server subprocess, up once `health_url` answers, terminated at the end."""
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                error = process.stderr.read().decode() if process.stderr else ""
-                raise RuntimeError(f"server did not start: {error[-2000:]}")
-            try:
-                if httpx.get(health_url, timeout=1).status_code < 500:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield
-    finally:
-        process.terminate()
+def running(
+    command: list[str], env: dict[str, str], health_url: str, startup: float = 30
+) -> Iterator["subprocess.Popen[bytes]"]:
+    """A server subprocess, up once `health_url` answers, terminated at the end. Its stderr goes
+    to a file (a pipe nobody reads would stall a long run), shown if it does not start."""
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            deadline = time.monotonic() + startup
+            while True:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    stderr.seek(0)
+                    error = stderr.read().decode(errors="replace")
+                    raise RuntimeError(f"server did not start: {error[-2000:]}")
+                try:
+                    if httpx.get(health_url, timeout=1).status_code < 500:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@dataclass(frozen=True)
+class Server:
+    http: httpx.Client  # keep-alive, base_url = url
+    url: str  # http://127.0.0.1:<port>
+    pid: int
+
+
+@contextmanager
+def serve(
+    data_dir: Path, timeout: float = 60, env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """A `segdicom serve` subprocess on `data_dir` (no DICOM listener unless `env` sets a port;
+    no other SEGDICOM_ setting from this process), and a keep-alive client."""
+    port = free_port()
+    full = {k: v for k, v in os.environ.items() if not k.startswith("SEGDICOM_")}
+    full |= {"SEGDICOM_DATA_DIR": str(data_dir), "SEGDICOM_HTTP_PORT": str(port)}
+    full |= {"SEGDICOM_DICOM_PORT": "0", "SEGDICOM_LOG_LEVEL": "WARNING", **(env or {})}
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "segdicom", "serve"]
+    with (
+        running(command, full, url + "/healthz", startup=60) as process,
+        httpx.Client(base_url=url, timeout=timeout) as http,
+    ):
+        yield Server(http, url, process.pid)
 
 
 def timings_ms(run: Callable[[], object], runs: int) -> list[float]:
@@ -198,13 +230,8 @@ def main() -> dict[str, Any]:
     parser.add_argument("--runs", type=int, default=200)
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="segdicom-bench-http-"))
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SEGDICOM_")}
-    env |= {"SEGDICOM_DATA_DIR": str(data_dir), "SEGDICOM_HTTP_PORT": str(port)}
-    env |= {"SEGDICOM_DICOM_PORT": "0", "SEGDICOM_LOG_LEVEL": "WARNING"}
-    base = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "segdicom", "serve"]
-    with running(command, env, base + "/healthz"), httpx.Client(base_url=base, timeout=60) as http:
+    with serve(data_dir) as server:
+        http = server.http
         files = [
             ("files", (p.name, p.read_bytes()))
             for p in sorted(DATA.iterdir())

@@ -22,13 +22,11 @@ import argparse
 import gzip
 import io
 import math
-import os
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +38,7 @@ sys.path.insert(0, str(REPO))
 
 from pydicom.uid import generate_uid  # noqa: E402
 
-from bench.bench_http import free_port, running  # noqa: E402
+from bench.bench_http import serve  # noqa: E402
 from bench.synthetic import ct_slice  # noqa: E402
 
 Json = dict[str, Any]
@@ -166,25 +164,13 @@ def main() -> Json:
             ("tilted", tilted_positions(args.slices)),
         ):
             hu = ct_volume(args.slices)
-            with serve(Path(data_dir) / name) as http:
+            with serve(Path(data_dir) / name, timeout=300) as server:
+                http = server.http
                 uid = upload(http, hu, positions)
                 figures[name] = bench_series(http, uid, hu, args.runs, args.rounds)
             del hu
     report(figures, args.runs, args.rounds)
     return figures
-
-
-@contextmanager
-def serve(data_dir: Path) -> Iterator[httpx.Client]:
-    """A `segdicom serve` subprocess on a fresh data folder, and a keep-alive client."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SEGDICOM_")}
-    env |= {"SEGDICOM_DATA_DIR": str(data_dir), "SEGDICOM_HTTP_PORT": str(port)}
-    env |= {"SEGDICOM_DICOM_PORT": "0", "SEGDICOM_LOG_LEVEL": "WARNING"}
-    base = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "segdicom", "serve"]
-    with running(command, env, base + "/healthz"), httpx.Client(base_url=base, timeout=300) as http:
-        yield http
 
 
 def report(f: Json, runs: int, rounds: int) -> None:

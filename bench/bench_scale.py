@@ -25,16 +25,12 @@ local Orthanc (tests/orthanc.py) and pulled by a real `segdicom serve`
 
 import argparse
 import io
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,47 +46,13 @@ sys.path.insert(0, str(REPO))
 
 from tests.orthanc import Orthanc  # noqa: E402
 
-from bench.bench_cstore import free_port, generate_ct, send  # noqa: E402
+from bench.bench_cstore import generate_ct, send  # noqa: E402
+from bench.bench_http import free_port, serve  # noqa: E402
 from bench.synthetic import ct_series  # noqa: E402
 
 Json = dict[str, Any]
 SEGMENTS = (("Liver", 0.0), ("Tumor", 40.0), ("Spleen", -60.0))  # label, x offset in mm
 SPACING = 0.7  # bench/synthetic.py's PixelSpacing
-
-
-@contextmanager
-def serve(env_extra: dict[str, str], data: Path) -> Iterator[tuple[httpx.Client, int]]:
-    """A `segdicom serve` subprocess; (client, pid); terminated at the end."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SEGDICOM_")}
-    env |= {"SEGDICOM_DATA_DIR": str(data), "SEGDICOM_HTTP_PORT": str(port)}
-    env |= {"SEGDICOM_LOG_LEVEL": "WARNING", "SEGDICOM_DICOM_PORT": "0", **env_extra}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "segdicom", "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("segdicom serve did not start")
-            try:
-                httpx.get(base + "/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        with httpx.Client(base_url=base, timeout=120) as client:
-            yield client, process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def disc(cy: float, cx: float, radius_mm: float, size: int = 512) -> np.ndarray:
@@ -289,7 +251,8 @@ def rss_peak_kb(pid: int) -> int:
 def bench_memory(work: Path, slices: int) -> Json:
     folder = generate_ct(work / "big", slices)
     dicom = free_port()
-    with serve({"SEGDICOM_DICOM_PORT": str(dicom)}, work / "big-data") as (client, pid):
+    with serve(work / "big-data", 120, {"SEGDICOM_DICOM_PORT": str(dicom)}) as server:
+        client, pid = server.http, server.pid
         send(folder, "SEGDICOM", dicom)
         series = client.get("/api/studies", params={"source": "local"}).json()[0]
         uid = client.get(f"/api/studies/{series['study_uid']}/series").json()[0]["series_uid"]
@@ -348,7 +311,8 @@ def main() -> Json:
             sources = [pydicom.dcmread(io.BytesIO(f), stop_before_pixels=True) for f in files]
             del files
             env = {"SEGDICOM_DICOMWEB_URL": orthanc.dicomweb_url}
-            with serve(env, work / "data") as (client, _):
+            with serve(work / "data", 120, env) as server:
+                client = server.http
                 info = pull(client, study, series)
                 for index in range(info["num_slices"]):  # warm: both annotator runs alike
                     client.get(f"/api/series/{series}/slices/{index}").raise_for_status()

@@ -14,7 +14,6 @@ Figures come from the viewer's own timings (viewer/perf.js, `globalThis.segdicom
 """
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from playwright.sync_api import Page, sync_playwright
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.bench_http import free_port, running  # noqa: E402
+from bench.bench_http import serve  # noqa: E402
 from bench.synthetic import ct_series  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -152,13 +151,8 @@ def main() -> dict[str, Any]:
     parser.add_argument("--slices", type=int, default=300)
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="segdicom-bench-viewer-"))
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SEGDICOM_")}
-    env |= {"SEGDICOM_DATA_DIR": str(data_dir), "SEGDICOM_HTTP_PORT": str(port)}
-    env |= {"SEGDICOM_DICOM_PORT": "0", "SEGDICOM_LOG_LEVEL": "WARNING"}
-    command = [sys.executable, "-m", "segdicom", "serve"]
-    with running(command, env, base + "/healthz"), httpx.Client(base_url=base, timeout=120) as http:
+    with serve(data_dir, timeout=120) as server:
+        http, base = server.http, server.url
         started = time.monotonic()
         series_uid = upload(http, args.slices)
         print(f"uploaded {args.slices} slices of 512x512 in {time.monotonic() - started:.1f} s")

@@ -93,6 +93,12 @@ class Postgres:
         self.psql(f"CREATE DATABASE {name}")
         return self.url(name)
 
+    def __enter__(self) -> "Postgres":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         """Stop the server (fast shutdown) and remove its folder."""
         if self.data.exists():

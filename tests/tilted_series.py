@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+from pydicom.dataset import Dataset
+
+from tests.synthetic_ct import Uids, ct_header, new_uids
 
 TILT_DEGREES = 18.5
 ROWS, COLUMNS = 96, 112  # not square, so a swapped axis shows
@@ -57,34 +58,26 @@ def slices() -> list[Slice]:
 def write_series(folder: Path) -> list[Path]:
     """The slices as CT Image Storage files in `folder` (in reverse order: names are no order)."""
     folder.mkdir(parents=True, exist_ok=True)
-    study, series, frame = generate_uid(), generate_uid(), generate_uid()
+    uids = new_uids()
     paths = []
     for i, item in enumerate(reversed(slices())):
-        ds = _dataset(study, series, frame, i, item)
+        ds = _dataset(uids, i, item)
         path = folder / f"tilted{i:03d}.dcm"
         ds.save_as(path, enforce_file_format=True)
         paths.append(path)
     return paths
 
 
-def _dataset(study: str, series: str, frame: str, i: int, item: Slice) -> Dataset:
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = CTImageStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID, ds.SOPInstanceUID = CTImageStorage, meta.MediaStorageSOPInstanceUID
-    ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID = study, series, frame
-    ds.PatientID, ds.PatientName, ds.StudyDate = "TILT", "Tilted^Sphere", "20240101"
-    ds.Modality, ds.SeriesNumber, ds.InstanceNumber = "CT", 1, i + 1
+def _dataset(uids: Uids, i: int, item: Slice) -> Dataset:
+    ds = ct_header(
+        uids,
+        i,
+        patient=("TILT", "Tilted^Sphere"),
+        position=[f"{v:.6f}" for v in item.position],
+        spacing=(ROW_SPACING, COLUMN_SPACING),
+        thickness=4.0,
+        shape=(ROWS, COLUMNS),
+    )
     ds.GantryDetectorTilt = TILT_DEGREES
-    ds.ImagePositionPatient = [f"{v:.6f}" for v in item.position]
-    ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
-    ds.PixelSpacing, ds.SliceThickness = [ROW_SPACING, COLUMN_SPACING], 4.0
-    ds.Rows, ds.Columns = ROWS, COLUMNS
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
-    ds.RescaleIntercept, ds.RescaleSlope = 0, 1
     ds.PixelData = item.pixels.astype("<i2").tobytes()
     return ds

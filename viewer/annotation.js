@@ -303,11 +303,7 @@ export class AnnotationSession {
     return { number: segment.number, fields, locked: Boolean(segment.locked), masks };
   }
 
-  /**
-   * Lock or unlock a segment against painting; kept in this browser.
-   * @param {number} number
-   * @param {boolean} locked
-   */
+  /** Lock or unlock a segment against painting; kept in this browser. @param {number} number @param {boolean} locked */
   setLocked(number, locked) {
     const segment = this.segment(number);
     if (!segment) return;

@@ -19,8 +19,8 @@
  *   dtype: Dtype, num_slices: number, spacing: number[], orientation: number[],
  *   slices: { sop_instance_uid: string, position: number[], slice_location?: number | null }[],
  *   windows: WindowPreset[], invert?: boolean,
- *   geometry?: import("./planes.js").Geometry,
- *   reformat?: { sagittal?: import("./planes.js").Planes, coronal?: import("./planes.js").Planes } }} SeriesInfo
+ *   geometry?: import("./orientation.js").Geometry,
+ *   reformat?: { sagittal?: import("./patientspace.js").Planes, coronal?: import("./patientspace.js").Planes } }} SeriesInfo
  * @typedef {{ code?: string, scheme?: string, meaning?: string, [k: string]: unknown }} Code
  * @typedef {{ number: number, label: string, color: string, category?: Code, type?: Code,
  *   slices?: number[] }} SegmentInfo

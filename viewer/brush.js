@@ -7,9 +7,20 @@
 
 /** @typedef {{ rows: number, columns: number, rowSpacing: number, colSpacing: number }} Grid */
 /**
- * The threshold brush's gate: only pixels whose value lies in [low, high] change (HU for CT).
- * @typedef {{ pixels: ArrayLike<number>, low: number, high: number }} Gate
+ * Which pixels a stroke may change: with `pixels`, only those whose value lies in [low, high]
+ * (the threshold brush; HU for CT); with `blocked`, none where it is 1 (the editable area: other
+ * or locked segments' pixels).
+ * @typedef {{ pixels?: ArrayLike<number> | null, low: number, high: number, blocked?: Uint8Array | null }} Gate
  */
+
+/**
+ * @param {Gate} gate
+ * @param {number} i
+ */
+function passes(gate, i) {
+  if (gate.blocked && gate.blocked[i]) return false;
+  return !gate.pixels || (gate.pixels[i] >= gate.low && gate.pixels[i] <= gate.high);
+}
 
 /**
  * Set the disc to `value`, recording every pixel that changed in `flips`.
@@ -38,7 +49,7 @@ export function stampDisc(mask, grid, x, y, radiusMm, value, flips, gate = null)
       const dx = (c + 0.5 - x) * colSpacing;
       if (dx * dx + dy * dy > r2) continue;
       const i = rowStart + c;
-      if (gate && !(gate.pixels[i] >= gate.low && gate.pixels[i] <= gate.high)) continue;
+      if (gate && !passes(gate, i)) continue;
       setPixel(mask, i, value, flips);
     }
   }
@@ -46,7 +57,7 @@ export function stampDisc(mask, grid, x, y, radiusMm, value, flips, gate = null)
   const pr = Math.floor(y);
   if (pc >= 0 && pc < columns && pr >= 0 && pr < rows) {
     const i = pr * columns + pc;
-    if (!gate || (gate.pixels[i] >= gate.low && gate.pixels[i] <= gate.high)) setPixel(mask, i, value, flips);
+    if (!gate || passes(gate, i)) setPixel(mask, i, value, flips);
   }
 }
 

@@ -43,3 +43,38 @@ export function nextColor(used) {
   const taken = new Set(used.map((c) => toHex(c)));
   return PALETTE.find((c) => !taken.has(c)) ?? PALETTE[used.length % PALETTE.length];
 }
+
+/**
+ * A colour for a custom label: of the palette and 36 evenly spread hues, the one farthest (RGB
+ * distance) from every colour in use and every preset's colour, so it is none of them.
+ * @param {string[]} used the other segments' colours
+ * @param {string[]} avoid the presets' colours
+ * @returns {string} "#rrggbb"
+ */
+export function customColor(used, avoid) {
+  const taken = [...used, ...avoid].map((c) => toRgb(c));
+  const hues = Array.from({ length: 36 }, (_, i) => hslHex((i * 137.508) % 360, 0.8, 0.55));
+  let best = hues[0];
+  let bestDistance = -1;
+  for (const candidate of [...PALETTE, ...hues]) {
+    const [r, g, b] = toRgb(candidate);
+    const nearest = Math.min(Infinity, ...taken.map(([r2, g2, b2]) => Math.hypot(r - r2, g - g2, b - b2)));
+    if (nearest > bestDistance) {
+      best = candidate;
+      bestDistance = nearest;
+    }
+  }
+  return toHex(best);
+}
+
+/**
+ * @param {number} hue degrees
+ * @param {number} s 0..1
+ * @param {number} l 0..1
+ */
+function hslHex(hue, s, l) {
+  const k = (/** @type {number} */ n) => (n + hue / 30) % 12;
+  const a = s * Math.min(l, 1 - l);
+  const f = (/** @type {number} */ n) => Math.round(255 * (l - a * Math.max(-1, Math.min(k(n) - 3, 9 - k(n), 1))));
+  return toHex([f(0), f(8), f(4)]);
+}

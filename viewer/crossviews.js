@@ -9,10 +9,10 @@ import * as api from "./api.js";
 import { toRgb } from "./colors.js";
 import { byId } from "./dom.js";
 import { showError } from "./notify.js";
-import {
-  crossingLine, edgeLetters, geometryBadge, planeIndexAt, planesLayout, planesOf, pointAt, screenDirections,
-  sourceGeometry, sourcePixel, spacingRange,
-} from "./planes.js";
+import { edgeLetters, geometryBadge, spacingRange } from "./orientation.js";
+import { crossingLine, planeIndexAt, planesOf, pointAt, sourceGeometry, sourcePixel } from "./patientspace.js";
+import { planesLayout, screenDirections } from "./planes.js";
+import { dot } from "./vec3.js";
 import { ReformatView } from "./reformat.js";
 import { clamp } from "./viewstate.js";
 
@@ -20,14 +20,11 @@ import { clamp } from "./viewstate.js";
 /** @typedef {import("./annotation.js").AnnotationSession} AnnotationSession */
 
 /** @typedef {import("./planes.js").Axis} Axis */
-/** @typedef {import("./planes.js").Planes} Planes */
-/** @typedef {import("./planes.js").Vec} Vec */
+/** @typedef {import("./patientspace.js").Planes} Planes */
+/** @typedef {import("./vec3.js").Vec} Vec */
 
 /** @type {Axis[]} */
 const AXES = ["sagittal", "coronal"];
-
-/** @param {number[]} a @param {number[]} b */
-const dotOf = (a, b) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 
 /**
  * p + a*da + b*db
@@ -93,7 +90,7 @@ export class CrossViews {
     this.cross = { col: 0, row: 0 };
     /** @type {{ sagittal: number, coronal: number }} the planes the reformatted views show */
     this.at = { sagittal: 0, coronal: 0 };
-    /** @type {import("./planes.js").Source | null} */
+    /** @type {import("./patientspace.js").Source | null} */
     this.src = null;
     /** @type {{ sagittal: Planes, coronal: Planes } | null} */
     this.grids = null;
@@ -223,8 +220,8 @@ export class CrossViews {
     /** @param {Axis} axis */
     const cutOf = (axis) => {
       const pl = grids[axis];
-      const normal = /** @type {import("./planes.js").Vec} */ (pl.plane_normal);
-      return { normal, level: dotOf(pointAt(pl, this.at[axis], 0, 0), normal) };
+      const normal = /** @type {import("./vec3.js").Vec} */ (pl.plane_normal);
+      return { normal, level: dot(pointAt(pl, this.at[axis], 0, 0), normal) };
     };
     const sag = cutOf("sagittal");
     const cor = cutOf("coronal");
@@ -233,8 +230,8 @@ export class CrossViews {
     // On slice k, the sagittal cut is a column and the coronal cut a row (the grid is the
     // acquisition frame, GEOMETRY_CONTRACT.md).
     const origin = src.positions[k] ?? [0, 0, 0];
-    const col = Math.round((sag.level - dotOf(origin, sag.normal)) / (src.dc * dotOf(src.u, sag.normal) || 1));
-    const row = Math.round((cor.level - dotOf(origin, cor.normal)) / (src.dr * dotOf(src.v, cor.normal) || 1));
+    const col = Math.round((sag.level - dot(origin, sag.normal)) / (src.dc * dot(src.u, sag.normal) || 1));
+    const row = Math.round((cor.level - dot(origin, cor.normal)) / (src.dr * dot(src.v, cor.normal) || 1));
     this.cross = { col: clamp(col, 0, series.columns - 1), row: clamp(row, 0, series.rows - 1) };
     this.state.canvas.dataset.cross = `${this.cross.col},${this.cross.row}`;
     this.state.renderer.setCrosshair(series.num_slices > 1 ? this.cross : null);

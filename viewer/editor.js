@@ -10,6 +10,8 @@ import { request } from "./api.js";
 import { clear, h } from "./dom.js";
 import { decodeMask } from "./maskcodec.js";
 import { showError } from "./notify.js";
+import { overlapFields } from "./overlap.js";
+import { PreviewLayer } from "./previewlayer.js";
 import { Scissors } from "./scissors.js";
 
 /** @typedef {import("./viewstate.js").ViewState} ViewState */
@@ -87,6 +89,8 @@ export class OperationsPanel {
     this.status = h("div", { class: "op-status", id: "op-status", "data-testid": "op-status", role: "status" });
     this.previewButton = h("button", { type: "button", id: "op-preview", class: "secondary", text: "Preview" });
     this.applyButton = h("button", { type: "button", id: "op-apply", text: "Apply" });
+    this.cancelButton = h("button", { type: "button", id: "op-cancel", class: "secondary", text: "Cancel", hidden: true });
+    this.previewLayer = new PreviewLayer(state.canvas);
   }
 
   start() {
@@ -113,20 +117,48 @@ export class OperationsPanel {
       row("scissors", "Mode", select("op-mode", ["fill", "erase"])),
       row("scissors", "Where", select("op-where", ["inside", "outside"])),
       row("scissors", "Slices", select("op-scope", ["this_slice", "all_slices"])),
-      h("div", { class: "edit-buttons" }, [this.previewButton, this.applyButton]),
+      h("div", { class: "edit-buttons" }, [this.previewButton, this.applyButton, this.cancelButton]),
       this.status,
     );
     this.kind.addEventListener("change", () => this.showFields());
     this.previewButton.addEventListener("click", () => void this.run(true));
     this.applyButton.addEventListener("click", () => void this.run(false));
+    this.cancelButton.addEventListener("click", () => this.cancelPreview());
     this.showFields();
   }
 
   showFields() {
+    this.cancelPreview();
     for (const label of this.root.querySelectorAll("[data-kinds]")) {
       /** @type {HTMLElement} */ (label).hidden = label.getAttribute("data-kinds") !== this.kind.value;
     }
     this.say("idle", "");
+  }
+
+  /** Remove the preview drawn over the view. */
+  cancelPreview() {
+    this.previewLayer.clear();
+    this.cancelButton.hidden = true;
+    if (this.status.dataset.state === "previewed") this.say("idle", "Preview cancelled.");
+  }
+
+  /**
+   * Draw a preview's masks over the view, and go to the first changed slice when the one on
+   * screen has none.
+   * @param {AnnotationSession} session
+   * @param {OperationResult} result
+   */
+  async showPreview(session, result) {
+    const masks = await Promise.all(
+      (result.masks ?? []).map(async (m) => ({
+        segment: m.segment,
+        slice: m.slice,
+        mask: await decodeMask(fromBase64(m.mask), session.pixelCount),
+        color: session.segment(m.segment)?.color ?? "#ffffff",
+      })),
+    );
+    this.previewLayer.show(masks);
+    this.cancelButton.hidden = false;
   }
 
   /** @param {string} state @param {string} text */
@@ -172,7 +204,13 @@ export class OperationsPanel {
     this.say("running", preview ? "Previewing…" : "Applying…");
     try {
       await session.saver.flush();
-      const body = this.body();
+      /** @type {Record<string, unknown>} */
+      const body = { ...this.body(), ...overlapFields(session) };
+      const target = typeof body.segment === "number" ? session.segment(body.segment) : undefined;
+      if (target?.locked) {
+        this.say("error", `"${target.label}" is locked: unlock it to change it.`);
+        return;
+      }
       if (body.operation === "scissors") {
         this.say("drawing", "Draw on the image (Esc cancels; a polygon closes with a double-click or Enter).");
         const points = await this.scissors.draw(/** @type {import("./scissors.js").Shape} */ (this.fields["op-shape"].value));
@@ -185,8 +223,11 @@ export class OperationsPanel {
       }
       if (preview) {
         const result = await runOperation(session.id, { ...body, preview: true }, session.version);
-        this.say("previewed", `Would change ${describe(result.changed)}.`);
+        await this.showPreview(session, result);
+        this.say("previewed", `Would change ${describe(result.changed)} (outlined on the image; Apply or Cancel).`);
       } else {
+        this.previewLayer.clear();
+        this.cancelButton.hidden = true;
         const result = await this.apply(session, body);
         this.say("applied", `Changed ${describe(result.changed)}.`);
       }

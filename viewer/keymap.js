@@ -27,6 +27,8 @@ import { CT_WINDOWS } from "./windowing.js";
  * @property {() => void} toggleActive
  * @property {() => void} toggleMasks
  * @property {(direction: number) => void} cycleSegment
+ * @property {() => void} addSegment
+ * @property {(direction: number) => void} opacity
  * @property {() => void} undo
  * @property {() => void} redo
  * @property {(show?: boolean) => void} help
@@ -87,6 +89,9 @@ export function keymap(a) {
     { keys: ["L"], group: paint, description: "Lock or unlock the active segment", run: () => a.toggleLock() },
     { keys: ["N"], group: paint, description: "Next segment", run: () => a.cycleSegment(1) },
     { keys: ["Shift+N"], group: paint, description: "Previous segment", run: () => a.cycleSegment(-1) },
+    { keys: ["Shift+A"], group: paint, description: "Add a segment (the label typed or the preset chosen, else \"Segment n\")", run: () => a.addSegment() },
+    { keys: [","], group: paint, description: "Masks more transparent", run: () => a.opacity(-1) },
+    { keys: ["."], group: paint, description: "Masks more opaque", run: () => a.opacity(1) },
     { keys: ["Ctrl+Z"], group: general, description: "Undo", run: () => a.undo() },
     { keys: ["Ctrl+Y", "Ctrl+Shift+Z"], group: general, description: "Redo", run: () => a.redo() },
     { keys: ["?"], group: general, description: "Show or hide this help", run: () => a.help() },

@@ -9,6 +9,7 @@ import { showAccount } from "./account.js";
 import * as api from "./api.js";
 import { CrossViews } from "./crossviews.js";
 import { OperationsPanel } from "./editor.js";
+import { readOverlap, writeOverlap } from "./overlap.js";
 import { byId } from "./dom.js";
 import { ExportPanel } from "./exporter.js";
 import { HelpOverlay } from "./help.js";
@@ -186,6 +187,12 @@ function wireButtons({ paint, undo, studies }) {
   byId("clear-slice", HTMLButtonElement).addEventListener("click", () => paint.clearSlice());
   byId("fill-between", HTMLButtonElement).addEventListener("click", () => void paint.fillBetween());
   byId("brush-3d", HTMLInputElement).addEventListener("change", () => paint.preloadSphere());
+  const overlap = byId("overlap", HTMLSelectElement);
+  overlap.value = readOverlap();
+  overlap.addEventListener("change", () => {
+    writeOverlap(/** @type {import("./overlap.js").Overlap} */ (overlap.value));
+    paint.preloadSphere();
+  });
 }
 
 /** What the pointer does on the main view. @param {Modules} m */
@@ -234,6 +241,8 @@ function shortcuts({ state, view, windows, tools, paint, undo, segments, layout 
     toggleActive: () => segments.toggleActive(),
     toggleMasks: () => view.toggleMasks(),
     cycleSegment: (direction) => segments.cycle(direction),
+    addSegment: () => segments.addFromKeys(),
+    opacity: (direction) => view.stepOpacity(direction),
     undo: () => undo.undo(),
     redo: () => undo.redo(),
     help: (show) => help.toggle(show),

@@ -7,6 +7,7 @@
 
 import { stampDisc, stampLine } from "./brush.js";
 import { applyFlips } from "./history.js";
+import { blockedOn, restrict } from "./overlap.js";
 
 /** @typedef {import("./brush.js").Grid} Grid */
 /** @typedef {import("./brush.js").Gate} Gate */
@@ -36,10 +37,12 @@ export function gridOf(series) {
  */
 export function startStroke(session, at) {
   const mask = session.masks.writable(at.segment, at.slice);
+  // The editable area: new paint stays off the protected segments' pixels (erasing is free).
+  const blocked = at.erase ? null : blockedOn(session, at.segment, at.slice);
+  const gate = blocked ? { pixels: null, low: 0, high: 0, ...at.gate, blocked } : at.gate ?? null;
   /** @type {Stroke} */
   const stroke = {
-    segment: at.segment, slice: at.slice, value: at.erase ? 0 : 1, mask, flips: [], col: at.col, row: at.row,
-    gate: at.gate ?? null,
+    segment: at.segment, slice: at.slice, value: at.erase ? 0 : 1, mask, flips: [], col: at.col, row: at.row, gate,
   };
   stampDisc(mask, at.grid, at.col, at.row, at.radiusMm, stroke.value, stroke.flips, stroke.gate);
   return stroke;
@@ -77,7 +80,8 @@ export function finishStroke(session, stroke) {
 
 /**
  * Give masks of one segment new contents, as one undo step; every mask must be loaded. Slices
- * whose mask does not change are left alone (no save).
+ * whose mask does not change are left alone (no save). New pixels stay off the editable area's
+ * protected segments (overlap.js), whose masks should be loaded.
  * @param {AnnotationSession} session
  * @param {number} segment
  * @param {SliceEdit[]} edits
@@ -89,6 +93,7 @@ export function applyEdits(session, segment, edits) {
   for (const { slice, target } of edits) {
     const current = session.masks.get(segment, slice);
     if (current === undefined) throw new Error(`mask of segment ${segment} on slice ${slice} is not loaded`);
+    restrict(target, current, blockedOn(session, segment, slice));
     /** @type {number[]} */
     const flips = [];
     for (let i = 0; i < target.length; i++) if ((current ? current[i] : 0) !== target[i]) flips.push(i);

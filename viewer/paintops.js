@@ -9,6 +9,7 @@
 import { byId } from "./dom.js";
 import { floodFill, interpolateMasks } from "./fill.js";
 import { showError, showInfo } from "./notify.js";
+import { loadProtected } from "./overlap.js";
 import { applyEdits, continueStroke, finishStroke, gridOf, startStroke } from "./painting.js";
 import { continueSphere, finishSphere, preload, sphereDiscs, startSphere } from "./sphere.js";
 import { formatValue } from "./windowing.js";
@@ -197,6 +198,7 @@ export class PaintOps {
     const slices = [...Array(series.num_slices).keys()];
     try {
       await Promise.all(slices.map((i) => session.masks.load(segment, i)));
+      await loadProtected(session, segment, slices);
     } catch (err) {
       showError(err, "Could not load the masks to fill between");
       return;

@@ -8,6 +8,7 @@
  * If-Match).
  */
 
+import { loadProtected } from "./overlap.js";
 import { stampDisc, stampLine } from "./brush.js";
 import { toRgb } from "./colors.js";
 import { showError } from "./notify.js";
@@ -103,6 +104,7 @@ export class PlanePaint {
     try {
       const bySlice = slicePixels(s);
       await Promise.all([...bySlice.keys()].map((k) => s.session.masks.load(s.segment, k)));
+      if (!s.erase) await loadProtected(s.session, s.segment, bySlice.keys());
       if (this.state.session !== s.session) return;
       const edits = [...bySlice].map(([slice, offsets]) => {
         const current = s.session.masks.get(s.segment, slice);

@@ -17,22 +17,15 @@
  * ("between rows,between columns" of the reformat, mm).
  */
 
-import { decodePixels } from "./slices.js";
-import { applyWindow } from "./render.js";
-import { screenOrder, screenSize, sourceLookup, toScreen } from "./planes.js";
+import { clearCanvas, context2d } from "./canvas2d.js";
+import { EMPTY_HOOKS, layoutHooks, planeImage, planeOverlay } from "./planeimage.js";
+import { sourceLookup } from "./patientspace.js";
+import { screenOrder, screenSize, toScreen } from "./planes.js";
+import { bytesOf, decodePixels } from "./slices.js";
 
 /** @typedef {import("./planes.js").Axis} Axis */
-/**
- * @typedef {{ seriesUid: string, dtype: import("./api.js").Dtype, width: number, widthMm: number,
- *   slices: number, sliceMm: number, layout: import("./planes.js").Layout,
- *   planes: import("./planes.js").Planes, src: import("./planes.js").Source }} Plane
- *   the reformat grid (width columns of widthMm, slices rows of sliceMm), how it maps to the
- *   acquired slices (to index their masks) and how it lies on screen
- */
-/**
- * @typedef {{ maskAt: (slice: number) => Uint8Array | null | undefined,
- *   color: [number, number, number] }} MaskLayer a segment's masks, those loaded
- */
+/** @typedef {import("./planeimage.js").Plane} Plane */
+/** @typedef {import("./planeimage.js").MaskLayer} MaskLayer */
 /** @typedef {[{ r: number, c: number }, { r: number, c: number }] | null} Line two points of the reformat image */
 /**
  * @typedef {{ fetch: (seriesUid: string, axis: Axis, index: number, signal: AbortSignal) => Promise<ArrayBuffer>,
@@ -42,42 +35,6 @@ import { screenOrder, screenSize, sourceLookup, toScreen } from "./planes.js";
  */
 
 const KEEP = 16;
-
-const EMPTY_HOOKS = {
-  width: "",
-  slices: "",
-  plane: "",
-  columns: "",
-  rows: "",
-  sliceAxis: "",
-  pixelSpacing: "",
-  firstSlice: "",
-  firstAcross: "",
-  topSlice: "",
-};
-
-/**
- * The canvas's data-* hooks that say how the plane lies on screen.
- * @param {Plane} plane
- * @param {{ columns: number, rows: number }} size the screen grid
- * @returns {typeof EMPTY_HOOKS}
- */
-function layoutHooks(plane, size) {
-  const { layout } = plane;
-  const firstSlice = String(layout.flipSlice ? plane.slices - 1 : 0);
-  return {
-    width: String(plane.width),
-    slices: String(plane.slices),
-    plane: layout.name,
-    columns: String(size.columns),
-    rows: String(size.rows),
-    sliceAxis: layout.sliceVertical ? "vertical" : "horizontal",
-    pixelSpacing: `${plane.sliceMm},${plane.widthMm}`,
-    firstSlice,
-    firstAcross: String(layout.flipAcross ? plane.width - 1 : 0),
-    topSlice: layout.sliceVertical ? firstSlice : "",
-  };
-}
 
 export class ReformatView {
   /**
@@ -89,9 +46,7 @@ export class ReformatView {
     this.canvas = canvas;
     this.axis = axis;
     this.handlers = handlers;
-    const ctx = canvas.getContext("2d");
-    if (!ctx) throw new Error("2D canvas is not available");
-    this.ctx = ctx;
+    this.ctx = context2d(canvas);
     /** @type {Plane | null} */
     this.plane = null;
     /** @type {Int32Array} for each screen cell, its value's index in the plane as sent */
@@ -167,6 +122,9 @@ export class ReformatView {
     this.handlers.fetch(plane.seriesUid, this.axis, index, this.controller.signal).then(
       (buffer) => {
         if (this.plane !== plane) return;
+        // A series still arriving (a pull, C-STORE) grows under the view: a plane cut from more
+        // slices than this grid knows is not an error; the series reopens once it is complete.
+        if (buffer.byteLength !== bytesOf(plane.dtype, plane.width * plane.slices)) return;
         const pixels = decodePixels(buffer, plane.dtype, plane.width * plane.slices);
         this.cache.set(index, pixels);
         if (this.cache.size > KEEP) this.cache.delete(/** @type {number} */ (this.cache.keys().next().value));
@@ -235,59 +193,18 @@ export class ReformatView {
   paintOverlay() {
     const lookup = this.sourcePixels();
     if (!lookup) return;
-    const { layers, opacity } = this.layers;
-    const order = this.order;
-    const out = new Uint32Array(order.length);
-    const alpha = Math.round(Math.min(1, opacity + 0.15) * 255);
-    const rgba = (/** @type {[number, number, number]} */ color) =>
-      ((alpha << 24) | (color[2] << 16) | (color[1] << 8) | color[0]) >>> 0;
-    let any = false;
     const count = this.plane?.src.s.length ?? 0;
-    for (const { maskAt, color } of layers) {
-      const value = rgba(color);
-      // Each slice's mask looked up once, not once a pixel.
-      const masks = Array.from({ length: count }, (_, k) => maskAt(k));
-      if (!masks.some(Boolean)) continue;
-      for (let i = 0; i < order.length; i++) {
-        const at = order[i];
-        const s = lookup.slice[at];
-        if (s < 0) continue;
-        const mask = masks[s];
-        if (mask && mask[lookup.offset[at]]) {
-          out[i] = value;
-          any = true;
-        }
-      }
-    }
-    const stroke = this.stroke;
-    if (stroke) {
-      const value = rgba(stroke.color);
-      for (let i = 0; i < order.length; i++) {
-        if (stroke.mask[order[i]]) {
-          out[i] = value;
-          any = true;
-        }
-      }
-    }
-    this.hasOverlay = any;
+    const out = planeOverlay(this.order, lookup, count, { ...this.layers, stroke: this.stroke });
+    this.hasOverlay = out !== null;
     const { columns: w, rows: h } = this.size;
-    if (any) this.overlay.getContext("2d")?.putImageData(new ImageData(new Uint8ClampedArray(out.buffer), w, h), 0, 0);
+    if (out) this.overlay.getContext("2d")?.putImageData(new ImageData(new Uint8ClampedArray(out.buffer), w, h), 0, 0);
     this.requestDraw();
   }
 
   paintImage() {
-    const plane = this.plane;
     const pixels = this.pixels;
-    if (!plane || !pixels) return;
-    const data = new ImageData(this.size.columns, this.size.rows);
-    const windowed = new Uint32Array(pixels.length);
-    applyWindow(pixels, windowed, this.window.center, this.window.width, this.window.invert);
-    // The service sends slice 0 first; the screen order turns it upright.
-    const out = new Uint32Array(data.data.buffer);
-    const order = this.order;
-    for (let i = 0; i < order.length; i++) out[i] = windowed[order[i]];
-    const ctx = this.image.getContext("2d");
-    ctx?.putImageData(data, 0, 0);
+    if (!this.plane || !pixels) return;
+    this.image.getContext("2d")?.putImageData(planeImage(pixels, this.order, this.size, this.window), 0, 0);
     this.requestDraw();
   }
 
@@ -312,17 +229,8 @@ export class ReformatView {
   }
 
   draw() {
-    const dpr = window.devicePixelRatio || 1;
-    const pw = Math.max(1, Math.round(this.canvas.clientWidth * dpr));
-    const ph = Math.max(1, Math.round(this.canvas.clientHeight * dpr));
-    if (this.canvas.width !== pw || this.canvas.height !== ph) {
-      this.canvas.width = pw;
-      this.canvas.height = ph;
-    }
     const ctx = this.ctx;
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.fillStyle = "#000";
-    ctx.fillRect(0, 0, pw, ph);
+    const dpr = clearCanvas(this.canvas, ctx);
     const plane = this.plane;
     const rect = this.layout();
     this.rect = rect;

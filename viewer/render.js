@@ -6,102 +6,13 @@
  * [c, c+1) x [r, r+1); "view" is CSS pixels from the canvas's top-left corner.
  */
 
+import { clearCanvas, context2d, offscreen } from "./canvas2d.js";
 import { record } from "./perf.js";
+import { applyWindow, composeMasks } from "./raster.js";
 
 /** @typedef {import("./slices.js").Pixels} Pixels */
-/** @typedef {{ mask: Uint8Array, color: [number, number, number] }} Layer */
+/** @typedef {import("./raster.js").Layer} Layer */
 /** @typedef {{ x: number, y: number, width: number, height: number }} Rect */
-
-/**
- * Grey levels by the DICOM linear VOI function, PS3.3 C.11.2.1.2.1:
- * below c - 0.5 - (w-1)/2 is black, above c - 0.5 + (w-1)/2 is white.
- * @param {Pixels} pixels
- * @param {Uint32Array} out RGBA pixels (little-endian: 0xAABBGGRR)
- * @param {number} center
- * @param {number} width
- * @param {boolean} invert MONOCHROME1: high values display dark
- */
-export function applyWindow(pixels, out, center, width, invert) {
-  const w = Math.max(1, width);
-  const low = center - 0.5 - (w - 1) / 2;
-  const high = center - 0.5 + (w - 1) / 2;
-  const scale = w > 1 ? 255 / (w - 1) : 0;
-  const base = center - 0.5;
-  for (let i = 0; i < pixels.length; i++) {
-    const v = pixels[i];
-    let g;
-    if (v <= low) g = 0;
-    else if (v > high) g = 255;
-    else g = ((v - base) * scale + 127.5) | 0;
-    if (invert) g = 255 - g;
-    out[i] = 0xff000000 | (g << 16) | (g << 8) | g;
-  }
-}
-
-/**
- * Paint the masks into RGBA: fill with `fillAlpha`, outline (pixels with an unset 4-neighbour)
- * opaque; where segments overlap the colours mix.
- * @param {Layer[]} layers
- * @param {Uint8ClampedArray} out
- * @param {number} rows
- * @param {number} columns
- * @param {number} opacity 0..1
- * @param {boolean} [outline] only the outline, no fill
- */
-export function composeMasks(layers, out, rows, columns, opacity, outline = false) {
-  out.fill(0);
-  const fill = Math.round(opacity * 255);
-  const edge = Math.max(fill, Math.round(Math.min(1, opacity + 0.45) * 255));
-  for (const { mask, color } of layers) {
-    const [r, g, b] = color;
-    for (let y = 0; y < rows; y++) {
-      const rowStart = y * columns;
-      for (let x = 0; x < columns; x++) {
-        const i = rowStart + x;
-        if (!mask[i]) continue;
-        const isEdge =
-          x === 0 || x === columns - 1 || y === 0 || y === rows - 1 ||
-          !mask[i - 1] || !mask[i + 1] || !mask[i - columns] || !mask[i + columns];
-        if (outline && !isEdge) continue;
-        const a = isEdge ? edge : fill;
-        const o = i * 4;
-        if (out[o + 3] === 0) {
-          out[o] = r;
-          out[o + 1] = g;
-          out[o + 2] = b;
-          out[o + 3] = a;
-        } else {
-          out[o] = (out[o] + r) >> 1;
-          out[o + 1] = (out[o + 1] + g) >> 1;
-          out[o + 2] = (out[o + 2] + b) >> 1;
-          out[o + 3] = Math.max(out[o + 3], a);
-        }
-      }
-    }
-  }
-}
-
-/**
- * @param {number} width
- * @param {number} height
- * @returns {HTMLCanvasElement}
- */
-function offscreen(width, height) {
-  const canvas = document.createElement("canvas");
-  canvas.width = width;
-  canvas.height = height;
-  return canvas;
-}
-
-/**
- * @param {HTMLCanvasElement} canvas
- * @returns {CanvasRenderingContext2D}
- */
-function context2d(canvas) {
-  const ctx = canvas.getContext("2d");
-  if (!ctx) throw new Error("2D canvas is not available");
-  return ctx;
-}
 
 export class Renderer {
   /**
@@ -338,18 +249,8 @@ export class Renderer {
 
   /** Draw now (tests and the frame callback). */
   draw() {
-    const dpr = window.devicePixelRatio || 1;
-    const { width, height } = this.viewSize();
-    const pw = Math.max(1, Math.round(width * dpr));
-    const ph = Math.max(1, Math.round(height * dpr));
-    if (this.canvas.width !== pw || this.canvas.height !== ph) {
-      this.canvas.width = pw;
-      this.canvas.height = ph;
-    }
     const ctx = this.ctx;
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.fillStyle = "#000";
-    ctx.fillRect(0, 0, pw, ph);
+    const dpr = clearCanvas(this.canvas, ctx);
     if (!this.rows || !this.columns) return;
     const rect = this.syncLayout();
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);

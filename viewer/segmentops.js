@@ -6,7 +6,7 @@
  * failure told to the user.
  */
 
-import { nextColor, toHex } from "./colors.js";
+import { customColor, toHex } from "./colors.js";
 import { byId } from "./dom.js";
 import { showError } from "./notify.js";
 import { SegmentPanel } from "./segments.js";
@@ -46,6 +46,7 @@ export class SegmentOps {
         toggle: (n) => this.toggle(n),
         lock: (n) => this.toggleLock(n),
         remove: (n) => void this.remove(n),
+        recode: (n, codes) => void this.recode(n, codes),
         status: (n, status) => {
           this.state.session?.setStatus(n, status).catch((err) => showError(err, "Could not set the status"));
         },
@@ -139,8 +140,10 @@ export class SegmentOps {
     if (!session) return;
     const coded = preset ?? this.presetFor(label);
     const used = session.segments.map((s) => s.color);
-    // A preset's colour when free; a second segment with the same label gets its own colour.
-    const color = coded?.color && !used.includes(toHex(coded.color)) ? coded.color : nextColor(used);
+    // A preset's colour when free; a custom label, or a second segment with the same label,
+    // gets its own: far from every colour in use and from the presets' colours.
+    const avoid = this.presets.map((p) => p.color);
+    const color = coded?.color && !used.includes(toHex(coded.color)) ? coded.color : customColor(used, avoid);
     const fields = coded
       ? { label: coded.label, color, category: coded.category, type: coded.type }
       : { label, color };
@@ -149,6 +152,23 @@ export class SegmentOps {
       this.record(session, null, session.stateOf(segment));
       if (this.state.session === session) this.select(segment.number);
     }, "Could not add the segment");
+  }
+
+  /** Shift+A: add what the form holds, else a custom "Segment n". */
+  addFromKeys() {
+    const session = this.state.session;
+    if (!session) return;
+    if (this.panel.hasInput()) this.panel.submit();
+    else void this.add(null, `Segment ${Math.max(0, ...session.segments.map((s) => s.number)) + 1}`);
+  }
+
+  /**
+   * A custom label's codes, as the user typed them (one undo step).
+   * @param {number} number
+   * @param {{ category: import("./api.js").Code, type: import("./api.js").Code }} codes
+   */
+  async recode(number, codes) {
+    await this.update(number, codes, "Could not change the codes");
   }
 
   /**

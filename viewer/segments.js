@@ -21,7 +21,12 @@ import { icon } from "./icons.js";
  * @property {(number: number) => void} lock lock or unlock against painting
  * @property {(number: number) => void} remove
  * @property {(number: number, status: string) => void} [status] set the segment's status
+ * @property {(number: number, codes: { category: Code, type: Code }) => void} [recode] a custom label's codes
  */
+/** @typedef {import("./api.js").Code} Code */
+
+/** What the service codes a custom label with until the user says better (SCT Tissue). */
+const FALLBACK_CODE = { code: "85756007", scheme: "SCT", meaning: "Tissue" };
 
 /** The segment statuses the service keeps, with what the list shows. */
 export const STATUSES = [
@@ -84,6 +89,17 @@ export class SegmentPanel {
     this.labelInput.placeholder = preset ? preset.label : "Custom label";
   }
 
+  /** Whether the form holds a label or a chosen preset. */
+  hasInput() {
+    return this.labelInput.value.trim() !== "" || this.selectedPreset() !== null;
+  }
+
+  /** @param {string} label @returns {boolean} not one of the presets (the user may code it) */
+  isCustom(label) {
+    const wanted = label.trim().toLowerCase();
+    return !this.presets.some((p) => p.label.toLowerCase() === wanted);
+  }
+
   /** A typed label wins over the preset menu; the session matches it to a preset by name. */
   submit() {
     const typed = this.labelInput.value.trim();
@@ -124,11 +140,14 @@ export class SegmentPanel {
     const n = segment.number;
     const color = h("input", { type: "color", class: "seg-color", value: segment.color, title: "Colour", "aria-label": `Colour of ${segment.label}` });
     color.addEventListener("change", () => this.handlers.recolor(n, color.value));
-    const label = h("span", { class: "seg-label", text: segment.label, title: "Double-click to rename" });
+    const coded = segment.type?.meaning ? ` — ${segment.type.meaning} (${segment.type.scheme ?? ""} ${segment.type.code ?? ""})` : "";
+    const label = h("span", { class: "seg-label", text: segment.label, title: `${segment.label}${coded}\nDouble-click to rename` });
     const show = h("button", { type: "button", class: "icon-button seg-visibility", title: segment.visible ? "Hide" : "Show", "aria-pressed": String(!segment.visible) }, [icon(segment.visible ? "eye" : "eyeOff")]);
     const lock = h("button", { type: "button", class: "icon-button seg-lock", title: segment.locked ? "Unlock (allow painting)" : "Lock (no painting)", "aria-pressed": String(Boolean(segment.locked)) }, [icon(segment.locked ? "lock" : "unlock")]);
     const rename = h("button", { type: "button", class: "icon-button seg-rename", title: "Rename" }, [icon("pencil")]);
     const remove = h("button", { type: "button", class: "icon-button seg-delete", title: "Delete segment" }, [icon("trash")]);
+    const custom = this.isCustom(segment.label);
+    const code = custom ? h("button", { type: "button", class: "icon-button seg-code", title: "Codes of this custom label (category and type)", text: "#" }) : null;
     const status = h("select", { class: "seg-status", title: "Status", "aria-label": `Status of ${segment.label}`, "data-status": segment.status ?? "not_started" },
       STATUSES.map(([value, text]) => h("option", { value, text, selected: value === (segment.status ?? "not_started") })));
     status.addEventListener("change", () => this.handlers.status?.(n, status.value));
@@ -138,10 +157,14 @@ export class SegmentPanel {
       "data-testid": "segment-row",
       "data-number": n,
       "data-label": segment.label,
+      "data-custom": String(custom),
+      "data-type-code": segment.type?.code ?? "",
       "data-status": segment.status ?? "not_started",
       "aria-selected": String(active),
       role: "option",
-    }, [h("span", { class: "seg-number", text: String(n) }), color, label, status, show, lock, rename, remove]);
+      title: segment.label,
+    }, [h("span", { class: "seg-number", text: String(n) }), color, label, status, show, lock, rename, code, remove]);
+    code?.addEventListener("click", () => this.editCodes(segment, row));
     row.addEventListener("click", (e) => {
       if (!(e.target instanceof Element) || !e.target.closest("button, input")) this.handlers.select(n);
     });
@@ -163,6 +186,57 @@ export class SegmentPanel {
       }, 3000);
     });
     return row;
+  }
+
+  /**
+   * Open the codes of a custom label under its row: type and category (code, scheme, meaning);
+   * Save sends them with the segment, Cancel or Escape closes.
+   * @param {Segment} segment
+   * @param {HTMLElement} row
+   */
+  editCodes(segment, row) {
+    if (this.editing) return;
+    this.editing = true;
+    /** @type {Record<string, HTMLInputElement>} */
+    const inputs = {};
+    const line = (/** @type {"type" | "category"} */ which, /** @type {string} */ title) => {
+      const now = segment[which] ?? FALLBACK_CODE;
+      const field = (/** @type {"code" | "scheme" | "meaning"} */ part, /** @type {number} */ max) => {
+        const input = h("input", { type: "text", class: `code-${which}-${part}`, value: String(now[part] ?? ""), maxlength: max, "aria-label": `${title} ${part}`, placeholder: part });
+        inputs[`${which}-${part}`] = input;
+        return input;
+      };
+      return h("div", { class: "code-line" }, [h("span", { text: title }), field("code", 16), field("scheme", 16), field("meaning", 64)]);
+    };
+    const save = h("button", { type: "submit", class: "code-save", text: "Save" });
+    const cancel = h("button", { type: "button", class: "secondary code-cancel", text: "Cancel" });
+    const form = h("form", { class: "seg-code-form", "data-testid": "seg-code-form" }, [line("type", "Type"), line("category", "Category"), h("div", { class: "edit-buttons" }, [save, cancel])]);
+    const item = h("li", { class: "seg-code-item" }, [form]);
+    row.after(item);
+    inputs["type-code"].focus();
+    const close = () => {
+      this.editing = false;
+      item.remove();
+    };
+    const read = (/** @type {string} */ which) => ({
+      code: inputs[`${which}-code`].value.trim(), scheme: inputs[`${which}-scheme`].value.trim(), meaning: inputs[`${which}-meaning`].value.trim(),
+    });
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const codes = { type: read("type"), category: read("category") };
+      const empty = Object.values(inputs).find((i) => !i.value.trim());
+      if (empty) {
+        empty.focus();
+        return;
+      }
+      close();
+      this.handlers.recode?.(segment.number, codes);
+    });
+    cancel.addEventListener("click", close);
+    form.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") close();
+      e.stopPropagation();
+    });
   }
 
   /**

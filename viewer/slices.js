@@ -19,6 +19,17 @@ const ARRAYS = {
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
+ * How many bytes `count` values of `dtype` take on the wire.
+ * @param {Dtype} dtype
+ * @param {number} count
+ */
+export function bytesOf(dtype, count) {
+  const Type = ARRAYS[dtype];
+  if (!Type) throw new Error(`unknown dtype ${dtype}`);
+  return count * Type.BYTES_PER_ELEMENT;
+}
+
+/**
  * Read raw little-endian values into a typed array.
  * @param {ArrayBuffer} buffer
  * @param {Dtype} dtype

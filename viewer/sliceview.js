@@ -187,6 +187,13 @@ export class SliceView {
     this.refreshLayers();
   }
 
+  /** Opacity a step (0.1) up or down, the slider following. @param {number} direction */
+  stepOpacity(direction) {
+    const slider = byId("opacity", HTMLInputElement);
+    this.setOpacity(Math.round((this.state.overlay.opacity + 0.1 * Math.sign(direction)) * 20) / 20);
+    slider.value = String(this.state.overlay.opacity);
+  }
+
   toggleMasks() {
     this.state.overlay.showMasks = !this.state.overlay.showMasks;
     this.refreshLayers();

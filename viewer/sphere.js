@@ -7,6 +7,7 @@
  * only paints loaded masks.
  */
 
+import { loadProtected } from "./overlap.js";
 import { continueStroke, startStroke } from "./painting.js";
 import { sliceLocation } from "./viewstate.js";
 
@@ -43,13 +44,17 @@ export function sphereDiscs(series, index, radiusMm) {
 }
 
 /**
- * Load the masks of a segment on the slices the sphere reaches.
+ * Load the masks of a segment on the slices the sphere reaches, and those of the segments it
+ * must not paint over (overlap.js).
  * @param {AnnotationSession} session
  * @param {number} segment
  * @param {Disc[]} discs
  */
 export function preload(session, segment, discs) {
-  return Promise.all(discs.map((d) => session.masks.load(segment, d.slice).catch(() => undefined)));
+  return Promise.all([
+    ...discs.map((d) => session.masks.load(segment, d.slice).catch(() => undefined)),
+    loadProtected(session, segment, discs.map((d) => d.slice)),
+  ]);
 }
 
 /**

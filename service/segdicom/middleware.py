@@ -3,6 +3,7 @@
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from segdicom.api.errors import render
+from segdicom.asgi import HttpMiddleware
 from segdicom.errors import TooLarge
 
 SECURITY_HEADERS = [
@@ -18,17 +19,14 @@ SECURITY_HEADERS = [
 ]
 
 
-class BodyLimit:
+class BodyLimit(HttpMiddleware):
     """413 for a body over `limit` bytes, by Content-Length or while it streams."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.limit = limit
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         length = dict(scope["headers"]).get(b"content-length", b"")
         if length.isdigit() and int(length) > self.limit:
             await _too_large(scope, receive, send, int(length), self.limit)
@@ -66,17 +64,10 @@ async def _too_large(scope: Scope, receive: Receive, send: Send, size: int, limi
     await render(too_large, {"Connection": "close"})(scope, receive, send)
 
 
-class SecurityHeaders:
+class SecurityHeaders(HttpMiddleware):
     """Headers every response carries (CSP without unsafe-inline, nosniff, no framing)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])

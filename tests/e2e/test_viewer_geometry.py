@@ -14,21 +14,18 @@ import httpx
 import numpy as np
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
-from tests.conftest import LiveServer
 from tests.e2e.viewer_pages import (
     Phantom,
     add_segment,
     saved,
+    series_page,
+    serve_files,
     serve_series,
     stroke,
     to_page,
-    watched_page,
 )
 from tests.helpers import poll
-
-from segdicom.config import Settings
+from tests.synthetic_ct import Uids, ct_header, new_uids, part10
 
 pytestmark = pytest.mark.e2e
 
@@ -39,28 +36,21 @@ PIXEL = 2.0  # mm
 Z = [4.0 * k for k in range(10)] + [43.0, 50.0, 57.0, 71.0, 78.0, 85.0]
 
 
-def _tilted_slice(uids: tuple[str, str, str], k: int, z: float) -> bytes:
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = CTImageStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID, ds.SOPInstanceUID = CTImageStorage, meta.MediaStorageSOPInstanceUID
-    ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID = uids
-    ds.PatientID, ds.PatientName, ds.StudyDate = "TILT", "Tilted^GE", "20240101"
-    ds.Modality, ds.SeriesNumber, ds.InstanceNumber = "CT", 1, k + 1
+def _tilted_slice(uids: Uids, k: int, z: float) -> bytes:
     shear = z * math.tan(math.radians(TILT))
     x0, y0 = -SIZE * PIXEL / 2, -SIZE * PIXEL / 2
-    ds.ImagePositionPatient = [x0, y0 + shear, z]
-    ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
-    ds.PixelSpacing, ds.SliceThickness, ds.SliceLocation = [PIXEL, PIXEL], 2.0, z
+    ds = ct_header(
+        uids,
+        k,
+        patient=("TILT", "Tilted^GE"),
+        position=[x0, y0 + shear, z],
+        spacing=(PIXEL, PIXEL),
+        thickness=2.0,
+        shape=(SIZE, SIZE),
+    )
+    ds.SliceLocation = z
     ds.GantryDetectorTilt = TILT
     ds.WindowCenter, ds.WindowWidth = 40, 400
-    ds.Rows = ds.Columns = SIZE
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
-    ds.RescaleIntercept, ds.RescaleSlope = 0, 1
     # A head-like disc and a rod along patient z (at y = 0): straight in a true reformat.
     rows, cols = np.mgrid[0:SIZE, 0:SIZE]
     x = x0 + cols * PIXEL
@@ -68,27 +58,14 @@ def _tilted_slice(uids: tuple[str, str, str], k: int, z: float) -> bytes:
     image = np.where(x**2 + y**2 < 70**2, 40, -1000).astype(np.int16)
     image[(x - 30) ** 2 + y**2 < 8**2] = 600
     ds.PixelData = image.tobytes()
-    buffer = io.BytesIO()
-    ds.save_as(buffer, enforce_file_format=True)
-    return buffer.getvalue()
+    return part10(ds)
 
 
 @pytest.fixture(scope="module")
 def tilted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Phantom]:
-    folder = tmp_path_factory.mktemp("tilted")
-    server = LiveServer(Settings(data_dir=folder / "data", dicom_port=0)).start()
-    try:
-        uids = (generate_uid(), generate_uid(), generate_uid())
-        files = [
-            ("files", (f"{k}.dcm", _tilted_slice(uids, k, z), "application/dicom"))
-            for k, z in enumerate(Z)
-        ]
-        with httpx.Client(base_url=server.url, timeout=60) as http:
-            http.post("/api/uploads", files=files).raise_for_status()
-            info = http.get(f"/api/series/{uids[1]}").json()
-        yield Phantom(server, info)
-    finally:
-        server.stop()
+    uids = new_uids()
+    files = [(f"{k}.dcm", _tilted_slice(uids, k, z)) for k, z in enumerate(Z)]
+    yield from serve_files(tmp_path_factory.mktemp("tilted"), files)
 
 
 @pytest.fixture(scope="module")
@@ -98,9 +75,8 @@ def sagittal_mr(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Phantom]:
 
 def _open(browser: Browser, series: Phantom, errors: list[str], query: str = "") -> Page:
     """The series on a page, with its annotation reopened when an earlier test made one."""
-    page = watched_page(browser, f"{series.url}/?series={series.series_uid}{query}", errors)
+    page = series_page(browser, series, errors, query)
     view = page.locator("#view")
-    expect(view).to_have_attribute("data-ready", "true")
     with httpx.Client(base_url=series.url, timeout=10) as http:
         existing = http.get("/api/annotations", params={"series_uid": series.series_uid}).json()
     if existing:

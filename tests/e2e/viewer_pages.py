@@ -57,11 +57,15 @@ class Phantom:
 
 def serve_series(folder: Path, name: str) -> Iterator[Phantom]:
     """A live server (data in `folder`) holding the shared-data series `name`, until closed."""
+    yield from serve_files(folder, [(p.name, p.read_bytes()) for p in dicom_files(name)])
+
+
+def serve_files(folder: Path, named: list[tuple[str, bytes]]) -> Iterator[Phantom]:
+    """A live server (data in `folder`) holding one series uploaded as these (name, Part 10
+    bytes) files, until closed."""
     server = LiveServer(Settings(data_dir=folder / "data", dicom_port=0)).start()
     try:
-        files = [
-            ("files", (p.name, p.read_bytes(), "application/dicom")) for p in dicom_files(name)
-        ]
+        files = [("files", (name, data, "application/dicom")) for name, data in named]
         with httpx.Client(base_url=server.url, timeout=60) as http:
             response = http.post("/api/uploads", files=files)
             response.raise_for_status()
@@ -92,12 +96,18 @@ def watched_page(browser: Browser, url: str, errors: list[str]) -> Page:
     return page
 
 
+def series_page(browser: Browser, series: Phantom, errors: list[str], query: str = "") -> Page:
+    """A page showing the series (the link's further `query`, e.g. "&slice=3"), once its slice
+    is drawn, collecting console errors."""
+    page = watched_page(browser, f"{series.url}/?series={series.series_uid}{query}", errors)
+    expect(page.locator("#view")).to_have_attribute("data-ready", "true")
+    return page
+
+
 def open_page(browser: Browser, phantom: Phantom, errors: list[str], slice_index: int = 0) -> Page:
     """A page showing the phantom at a slice, collecting console errors."""
-    page = watched_page(browser, f"{phantom.url}/?series={phantom.series_uid}", errors)
-    view = page.locator("#view")
-    expect(view).to_have_attribute("data-ready", "true")
-    view.focus()
+    page = series_page(browser, phantom, errors)
+    page.locator("#view").focus()
     go_to_slice(page, slice_index)
     return page
 

@@ -115,6 +115,35 @@ def test_margin_writes_every_changed_slice_with_one_version_bump(
     assert ops[0]["labels"] == "Liver" and '"mm": 6.0' in ops[0]["detail"]
 
 
+def test_operations_keep_to_the_editable_area(client: TestClient, phantom: dict) -> None:  # type: ignore[type-arg]
+    """A margin set not to paint over others stops at segment 2's voxels; one set not to paint
+    over locked segments passes unlocked ones; a locked target is never changed."""
+    aid, version, info = phantom["id"], phantom["version"], phantom["info"]
+    version = put_segment(client, aid, 2, label="Bone", version=version)
+    wall = np.zeros((info["rows"], info["columns"]), dtype=bool)
+    wall[190:200, 220:300] = True  # just above segment 1's box on slice 4
+    version = put_mask(client, aid, 2, 4, wall, version)
+
+    def grown_rows(**area: object) -> np.ndarray:
+        body = _operate(
+            client, aid, version, operation="margin", segment=1, mm=6.0, preview=True, **area
+        ).json()
+        item = next(m for m in body["masks"] if m["segment"] == 1 and m["slice"] == 4)
+        return mask_from(base64.b64decode(item["mask"]), info["rows"], info["columns"])
+
+    free = grown_rows()
+    assert free[195, 250] and (free & wall).any()
+    kept = grown_rows(overlap="no_other")
+    assert not (kept & wall).any() and kept[200:240, 230:290].all() and kept[220, 225]
+    assert (grown_rows(overlap="no_locked", locked=[]) == free).all()
+    assert not (grown_rows(overlap="no_locked", locked=[2]) & wall).any()
+    locked = _operate(client, aid, version, operation="margin", segment=1, mm=6.0, locked=[1])
+    assert locked.status_code == 200, locked.text
+    assert locked.json()["changed"] == []
+    bad = _operate(client, aid, version, operation="margin", segment=1, mm=6.0, overlap="x")
+    assert bad.status_code == 400 and "overlap" in bad.json()["detail"]
+
+
 def test_preview_answers_masks_and_writes_nothing(client: TestClient, phantom: dict) -> None:  # type: ignore[type-arg]
     aid, version, info = phantom["id"], phantom["version"], phantom["info"]
     put_segment(client, aid, 2, label="Bone")

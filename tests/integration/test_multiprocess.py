@@ -52,11 +52,8 @@ class Serve:
 
 @pytest.fixture
 def postgres() -> Iterator[Postgres]:
-    server = Postgres().start()
-    try:
+    with Postgres() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -14,7 +14,9 @@ PACKAGE = Path(__file__).resolve().parents[2] / "service" / "segdicom"
 
 # Lowest first. A module may import its own layer and those below.
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"__init__", "config", "errors", "enums", "uids", "process", "jobs", "bundled"}),
+    frozenset(
+        {"__init__", "config", "errors", "enums", "uids", "process", "jobs", "bundled", "asgi"}
+    ),
     frozenset({"imaging", "db", "masks"}),
     frozenset({"store"}),
     frozenset({"seg"}),

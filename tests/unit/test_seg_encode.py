@@ -1,103 +1,33 @@
 """SEG encode on real scanner data: dciodvfy finds no error, highdicom reads back the same masks."""
 
-import copy
-import subprocess
-import warnings
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-
 import highdicom as hd
 import numpy as np
-import numpy.typing as npt
 import pydicom
 import pytest
 from pydicom.dataset import Dataset
-from pydicom.uid import generate_uid
-from tests.helpers import data_dir, dicom_files, require_tool
+from tests.helpers import data_dir
+from tests.unit.seg_encode_cases import (
+    CREATOR,
+    SPECS,
+    Encoded,
+    dciodvfy_errors,
+    encode,
+    encoded,
+    overlapping_masks,
+    single_frames,
+    sorted_series,
+)
+from tests.unit.seg_encode_cases import ct_slices as ct_slices  # fixture
+from tests.unit.seg_encode_cases import xa_files as xa_files  # fixture
 
-from segdicom.errors import BadInput
 from segdicom.seg import (
     Code,
     SegmentSpec,
     SourceFrame,
     codes_for_label,
     decode_seg,
-    default_color,
-    encode_seg,
     segment_number_map,
 )
-
-Masks = dict[int, npt.NDArray[np.bool_]]
-SPECS = [
-    SegmentSpec(1, "Tumor", "#e6194b", *codes_for_label("Tumor")),
-    SegmentSpec(2, "My region", default_color(2), *codes_for_label("My region")),
-]
-CREATOR = "Doe^Jane"
-
-
-@dataclass(frozen=True)
-class Encoded:
-    sources: list[Dataset]
-    frames: list[SourceFrame]
-    masks: Masks
-    specs: list[SegmentSpec]
-    seg: Dataset
-    path: Path
-
-
-def sorted_series(folder: str) -> list[Dataset]:
-    """The series' slices sorted by position along the slice normal (not z, not file name)."""
-    slices = [pydicom.dcmread(path) for path in dicom_files(folder)]
-    row, col = np.asarray(slices[0].ImageOrientationPatient, dtype=float).reshape(2, 3)
-    normal = np.cross(row, col)
-    return sorted(slices, key=lambda ds: float(normal @ np.asarray(ds.ImagePositionPatient)))
-
-
-def overlapping_masks(frames: int, rows: int, columns: int) -> Masks:
-    """Two rectangles that overlap on some slices; slice 0 and the last slices stay empty."""
-    first = np.zeros((frames, rows, columns), dtype=np.bool_)
-    second = np.zeros_like(first)
-    first[1:4, rows // 4 : rows // 2, columns // 4 : columns // 2] = True
-    second[2:5, rows // 3 : rows * 2 // 3, columns // 3 : columns * 2 // 3] = True
-    second[2, 0, 0] = True  # a single pixel at the frame's first position
-    return {1: first, 2: second}
-
-
-def encode(
-    sources: Sequence[Dataset],
-    frames: Sequence[SourceFrame],
-    masks: Mapping[int, npt.NDArray[np.generic]],
-    specs: Sequence[SegmentSpec] = SPECS,
-    **options: object,
-) -> Dataset:
-    arguments: dict[str, object] = {
-        "series_instance_uid": generate_uid(),
-        "sop_instance_uid": generate_uid(),
-        "instance_number": 1,
-        "content_creator": CREATOR,
-    }
-    arguments.update(options)
-    return encode_seg(sources, frames, masks, specs, **arguments)  # type: ignore[arg-type]
-
-
-def encoded(
-    tmp: Path, sources: list[Dataset], frames: list[SourceFrame], specs: list[SegmentSpec] = SPECS
-) -> Encoded:
-    masks = overlapping_masks(len(frames), int(sources[0].Rows), int(sources[0].Columns))
-    seg = encode(sources, frames, masks, specs)
-    path = tmp / "seg.dcm"
-    seg.save_as(path, enforce_file_format=True)
-    return Encoded(sources, frames, masks, specs, seg, path)
-
-
-def single_frames(sources: Sequence[Dataset]) -> list[SourceFrame]:
-    return [SourceFrame(str(ds.SOPInstanceUID)) for ds in sources]
-
-
-@pytest.fixture(scope="module")
-def ct_slices() -> list[Dataset]:
-    return sorted_series("ct_philips_phantom")
 
 
 @pytest.fixture(scope="module")
@@ -149,12 +79,6 @@ def enhanced_ct(tmp_path_factory: pytest.TempPathFactory) -> Encoded:
 
 
 @pytest.fixture(scope="module")
-def xa_files() -> list[Dataset]:
-    """Siemens XA10: one series in 4 enhanced files of 6 frames at the same 6 positions."""
-    return [pydicom.dcmread(path) for path in dicom_files("enhanced_multiframe", "mr_siemens_xa10")]
-
-
-@pytest.fixture(scope="module")
 def xa_multi(tmp_path_factory: pytest.TempPathFactory, xa_files: list[Dataset]) -> Encoded:
     """A volume whose lower slices come from file 1 and upper slices from file 3."""
     frames = [SourceFrame(str(xa_files[0].SOPInstanceUID), n) for n in (1, 2, 3)]
@@ -187,14 +111,6 @@ def renumbered(tmp_path_factory: pytest.TempPathFactory, ct_slices: list[Dataset
     path = tmp_path_factory.mktemp("renumbered") / "seg.dcm"
     seg.save_as(path, enforce_file_format=True)
     return Encoded(sources, single_frames(sources), masks, specs, seg, path)
-
-
-def dciodvfy_errors(path: Path) -> tuple[list[str], str]:
-    result = subprocess.run(
-        [require_tool("dciodvfy"), str(path)], capture_output=True, text=True, timeout=60
-    )
-    output = result.stdout + result.stderr
-    return [line for line in output.splitlines() if line.startswith("Error")], output
 
 
 @pytest.mark.parametrize("case", ["ct", "mr", "dcmqi_ct", "enhanced_ct", "xa_multi", "renumbered"])
@@ -332,142 +248,3 @@ def test_later_save_goes_into_the_same_series(ct: Encoded) -> None:
     assert later.SeriesInstanceUID == ct.seg.SeriesInstanceUID
     assert later.InstanceNumber == 2
     assert later.SOPInstanceUID != ct.seg.SOPInstanceUID
-
-
-@pytest.mark.filterwarnings("ignore:Invalid value for VR")
-def test_sloppy_source_headers_still_give_a_valid_seg(tmp_path: Path) -> None:
-    sources = [copy.deepcopy(ds) for ds in sorted_series("mr_siemens_t1_sag")[10:14]]
-    for ds in sources:
-        for keyword in ("PatientSex", "StudyID", "AccessionNumber", "ReferringPhysicianName"):
-            del ds[keyword]
-        ds.PatientBirthDate = "19700231"  # no such day
-        ds.PatientAge = "51"  # AS needs a unit
-        ds.StudyTime = "25"
-    iop = [float(v) for v in sources[1].ImageOrientationPatient]
-    sources[1].ImageOrientationPatient = [iop[0] + 2e-6, *iop[1:]]
-    before = [copy.deepcopy(ds) for ds in sources]
-    masks = overlapping_masks(4, int(sources[0].Rows), int(sources[0].Columns))
-    seg = encode(sources, single_frames(sources), masks)
-    assert sources == before  # the caller's datasets are untouched
-    seg.save_as(tmp_path / "seg.dcm", enforce_file_format=True)
-    errors, output = dciodvfy_errors(tmp_path / "seg.dcm")
-    assert errors == [], output
-    assert seg.PatientSex == "" and "PatientAge" not in seg
-
-
-def test_encode_leaves_real_sources_unchanged(ct_slices: list[Dataset]) -> None:
-    sources = ct_slices[:5]
-    before = [copy.deepcopy(ds) for ds in sources]
-    encode(sources, single_frames(sources), overlapping_masks(5, 512, 512))
-    assert sources == before
-
-
-def test_repeated_positions_across_files_are_refused(xa_files: list[Dataset]) -> None:
-    frames = [SourceFrame(str(ds.SOPInstanceUID), n) for ds in xa_files[:2] for n in range(1, 7)]
-    masks = {1: np.ones((12, 64, 64), dtype=np.bool_)}
-    with pytest.raises(BadInput, match="painted at the same position"):
-        encode(xa_files, frames, masks)
-
-
-class TestBadInput:
-    @pytest.fixture
-    def slices(self, ct_slices: list[Dataset]) -> list[Dataset]:
-        return ct_slices[:3]
-
-    @pytest.fixture
-    def masks(self) -> Masks:
-        return overlapping_masks(3, 512, 512)
-
-    def test_mask_shape_mismatch_names_both_shapes(
-        self, slices: list[Dataset], masks: Masks
-    ) -> None:
-        masks[2] = masks[2][:, :256]
-        with pytest.raises(BadInput) as caught:
-            encode(slices, single_frames(slices), masks)
-        assert "(3, 256, 512)" in caught.value.detail
-        assert "(3, 512, 512)" in caught.value.detail
-
-    def test_unknown_segment_number(self, slices: list[Dataset], masks: Masks) -> None:
-        masks[5] = masks[1]
-        with pytest.raises(BadInput, match=r"unknown segment numbers \[5\]"):
-            encode(slices, single_frames(slices), masks)
-
-    @pytest.mark.parametrize("empty", ["sources", "frames", "segments"])
-    def test_empty_inputs(self, slices: list[Dataset], masks: Masks, empty: str) -> None:
-        inputs: dict[str, object] = {
-            "sources": slices,
-            "frames": single_frames(slices),
-            "segments": SPECS,
-        }
-        inputs[empty] = []
-        words = {"sources": "source image", "frames": "source frame", "segments": "segment"}
-        with pytest.raises(BadInput, match=f"at least one {words[empty]} is required"):
-            encode(inputs["sources"], inputs["frames"], masks, inputs["segments"])  # type: ignore[arg-type]
-
-    def test_nothing_painted(self, slices: list[Dataset], masks: Masks) -> None:
-        blank = {number: np.zeros_like(mask) for number, mask in masks.items()}
-        with pytest.raises(BadInput, match="no segment has any painted pixel"):
-            encode(slices, single_frames(slices), blank)
-
-    def test_frame_not_among_sources(self, slices: list[Dataset], masks: Masks) -> None:
-        frames = [*single_frames(slices[:2]), SourceFrame("1.2.3.4")]
-        with pytest.raises(BadInput, match=r"1\.2\.3\.4 names an instance that is not"):
-            encode(slices, frames, masks)
-
-    def test_repeated_frame(self, slices: list[Dataset], masks: Masks) -> None:
-        frames = single_frames(slices[:2]) + single_frames(slices[:1])
-        with pytest.raises(BadInput, match="repeats"):
-            encode(slices, frames, masks)
-
-    def test_frame_number_beyond_single_frame(self, slices: list[Dataset], masks: Masks) -> None:
-        frames = [*single_frames(slices[:2]), SourceFrame(str(slices[2].SOPInstanceUID), 2)]
-        with pytest.raises(BadInput, match="beyond the 1 frame"):
-            encode(slices, frames, masks)
-
-    def test_float_mask(self, slices: list[Dataset], masks: Masks) -> None:
-        floats = {1: masks[1].astype(np.float32)}
-        with pytest.raises(BadInput, match="must be boolean, got dtype float32"):
-            encode(slices, single_frames(slices), floats)
-
-    @pytest.mark.parametrize(
-        ("option", "value", "words"),
-        [
-            ("series_instance_uid", "1.2.x", "series instance UID"),
-            ("instance_number", 0, "instance number must be in 1"),
-            ("content_creator", "", "content creator"),
-            ("content_creator", "x" * 65 + "^Jane", "content creator is not a valid person"),
-            ("series_description", "x" * 65, "series description"),
-        ],
-    )
-    def test_bad_header_values(
-        self, slices: list[Dataset], masks: Masks, option: str, value: object, words: str
-    ) -> None:
-        with pytest.raises(BadInput, match=words):
-            encode(slices, single_frames(slices), masks, SPECS, **{option: value})
-
-    def test_integer_masks_count_nonzero_as_painted(
-        self, slices: list[Dataset], masks: Masks
-    ) -> None:
-        as_bytes = {number: mask.astype(np.uint8) for number, mask in masks.items()}
-        seg = encode(slices, single_frames(slices), as_bytes)
-        decoded = decode_seg(seg)
-        frame = single_frames(slices)[1]
-        assert np.array_equal(decoded.masks[frame][1], masks[1][1])
-
-
-def test_a_patient_name_without_a_caret_is_copied_as_it_is_without_a_warning(
-    ct_slices: list[Dataset],
-) -> None:
-    sources = [copy.deepcopy(ds) for ds in ct_slices[:2]]
-    for ds in sources:
-        ds.PatientName = "PHANTOM"  # one component: the PACS matches on it as it is
-    masks = {1: np.ones((2, int(sources[0].Rows), int(sources[0].Columns)), dtype=np.bool_)}
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        seg = encode(sources, single_frames(sources), masks, SPECS[:1])
-    assert seg.PatientName == "PHANTOM"
-    assert not [w for w in caught if "person name" in str(w.message)], caught
-    with warnings.catch_warnings(record=True) as after:  # the filter ends with the build
-        warnings.simplefilter("always")
-        hd.valuerep.check_person_name("PHANTOM")
-    assert len(after) == 1

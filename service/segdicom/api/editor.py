@@ -72,7 +72,7 @@ async def run_operation(request: Request) -> JSONResponse:
     body = validate(MODELS[head.operation], head.model_dump())
     op, preview = to_operation(body), body.preview
     result = await run_in_threadpool(
-        operations.run, st, annotation_id, op, expected, user(request), preview
+        operations.run, st, annotation_id, op, expected, user(request), preview, body.area()
     )
     return JSONResponse(_result_json(result, operations.name_of(op), preview))
 

@@ -19,6 +19,19 @@ Finite = Annotated[float, Field(allow_inf_nan=False)]
 
 class _Operation(BaseModel):
     preview: bool = Field(False, description="answer the new masks and write nothing")
+    overlap: ops.Overlap = Field(
+        ops.Overlap.ALLOW,
+        description="the editable area: allow (segments may overlap), no_other (gain no voxel "
+        "where another segment is), no_locked (gain none where a `locked` segment is)",
+    )
+    locked: list[SegmentNumber] = Field(
+        default_factory=list,
+        max_length=255,
+        description="segments locked by the user: never changed by the operation",
+    )
+
+    def area(self) -> ops.EditableArea:
+        return ops.EditableArea(self.overlap, frozenset(self.locked))
 
 
 class MarginIn(_Operation):

@@ -19,13 +19,10 @@ from pydantic import WithJsonSchema as Schema
 
 from segdicom.api.validation import MAX_ID, Uid
 from segdicom.auth.identity import ROLES, check_username
-from segdicom.enums import SegmentStatus
+from segdicom.enums import Destination, SegmentStatus, Via
 from segdicom.errors import BadInput
 from segdicom.workflows.annotations import COLOR
 
-Source = Literal["local", "pacs"]
-Via = Literal["dicomweb", "dimse"]
-Destination = Literal["local", "pacs"]
 Role = Literal["annotator", "reviewer", "admin"]
 assert set(get_args(Role)) == set(ROLES)
 
@@ -111,7 +108,7 @@ class SegmentIn(BaseModel):
 
 
 class ExportIn(BaseModel):
-    destination: Destination = Field("local", description="pacs also queues delivery")
+    destination: Destination = Field(Destination.LOCAL, description="pacs also queues delivery")
     segmentation_type: Literal["binary", "labelmap"] = Field(
         "binary",
         description="labelmap writes a Label Map SEG (Supplement 243): segments must not overlap",
@@ -143,7 +140,7 @@ class DatasetIn(BaseModel):
 
 class RetrieveIn(BaseModel):
     study_uid: Uid
-    via: Via = "dicomweb"
+    via: Via = Via.DICOMWEB
 
 
 class ImportSegIn(BaseModel):
@@ -152,7 +149,7 @@ class ImportSegIn(BaseModel):
 
 class PacsImportIn(BaseModel):
     study_uid: Uid | None = Field(None, description="may be left out when the series is held")
-    via: Via = "dicomweb"
+    via: Via = Via.DICOMWEB
 
 
 class LoginIn(BaseModel):
@@ -188,7 +185,7 @@ class LegacySaveIn(BaseModel):
 
 
 class SourceQuery(BaseModel):
-    source: Source = "local"
+    source: Destination = Field(Destination.LOCAL, description="where to look")
 
 
 class StudyQuery(SourceQuery):

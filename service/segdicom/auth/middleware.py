@@ -6,6 +6,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from segdicom.asgi import HttpMiddleware
 from segdicom.auth.authenticator import CSRF_COOKIE, CSRF_HEADER, Authenticator, Credentials
 from segdicom.auth.cookies import csrf_cookie
 from segdicom.auth.identity import Identity
@@ -31,15 +32,12 @@ Render = Callable[[SegDicomError, Mapping[str, str]], Response]
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-class AuthMiddleware:
+class AuthMiddleware(HttpMiddleware):
     def __init__(self, app: ASGIApp, render: Render) -> None:
-        self.app = app
+        super().__init__(app)
         self.render = render
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         auth: Authenticator = scope["app"].state.segdicom.auth
         creds = _credentials(scope, auth.proxy_header)
         path = scope["path"]

@@ -11,9 +11,10 @@ from sqlalchemy import and_, case, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from segdicom.db.models import Annotation, Segment, SliceMask
+from segdicom.db.rows import found, inserted
 from segdicom.db.types import utcnow
 from segdicom.enums import SegmentStatus
-from segdicom.errors import Conflict, NotFound
+from segdicom.errors import Conflict
 from segdicom.imaging.placement import (
     SliceKey,
     StoredMask,
@@ -43,16 +44,11 @@ def create(
         seg_series_uid=seg_series_uid,
         version=1,
     )
-    session.add(row)
-    session.flush()
-    return row
+    return inserted(session, row)
 
 
 def get(session: Session, annotation_id: int) -> Annotation:
-    row = session.get(Annotation, annotation_id)
-    if row is None:
-        raise NotFound(f"no annotation {annotation_id}")
-    return row
+    return found(session.get(Annotation, annotation_id), f"no annotation {annotation_id}")
 
 
 def list_for_series(session: Session, series_uid: str | None) -> list[Annotation]:
@@ -93,10 +89,10 @@ def put_segment(session: Session, annotation_id: int, number: int, fields: Segme
 
 
 def get_segment(session: Session, annotation_id: int, number: int) -> Segment:
-    row = session.get(Segment, (annotation_id, number))
-    if row is None:
-        raise NotFound(f"annotation {annotation_id} has no segment {number}")
-    return row
+    return found(
+        session.get(Segment, (annotation_id, number)),
+        f"annotation {annotation_id} has no segment {number}",
+    )
 
 
 def delete_annotation(session: Session, row: Annotation) -> None:

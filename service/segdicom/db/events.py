@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,6 +26,31 @@ COLUMNS = (
 
 def append(session: Session, **fields: object) -> None:
     session.add(Event(**fields))
+
+
+class OfSeries(Protocol):
+    """What an annotation event names its series by: the annotation row or the volume."""
+
+    @property
+    def study_uid(self) -> str: ...
+
+    @property
+    def series_uid(self) -> str: ...
+
+
+def on_annotation(
+    session: Session, of: OfSeries, annotation_id: int, user: str, action: str, **fields: object
+) -> None:
+    """An event about one annotation: its study, series and id filled in."""
+    append(
+        session,
+        user=user,
+        action=action,
+        study_uid=of.study_uid,
+        series_uid=of.series_uid,
+        annotation_id=annotation_id,
+        **fields,
+    )
 
 
 def rows(

@@ -7,16 +7,13 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from segdicom.db.models import Annotation, Export
+from segdicom.db.rows import found
 from segdicom.db.types import utcnow
 from segdicom.enums import Destination, ExportStatus, SegmentationType
-from segdicom.errors import NotFound
 
 
 def get(session: Session, export_id: int) -> Export:
-    row = session.get(Export, export_id)
-    if row is None:
-        raise NotFound(f"no export {export_id}")
-    return row
+    return found(session.get(Export, export_id), f"no export {export_id}")
 
 
 def count_for(session: Session, annotation_id: int) -> int:

@@ -8,9 +8,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from segdicom.db.models import Job
+from segdicom.db.rows import found, inserted
 from segdicom.db.types import utcnow
 from segdicom.enums import JobKind, JobState
-from segdicom.errors import NotFound
 
 
 def create(session: Session, kind: JobKind, params: dict[str, object], total: int = 0) -> Job:
@@ -21,16 +21,11 @@ def create(session: Session, kind: JobKind, params: dict[str, object], total: in
         total=total,
         params=json.dumps(params),
     )
-    session.add(row)
-    session.flush()
-    return row
+    return inserted(session, row)
 
 
 def get(session: Session, job_id: str) -> Job:
-    row = session.get(Job, job_id)
-    if row is None:
-        raise NotFound(f"no job {job_id!r}")
-    return row
+    return found(session.get(Job, job_id), f"no job {job_id!r}")
 
 
 def progress(

@@ -7,6 +7,7 @@ from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from segdicom.db.models import ApiToken, AuthSession, User
+from segdicom.db.rows import found, inserted
 from segdicom.db.types import utcnow
 from segdicom.errors import Conflict, NotFound
 
@@ -20,19 +21,14 @@ def by_name(session: Session, username: str) -> User | None:
 
 
 def get_by_name(session: Session, username: str) -> User:
-    row = by_name(session, username)
-    if row is None:
-        raise NotFound(f"no user {username!r}")
-    return row
+    return found(by_name(session, username), f"no user {username!r}")
 
 
 def add(session: Session, username: str, password_hash: str, role: str) -> User:
     if by_name(session, username) is not None:
         raise Conflict(f"user {username!r} exists already")
     row = User(username=username, password_hash=password_hash, role=role, disabled=False)
-    session.add(row)
-    session.flush()
-    return row
+    return inserted(session, row)
 
 
 def list_all(session: Session) -> Sequence[User]:
@@ -78,9 +74,7 @@ def end_session(session: Session, token_hash: str) -> None:
 
 def add_token(session: Session, user: User, name: str, token_hash: str) -> ApiToken:
     row = ApiToken(user_id=user.id, name=name, token_hash=token_hash, revoked=False)
-    session.add(row)
-    session.flush()
-    return row
+    return inserted(session, row)
 
 
 def token_user(session: Session, token_hash: str) -> User | None:

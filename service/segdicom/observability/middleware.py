@@ -3,24 +3,19 @@
 import time
 
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from segdicom.asgi import HttpMiddleware
 from segdicom.observability.context import accept_or_new, request_id
 from segdicom.observability.metrics import Metrics
 
 HEADER = "x-request-id"
 
 
-class Observe:
+class Observe(HttpMiddleware):
     """Outermost middleware: every log line of a request carries its id."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         rid = accept_or_new(Headers(scope=scope).get(HEADER))
         token = request_id.set(rid)
         started = time.perf_counter()

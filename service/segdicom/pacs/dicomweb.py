@@ -19,12 +19,14 @@ from urllib.parse import quote, urlencode
 import pydicom
 import requests
 from dicomweb_client.api import DICOMwebClient
+from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
 from requests.exceptions import ChunkedEncodingError
 
 from segdicom.config import Settings
 from segdicom.enums import Destination
 from segdicom.errors import PacsRefused, PacsStopped, PacsUnavailable
+from segdicom.pacs.answers import series_info, study_info
 from segdicom.pacs.multipart import boundary_of, iter_parts
 from segdicom.pacs.protocol import OnInstance, SeriesInfo, StudyInfo, StudyQuery
 from segdicom.seg.describe import SegDescription, describe_seg, referenced_series
@@ -304,26 +306,32 @@ def _int(item: dict[str, Any], tag: str) -> int | None:
         return None
 
 
+class _JsonAttributes:
+    """A DICOM JSON answer (PS3.18 F.2: attributes by tag) read by keyword."""
+
+    def __init__(self, item: dict[str, Any]) -> None:
+        self.item = item
+
+    def text(self, keyword: str) -> str:
+        return value(self.item, _tag(keyword))
+
+    def texts(self, keyword: str) -> list[str]:
+        return values(self.item, _tag(keyword))
+
+    def number(self, keyword: str) -> int | None:
+        return _int(self.item, _tag(keyword))
+
+
+def _tag(keyword: str) -> str:
+    tag = tag_for_keyword(keyword)
+    if tag is None:
+        raise KeyError(f"no DICOM keyword {keyword!r}")
+    return f"{tag:08X}"
+
+
 def study_from_json(item: dict[str, Any]) -> StudyInfo:
-    return StudyInfo(
-        study_uid=value(item, "0020000D"),
-        patient_id=value(item, "00100020"),
-        patient_name=value(item, "00100010"),
-        study_date=value(item, "00080020"),
-        modalities=sorted(values(item, "00080061")),
-        description=value(item, "00081030"),
-        accession=value(item, "00080050"),
-        num_series=_int(item, "00201206") or 0,
-        num_instances=_int(item, "00201208") or 0,
-    )
+    return study_info(_JsonAttributes(item))
 
 
 def series_from_json(item: dict[str, Any]) -> SeriesInfo:
-    return SeriesInfo(
-        series_uid=value(item, "0020000E"),
-        study_uid=value(item, "0020000D"),
-        modality=value(item, "00080060"),
-        description=value(item, "0008103E"),
-        series_number=_int(item, "00200011"),
-        num_instances=_int(item, "00201209") or 0,
-    )
+    return series_info(_JsonAttributes(item))

@@ -9,6 +9,7 @@ Dates match as a range `from-to` with either bound open (C.2.2.2.5).
 
 from pydicom.dataset import Dataset
 
+from segdicom.pacs.answers import series_info, study_info
 from segdicom.pacs.protocol import SeriesInfo, StudyInfo, StudyQuery
 
 
@@ -70,30 +71,34 @@ def move_identifier(study_uid: str, series_uid: str, sop_uids: list[str] | None)
 
 def study_fields(ds: Dataset) -> StudyInfo:
     """A STUDY-level answer as the fields of `GET /api/studies`."""
-    return StudyInfo(
-        study_uid=_text(ds, "StudyInstanceUID"),
-        patient_id=_text(ds, "PatientID"),
-        patient_name=_text(ds, "PatientName"),
-        study_date=_text(ds, "StudyDate"),
-        modalities=sorted(_values(ds, "ModalitiesInStudy")),
-        description=_text(ds, "StudyDescription"),
-        accession=_text(ds, "AccessionNumber"),
-        num_series=_count(ds, "NumberOfStudyRelatedSeries"),
-        num_instances=_count(ds, "NumberOfStudyRelatedInstances"),
-    )
+    return study_info(_DatasetAttributes(ds))
 
 
 def series_fields(ds: Dataset) -> SeriesInfo:
     """A SERIES-level answer as the fields of `GET /api/studies/{uid}/series`."""
-    number = _count(ds, "SeriesNumber")
-    return SeriesInfo(
-        series_uid=_text(ds, "SeriesInstanceUID"),
-        study_uid=_text(ds, "StudyInstanceUID"),
-        modality=_text(ds, "Modality"),
-        description=_text(ds, "SeriesDescription"),
-        series_number=number if "SeriesNumber" in ds and ds.SeriesNumber != "" else None,
-        num_instances=_count(ds, "NumberOfSeriesRelatedInstances"),
-    )
+    return series_info(_DatasetAttributes(ds))
+
+
+class _DatasetAttributes:
+    """A C-FIND answer read by keyword."""
+
+    def __init__(self, ds: Dataset) -> None:
+        self.ds = ds
+
+    def text(self, keyword: str) -> str:
+        return _text(self.ds, keyword)
+
+    def texts(self, keyword: str) -> list[str]:
+        return _values(self.ds, keyword)
+
+    def number(self, keyword: str) -> int | None:
+        value = self.ds.get(keyword)
+        if value is None or value == "":
+            return None
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return None
 
 
 def _anywhere(value: str) -> str:
@@ -121,10 +126,3 @@ def _values(ds: Dataset, keyword: str) -> list[str]:
         return []
     items = [value] if isinstance(value, str) else list(value)  # MultiValue is a list
     return [str(v).strip() for v in items if str(v).strip()]
-
-
-def _count(ds: Dataset, keyword: str) -> int:
-    try:
-        return int(ds.get(keyword) or 0)
-    except (TypeError, ValueError):
-        return 0

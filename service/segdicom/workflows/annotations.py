@@ -83,14 +83,7 @@ def create(st: AppState, series_uid: str, who: str) -> dict[str, Any]:
     volume = volumes.load_volume(st, series_uid)
     with st.sessions.begin() as session:
         row = repo.create(session, series_uid, volume.study_uid, who, generate_uid())
-        events.append(
-            session,
-            user=who,
-            action="create_annotation",
-            study_uid=volume.study_uid,
-            series_uid=series_uid,
-            annotation_id=row.id,
-        )
+        events.on_annotation(session, row, row.id, who, "create_annotation")
         session.flush()
         session.refresh(row)
         return annotation_json(row)
@@ -139,14 +132,7 @@ def delete(
         if not may_delete(who, row.created_by):
             raise Forbidden(f"only {row.created_by!r} or an admin may delete annotation {row.id}")
         repo.bump_version(session, annotation_id, expected)
-        events.append(
-            session,
-            user=user,
-            action="delete_annotation",
-            study_uid=row.study_uid,
-            series_uid=row.series_uid,
-            annotation_id=annotation_id,
-        )
+        events.on_annotation(session, row, annotation_id, user, "delete_annotation")
         repo.delete_annotation(session, row)
 
 
@@ -184,13 +170,12 @@ def put_segment(
         fields = segment_fields(change, number, old)
         version = repo.bump_version(session, annotation_id, expected)
         created = repo.put_segment(session, annotation_id, number, fields)
-        events.append(
+        events.on_annotation(
             session,
-            user=who,
-            action="create_segment" if created else "update_segment",
-            study_uid=row.study_uid,
-            series_uid=row.series_uid,
-            annotation_id=annotation_id,
+            row,
+            annotation_id,
+            who,
+            "create_segment" if created else "update_segment",
             labels=fields.label,
         )
         session.flush()
@@ -207,15 +192,7 @@ def delete_segment(
         label = repo.get_segment(session, annotation_id, number).label
         version = repo.bump_version(session, annotation_id, expected)
         repo.delete_segment(session, annotation_id, number)
-        events.append(
-            session,
-            user=who,
-            action="delete_segment",
-            study_uid=row.study_uid,
-            series_uid=row.series_uid,
-            annotation_id=annotation_id,
-            labels=label,
-        )
+        events.on_annotation(session, row, annotation_id, who, "delete_segment", labels=label)
     return {"version": version}
 
 
@@ -242,13 +219,12 @@ def put_mask(st: AppState, write: MaskWrite, who: str) -> int:
         data = None if empty else write.body
         slices = volumes.slice_keys(volume)
         repo.put_mask(session, write.annotation_id, write.number, write.slice_index, data, slices)
-        events.append(
+        events.on_annotation(
             session,
-            user=who,
-            action="clear_mask" if empty else "save_mask",
-            study_uid=row.study_uid,
-            series_uid=row.series_uid,
-            annotation_id=write.annotation_id,
+            row,
+            write.annotation_id,
+            who,
+            "clear_mask" if empty else "save_mask",
             slice=str(write.slice_index),
             labels=label,
         )

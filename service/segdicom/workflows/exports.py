@@ -177,13 +177,12 @@ def _record(
             sr_series_uid=str(sr.SeriesInstanceUID) if sr else None,
             sr_path=sr_path,
         )
-        events.append(
+        events.on_annotation(
             session,
-            user=user,
-            action=f"export_{destination}",
-            study_uid=row.study_uid,
-            series_uid=row.series_uid,
-            annotation_id=row.id,
+            row,
+            row.id,
+            user,
+            f"export_{destination}",
             slice=_range(painted),
             labels="; ".join(s.label for s in snap.segments),
             seg_sop_instance_uid=export.sop_instance_uid,

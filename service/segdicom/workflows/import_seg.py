@@ -141,13 +141,12 @@ def _write(st: AppState, decoded: DecodedSeg, volume: Volume, masks: SliceMasks,
             data = {i: encode_mask(m) for i, m in slices.items() if m.any()}
             if data:
                 repo.put_masks(session, row.id, number, data, keys)
-        events.append(
+        events.on_annotation(
             session,
-            user=user,
-            action="import_seg",
-            study_uid=volume.study_uid,
-            series_uid=volume.series_uid,
-            annotation_id=row.id,
+            volume,
+            row.id,
+            user,
+            "import_seg",
             labels="; ".join(s.label for s in decoded.segments),
             seg_sop_instance_uid=decoded.sop_instance_uid,
             detail="; ".join(decoded.notes),

@@ -163,13 +163,12 @@ def _write(
             mask = label_map == number
             data = encode_mask(mask) if mask.any() else None
             repo.put_mask(session, annotation.id, number, index, data, keys)
-        events.append(
+        events.on_annotation(
             session,
-            user=user,
-            action="save_mask",
-            study_uid=volume.study_uid,
-            series_uid=volume.series_uid,
-            annotation_id=annotation.id,
+            volume,
+            annotation.id,
+            user,
+            "save_mask",
             slice=str(index),
             labels="; ".join(labels.get(n, f"Segment {n}") for n in sorted(numbers)),
         )

@@ -3,6 +3,7 @@ grow from seeds, scissors through slices): computed on the whole volume, written
 the versioned mask store with one version bump and one audit event, or previewed."""
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
@@ -22,6 +23,42 @@ from segdicom.workflows.reformat import stack
 from segdicom.workflows.volumes import slice_keys
 
 MAX_SEGMENTS = 255
+
+
+class Overlap(StrEnum):
+    """The editable area: may an operation's segment cover the others' voxels?"""
+
+    ALLOW = "allow"
+    NO_OTHER = "no_other"  # never where another segment is
+    NO_LOCKED = "no_locked"  # never where a locked segment is
+
+
+@dataclass(frozen=True)
+class EditableArea:
+    """How an operation may change the segments: a locked segment never changes (its edits
+    are dropped), and a segment gains no voxel where a protected one lies (it may keep or
+    lose one it already had)."""
+
+    overlap: Overlap = Overlap.ALLOW
+    locked: frozenset[int] = frozenset()
+
+    def protecting(self, number: int, numbers: Iterable[int]) -> list[int]:
+        """The segments that `number` must not paint over."""
+        if self.overlap is Overlap.ALLOW:
+            return []
+        return [
+            n
+            for n in numbers
+            if n != number and (self.overlap is Overlap.NO_OTHER or n in self.locked)
+        ]
+
+    def to_read(self, op_segments: tuple[int, ...]) -> tuple[int, ...] | None:
+        """The segments whose masks the operation needs (None: all)."""
+        if self.overlap is Overlap.NO_OTHER:
+            return None
+        if self.overlap is Overlap.NO_LOCKED:
+            return tuple(sorted(set(op_segments) | self.locked))
+        return op_segments
 
 
 class IslandAction(StrEnum):
@@ -122,11 +159,18 @@ class Edit:
 
 
 def run(
-    st: AppState, annotation_id: int, op: Operation, expected: int, who: str, preview: bool
+    st: AppState,
+    annotation_id: int,
+    op: Operation,
+    expected: int,
+    who: str,
+    preview: bool,
+    area: EditableArea = EditableArea(),
 ) -> OperationResult:
     """Apply `op` to the masks as of version `expected` (Conflict when the annotation has
-    moved on); write every changed slice with one version bump, or only answer them."""
-    stored = read_masks(st, annotation_id, segments_of(op))
+    moved on) within the editable `area`; write every changed slice with one version bump,
+    or only answer them."""
+    stored = read_masks(st, annotation_id, area.to_read(segments_of(op)))
     if stored.version != expected:
         raise Conflict(
             f"annotation {annotation_id} is at version {stored.version}; "
@@ -135,7 +179,7 @@ def run(
     for number in segments_of(op):
         if number not in stored.segments:
             raise NotFound(f"annotation {annotation_id} has no segment {number}")
-    edits = compute(st, stored, op)
+    edits = restrict(stored, compute(st, stored, op), area, segments_of(op)[0])
     changed = _diff(stored, edits)
     if preview:
         masks = {
@@ -178,6 +222,27 @@ def compute(st: AppState, stored: StoredMasks, op: Operation) -> dict[int, Edit]
         new = editing.smooth(stored.crop(op.segment, box), op.method, op.kernel_mm, sampling)
         return {op.segment: Edit(box, new)}
     return {n: Edit(found, m) for n, m in _islands(stored.crop(op.segment, found), op).items()}
+
+
+def restrict(
+    stored: StoredMasks, edits: dict[int, Edit], area: EditableArea, owner: int
+) -> dict[int, Edit]:
+    """`edits` within the editable area: none of a locked segment (a split's islands, keys
+    < 0, belong to `owner`), and no new voxel where a protected segment lies."""
+    out = {}
+    for number, edit in edits.items():
+        if (number if number > 0 else owner) in area.locked:
+            continue
+        guards = area.protecting(number, stored.segments) if number > 0 else []
+        if not guards:
+            out[number] = edit
+            continue
+        blocked = np.zeros(edit.mask.shape, dtype=bool)
+        for n in guards:
+            blocked |= stored.crop(n, edit.box)
+        blocked &= ~stored.crop(number, edit.box)
+        out[number] = Edit(edit.box, edit.mask & ~blocked)
+    return out
 
 
 def _reach(mm: float, sampling: editing.Sampling) -> list[int]:

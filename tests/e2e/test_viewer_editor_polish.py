@@ -1,0 +1,194 @@
+"""The segment editor's finish in a real browser: an operation's preview drawn over the image
+until Apply or Cancel; a custom label's own colour and codes; the keys to add a segment and
+change the opacity; the right panel fitting a 1440x900 screen."""
+
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from tests.e2e.viewer_pages import (
+    Phantom,
+    add_segment,
+    annotation_id,
+    go_to_slice,
+    open_page,
+    saved,
+    stroke,
+)
+from tests.e2e.viewer_pages import phantom as phantom  # the server fixture
+from tests.integration.support import create_annotation, put_segment
+
+pytestmark = pytest.mark.e2e
+
+OVERLAY = "[data-testid=preview-overlay]"
+
+
+def version_of(phantom: Phantom, annotation: str) -> int:
+    with httpx.Client(base_url=phantom.url, timeout=30) as http:
+        return int(http.get(f"/api/annotations/{annotation}").json()["version"])
+
+
+def drawn_pixels(page: Page) -> int:
+    """Non-transparent pixels on the preview canvas."""
+    return int(
+        page.evaluate(
+            """sel => {
+              const c = document.querySelector(sel);
+              const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+              let n = 0;
+              for (let i = 3; i < d.length; i += 4) if (d[i]) n++;
+              return n;
+            }""",
+            OVERLAY,
+        )
+    )
+
+
+def preview_margin(page: Page) -> None:
+    page.locator("#op-kind").select_option("margin")
+    page.locator("#op-mm").fill("3")
+    page.locator("#op-preview").click()
+    expect(page.locator("#op-status")).to_have_attribute("data-state", "previewed")
+
+
+def test_preview_is_drawn_until_cancel_or_apply(
+    browser: Browser, phantom: Phantom, output_dir: Path
+) -> None:
+    errors: list[str] = []
+    page = open_page(browser, phantom, errors, slice_index=4)
+    number = add_segment(page, "Preview")
+    page.locator("#brush-size").fill("6")
+    stroke(page, [(200, 220), (260, 220)])
+    saved(page)
+    ann = annotation_id(page)
+    version = version_of(phantom, ann)
+    page.locator("#operations-section > summary").click()
+    expect(page.locator(OVERLAY)).to_have_count(0)
+
+    preview_margin(page)
+    overlay = page.locator(OVERLAY)
+    expect(overlay).to_be_visible()
+    expect(overlay).to_have_attribute("data-slices", "3,4,5")
+    on_4 = int(overlay.get_attribute("data-pixels") or 0)
+    assert on_4 > int(phantom.mask(ann, number, 4).sum())  # the grown mask, not the stored one
+    assert drawn_pixels(page) > 0
+    page.locator("#view-wrap").screenshot(path=str(output_dir / "preview-overlay.png"))
+    go_to_slice(page, 3)  # the preview follows the slice on screen
+    expect(overlay).not_to_have_attribute("data-pixels", str(on_4))
+    assert int(overlay.get_attribute("data-pixels") or 0) > 0
+    go_to_slice(page, 0)
+    expect(overlay).to_have_attribute("data-pixels", "0")
+    assert drawn_pixels(page) == 0
+    go_to_slice(page, 4)
+    page.locator("#op-cancel").click()
+    expect(overlay).to_have_count(0)
+    expect(page.locator("#op-cancel")).to_be_hidden()
+    assert version_of(phantom, ann) == version  # a preview writes nothing
+
+    preview_margin(page)
+    expect(page.locator(OVERLAY)).to_be_visible()
+    page.locator("#op-apply").click()
+    expect(page.locator("#op-status")).to_have_attribute("data-state", "applied")
+    expect(page.locator(OVERLAY)).to_have_count(0)
+    saved(page)
+    assert version_of(phantom, ann) == version + 1
+    assert not errors, errors
+
+
+def presets(phantom: Phantom) -> list[dict[str, Any]]:
+    with httpx.Client(base_url=phantom.url, timeout=30) as http:
+        return list(http.get("/api/presets").json())
+
+
+def segment_on_server(phantom: Phantom, annotation: str, number: int) -> dict[str, Any]:
+    with httpx.Client(base_url=phantom.url, timeout=30) as http:
+        found = http.get(f"/api/annotations/{annotation}").json()["segments"]
+    return next(s for s in found if s["number"] == number)
+
+
+def test_custom_label_gets_its_own_colour_and_an_editable_code(
+    browser: Browser, phantom: Phantom
+) -> None:
+    with httpx.Client(base_url=phantom.url, timeout=30) as http:
+        fresh = create_annotation(http, phantom.series_uid)["id"]  # the page reopens it
+    errors: list[str] = []
+    page = open_page(browser, phantom, errors, slice_index=2)
+    expect(page.locator("#view")).to_have_attribute("data-annotation-id", str(fresh))
+    preset = presets(phantom)[0]
+    page.locator("#segment-preset").select_option(label=preset["label"])
+    page.locator("#add-segment").click()
+    preset_row = page.locator(f"[data-testid=segment-row][data-label='{preset['label']}']")
+    expect(preset_row).to_have_count(1)
+    custom = add_segment(page, "Odd little blob")
+    ann = annotation_id(page)
+    colours = {s["color"].lower() for s in presets(phantom)}
+    with httpx.Client(base_url=phantom.url, timeout=30) as http:
+        segments = http.get(f"/api/annotations/{ann}").json()["segments"]
+    mine = next(s["color"].lower() for s in segments if s["number"] == custom)
+    others = [s["color"].lower() for s in segments if s["number"] != custom]
+    assert mine not in colours and mine not in others, (mine, others)
+
+    row = page.locator(f"[data-testid=segment-row][data-number='{custom}']")
+    expect(row).to_have_attribute("title", "Odd little blob")  # the full label on hover
+    expect(row.locator(".seg-label")).to_have_attribute("title", re.compile("^Odd little blob"))
+    expect(preset_row.locator(".seg-code")).to_have_count(0)  # a preset keeps its codes
+    row.locator(".seg-code").click()
+    form = page.locator("[data-testid=seg-code-form]")
+    expect(form.locator(".code-type-code")).to_have_value("85756007")
+    form.locator(".code-type-code").fill("4147007")
+    form.locator(".code-type-meaning").fill("Mass")
+    form.locator(".code-save").click()
+    expect(form).to_have_count(0)
+    expect(row).to_have_attribute("data-type-code", "4147007")
+    saved(page)
+    stored = segment_on_server(phantom, ann, custom)
+    assert stored["type"]["code"] == "4147007" and stored["type"]["meaning"] == "Mass"
+    assert stored["category"]["code"] == "85756007"
+    assert stored["label"] == "Odd little blob"
+    assert not errors, errors
+
+
+def test_keys_add_a_segment_and_change_the_opacity(browser: Browser, phantom: Phantom) -> None:
+    errors: list[str] = []
+    page = open_page(browser, phantom, errors)
+    rows = page.locator("[data-testid=segment-row]")
+    before = rows.count()
+    page.keyboard.press("Shift+A")
+    expect(rows).to_have_count(before + 1)
+    expect(page.locator("#view")).to_have_attribute("data-active-segment", re.compile(r"^\d+$"))
+    page.locator("#view").focus()
+    opacity = page.locator("#opacity")
+    start = float(opacity.input_value())
+    page.keyboard.press(".")
+    expect(opacity).to_have_value(f"{start + 0.1:g}")
+    page.keyboard.press(",")
+    page.keyboard.press(",")
+    expect(opacity).to_have_value(f"{start - 0.1:g}")
+    page.keyboard.press("?")
+    help_text = page.locator("#help-overlay").inner_text()
+    assert "Add a segment" in help_text and "Masks more opaque" in help_text
+    assert not errors, errors
+
+
+def test_right_panel_fits_1440_by_900(browser: Browser, phantom: Phantom, output_dir: Path) -> None:
+    """Five segments, one with a long label: the tools, segments, statistics and export are all
+    on a 1440x900 screen without scrolling the panel."""
+    with httpx.Client(base_url=phantom.url, timeout=30) as http:
+        ann = create_annotation(http, phantom.series_uid)["id"]
+        for n, label in enumerate(["Liver", "Spleen", "Left kidney", "Lesion", "A" * 60], 1):
+            put_segment(http, ann, n, label=label)
+    errors: list[str] = []
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{phantom.url}/?series={phantom.series_uid}")
+    expect(page.locator("#view")).to_have_attribute("data-annotation-id", str(ann))
+    expect(page.locator("[data-testid=segment-row]")).to_have_count(5)
+    expect(page.locator("[data-testid=stats-table] tr[data-segment]")).to_have_count(5)
+    page.screenshot(path=str(output_dir / "panel-1440x900.png"))
+    panel = page.locator(".panel.right")
+    scroll, client = panel.evaluate("p => [p.scrollHeight, p.clientHeight]")
+    assert scroll <= client, (scroll, client)
+    assert not errors, errors

@@ -1,0 +1,73 @@
+// @ts-check
+/**
+ * What a view says about its geometry: the orientation letters at its edges (PS3.3 C.7.6.1.1.1)
+ * and the badge of an irregular series (gantry tilt, uneven spacing, missing slices).
+ */
+
+import { scale } from "./vec3.js";
+
+/** @typedef {import("./vec3.js").Vec} Vec */
+/** @typedef {import("./patientspace.js").Source} Source */
+/** @typedef {{ regular?: boolean, tilt_degrees?: number, spacing_min?: number, spacing_max?: number, missing_slices?: number }} Geometry */
+
+/** LPS letters of +x, +y, +z and their opposites (PS3.3 C.7.6.1.1.1). */
+const LETTERS = [["L", "R"], ["P", "A"], ["S", "I"]];
+
+/**
+ * The orientation letters of a direction: those of its components of at least 0.3 (about 17°
+ * off the axes), the largest first, as most viewers show an oblique edge ("LP").
+ * @param {Vec} d
+ */
+export function orientationLetters(d) {
+  return [0, 1, 2]
+    .filter((k) => Math.abs(d[k]) >= 0.3)
+    .sort((a, b) => Math.abs(d[b]) - Math.abs(d[a]))
+    .map((k) => LETTERS[k][d[k] > 0 ? 0 : 1])
+    .join("");
+}
+
+/**
+ * The four edge letters of a view whose screen right and down have these directions.
+ * @param {{ right: Vec, down: Vec }} dirs
+ */
+export function edgeLetters({ right, down }) {
+  return {
+    left: orientationLetters(scale(right, -1)),
+    right: orientationLetters(right),
+    top: orientationLetters(scale(down, -1)),
+    bottom: orientationLetters(down),
+  };
+}
+
+/**
+ * The range of the slice spacing along the normal, leaving out the steps over missing slices
+ * (a step over 1.5 times the larger of its neighbours), which the badge counts apart.
+ * @param {Source} src
+ * @returns {[number, number] | null}
+ */
+export function spacingRange(src) {
+  /** @type {number[]} */
+  const steps = [];
+  for (let k = 1; k < src.s.length; k++) steps.push(Math.abs(src.s[k] - src.s[k - 1]));
+  const kept = steps.filter((d, i) => {
+    const near = Math.max(steps[i - 1] ?? 0, steps[i + 1] ?? 0);
+    return !(near > 0 && d > 1.5 * near);
+  });
+  return kept.length ? [Math.min(...kept), Math.max(...kept)] : null;
+}
+
+/**
+ * The badge text of an irregular series, empty for a regular one.
+ * @param {Geometry | undefined} g
+ * @param {[number, number] | null} [range] the spacing without the gaps (spacingRange)
+ */
+export function geometryBadge(g, range = null) {
+  if (!g || g.regular !== false) return "";
+  const parts = [];
+  if ((g.tilt_degrees ?? 0) >= 0.1) parts.push(`gantry tilt ${(g.tilt_degrees ?? 0).toFixed(1)}°`);
+  const [lo, hi] = (g.missing_slices ?? 0) > 0 && range ? range : [g.spacing_min ?? 0, g.spacing_max ?? 0];
+  if (hi - lo > Math.max(0.01, lo * 0.01)) parts.push(`uneven spacing ${lo.toFixed(1)}–${hi.toFixed(1)} mm`);
+  const missing = g.missing_slices ?? 0;
+  if (missing > 0) parts.push(`${missing} missing slice${missing === 1 ? "" : "s"}`);
+  return parts.length ? parts.join(" · ") : "irregular geometry";
+}
