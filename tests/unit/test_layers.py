@@ -100,6 +100,18 @@ def test_sql_is_written_in_db_only() -> None:
     assert sql_outside_db() == []
 
 
+MAX_LINES = 400  # issue 15: no module over 400 lines (split by concept, as starlette does)
+
+
+def test_no_module_is_over_400_lines() -> None:
+    long = {
+        str(path.relative_to(PACKAGE)): lines
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if (lines := len(path.read_text().splitlines())) > MAX_LINES
+    }
+    assert long == {}
+
+
 if __name__ == "__main__":  # print the graph: python tests/unit/test_layers.py
     for part, targets in sorted(import_graph().items(), key=lambda kv: RANK.get(kv[0], 99)):
         print(f"{part:14} -> {', '.join(sorted(targets, key=lambda t: -RANK.get(t, 99)))}")
