@@ -5,8 +5,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
+from tests.conftest import LiveServer
 from tests.integration.support import create_annotation, put_segment, upload_series
 
 from segdicom.api import routes
@@ -131,3 +133,22 @@ def test_every_json_body_refuses_junk_naming_the_problem(
     headers = {"Content-Type": "application/json"}
     response = _send(probe, method, url, content=junk.encode(), headers=headers)
     _assert_named_error(response, words)
+
+
+def test_if_match_that_is_not_ascii_digits_is_400(live_server: LiveServer) -> None:
+    # '²' passed str.isdigit() and then failed int(): a 500. Over real HTTP: the test
+    # client's transport re-encodes header bytes, so it never delivers a latin-1 '²'.
+    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+        annotation_id = create_annotation(client, upload_series(client, "ct_philips_phantom"))["id"]
+        url = f"/api/annotations/{annotation_id}/segments/1"
+        for value in (b"\xb2", b'"1\xb9"', b'W/"\xb3"', b"x"):
+            response = client.put(url, json={"label": "Liver"}, headers={"If-Match": value})
+            assert response.status_code == 400, (value, response.text)
+            _assert_named_error(response, "If-Match must be the annotation version")
+
+
+@pytest.mark.parametrize("value", ["%C2%B2", "%D9%A3", "+1", "%201"])
+def test_integer_path_parameters_take_ascii_digits_only(probe: Fixture, value: str) -> None:
+    response = probe.client.get(f"/api/annotations/{value}")
+    assert response.status_code == 400, response.text
+    _assert_named_error(response, "id must be an integer")

@@ -2,6 +2,7 @@
 
 Bodies and query strings are parsed with pydantic models: see api/validation.py."""
 
+import re
 from typing import Any
 
 from starlette.requests import Request
@@ -10,6 +11,8 @@ from segdicom.api.validation import MAX_ID, MAX_INDEX, UID_SCHEMA
 from segdicom.errors import BadInput
 from segdicom.state import AppState
 from segdicom.uids import validate_uid
+
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def state(request: Request) -> AppState:
@@ -42,11 +45,10 @@ PATH_PARAMS: dict[str, dict[str, Any]] = {
 
 def path_int(request: Request, name: str) -> int:
     """An integer path parameter within its documented bounds (PATH_PARAMS)."""
-    raw = request.path_params[name]
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise BadInput(f"{name} must be an integer, got {raw!r}") from None
+    raw = str(request.path_params[name])
+    if not _DIGITS.fullmatch(raw.removeprefix("-")):  # int() would take ' 5', '+5', '٣'
+        raise BadInput(f"{name} must be an integer, got {raw!r}")
+    value = int(raw)
     low, high = PATH_PARAMS[name]["minimum"], PATH_PARAMS[name]["maximum"]
     if value < low:
         raise BadInput(f"{name} must be >= {low}, got {value}")
@@ -69,6 +71,6 @@ def if_match(request: Request, required: bool) -> int | None:
             raise BadInput("If-Match header with the annotation version is required")
         return None
     text = raw.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    if not _DIGITS.fullmatch(text):  # ASCII: str.isdigit() also takes '²', which int() refuses
         raise BadInput(f"If-Match must be the annotation version (an integer), got {raw!r}")
     return int(text)
