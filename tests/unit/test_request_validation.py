@@ -1,10 +1,12 @@
 """Request models turn bad input into one BadInput whose sentences name the field and value."""
 
 import pytest
+from starlette.requests import Request
 
 from segdicom.api import schemas
+from segdicom.api.uploads import _check_length
 from segdicom.api.validation import validate
-from segdicom.errors import BadInput
+from segdicom.errors import BadInput, TooLarge
 
 
 @pytest.mark.parametrize(
@@ -71,3 +73,10 @@ def test_study_dates_are_given_as_dicom_dates() -> None:
     query = schemas.StudyQuery.model_validate({"date_from": "2024-02-29", "date_to": "20241231"})
     assert (query.date_from, query.date_to) == ("20240229", "20241231")
     assert schemas.StudyQuery.model_validate({}).date_from == ""
+
+
+def test_upload_length_check_ignores_a_non_ascii_content_length() -> None:
+    # A latin-1 '²' passes str.isdigit() but not int(); the body's own size is checked later.
+    _check_length(Request({"type": "http", "headers": [(b"content-length", b"\xb2")]}), 10)
+    with pytest.raises(TooLarge):
+        _check_length(Request({"type": "http", "headers": [(b"content-length", b"11")]}), 10)

@@ -75,7 +75,7 @@ async def receive_files(request: Request, field: str) -> dict[str, Any]:
 
 def _check_length(request: Request, limit: int) -> None:
     length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > limit:
+    if length and length.isascii() and length.isdigit() and int(length) > limit:
         raise TooLarge(f"upload of {int(length)} bytes exceeds the limit of {limit} bytes")
 
 
