@@ -9,7 +9,7 @@ import * as api from "./api.js";
 import { toRgb } from "./colors.js";
 import { byId } from "./dom.js";
 import { showError } from "./notify.js";
-import { edgeLetters, geometryBadge, spacingRange } from "./orientation.js";
+import { edgeLetters, geometryBadge, sharedPositions, spacingRange } from "./orientation.js";
 import { crossingLine, planeIndexAt, planesOf, pointAt, sourceGeometry, sourcePixel } from "./patientspace.js";
 import { planesLayout, screenDirections } from "./planes.js";
 import { dot } from "./vec3.js";
@@ -49,20 +49,25 @@ function showEdges(where, letters) {
  * The badge of an irregular series (gantry tilt, uneven spacing, missing slices).
  * @param {import("./api.js").SeriesInfo | null} series
  * @param {[number, number] | null} range the slice spacing without the gaps
+ * @param {number} shared frames at an earlier frame's position
  */
-function showBadge(series, range) {
+function showBadge(series, range, shared) {
   const badge = byId("geometry-badge", HTMLElement);
-  const text = geometryBadge(series?.geometry, range);
+  const text = geometryBadge(series?.geometry, range, shared);
   badge.hidden = !text;
   byId("geometry-badge-text", HTMLElement).textContent = text;
   badge.title = text
     ? "The slices are not an even stack: the sagittal and coronal views are resampled at each slice's true position, so shapes and distances in them are true."
     : "";
-  byId("pane-info", HTMLElement).textContent = series ? geometrySummary(series) : "";
+  byId("pane-info", HTMLElement).textContent = series ? geometrySummary(series, shared) : "";
 }
 
-/** The 2x2 layout's fourth cell: the series' geometry in words. @param {import("./api.js").SeriesInfo} series */
-function geometrySummary(series) {
+/**
+ * The 2x2 layout's fourth cell: the series' geometry in words.
+ * @param {import("./api.js").SeriesInfo} series
+ * @param {number} shared frames at an earlier frame's position
+ */
+function geometrySummary(series, shared) {
   const g = series.geometry;
   const [dr = 1, dc = 1] = series.spacing ?? [];
   const lines = [
@@ -70,7 +75,7 @@ function geometrySummary(series) {
     `${series.num_slices} slices of ${series.columns} × ${series.rows}, pixels ${dc.toFixed(2)} × ${dr.toFixed(2)} mm`,
   ];
   if (g) {
-    lines.push(g.regular ? "Regular stack" : geometryBadge(g, null));
+    lines.push(g.regular ? "Regular stack" : geometryBadge(g, null, shared));
     lines.push(`Slice spacing ${(g.spacing_min ?? 0).toFixed(2)}–${(g.spacing_max ?? 0).toFixed(2)} mm, tilt ${(g.tilt_degrees ?? 0).toFixed(1)}°`);
   }
   return lines.join("\n");
@@ -137,7 +142,7 @@ export class CrossViews {
       showEdges(axis, usable ? edgeLetters(screenDirections(layout, pl)) : null);
     }
     showEdges("view", edgeLetters({ right: src.u, down: src.v }));
-    showBadge(series, spacingRange(src));
+    showBadge(series, spacingRange(src), sharedPositions(src));
     this.setCross({ col: Math.floor(series.columns / 2), row: Math.floor(series.rows / 2) });
   }
 
@@ -154,7 +159,7 @@ export class CrossViews {
     this.src = null;
     this.state.renderer.setCrosshair(null);
     for (const where of ["view", ...AXES]) showEdges(where, null);
-    showBadge(null, null);
+    showBadge(null, null, 0);
   }
 
   /**

@@ -56,14 +56,23 @@ export function spacingRange(src) {
   return kept.length ? [Math.min(...kept), Math.max(...kept)] : null;
 }
 
+/** Frames at the same depth as the frame before them (several echoes or phases a position). @param {{ s: ArrayLike<number> }} src */
+export function sharedPositions(src) {
+  let shared = 0;
+  for (let k = 1; k < src.s.length; k++) if (Math.abs(src.s[k] - src.s[k - 1]) <= 1e-4) shared++;
+  return shared;
+}
+
 /**
  * The badge text of an irregular series, empty for a regular one.
  * @param {Geometry | undefined} g
  * @param {[number, number] | null} [range] the spacing without the gaps (spacingRange)
+ * @param {number} [shared] frames at the position of an earlier frame (sharedPositions)
  */
-export function geometryBadge(g, range = null) {
+export function geometryBadge(g, range = null, shared = 0) {
   if (!g || g.regular !== false) return "";
   const parts = [];
+  if (shared > 0) parts.push(`${shared} frame${shared === 1 ? "" : "s"} at an already used position (echoes or phases): side views show the first`);
   if ((g.tilt_degrees ?? 0) >= 0.1) parts.push(`gantry tilt ${(g.tilt_degrees ?? 0).toFixed(1)}°`);
   const [lo, hi] = (g.missing_slices ?? 0) > 0 && range ? range : [g.spacing_min ?? 0, g.spacing_max ?? 0];
   if (hi - lo > Math.max(0.01, lo * 0.01)) parts.push(`uneven spacing ${lo.toFixed(1)}–${hi.toFixed(1)} mm`);

@@ -34,7 +34,7 @@ def build_state(settings: Settings) -> AppState:
     sessions = make_sessionmaker(engine)
     files = FileStore(settings.data_dir)
     cache = VolumeCache(settings.volume_cache_bytes)
-    store = Store(files, sessions, on_stored=cache.forget)
+    store = Store(files, sessions, on_stored=cache.forget, on_header=cache.remember_header)
     # Files a crash left without a row, and its partial files, where the
     # journals of writers that are gone say (it logs what it repaired).
     store.recover()

@@ -5,6 +5,8 @@ service uses, which may be running) and writes at once, without a job.
 """
 
 import argparse
+import logging
+import sys
 from pathlib import Path
 
 from segdicom.config import Settings
@@ -33,13 +35,15 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     from segdicom.app import build_state
     from segdicom.workflows.datasets import DatasetRequest, export_dataset_to
 
+    # The schema check at start-up logs alembic's plugin set-up at INFO: noise for a script.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.root.level))
     st = build_state(settings)
     try:
         body = {"format": args.format, "series_uids": args.series, "labels": args.labels}
         request = DatasetRequest.parse(body)
         built = export_dataset_to(st, request, args.out, args.user or settings.default_user)
     except SegDicomError as exc:
-        print(f"segdicom: {exc.detail}")
+        print(f"segdicom: {exc.detail}", file=sys.stderr)
         return 1
     finally:
         for stop in reversed(st.on_stop):

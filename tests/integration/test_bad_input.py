@@ -191,6 +191,21 @@ def test_hostile_uids_in_paths_are_400(client: TestClient, uid: str) -> None:
     assert csv.status_code == 400
 
 
+@pytest.mark.parametrize("index", ["-1", "abc", "1.5"])
+def test_a_negative_or_non_numeric_index_gets_a_404_naming_the_path(
+    client: TestClient, index: str
+) -> None:
+    for path in (
+        f"/api/series/1.2.3/reformat/sagittal/{index}",
+        f"/api/series/1.2.3/slices/{index}",
+        f"/api/annotations/{index}/statistics",
+    ):
+        response = client.get(path)
+        assert response.status_code == 404, (path, response.text)
+        detail = response.json()["detail"]
+        assert path in detail and "non-negative integers" in detail, detail
+
+
 def test_masks_of_wrong_size_or_garbage_are_400(client: TestClient) -> None:
     annotation = create_annotation(client, upload_series(client, "ct_philips_phantom"))  # type: ignore[arg-type]
     url = f"/api/annotations/{annotation['id']}/segments/1"

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +32,8 @@ from tests.integration.support import (
 
 from segdicom.app import create_app
 from segdicom.config import Settings
+from segdicom.enums import JobKind
+from segdicom.workflows.datasets import DatasetRequest, job_key, select_cases
 
 TOLERANCE_MM = 0.1
 
@@ -188,6 +191,7 @@ def test_bad_selections_are_refused_with_a_reason(client: TestClient, ct: dict[s
         ({"format": "nnunet", "series_uids": [uid], "labels": ["Spleen"]}, "['Spleen']"),
         ({"format": "nnunet", "project_id": 1}, "projects are not available"),
         ({"format": "nnunet", "series_uids": [uid], "states": ["approved"]}, "projects"),
+        ({"format": "nnunet", "series_uids": [uid], "label": ["Liver"]}, "`label`"),
     ]
     for body, reason in cases:
         answer = client.post("/api/datasets", json=body)
@@ -219,6 +223,7 @@ def test_cli_writes_the_same_dataset_into_a_folder(
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 case(s)" in done.stdout
+    assert "alembic" not in done.stderr, done.stderr  # no start-up chatter for scripts
     document = json.loads((out / "dataset.json").read_text())
     image = nib.load(out / "imagesTr" / "case_0001_0000.nii.gz")
     label = nib.load(out / "labelsTr" / "case_0001.nii.gz")
@@ -230,4 +235,34 @@ def test_cli_writes_the_same_dataset_into_a_folder(
         text=True,
         timeout=120,
     )
-    assert bad.returncode == 1 and "series 1.2.3.4 has no annotation" in bad.stdout
+    assert bad.returncode == 1 and "series 1.2.3.4 has no annotation" in bad.stderr
+
+
+def test_a_request_after_an_edit_gets_a_new_job_not_the_one_running_since_before_it(
+    client: TestClient,
+) -> None:
+    """The same selection while its job runs shares the job; once the annotation changed,
+    the running job may have read the masks before the edit, so a new one starts."""
+    case = paint(client, "highdicom_seg/source_ct2_4slices", ["Liver"])
+    uid, aid = case["info"]["series_uid"], case["annotation_id"]
+    body = {"format": "nnunet", "series_uids": [uid]}
+    st = client.app.state.segdicom  # type: ignore[attr-defined]
+    request = DatasetRequest.parse(body)
+    params = {"format": "nnunet", "series_uids": [uid], "labels": []}
+    release = threading.Event()
+    held = st.jobs.start(  # a job of this selection, still running
+        JobKind.DATASET,
+        job_key(params, select_cases(st, request)),
+        lambda: "held-job",
+        lambda _: release.wait(30),
+    )
+    try:
+        assert client.post("/api/datasets", json=body).json()["job_id"] == held
+        version = client.get(f"/api/annotations/{aid}").json()["version"]
+        (number, index), mask = next(iter(case["masks"].items()))
+        put_mask(client, aid, number, index, ~mask, version)
+        fresh = client.post("/api/datasets", json=body).json()["job_id"]
+        assert fresh != held
+        assert wait_job(client, fresh)["state"] == "done"
+    finally:
+        release.set()

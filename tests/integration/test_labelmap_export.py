@@ -2,6 +2,7 @@
 and a LABELMAP SEG written by highdicom over a shared-data series imports to the same masks."""
 
 import io
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pydicom
 import pytest
 from pydicom.uid import generate_uid
 from starlette.testclient import TestClient
-from tests.helpers import dicom_files
+from tests.helpers import dicom_files, require_tool
 from tests.integration.support import (
     create_annotation,
     disc,
@@ -166,3 +167,24 @@ def test_highdicom_labelmap_of_a_shared_series_imports_to_identical_masks(
     assert set(got) == set(expected)
     for key, mask in expected.items():
         assert np.array_equal(got[key], mask), key
+
+
+def test_the_sr_of_a_labelmap_seg_draws_from_dciodvfy_only_the_label_map_sop_class_it_lacks(
+    client: TestClient,
+    ct: dict,  # type: ignore[type-arg]
+    tmp_path: Path,
+) -> None:
+    """dicom3tools predates Supplement 243: it allows ReferencedSegmentNumber only for a
+    Segmentation Storage reference, so the SR beside a Label Map SEG draws that error (one
+    a segment) and no other."""
+    aid, _ = painted(client, ct, overlap=False)
+    body = {"destination": "local", "segmentation_type": "labelmap", "measurements": True}
+    export = client.post(f"/api/annotations/{aid}/exports", json=body).json()
+    path = tmp_path / "sr.dcm"
+    path.write_bytes(client.get(f"/api/exports/{export['id']}/sr").content)
+    check = subprocess.run(
+        [require_tool("dciodvfy"), "-new", str(path)], capture_output=True, text=True
+    )
+    errors = [line for line in (check.stdout + check.stderr).splitlines() if "Error" in line]
+    assert errors, "dicom3tools learnt Supplement 243: make this test expect no error"
+    assert all("ReferencedSegmentNumber" in e and "not segmentation" in e for e in errors), errors

@@ -11,6 +11,8 @@ from tests.conftest import LiveServer
 from tests.helpers import dicom_files
 from tests.integration.support import series_info, slice_values, upload, upload_series
 
+from segdicom.db import instances as index
+
 
 def test_series_info_fields_and_windows(client: TestClient) -> None:
     info = series_info(client, upload_series(client, "ct_philips_phantom"))
@@ -117,3 +119,19 @@ def test_gzip_on_the_wire(live_server: LiveServer) -> None:
         with http.stream("GET", url, headers={"Accept-Encoding": "identity"}) as plain:
             assert "content-encoding" not in plain.headers
             assert b"".join(plain.iter_raw()) == body
+
+
+def test_a_series_just_received_is_laid_out_from_the_headers_read_on_the_way_in(
+    client: TestClient,
+) -> None:
+    """The store hands the header it checked to the volume cache, keyed as the volume
+    looks it up (path and arrival as the index row holds them): no file is read twice,
+    and the header does not keep the pixels alive."""
+    series_uid = upload_series(client, "ct_philips_phantom")
+    st = client.app.state.segdicom  # type: ignore[attr-defined]
+    with st.sessions() as session:
+        rows = index.instances_of_series(session, series_uid)
+    headers = [st.cache.headers.get(st.cache.header_key(r.path, r.received_at)) for r in rows]
+    assert len(headers) == 28 and all(h is not None for h in headers)
+    assert all("PixelData" not in h and h.buffer is None for h in headers)
+    assert series_info(client, series_uid)["num_slices"] == 28

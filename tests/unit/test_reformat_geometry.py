@@ -260,6 +260,13 @@ def test_no_positions_means_the_nominal_thickness() -> None:
     assert np.array_equal(slice_thicknesses(frames, None, 2.5), np.full(len(frames), 2.5))
 
 
+def test_frames_sharing_a_position_each_stand_for_that_positions_slab() -> None:
+    """Philips enhanced MR, two frames a position 4 mm apart: a voxel painted on either
+    frame stands for 4 mm (was 2: half the distance to the same-position neighbour)."""
+    volume = _volume(dicom_files("enhanced_multiframe/mr_philips_achieva"))
+    assert np.allclose(volume.slice_thicknesses(), 4.0, atol=1e-3)
+
+
 @pytest.mark.parametrize("runs", [1, 5, 120])
 @pytest.mark.parametrize("axis", AXES)
 def test_cut_takes_each_slices_own_line(axis: Axis, runs: int) -> None:
@@ -270,3 +277,20 @@ def test_cut_takes_each_slices_own_line(axis: Axis, runs: int) -> None:
     assert (len(np.flatnonzero(np.diff(at))) + 1 > MAX_RUNS) == (runs == 120)  # both ways
     expected = [data[k, :, at[k]] if axis == "sagittal" else data[k, at[k], :] for k in range(120)]
     assert np.array_equal(_cut(data, axis, at), np.stack(expected))
+
+
+def test_an_enhanced_series_with_two_frames_a_position_is_reformatted_one_frame_each() -> None:
+    """Philips enhanced MR: 64 frames at 32 positions (two a position, 4 mm apart). The side
+    views sample the first frame of each position at its true depth: 32 rows of 4 mm, not 64
+    interleaved rows (a striped image twice its true height)."""
+    volume = _volume(dicom_files("enhanced_multiframe/mr_philips_achieva"))
+    assert volume.num_slices == 64
+    assert not volume.geometry.regular and volume.geometry.missing_slices == 0
+    data = _stack(volume)
+    for axis in AXES:
+        grid = volume.grid.axis(axis)
+        assert grid.rows == 32 and grid.pixel_spacing[0] == pytest.approx(4.0)
+        index = grid.planes // 2
+        plane = _plane(volume, data, axis, index)
+        firsts = data[0::2, :, index] if axis == "sagittal" else data[0::2, index, :]
+        np.testing.assert_array_equal(plane, firsts)

@@ -79,7 +79,15 @@ async def segdicom_error(request: Request, exc: Exception) -> Response:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return error_response(exc.status_code, "http", str(exc.detail))
+    detail = str(exc.detail)
+    if exc.status_code == HTTPStatus.NOT_FOUND and detail == "Not Found":
+        # No route matched: say which path, and why a near miss (a negative or non-numeric
+        # index, e.g. reformat/sagittal/-1) does not match one.
+        detail = (
+            f"no endpoint {request.method} {request.url.path}: ids, numbers and indexes in "
+            "paths are non-negative integers; see /openapi.json"
+        )
+    return error_response(exc.status_code, "http", detail)
 
 
 async def unexpected_error(request: Request, exc: Exception) -> Response:

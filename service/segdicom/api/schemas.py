@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import (
     AfterValidator,
     BaseModel,
+    ConfigDict,
     Field,
     StrictBool,
     StringConstraints,
@@ -120,6 +121,8 @@ class ExportIn(BaseModel):
 
 class DatasetIn(BaseModel):
     """A training dataset to export: for each series, its latest annotation."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt filter must not widen the export
 
     format: Literal["nnunet", "nifti"] = Field(
         description="nnunet: nnU-Net v2 layout; nifti: MONAI-style pairs and datalist.json"

@@ -74,6 +74,15 @@ class VolumeCache:
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
+    @staticmethod
+    def header_key(path: str, received_at: object) -> tuple[str, str]:
+        """Headers are kept per stored file and arrival: a file sent again is read again."""
+        return (path, str(received_at))
+
+    def remember_header(self, path: str, received_at: object, header: object) -> None:
+        """The header of a file just stored, as the store read it on the way in."""
+        self.headers.put(self.header_key(path, received_at), header)
+
     def forget(self, series_uid: str) -> None:
         """A series changed (an instance was stored): recheck its state on the next request."""
         self.checked.pop(series_uid, None)

@@ -24,7 +24,7 @@ import numpy as np
 
 from segdicom.imaging.geometry import FrameRef, Orientation
 from segdicom.imaging.grid import Axis, PlaneGrid
-from segdicom.imaging.spacing import depths, frame_axes, positions
+from segdicom.imaging.spacing import SAME_POSITION_MM, depths, frame_axes, positions
 
 SNAP = 1e-3  # a shift within 1/1000 pixel of a whole pixel is that pixel (no blur)
 INSIDE = 1e-6  # tolerance for a sample on a slice's edge
@@ -123,10 +123,12 @@ def _brackets(
     it takes the last slice.
     """
     wanted = start + step * np.arange(count)
-    lower = np.clip(np.searchsorted(depth, wanted, side="right") - 1, 0, len(depth) - 2)
-    upper = lower + 1
-    weight = np.clip((wanted - depth[lower]) / (depth[upper] - depth[lower]), 0.0, 1.0)
-    return lower.astype(np.intp), upper.astype(np.intp), weight
+    # One frame per position: of frames sharing a depth (echoes, phases) the first one.
+    first = np.flatnonzero(np.diff(depth, prepend=-np.inf) > SAME_POSITION_MM)
+    distinct = depth[first]
+    lower = np.clip(np.searchsorted(distinct, wanted, side="right") - 1, 0, len(distinct) - 2)
+    weight = np.clip((wanted - distinct[lower]) / (distinct[lower + 1] - distinct[lower]), 0.0, 1.0)
+    return first[lower].astype(np.intp), first[lower + 1].astype(np.intp), weight
 
 
 def _split(shift: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

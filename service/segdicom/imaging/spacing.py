@@ -28,8 +28,8 @@ class SeriesGeometry:
     spacing_min: float
     spacing_max: float
     missing_slices: int
-    # Two frames at one position along the normal (or none has a position): the depths
-    # cannot order a grid, so reformats stay the stacked cut.
+    # No two frames at distinct positions along the normal (or none has a position): the
+    # depths cannot order a grid, so reformats stay the stacked cut.
     positioned: bool = True
 
 
@@ -71,10 +71,13 @@ def series_geometry(
     tilt = _tilt_degrees(positions(frames), frame_axes(orientation)[2])
     low, high = float(distinct.min()), float(distinct.max())
     missing = missing_slices(distinct)
-    positioned = distinct.size == steps.size
+    # Frames sharing a position (echoes or phases of an enhanced multi-frame series) make the
+    # stack irregular, but the distinct positions still place a grid: reformats sample one
+    # frame per position at its true depth instead of stacking them all at one step.
+    shared = distinct.size != steps.size
     even = high - low <= max(SPACING_TOLERANCE * low, SPACING_TOLERANCE_MM)
-    regular = positioned and even and missing == 0 and tilt < TILT_TOLERANCE_DEGREES
-    return SeriesGeometry(regular, tilt, low, high, missing, positioned=positioned)
+    regular = not shared and even and missing == 0 and tilt < TILT_TOLERANCE_DEGREES
+    return SeriesGeometry(regular, tilt, low, high, missing)
 
 
 def missing_slices(steps: np.ndarray) -> int:
@@ -108,15 +111,21 @@ def slice_thicknesses(
     extent of the series plus one slice; an end slice counts its one neighbour's spacing
     on both sides. Volumes and statistics weigh a slice's voxels by it, so a series with
     two spacings (4 mm, then 7 mm) is measured as acquired. Without positions every slice
-    gets `spacing`.
+    gets `spacing`. Frames sharing a position (echoes, phases) each stand for that
+    position's slab: the neighbours are the next distinct positions.
     """
     count = len(frames)
     if orientation is None or count < 2 or any(f.position is None for f in frames):
         return np.full(count, spacing, dtype=np.float64)
-    steps = np.abs(np.diff(depths(frames, orientation)))
+    along = depths(frames, orientation)
+    new_position = np.abs(np.diff(along, prepend=np.inf)) > SAME_POSITION_MM
+    group = np.cumsum(new_position) - 1  # each frame's position, 0-based
+    if group[-1] == 0:
+        return np.full(count, spacing, dtype=np.float64)
+    steps = np.abs(np.diff(along[new_position]))
     before = np.concatenate([steps[:1], steps])
     after = np.concatenate([steps, steps[-1:]])
-    thickness: np.ndarray = (before + after) / 2
+    thickness: np.ndarray = ((before + after) / 2)[group]
     return thickness
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from segdicom.errors import StoreFailed
 from segdicom.process import identity, is_gone
+from segdicom.store.group_sync import GroupSync
 from segdicom.uids import validate_uid
 
 
@@ -24,6 +25,9 @@ class FileStore:
         self._folders: set[Path] = set()
         self._folders_lock = threading.Lock()
         self._syncfs = _syncfs_function()
+        syncfs = self._syncfs
+        # Writers acknowledging instances (C-STORE) share their flushes.
+        self.group = GroupSync(None if syncfs is None else lambda: syncfs(self.root))
 
     def relative_path(self, study_uid: str, series_uid: str, sop_uid: str, kind: str) -> str:
         parts = [validate_uid(u, n) for u, n in ((study_uid, "study"), (series_uid, "series"))]
@@ -41,7 +45,8 @@ class FileStore:
 
     def write(self, relative: str, data: bytes, sync: bool = True) -> Path:
         """Write `data` at `relative` atomically: temp file, rename; with `sync`, the
-        file and its folder are fsynced before returning (else call `sync` later)."""
+        file and its folder are durable before returning (else call `sync` later).
+        Concurrent writers share the flushes (store/group_sync.py)."""
         path = self.absolute(relative)
         try:
             fd, tmp = self._create_temp(path.parent)
@@ -49,17 +54,24 @@ class FileStore:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(data)
                     handle.flush()
-                    if sync:
-                        os.fsync(handle.fileno())
+                    if sync:  # the content is durable before the name points at it
+                        self.group.sync([handle.fileno()])
                 os.replace(tmp, path)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
             if sync:
-                fsync_dir(path.parent)
+                self._sync_folder(path.parent)
         except OSError as exc:
             raise StoreFailed(f"cannot write {relative}: {exc.strerror or exc}") from exc
         return path
+
+    def _sync_folder(self, folder: Path) -> None:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            self.group.sync([fd])
+        finally:
+            os.close(fd)
 
     def _create_temp(self, folder: Path) -> tuple[int, str]:
         """A new temp file in `folder`, created (with its parents) when missing."""

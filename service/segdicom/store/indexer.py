@@ -14,12 +14,14 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from segdicom.db import instances as index
 from segdicom.db.engine import is_transient
+from segdicom.db.types import utcnow
 from segdicom.store.ingest import InstanceInfo
 
 log = logging.getLogger("segdicom.store")
@@ -42,6 +44,7 @@ class Pending:
     size: int
     source: str
     synced: bool = True  # False: the file must be fsynced before its row is committed
+    received_at: datetime = field(default_factory=utcnow)
 
 
 class IndexWriter:
@@ -165,5 +168,10 @@ class IndexWriter:
 
 def _row(pending: Pending) -> dict[str, object]:
     row = index.row_values(pending.info)
-    row.update(path=pending.path, size=pending.size, source=pending.source)
+    row.update(
+        path=pending.path,
+        size=pending.size,
+        source=pending.source,
+        received_at=pending.received_at,
+    )
     return row

@@ -3,14 +3,22 @@
 ARCHITECTURE "Store", rule 1: an object that cannot be parsed, or whose pixel data is
 truncated or cannot be decoded, is refused with a reason. Non-image objects are
 recognised here; the caller decides whether to keep them (C-STORE) or not (upload).
+
+`check_part10` reads an uncompressed object only up to its pixel data: the header
+gives the index fields, and the pixel data element's header gives its length,
+which is all the truncation check needs; the pixel bytes themselves are never
+copied or parsed. A compressed object is parsed in full and every frame decoded
+once, which is what proves it can be.
 """
 
 import io
+import struct
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pydicom
-from pydicom.dataset import Dataset
+from pydicom.dataset import Dataset, FileDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.pixels.utils import iter_pixels
 from pydicom.uid import UID
@@ -54,12 +62,70 @@ class InstanceInfo:
 
 def parse_part10(data: bytes) -> Dataset:
     """Parse a DICOM Part 10 file (preamble, 'DICM', file meta) or raise BadInput."""
+    return _read(data, io.BytesIO(data), stop_before_pixels=False)
+
+
+def check_part10(data: bytes) -> tuple[InstanceInfo, Dataset | None]:
+    """Check a Part 10 file as `inspect_dataset(parse_part10(data))` does, reading an
+    uncompressed one only up to its pixel data. Answers the checked fields and the
+    header read (the dataset without its pixel data), or None when the object had
+    to be parsed in full (compressed: its dataset holds the pixels)."""
+    stream = io.BytesIO(data)  # shares `data`'s buffer: nothing is copied
+    header = _read(data, stream, stop_before_pixels=True)
+    pixels = _pixel_length(data, stream.tell(), header)
+    if pixels == _FULL_PARSE:
+        return inspect_dataset(parse_part10(data)), None
+    info = inspect_header(header, pixels)
+    if isinstance(header, FileDataset):
+        header.buffer = None  # it kept the stream, which holds the pixels: let them go
+    return info, header
+
+
+def inspect_header(ds: Dataset, pixel_bytes: int | None) -> InstanceInfo:
+    """`inspect_dataset` of a dataset read up to its (uncompressed) pixel data, whose
+    value holds `pixel_bytes` bytes (None: no pixel data)."""
+    info = _checked(lambda: _index_fields(ds, has_pixels=pixel_bytes is not None))
+    if (info.is_image or info.is_seg) and pixel_bytes is not None:
+        _checked_pixels(lambda: _check_pixels(ds, info, pixel_bytes))
+    return info
+
+
+# Pixel data lengths: _FULL_PARSE means the header-only path does not apply.
+_FULL_PARSE = -1
+# PS3.5 7.1.2: explicit VRs whose length field is 4 bytes (after 2 reserved bytes).
+_LONG_VRS = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT"})
+
+
+def _pixel_length(data: bytes, at: int, header: Dataset) -> int | None:
+    """The bytes present of the pixel data element at offset `at` (where reading
+    stopped): None when there is none, _FULL_PARSE when this path cannot tell
+    (compressed, deflated, big endian, undefined length, an odd element)."""
+    ts = UID(str(header.file_meta.get("TransferSyntaxUID", "")))
+    if not ts.is_transfer_syntax or ts.is_compressed or ts.is_deflated or not ts.is_little_endian:
+        return _FULL_PARSE
+    if at >= len(data):
+        return None
+    if at + 8 > len(data) or struct.unpack_from("<HH", data, at) != (0x7FE0, 0x0010):
+        return _FULL_PARSE  # Float/DoubleFloat pixel data, or a cut element header
+    if ts.is_implicit_VR:
+        length, value_at = int(struct.unpack_from("<I", data, at + 4)[0]), at + 8
+    elif bytes(data[at + 4 : at + 6]) in _LONG_VRS and at + 12 <= len(data):
+        length, value_at = int(struct.unpack_from("<I", data, at + 8)[0]), at + 12
+    else:
+        return _FULL_PARSE
+    if length == 0xFFFFFFFF:
+        return _FULL_PARSE  # encapsulated in a native syntax: let the full parse judge
+    return min(length, len(data) - value_at)
+
+
+def _read(data: bytes, stream: io.BytesIO, *, stop_before_pixels: bool) -> Dataset:
+    """`stream` (over `data`) parsed as a Part 10 file, or BadInput."""
     if data[:2] == b"\x1f\x8b":
         raise BadInput("not DICOM: a gzip archive (unpack it first)")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ds = pydicom.dcmread(io.BytesIO(data))
+            ds = pydicom.dcmread(stream, stop_before_pixels=stop_before_pixels)
     except InvalidDicomError:
         raise BadInput("not a DICOM file (no 'DICM' preamble and file meta header)") from None
     except Exception as exc:  # pydicom raises many kinds on corrupt input
@@ -71,24 +137,36 @@ def parse_part10(data: bytes) -> Dataset:
 
 def inspect_dataset(ds: Dataset) -> InstanceInfo:
     """Check identifiers and, for images and SEGs, that every frame decodes."""
+    has_pixels = any(tag in ds for tag in PIXEL_TAGS)
+    info = _checked(lambda: _index_fields(ds, has_pixels))
+    if info.is_image or info.is_seg:
+        _checked_pixels(lambda: _check_pixels(ds, info, _pixel_bytes(ds)))
+    return info
+
+
+def _pixel_bytes(ds: Dataset) -> int | None:
+    return len(ds.PixelData) if "PixelData" in ds else None
+
+
+def _checked(read: Callable[[], InstanceInfo]) -> InstanceInfo:
     try:
-        info = _index_fields(ds)
+        return read()
     except BadInput:
         raise
     except Exception as exc:  # a value pydicom could not convert (bad VR, odd text)
         raise BadInput(f"invalid header value: {_short(exc)}") from None
-    if info.is_image or info.is_seg:
-        try:
-            _check_pixels(ds, info)
-        except BadInput:
-            raise
-        except Exception as exc:  # a header value that breaks the pixel checks
-            raise BadInput(f"pixel data cannot be checked: {_short(exc)}") from None
-    return info
 
 
-def _index_fields(ds: Dataset) -> InstanceInfo:
-    has_pixels = any(tag in ds for tag in PIXEL_TAGS)
+def _checked_pixels(check: Callable[[], None]) -> None:
+    try:
+        check()
+    except BadInput:
+        raise
+    except Exception as exc:  # a header value that breaks the pixel checks
+        raise BadInput(f"pixel data cannot be checked: {_short(exc)}") from None
+
+
+def _index_fields(ds: Dataset, has_pixels: bool) -> InstanceInfo:
     ts = ds.file_meta.get("TransferSyntaxUID", "") if hasattr(ds, "file_meta") else ""
     frames = _strict_int(ds, "NumberOfFrames") or (1 if has_pixels else 0)
     return InstanceInfo(
@@ -113,7 +191,8 @@ def _index_fields(ds: Dataset) -> InstanceInfo:
     )
 
 
-def _check_pixels(ds: Dataset, info: InstanceInfo) -> None:
+def _check_pixels(ds: Dataset, info: InstanceInfo, pixel_bytes: int | None) -> None:
+    """`pixel_bytes`: the length of an uncompressed PixelData value (None: absent)."""
     if info.rows <= 0 or info.columns <= 0:
         raise BadInput(f"image has no usable Rows/Columns ({info.rows}x{info.columns})")
     if info.rows * info.columns > MAX_FRAME_PIXELS:
@@ -133,13 +212,12 @@ def _check_pixels(ds: Dataset, info: InstanceInfo) -> None:
         raise BadInput(f"unsupported transfer syntax: {_ts_name(ts)}")
     if ts.is_compressed:
         _decode_all_frames(ds, ts)
-    elif "PixelData" in ds and bits >= 8:
+    elif pixel_bytes is not None and bits >= 8:
         if samples == 3 and ds.get("PhotometricInterpretation") == "YBR_FULL_422":
             # PS3.3 C.7.6.3.1.2: native YBR_FULL_422 stores one Cb and one Cr per two pixels.
             expected = expected * 2 // 3
-        got = len(ds.PixelData)
-        if got < expected:
-            raise BadInput(f"pixel data is truncated: {got} bytes, expected {expected}")
+        if pixel_bytes < expected:
+            raise BadInput(f"pixel data is truncated: {pixel_bytes} bytes, expected {expected}")
 
 
 def _decode_all_frames(ds: Dataset, ts: UID) -> None:

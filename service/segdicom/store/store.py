@@ -14,6 +14,7 @@ import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filewriter import dcmwrite
@@ -25,7 +26,7 @@ from segdicom.process import hold_writer_lock
 from segdicom.store import recovery
 from segdicom.store.files import FileStore
 from segdicom.store.indexer import IndexWriter, Pending
-from segdicom.store.ingest import InstanceInfo, inspect_dataset, parse_part10
+from segdicom.store.ingest import InstanceInfo, check_part10, inspect_dataset
 from segdicom.store.journal import Journal, study_folder
 
 log = logging.getLogger("segdicom.store")
@@ -45,11 +46,15 @@ class Store:
         files: FileStore,
         sessions: sessionmaker[Session],
         on_stored: Callable[[str], None] | None = None,
+        on_header: Callable[[str, datetime, Dataset], None] | None = None,
     ) -> None:
         self.files = files
         self.sessions = sessions
         # Told the series UIDs after each commit, so cached series state is dropped.
         self.on_stored = on_stored
+        # Told (path, received_at, header) of each file stored after a header-only
+        # check: the volume built when the series is viewed need not read it again.
+        self.on_header = on_header
         # Held while the store is open: other processes sharing the folder see
         # this writer alive, and its journals and temp files as in progress.
         self._release_lock = hold_writer_lock(files.root)
@@ -71,9 +76,15 @@ class Store:
         acknowledge it; False (a pull, which acknowledges nobody) leaves the fsync
         to the index writer, which does it before committing the row.
         """
-        ds = parse_part10(data)
+        info, header = check_part10(data)  # the pixels of an uncompressed object stay unread
         return self._put(
-            ds, data, source=source, images_only=images_only, wait=wait, durable=durable
+            info,
+            data,
+            source=source,
+            images_only=images_only,
+            wait=wait,
+            durable=durable,
+            header=header,
         )
 
     def put_dataset(
@@ -86,8 +97,10 @@ class Store:
         durable: bool = True,
     ) -> Stored:
         """Store a dataset received without a file (C-STORE): encode it as Part 10."""
+        info = inspect_dataset(ds)
+        payload = encode_part10(ds)
         return self._put(
-            ds, None, source=source, images_only=images_only, wait=wait, durable=durable
+            info, payload, source=source, images_only=images_only, wait=wait, durable=durable
         )
 
     def flush(self) -> None:
@@ -118,10 +131,11 @@ class Store:
         """
         try:
             data = self.files.read(relative)
-            ds = parse_part10(data)
-            info = inspect_dataset(ds)
+            info, _ = check_part10(data)
             if self._relative(info) != relative:
-                self._put(ds, data, source="recovered", images_only=False, wait=False, durable=True)
+                self._put(
+                    info, data, source="recovered", images_only=False, wait=False, durable=True
+                )
                 return True
         except SegDicomError as exc:
             log.warning("stored file %s cannot be indexed: %s", relative, exc.detail)
@@ -145,27 +159,29 @@ class Store:
 
     def _put(
         self,
-        ds: Dataset,
-        data: bytes | None,
+        info: InstanceInfo,
+        payload: bytes,
         *,
         source: str,
         images_only: bool,
         wait: bool,
         durable: bool,
+        header: Dataset | None = None,
     ) -> Stored:
-        info = inspect_dataset(ds)
         if images_only and not (info.is_image or info.is_seg):
             what = info.modality or info.sop_class_uid
             raise Unprocessable(f"not an image ({what}): only images and SEGs can be uploaded")
         relative = self._relative(info)
-        payload = data if data is not None else encode_part10(ds)
         entry = self.journal.enter(study_folder(relative))  # before any file exists
         ticket = None
         try:
             self.files.write(relative, payload, sync=durable)
-            ticket = self.indexer.submit(Pending(info, relative, len(payload), source, durable))
+            pending = Pending(info, relative, len(payload), source, durable)
+            ticket = self.indexer.submit(pending)
         finally:
             self.journal.leave(entry, ticket)
+        if header is not None and self.on_header is not None:
+            self.on_header(relative, pending.received_at, header)
         if wait:
             self.indexer.wait(ticket)
         return Stored(info, relative)

@@ -100,6 +100,7 @@ class Case:
     case_id: str
     series_uid: str
     annotation_id: int
+    version: int = 0  # the annotation's version when the case was selected
 
 
 def select_cases(st: AppState, request: DatasetRequest) -> list[Case]:
@@ -119,7 +120,9 @@ def select_cases(st: AppState, request: DatasetRequest) -> list[Case]:
             if not found:
                 raise BadInput(f"series {series_uid} has no annotation to export")
             latest = max(found, key=lambda a: (a.updated_at, a.id))
-            cases.append(Case(f"case_{number:04d}", series_uid, int(latest.id)))
+            cases.append(
+                Case(f"case_{number:04d}", series_uid, int(latest.id), int(latest.version))
+            )
     return cases
 
 
@@ -294,9 +297,14 @@ def start_dataset_export(st: AppState, request: DatasetRequest, user: str) -> st
     def work(job_id: str) -> None:
         DatasetJob(st, job_id, request, cases, user).run()
 
-    # One job per selection: the same request again while it runs gets the running job.
-    key = json.dumps(params, sort_keys=True)
-    return st.jobs.start(JobKind.DATASET, key, create, work)
+    return st.jobs.start(JobKind.DATASET, job_key(params, cases), create, work)
+
+
+def job_key(params: Mapping[str, object], cases: Sequence[Case]) -> str:
+    """One job per selection: the same request again while it runs gets the running job,
+    unless an annotation changed since (that job may have read the masks before the edit)."""
+    versions = [[c.annotation_id, c.version] for c in cases]
+    return json.dumps({**params, "versions": versions}, sort_keys=True)
 
 
 @dataclass

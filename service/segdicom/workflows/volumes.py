@@ -53,7 +53,7 @@ def _series_key(st: AppState, series_uid: str) -> tuple[str, int, str]:
 
 
 def _header(st: AppState, path: str, received_at: object) -> Dataset:
-    cache_key = (path, str(received_at))
+    cache_key = st.cache.header_key(path, received_at)
     cached = st.cache.headers.get(cache_key)
     if isinstance(cached, Dataset):
         return cached
