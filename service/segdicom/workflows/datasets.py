@@ -33,7 +33,6 @@ from segdicom.imaging import Volume, read_slice
 from segdicom.imaging.nifti import NiftiGeometry, nifti_geometry, nifti_image, write_nifti_gz
 from segdicom.masks import decode_mask
 from segdicom.state import AppState
-from segdicom.uids import validate_uid
 from segdicom.workflows.dataset_files import (
     FolderSink,
     Sink,
@@ -43,54 +42,12 @@ from segdicom.workflows.dataset_files import (
     label_name,
     zip_file,
 )
+from segdicom.workflows.dataset_request import MAX_LABELS, DatasetRequest
 from segdicom.workflows.retrieve import Stopping, failures_reported
 from segdicom.workflows.volumes import load_volume, slice_keys
 
-MAX_SERIES = 1000
-MAX_LABELS = 255
 PROGRESS_EVERY = 0.2  # seconds between progress writes to the jobs table
 BACKGROUND = "background"
-
-
-@dataclass(frozen=True)
-class DatasetRequest:
-    """What to export, validated: the body of POST /api/datasets (and the CLI's options)."""
-
-    format: DatasetFormat
-    series_uids: tuple[str, ...] = ()
-    project_id: int | None = None
-    states: tuple[str, ...] = ()
-    labels: tuple[str, ...] = ()  # empty: every label
-
-    @classmethod
-    def parse(cls, body: Mapping[str, Any]) -> DatasetRequest:
-        unknown = sorted(set(body) - {"format", "series_uids", "project_id", "states", "labels"})
-        if unknown:
-            raise BadInput(
-                f"unknown fields {unknown}; expected format, series_uids, "
-                "project_id, states, labels"
-            )
-        project = body.get("project_id")
-        if project is not None and (isinstance(project, bool) or not isinstance(project, int)):
-            raise BadInput(f"project_id must be an integer, got {project!r:.80}")
-        series = _strings("series_uids", body.get("series_uids"), MAX_SERIES)
-        return cls(
-            format=DatasetFormat.parse(body.get("format")),
-            series_uids=tuple(dict.fromkeys(validate_uid(u, "series_uids") for u in series)),
-            project_id=project,
-            states=_strings("states", body.get("states"), 16),
-            labels=tuple(dict.fromkeys(_strings("labels", body.get("labels"), MAX_LABELS))),
-        )
-
-
-def _strings(name: str, value: object, most: int) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise BadInput(f"{name} must be a list of non-empty strings, got {value!r:.80}")
-    if len(value) > most:
-        raise BadInput(f"{name} may hold at most {most} entries, got {len(value)}")
-    return tuple(value)
 
 
 @dataclass(frozen=True)
