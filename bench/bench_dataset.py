@@ -39,7 +39,8 @@ from segdicom.db import annotations as repo  # noqa: E402
 from segdicom.enums import DatasetFormat  # noqa: E402
 from segdicom.masks import encode_mask  # noqa: E402
 from segdicom.state import AppState  # noqa: E402
-from segdicom.workflows.datasets import DatasetRequest, export_dataset_to  # noqa: E402
+from segdicom.workflows.dataset_request import DatasetRequest  # noqa: E402
+from segdicom.workflows.datasets import export_dataset_to  # noqa: E402
 from segdicom.workflows.volumes import load_volume, slice_keys  # noqa: E402
 
 Json = dict[str, Any]

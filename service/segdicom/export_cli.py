@@ -33,7 +33,8 @@ def add_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     from segdicom.app import build_state
-    from segdicom.workflows.datasets import DatasetRequest, export_dataset_to
+    from segdicom.workflows.dataset_request import DatasetRequest
+    from segdicom.workflows.datasets import export_dataset_to
 
     # The schema check at start-up logs alembic's plugin set-up at INFO: noise for a script.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.root.level))

@@ -33,7 +33,9 @@ from tests.integration.support import (
 from segdicom.app import create_app
 from segdicom.config import Settings
 from segdicom.enums import JobKind
-from segdicom.workflows.datasets import DatasetRequest, job_key, select_cases
+from segdicom.workflows.dataset_cases import select_cases
+from segdicom.workflows.dataset_request import DatasetRequest
+from segdicom.workflows.datasets import job_key
 
 TOLERANCE_MM = 0.1
 

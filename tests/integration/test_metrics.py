@@ -20,7 +20,7 @@ from segdicom.db.models import Export
 from segdicom.db.types import utcnow
 from segdicom.state import AppState
 
-SLICE_ROUTE = "/api/series/{series_uid}/slices/{index:int}"
+SLICE_ROUTE = "/api/series/{series_uid}/slices/{index}"
 
 
 def _samples(client: TestClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -10,13 +10,17 @@ import jsonschema
 import numpy as np
 import pytest
 from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate as validate_openapi
+from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 from starlette.routing import Route
 from starlette.testclient import TestClient
+from tests.helpers import data_dir, dicom_files
 from tests.integration.support import (
     create_annotation,
     disc,
     put_mask,
     put_segment,
+    upload,
     upload_series,
     wait_job,
 )
@@ -204,6 +208,16 @@ def test_document_is_complete_and_typed(spec: Spec) -> None:
     assert len(union["oneOf"]) == 6
     studies = spec["paths"]["/api/studies"]["get"]["parameters"]
     assert {p["name"]: p["schema"].get("type") for p in studies}["limit"] == "integer"
+
+
+def test_document_passes_an_openapi_validator(spec: Spec) -> None:
+    # openapi-spec-validator checks the whole OpenAPI 3.1 meta-schema and its rules (unique
+    # operation ids, path parameters declared and required), beyond what problems() reads.
+    validate_openapi(spec)
+    broken = copy.deepcopy(spec)
+    broken["paths"]["/api/exports/{id}"]["get"]["operationId"] = "get_annotation"
+    with pytest.raises(OpenAPIValidationError, match="get_annotation"):
+        validate_openapi(broken)
 
 
 @pytest.mark.parametrize(
@@ -444,3 +458,46 @@ def test_bad_dataset_bodies_name_the_field(client: TestClient) -> None:
         response = client.post("/api/datasets", json=body)
         assert response.status_code == 400, (body, response.text)
         assert name in response.json()["detail"], (body, response.json())
+
+
+def test_refused_upload_documents_its_error_fields(client: TestClient, spec: Spec) -> None:
+    # The 422 answer is an error with the lists: a generated client must see error and detail.
+    refused = client.post("/api/uploads", files=[("files", ("x.dcm", b"junk"))])
+    assert refused.status_code == 422, refused.text
+    body = Checker(spec).check("/api/uploads", "post", refused)
+    assert body["rejected"][0]["name"] == "x.dcm" and body["series"] == []
+    ref = spec["paths"]["/api/uploads"]["post"]["responses"]["422"]["content"]
+    name = ref["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert set(spec["components"]["schemas"][name]["required"]) >= {"error", "detail", "rejected"}
+
+
+def test_the_other_answers_match_their_schemas(client: TestClient, spec: Spec) -> None:
+    """The answers the tests above leave out: uploads, SEG import, jobs, legacy, auth."""
+    check = Checker(spec).check
+    liver = data_dir("dcmqi_seg") / "liver.dcm"
+    stored = upload(client, [*dicom_files("dcmqi_seg", "ct-3slice"), liver])
+    series = check("/api/uploads", "post", stored)["series"]
+    image = next(s["series_uid"] for s in series if s["modality"] == "CT")
+    segs = check("/api/series/{series_uid}/segs", "get", client.get(f"/api/series/{image}/segs"))
+    body = {"sop_instance_uid": segs[0]["sop_instance_uid"]}
+    check("/api/annotations/import", "post", client.post("/api/annotations/import", json=body))
+    started = client.post("/api/datasets", json={"format": "nifti", "series_uids": [image]})
+    job_id = check("/api/datasets", "post", started)["job_id"]
+    wait_job(client, job_id)
+    check("/api/jobs/{job_id}", "get", client.get(f"/api/jobs/{job_id}"))
+    legacy = upload(client, dicom_files("ct_philips_phantom"), field="files[]")
+    volume = check("/upload", "post", legacy)["volume_id"]
+    check("/slice/{volume_id}/{index}", "get", client.get(f"/slice/{volume}/2"))
+    saved = client.post(f"/save_mask/{volume}/2", json={"mask": [[0] * 512] * 512})
+    check("/save_mask/{volume_id}/{index}", "post", saved)
+    check("/api/auth/me", "get", client.get("/api/auth/me"))
+    check("/api/users", "get", client.get("/api/users"))
+    admin = {"username": "root", "role": "admin", "password": "a-long-password"}
+    check("/api/users", "post", client.post("/api/users", json=admin))
+    login = client.post("/api/auth/login", json={"username": "root", "password": admin["password"]})
+    csrf = {"X-CSRF-Token": check("/api/auth/login", "post", login)["csrf_token"]}
+    token = client.post("/api/auth/tokens", json={"name": "ci"}, headers=csrf)
+    check("/api/auth/tokens", "post", token)
+    check("/api/auth/tokens", "get", client.get("/api/auth/tokens"))
+    change = client.patch("/api/users/root", json={"role": "admin"}, headers=csrf)
+    check("/api/users/{username}", "patch", change)

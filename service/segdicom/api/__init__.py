@@ -34,7 +34,7 @@ metrics = documented(
 
 def routes() -> list[BaseRoute]:
     a = annotations
-    mask = "/api/annotations/{id:int}/segments/{number:int}/slices/{index:int}"
+    mask = "/api/annotations/{id}/segments/{number}/slices/{index}"
     return [
         Route("/healthz", health.healthz),
         Route("/openapi.json", openapi.openapi),
@@ -43,37 +43,35 @@ def routes() -> list[BaseRoute]:
         Route("/api/studies", studies.list_studies),
         Route("/api/studies/{study_uid}/series", studies.list_series),
         Route("/api/series/{series_uid}", series.series_info),
-        Route("/api/series/{series_uid}/slices/{index:int}", series.slice_data),
-        Route("/api/series/{series_uid}/reformat/{axis}/{index:int}", reformat.reformat_data),
+        Route("/api/series/{series_uid}/slices/{index}", series.slice_data),
+        Route("/api/series/{series_uid}/reformat/{axis}/{index}", reformat.reformat_data),
         Route("/api/presets", presets.list_presets),
         Route("/api/annotations", a.create_annotation, methods=["POST"]),
         Route("/api/annotations", a.list_annotations, methods=["GET"]),
-        Route("/api/annotations/{id:int}", a.get_annotation, methods=["GET"]),
-        Route("/api/annotations/{id:int}", a.delete_annotation, methods=["DELETE"]),
-        Route("/api/annotations/{id:int}/segments/{number:int}", a.put_segment, methods=["PUT"]),
-        Route(
-            "/api/annotations/{id:int}/segments/{number:int}", a.delete_segment, methods=["DELETE"]
-        ),
-        Route("/api/annotations/{id:int}/statistics", editor.statistics),
-        Route("/api/annotations/{id:int}/operations", editor.run_operation, methods=["POST"]),
+        Route("/api/annotations/{id}", a.get_annotation, methods=["GET"]),
+        Route("/api/annotations/{id}", a.delete_annotation, methods=["DELETE"]),
+        Route("/api/annotations/{id}/segments/{number}", a.put_segment, methods=["PUT"]),
+        Route("/api/annotations/{id}/segments/{number}", a.delete_segment, methods=["DELETE"]),
+        Route("/api/annotations/{id}/statistics", editor.statistics),
+        Route("/api/annotations/{id}/operations", editor.run_operation, methods=["POST"]),
         Route(mask, a.put_mask, methods=["PUT"]),
         Route(mask, a.get_mask, methods=["GET"]),
-        Route("/api/annotations/{id:int}/exports", exports.create_export, methods=["POST"]),
+        Route("/api/annotations/{id}/exports", exports.create_export, methods=["POST"]),
         Route("/api/exports", exports.list_exports),
-        Route("/api/exports/{id:int}", exports.get_export),
-        Route("/api/exports/{id:int}/file", exports.export_file),
-        Route("/api/exports/{id:int}/sr", exports.export_sr),
+        Route("/api/exports/{id}", exports.get_export),
+        Route("/api/exports/{id}/file", exports.export_file),
+        Route("/api/exports/{id}/sr", exports.export_sr),
         Route("/api/log.csv", log.log_csv),
         Route("/api/datasets", datasets.create_dataset, methods=["POST"]),
-        Route("/api/datasets/{id:int}", datasets.get_dataset),
-        Route("/api/datasets/{id:int}/file", datasets.dataset_file),
+        Route("/api/datasets/{id}", datasets.get_dataset),
+        Route("/api/datasets/{id}/file", datasets.dataset_file),
         *pacs_routes(),
         *auth_routes(),
         *project_routes(),
         Route("/upload", legacy.upload, methods=["POST"], name="legacy_upload"),
-        Route("/slice/{volume_id}/{index:int}", legacy.get_slice, name="legacy_slice"),
+        Route("/slice/{volume_id}/{index}", legacy.get_slice, name="legacy_slice"),
         Route(
-            "/save_mask/{volume_id}/{index:int}",
+            "/save_mask/{volume_id}/{index}",
             legacy.save_mask,
             methods=["POST"],
             name="legacy_save_mask",
@@ -92,7 +90,7 @@ def pacs_routes() -> list[BaseRoute]:
         ),
         Route("/api/jobs/{job_id}", jobs.get_job),
         Route("/api/annotations/import", segs.import_annotation, methods=["POST"]),
-        Route("/api/exports/{id:int}/retry", exports.retry_export, methods=["POST"]),
+        Route("/api/exports/{id}/retry", exports.retry_export, methods=["POST"]),
     ]
 
 
@@ -126,7 +124,7 @@ def auth_routes() -> list[BaseRoute]:
         Route("/api/auth/me", auth.me),
         Route("/api/auth/tokens", auth.create_token, methods=["POST"]),
         Route("/api/auth/tokens", auth.list_tokens, methods=["GET"]),
-        Route("/api/auth/tokens/{id:int}", auth.revoke_token, methods=["DELETE"]),
+        Route("/api/auth/tokens/{id}", auth.revoke_token, methods=["DELETE"]),
         Route("/api/users", auth.list_users, methods=["GET"]),
         Route("/api/users", auth.create_user, methods=["POST"]),
         Route("/api/users/{username}", auth.update_user, methods=["PATCH"]),

@@ -223,6 +223,10 @@ class Upload(BaseModel):
     rejected: list[Rejected]
 
 
+class UploadRefused(Error, Upload):
+    """No file could be stored: the error (naming the first refused file) and the lists."""
+
+
 class SegSummary(BaseModel):
     sop_instance_uid: Uid
     series_uid: Uid

@@ -2,14 +2,17 @@
 
 Bodies and query strings are parsed with pydantic models: see api/validation.py."""
 
+import re
 from typing import Any
 
 from starlette.requests import Request
 
-from segdicom.api.validation import UID_SCHEMA
+from segdicom.api.validation import MAX_ID, MAX_INDEX, UID_SCHEMA
 from segdicom.errors import BadInput
 from segdicom.state import AppState
 from segdicom.uids import validate_uid
+
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def state(request: Request) -> AppState:
@@ -28,9 +31,9 @@ def path_uid(request: Request, name: str) -> str:
 
 # Path parameters by name: the schema /openapi.json shows and path_int's bounds.
 PATH_PARAMS: dict[str, dict[str, Any]] = {
-    "id": {"type": "integer", "minimum": 1},
+    "id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
     "number": {"type": "integer", "minimum": 1, "maximum": 255},
-    "index": {"type": "integer", "minimum": 0},
+    "index": {"type": "integer", "minimum": 0, "maximum": MAX_INDEX},
     "uid": UID_SCHEMA,
     "volume_id": UID_SCHEMA | {"description": "the series UID (the original API's volume id)"},
     "job_id": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
@@ -42,15 +45,15 @@ PATH_PARAMS: dict[str, dict[str, Any]] = {
 
 def path_int(request: Request, name: str) -> int:
     """An integer path parameter within its documented bounds (PATH_PARAMS)."""
-    raw = request.path_params[name]
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise BadInput(f"{name} must be an integer, got {raw!r}") from None
-    low, high = PATH_PARAMS[name]["minimum"], PATH_PARAMS[name].get("maximum")
-    if value < low or (high is not None and value > high):
-        bounds = f"{low}-{high}" if high is not None else f">= {low}"
-        raise BadInput(f"{name} must be {bounds}, got {value}")
+    raw = str(request.path_params[name])
+    if not _DIGITS.fullmatch(raw.removeprefix("-")):  # int() would take ' 5', '+5', '٣'
+        raise BadInput(f"{name} must be an integer, got {raw!r}")
+    value = int(raw)
+    low, high = PATH_PARAMS[name]["minimum"], PATH_PARAMS[name]["maximum"]
+    if value < low:
+        raise BadInput(f"{name} must be >= {low}, got {value}")
+    if value > high:
+        raise BadInput(f"{name} must be <= {high}, got {value}")
     return value
 
 
@@ -68,6 +71,6 @@ def if_match(request: Request, required: bool) -> int | None:
             raise BadInput("If-Match header with the annotation version is required")
         return None
     text = raw.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    if not _DIGITS.fullmatch(text):  # ASCII: str.isdigit() also takes '²', which int() refuses
         raise BadInput(f"If-Match must be the annotation version (an integer), got {raw!r}")
     return int(text)

@@ -12,7 +12,8 @@ from segdicom.api.schemas import DatasetIn
 from segdicom.api.validation import parse_body
 from segdicom.db import datasets as rows
 from segdicom.errors import NotFound
-from segdicom.workflows.datasets import DatasetRequest, dataset_json, start_dataset_export
+from segdicom.workflows.dataset_request import DatasetRequest
+from segdicom.workflows.datasets import dataset_json, start_dataset_export
 
 NOT_FOUND = {404: "no such dataset"}
 

@@ -16,6 +16,7 @@ from segdicom.api.operation import Answer, documented
 from segdicom.api.validation import parse_body, validate
 from segdicom.imaging.statistics import SegmentStatistics
 from segdicom.workflows import operations
+from segdicom.workflows.operation_types import OperationResult
 from segdicom.workflows.statistics import annotation_statistics
 
 NOT_FOUND = {404: "no such annotation or segment, or its series is not held"}
@@ -80,7 +81,7 @@ async def run_operation(request: Request) -> JSONResponse:
     return JSONResponse(_result_json(result, operations.name_of(op), preview))
 
 
-def _result_json(result: operations.OperationResult, name: str, preview: bool) -> dict[str, Any]:
+def _result_json(result: OperationResult, name: str, preview: bool) -> dict[str, Any]:
     body: dict[str, Any] = {
         "operation": name,
         "preview": preview,

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, RootModel, field_validator
 
 from segdicom.errors import BadInput
 from segdicom.imaging.editing import Logic, Smoothing
-from segdicom.workflows import operations as ops
+from segdicom.workflows import operation_types as ops
 
 MAX_MM = 100.0
 MAX_POLYGON = 10_000

@@ -3,6 +3,8 @@
 Unknown body fields are ignored (as they always were); empty query parameters count as absent.
 """
 
+import re
+from datetime import datetime
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
@@ -16,7 +18,7 @@ from pydantic import (
 )
 from pydantic import WithJsonSchema as Schema
 
-from segdicom.api.validation import Uid
+from segdicom.api.validation import MAX_ID, Uid
 from segdicom.auth.identity import ROLES, check_username
 from segdicom.enums import Destination, SegmentStatus, Via
 from segdicom.errors import BadInput
@@ -36,6 +38,23 @@ def _color(value: str) -> str:
     return value
 
 
+def _date(value: str) -> str:
+    """A study date as DICOM writes it (DA, PS3.5 6.2): YYYYMMDD; YYYY-MM-DD is accepted."""
+    text = value.strip()
+    digits = text.replace("-", "") if _ISO_DATE.fullmatch(text) else text
+    if text and not (digits.isdigit() and len(digits) == 8 and _is_date(digits)):
+        raise ValueError("must be a date YYYYMMDD or YYYY-MM-DD")
+    return digits
+
+
+def _is_date(digits: str) -> bool:
+    try:
+        datetime.strptime(digits, "%Y%m%d")
+    except ValueError:
+        return False
+    return True
+
+
 def _username(value: str) -> str:
     try:
         return check_username(value)
@@ -47,6 +66,12 @@ Color = Annotated[
     str,
     AfterValidator(_color),
     Schema({"type": "string", "pattern": "^#[0-9a-fA-F]{6}$", "examples": ["#e6194b"]}),
+]
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+StudyDate = Annotated[
+    str,
+    AfterValidator(_date),
+    Schema({"type": "string", "pattern": r"^(\d{8}|\d{4}-\d{2}-\d{2})?$"}),
 ]
 Username = Annotated[
     str,
@@ -104,7 +129,10 @@ class DatasetIn(BaseModel):
     )
     series_uids: list[Uid] = Field(default_factory=list, max_length=1000)
     project_id: int | None = Field(
-        None, ge=1, description="each case of the project: its latest reading in `states`"
+        None,
+        ge=1,
+        le=MAX_ID,
+        description="each case of the project: its latest reading in `states`",
     )
     states: list[Annotated[str, _text(32)]] = Field(
         default_factory=list,
@@ -172,8 +200,8 @@ class StudyQuery(SourceQuery):
     patient_id: str = ""
     patient_name: str = ""
     modality: str = ""
-    date_from: str = Field("", description="YYYYMMDD or YYYY-MM-DD")
-    date_to: str = Field("", description="YYYYMMDD or YYYY-MM-DD")
+    date_from: StudyDate = Field("", description="YYYYMMDD or YYYY-MM-DD")
+    date_to: StudyDate = Field("", description="YYYYMMDD or YYYY-MM-DD")
     accession: str = ""
     limit: int = Field(100, ge=1, le=1000)
     offset: int = Field(0, ge=0, le=10**9)
@@ -188,7 +216,7 @@ class SeriesQuery(BaseModel):
 
 
 class ExportsQuery(BaseModel):
-    annotation_id: int | None = Field(None, ge=1)
+    annotation_id: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 class LogQuery(SeriesQuery):

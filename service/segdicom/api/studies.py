@@ -1,6 +1,5 @@
 """Studies and their series, from the local store or the PACS."""
 
-import re
 from dataclasses import asdict
 from typing import Any
 
@@ -17,18 +16,13 @@ from segdicom.errors import BadInput
 from segdicom.pacs.protocol import Pacs
 from segdicom.state import AppState
 
-_DATE = re.compile(r"\d{8}")
 _FILTERS = ("patient_id", "patient_name", "modality", "date_from", "date_to", "accession")
 PACS_DOWN = {502: "the PACS cannot be reached or refused"}
 
 
 def study_filter(query: StudyQuery) -> index.StudyFilter:
-    """Search parameters, validated: dates are YYYYMMDD (or YYYY-MM-DD)."""
+    """Search parameters (StudyQuery checked the dates and gives them as YYYYMMDD)."""
     values = {name: str(getattr(query, name)).strip()[:64] for name in _FILTERS}
-    for name in ("date_from", "date_to"):
-        values[name] = values[name].replace("-", "")
-        if values[name] and not _DATE.fullmatch(values[name]):
-            raise BadInput(f"`{name}` must be a date YYYYMMDD, got {values[name]!r}")
     values["modality"] = values["modality"].upper()
     return index.StudyFilter(**values)
 

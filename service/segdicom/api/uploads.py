@@ -36,7 +36,9 @@ UPLOAD_ERRORS = {413: "over SEGDICOM_MAX_UPLOAD_BYTES or _MAX_UPLOAD_FILES"}
         200: Answer(
             "what was stored, by series, and each refused file with its reason", out.Upload
         ),
-        422: Answer("no file could be stored: the error, its detail, and the lists", out.Upload),
+        422: Answer(
+            "no file could be stored: the error, its detail, and the lists", out.UploadRefused
+        ),
     },
     body=multipart("files"),
     errors=UPLOAD_ERRORS,
@@ -73,7 +75,7 @@ async def receive_files(request: Request, field: str) -> dict[str, Any]:
 
 def _check_length(request: Request, limit: int) -> None:
     length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > limit:
+    if length and length.isascii() and length.isdigit() and int(length) > limit:
         raise TooLarge(f"upload of {int(length)} bytes exceeds the limit of {limit} bytes")
 
 

@@ -17,6 +17,11 @@ from segdicom.errors import BadInput
 from segdicom.uids import MAX_UID_LENGTH, is_uid
 
 M = TypeVar("M", bound=BaseModel)
+# A row id fits the database's 64-bit INTEGER; a larger one names nothing (and would
+# overflow the driver) so it is bad input, not a server error.
+MAX_ID = 2**63 - 1
+# No series has this many slices or rows; bounds an index before it reaches numpy.
+MAX_INDEX = 2**31 - 1
 UID_SCHEMA: dict[str, Any] = {
     "type": "string",
     "pattern": r"^[0-9]+(\.[0-9]+)*$",
@@ -44,6 +49,8 @@ async def parse_body(request: Request, model: type[M], limit: int = 1024 * 1024)
         body = json.loads(raw or b"{}")
     except ValueError as exc:
         raise BadInput(f"body is not valid JSON: {exc}") from None
+    except RecursionError:  # json's decoder recurses once per nested list or object
+        raise BadInput("body is not valid JSON: nested too deeply") from None
     if not isinstance(body, dict):
         raise BadInput(f"body must be a JSON object, got {_kind(body)}")
     return validate(model, body)

@@ -95,6 +95,11 @@ def get_segment(session: Session, annotation_id: int, number: int) -> Segment:
     )
 
 
+def delete_annotation(session: Session, row: Annotation) -> None:
+    """Delete an annotation with its segments and masks (the ORM cascade)."""
+    session.delete(row)
+
+
 def delete_segment(session: Session, annotation_id: int, number: int) -> None:
     get_segment(session, annotation_id, number)
     session.execute(

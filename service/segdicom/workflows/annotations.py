@@ -133,7 +133,7 @@ def delete(
             raise Forbidden(f"only {row.created_by!r} or an admin may delete annotation {row.id}")
         repo.bump_version(session, annotation_id, expected)
         events.on_annotation(session, row, annotation_id, user, "delete_annotation")
-        session.delete(row)
+        repo.delete_annotation(session, row)
 
 
 def segment_fields(change: SegmentChange, number: int, old: Segment | None) -> repo.SegmentFields:

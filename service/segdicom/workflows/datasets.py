@@ -1,7 +1,7 @@
 """Dataset export for model training: annotated series as NIfTI images and label maps.
 
-`select_cases` is the one place that decides which (series, annotation) pairs
-a dataset holds. Each case becomes an image (the series' values after the
+`select_cases` (workflows/dataset_cases.py) is the one place that decides which
+(series, annotation) pairs a dataset holds. Each case becomes an image (the series' values after the
 modality LUT, in the volume's dtype) and a label map (segments by label name,
 valued as `labels` says) with the affine of `imaging.nifti`, so a label voxel
 sits on the image voxel it was painted on. The export runs as a job; its zip
@@ -26,15 +26,14 @@ from sqlalchemy.orm import Session
 from segdicom.db import annotations as repo
 from segdicom.db import datasets as rows
 from segdicom.db import events, jobs
-from segdicom.db import projects as project_rows
 from segdicom.db.models import DatasetExport
-from segdicom.enums import DatasetFormat, JobKind, JobState, TaskState
+from segdicom.enums import DatasetFormat, JobKind, JobState
 from segdicom.errors import BadInput
 from segdicom.imaging import Volume, read_slice
 from segdicom.imaging.nifti import NiftiGeometry, nifti_geometry, nifti_image, write_nifti_gz
 from segdicom.masks import decode_mask
 from segdicom.state import AppState
-from segdicom.uids import validate_uid
+from segdicom.workflows.dataset_cases import Case, select_cases
 from segdicom.workflows.dataset_files import (
     FolderSink,
     Sink,
@@ -44,115 +43,12 @@ from segdicom.workflows.dataset_files import (
     label_name,
     zip_file,
 )
+from segdicom.workflows.dataset_request import MAX_LABELS, DatasetRequest
 from segdicom.workflows.retrieve import Stopping, failures_reported
 from segdicom.workflows.volumes import load_volume, slice_keys
 
-MAX_SERIES = 1000
-MAX_LABELS = 255
 PROGRESS_EVERY = 0.2  # seconds between progress writes to the jobs table
 BACKGROUND = "background"
-
-
-@dataclass(frozen=True)
-class DatasetRequest:
-    """What to export, validated: the body of POST /api/datasets (and the CLI's options)."""
-
-    format: DatasetFormat
-    series_uids: tuple[str, ...] = ()
-    project_id: int | None = None
-    states: tuple[str, ...] = ()
-    labels: tuple[str, ...] = ()  # empty: every label
-
-    @classmethod
-    def parse(cls, body: Mapping[str, Any]) -> DatasetRequest:
-        unknown = sorted(set(body) - {"format", "series_uids", "project_id", "states", "labels"})
-        if unknown:
-            raise BadInput(
-                f"unknown fields {unknown}; expected format, series_uids, "
-                "project_id, states, labels"
-            )
-        project = body.get("project_id")
-        if project is not None and (isinstance(project, bool) or not isinstance(project, int)):
-            raise BadInput(f"project_id must be an integer, got {project!r:.80}")
-        series = _strings("series_uids", body.get("series_uids"), MAX_SERIES)
-        return cls(
-            format=DatasetFormat.parse(body.get("format")),
-            series_uids=tuple(dict.fromkeys(validate_uid(u, "series_uids") for u in series)),
-            project_id=project,
-            states=_strings("states", body.get("states"), 16),
-            labels=tuple(dict.fromkeys(_strings("labels", body.get("labels"), MAX_LABELS))),
-        )
-
-
-def _project_cases(st: AppState, project_id: int, request: DatasetRequest) -> list[Case]:
-    """Each case of the project, once: its most recently changed reading in the states
-    asked (approved by default), of the series asked (all when none)."""
-    states = request.states or (TaskState.APPROVED,)
-    bad = [s for s in states if s not in set(TaskState)]
-    if bad:
-        raise BadInput(f"states must be among {', '.join(TaskState)}, got {', '.join(bad)}")
-    wanted = set(request.series_uids)
-    latest: dict[int, tuple[Any, str, int]] = {}
-    with st.sessions() as session:
-        project_rows.get_project(session, project_id)
-        for state in dict.fromkeys(states):
-            for task, case in project_rows.list_tasks(session, project_id, None, state):
-                if task.annotation_id is None or (wanted and case.series_uid not in wanted):
-                    continue
-                key = (task.updated_at, task.id)
-                if case.id not in latest or key > latest[case.id][0]:
-                    latest[case.id] = (key, case.series_uid, task.annotation_id)
-        if not latest:
-            shown = ", ".join(states)
-            raise BadInput(f"project {project_id} has no reading in state(s) {shown} to export")
-        chosen = [latest[case_id] for case_id in sorted(latest)]
-        return [
-            Case(f"case_{n:04d}", series, aid, int(repo.get(session, aid).version))
-            for n, (_, series, aid) in enumerate(chosen, start=1)
-        ]
-
-
-def _strings(name: str, value: object, most: int) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise BadInput(f"{name} must be a list of non-empty strings, got {value!r:.80}")
-    if len(value) > most:
-        raise BadInput(f"{name} may hold at most {most} entries, got {len(value)}")
-    return tuple(value)
-
-
-@dataclass(frozen=True)
-class Case:
-    """One (series, annotation) pair of a dataset, and its name in the dataset."""
-
-    case_id: str
-    series_uid: str
-    annotation_id: int
-    version: int = 0  # the annotation's version when the case was selected
-
-
-def select_cases(st: AppState, request: DatasetRequest) -> list[Case]:
-    """The (series, annotation) pairs the dataset holds: with `project_id`, each case's
-    latest reading in `states` (default approved); otherwise, for each series, its most
-    recently changed annotation. BadInput names a series without one."""
-    if request.states and request.project_id is None:
-        raise BadInput("states select readings of a project: give project_id too")
-    if request.project_id is not None:
-        return _project_cases(st, request.project_id, request)
-    if not request.series_uids:
-        raise BadInput("series_uids must name at least one series")
-    cases = []
-    with st.sessions() as session:
-        for number, series_uid in enumerate(request.series_uids, start=1):
-            found = repo.list_for_series(session, series_uid)
-            if not found:
-                raise BadInput(f"series {series_uid} has no annotation to export")
-            latest = max(found, key=lambda a: (a.updated_at, a.id))
-            cases.append(
-                Case(f"case_{number:04d}", series_uid, int(latest.id), int(latest.version))
-            )
-    return cases
 
 
 def label_values(st: AppState, cases: Sequence[Case], wanted: Sequence[str]) -> dict[str, int]:

@@ -3,9 +3,7 @@ grow from seeds, scissors through slices): computed on the whole volume, written
 the versioned mask store with one version bump and one audit event, or previewed."""
 
 import json
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
-from enum import StrEnum
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -13,121 +11,30 @@ from segdicom.db import annotations as repo
 from segdicom.db import events
 from segdicom.errors import BadInput, Conflict, NotFound
 from segdicom.imaging import editing
-from segdicom.imaging.editing import Box, Logic, Smoothing
+from segdicom.imaging.editing import Box, Logic
 from segdicom.imaging.seeds import grow_from_seeds
 from segdicom.masks import encode_mask
 from segdicom.seg.codes import default_color
 from segdicom.state import AppState
 from segdicom.workflows.editing import StoredMasks, full_box, grow_box, read_masks
+from segdicom.workflows.operation_types import (
+    Changed,
+    EditableArea,
+    GrowFromSeeds,
+    IslandAction,
+    Islands,
+    LogicOp,
+    Margin,
+    Operation,
+    OperationResult,
+    Scissors,
+    Smooth,
+)
 from segdicom.workflows.reformat import stack
 from segdicom.workflows.volumes import slice_keys
 
 MAX_SEGMENTS = 255
-
-
-class Overlap(StrEnum):
-    """The editable area: may an operation's segment cover the others' voxels?"""
-
-    ALLOW = "allow"
-    NO_OTHER = "no_other"  # never where another segment is
-    NO_LOCKED = "no_locked"  # never where a locked segment is
-
-
-@dataclass(frozen=True)
-class EditableArea:
-    """How an operation may change the segments: a locked segment never changes (its edits
-    are dropped), and a segment gains no voxel where a protected one lies (it may keep or
-    lose one it already had)."""
-
-    overlap: Overlap = Overlap.ALLOW
-    locked: frozenset[int] = frozenset()
-
-    def protecting(self, number: int, numbers: Iterable[int]) -> list[int]:
-        """The segments that `number` must not paint over."""
-        if self.overlap is Overlap.ALLOW:
-            return []
-        return [
-            n
-            for n in numbers
-            if n != number and (self.overlap is Overlap.NO_OTHER or n in self.locked)
-        ]
-
-    def to_read(self, op_segments: tuple[int, ...]) -> tuple[int, ...] | None:
-        """The segments whose masks the operation needs (None: all)."""
-        if self.overlap is Overlap.NO_OTHER:
-            return None
-        if self.overlap is Overlap.NO_LOCKED:
-            return tuple(sorted(set(op_segments) | self.locked))
-        return op_segments
-
-
-class IslandAction(StrEnum):
-    KEEP_LARGEST = "keep_largest"
-    REMOVE_SMALL = "remove_small"
-    SPLIT = "split"
-
-
-@dataclass(frozen=True)
-class Margin:
-    segment: int
-    mm: float  # > 0 grows, < 0 shrinks
-
-
-@dataclass(frozen=True)
-class Smooth:
-    segment: int
-    method: Smoothing
-    kernel_mm: float  # the ball's diameter
-
-
-@dataclass(frozen=True)
-class Islands:
-    segment: int
-    action: IslandAction
-    min_voxels: int = 1  # remove_small: islands below this go
-
-
-@dataclass(frozen=True)
-class LogicOp:
-    op: Logic
-    segment: int  # the target, the one that changes
-    source: int | None = None  # copy, union, intersect, subtract
-
-
-@dataclass(frozen=True)
-class GrowFromSeeds:
-    segments: tuple[int, ...]  # two or more, their masks are the seeds
-    region_mm: float | None = 20.0  # seeds' bounding box grown by this; None: whole volume
-
-
-@dataclass(frozen=True)
-class Scissors:
-    segment: int
-    polygon: tuple[tuple[float, float], ...]  # (row, column) vertices
-    fill: bool  # False: erase
-    inside: bool  # False: outside the polygon
-    slices: tuple[int, int] | None = None  # first, last; None: every slice
-
-
-Operation = Margin | Smooth | Islands | LogicOp | GrowFromSeeds | Scissors
-
-
-@dataclass(frozen=True)
-class Changed:
-    segment: int
-    slices: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class OperationResult:
-    """What changed; `version` is None for a preview, whose new masks are in `masks`
-    (segment -> slice index -> wire-format mask). A preview of a split names its new islands
-    -1, -2, ... (their numbers are given when it is applied, in `created`)."""
-
-    version: int | None
-    changed: tuple[Changed, ...]
-    created: tuple[int, ...] = ()  # segments made by `split`
-    masks: dict[int, dict[int, bytes]] = field(default_factory=dict)
+ANYWHERE = EditableArea()  # overlap allowed, nothing locked
 
 
 def name_of(op: Operation) -> str:
@@ -165,7 +72,7 @@ def run(
     expected: int,
     who: str,
     preview: bool,
-    area: EditableArea = EditableArea(),
+    area: EditableArea = ANYWHERE,
 ) -> OperationResult:
     """Apply `op` to the masks as of version `expected` (Conflict when the annotation has
     moved on) within the editable `area`; write every changed slice with one version bump,
