@@ -105,6 +105,10 @@ def test_tilted_series_badge_true_aspect_and_markers(
     expect(badge).to_contain_text("uneven spacing 4.0\u20137.0 mm")
     expect(badge).to_contain_text("1 missing slice")
     assert "resampled" in (badge.get_attribute("title") or "")
+    # The 2x2 layout's geometry panel gives the same spacing (the gap left out) and gap count.
+    info = page.locator("#pane-info")
+    expect(info).to_contain_text("Slice spacing 4.0\u20137.0 mm, 1 missing slice")
+    assert "8.0" not in (info.text_content() or "")
     # The sagittal cut's patient extent: along y the sheared slices' union, along z the stack.
     shear = (Z[-1] - Z[0]) * math.tan(math.radians(TILT))
     extent_y = SIZE * PIXEL + shear
