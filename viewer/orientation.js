@@ -98,3 +98,18 @@ export function sliceSpacing(g, range) {
     missing: count > 0 ? `${count} missing slice${count === 1 ? "" : "s"}` : "",
   };
 }
+
+/**
+ * The images the server left out of the volume, in words ("" when none), e.g.
+ * "2 images left out: other orientation" or "3 images left out: 2 other size, 1 other orientation".
+ * @param {{ reason: string }[] | undefined} excluded
+ */
+export function leftOutText(excluded) {
+  if (!excluded?.length) return "";
+  /** @type {Map<string, number>} */
+  const counts = new Map();
+  for (const e of excluded) counts.set(e.reason, (counts.get(e.reason) ?? 0) + 1);
+  const n = excluded.length;
+  const why = counts.size === 1 ? [...counts.keys()][0] : [...counts].map(([reason, k]) => `${k} ${reason}`).join(", ");
+  return `${n} image${n === 1 ? "" : "s"} left out: ${why}`;
+}

@@ -144,6 +144,37 @@ def test_sagittal_series_markers_follow_the_radiological_convention(
     assert errors == []
 
 
+@pytest.fixture
+def with_localizer(tmp_path: Path) -> Iterator[Phantom]:
+    """Four regular axial slices and a coronal localizer in one series."""
+    uids = new_uids()
+    files = []
+    for k in range(5):
+        ds = ct_header(
+            uids, k, patient=("LOC", "Localizer^In"), position=[0, 0, 3.0 * k],
+            spacing=(1.0, 1.0), thickness=3.0, shape=(32, 32),
+        )  # fmt: skip
+        if k == 4:
+            ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 0.0, -1.0]
+        ds.PixelData = np.full((32, 32), 40, dtype=np.int16).tobytes()
+        files.append((f"{k}.dcm", part10(ds)))
+    yield from serve_files(tmp_path, files)
+
+
+def test_a_localizer_left_out_of_the_volume_is_named_in_badge_and_geometry_panel(
+    browser: Browser, with_localizer: Phantom
+) -> None:
+    errors: list[str] = []
+    page = series_page(browser, with_localizer, errors, "&layout=2x2")
+    badge = page.locator("#geometry-badge")
+    expect(badge).to_be_visible()
+    expect(badge).to_contain_text("1 image left out: other orientation")
+    expect(page.locator("#geometry-badge-resampled")).to_be_hidden()
+    expect(page.locator("#pane-info")).to_contain_text("1 image left out: other orientation")
+    expect(page.locator("#slice-slider")).to_have_attribute("max", "3")
+    assert errors == []
+
+
 def _drag(page: Page, selector: str, points: list[tuple[float, float]]) -> None:
     """A left drag through screen cells (column, row) of a view's grid."""
     page.mouse.move(*to_page(page, *points[0], selector))
