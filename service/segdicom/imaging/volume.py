@@ -5,6 +5,7 @@ is served without decoding the rest.
 """
 
 import warnings
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -27,7 +28,7 @@ DTYPES = ("uint8", "int16", "uint16", "int32", "float32")
 class LeftOut(StrEnum):
     """Why an image of the series is not in its volume."""
 
-    OTHER_SIZE = "other size"  # rows x columns differ from the series' first image
+    OTHER_SIZE = "other size"  # rows x columns differ from those of most of the series' frames
     OTHER_ORIENTATION = "other orientation"  # e.g. a localizer among axial slices
 
 
@@ -83,9 +84,9 @@ def build_volume(
     headers = [(p, ds) for p, ds in headers if _is_image(ds)]
     if not headers:
         raise Unprocessable(f"series {series_uid} has no images to show")
-    first = headers[0][1]
-    rows, columns = int(first.Rows), int(first.Columns)
+    rows, columns = _common_size(headers)
     sized = [(p, ds) for p, ds in headers if _same_size(ds, rows, columns)]
+    first = sized[0][1]
     frames = [f for p, ds in sized for f in frames_of(ds, p)]
     ordered, orientation = sort_frames(frames)
     excluded = _left_out(headers, frames, ordered, rows, columns)
@@ -112,6 +113,15 @@ def build_volume(
         grid=reformat_grid(ordered, orientation, (rows, columns), spacing, geometry),
         excluded=excluded,
     )
+
+
+def _common_size(headers: Sequence[tuple[str, Dataset]]) -> tuple[int, int]:
+    """The rows x columns most frames have: a localizer of another size that happens to come
+    first must not push the series' own slices out."""
+    counts: Counter[tuple[int, int]] = Counter()
+    for _, ds in headers:
+        counts[(int(ds.Rows), int(ds.Columns))] += int(ds.get("NumberOfFrames") or 1)
+    return counts.most_common(1)[0][0]
 
 
 def _left_out(
