@@ -9,7 +9,7 @@ import * as api from "./api.js";
 import { toRgb } from "./colors.js";
 import { byId } from "./dom.js";
 import { showError } from "./notify.js";
-import { edgeLetters, geometryBadge, sharedPositions, spacingRange } from "./orientation.js";
+import { edgeLetters, geometryBadge, leftOutText, sharedPositions, sliceSpacing, spacingRange } from "./orientation.js";
 import { crossingLine, planeIndexAt, planesOf, pointAt, sourceGeometry, sourcePixel } from "./patientspace.js";
 import { planesLayout, screenDirections } from "./planes.js";
 import { dot } from "./vec3.js";
@@ -53,21 +53,27 @@ function showEdges(where, letters) {
  */
 function showBadge(series, range, shared) {
   const badge = byId("geometry-badge", HTMLElement);
-  const text = geometryBadge(series?.geometry, range, shared);
+  const irregular = geometryBadge(series?.geometry, range, shared);
+  const leftOut = leftOutText(series?.excluded);
+  const text = [irregular, leftOut].filter(Boolean).join(" · ");
   badge.hidden = !text;
   byId("geometry-badge-text", HTMLElement).textContent = text;
-  badge.title = text
-    ? "The slices are not an even stack: the sagittal and coronal views are resampled at each slice's true position, so shapes and distances in them are true."
-    : "";
-  byId("pane-info", HTMLElement).textContent = series ? geometrySummary(series, shared) : "";
+  byId("geometry-badge-resampled", HTMLElement).hidden = !irregular;
+  const titles = [
+    irregular ? "The slices are not an even stack: the sagittal and coronal views are resampled at each slice's true position, so shapes and distances in them are true." : "",
+    leftOut ? "Images of another size or orientation (e.g. a localizer) are not part of the volume and cannot be annotated here." : "",
+  ];
+  badge.title = titles.filter(Boolean).join(" ");
+  byId("pane-info", HTMLElement).textContent = series ? geometrySummary(series, range, shared) : "";
 }
 
 /**
- * The 2x2 layout's fourth cell: the series' geometry in words.
+ * The 2x2 layout's fourth cell: the series' geometry in words, its spacing as the badge's.
  * @param {import("./api.js").SeriesInfo} series
+ * @param {[number, number] | null} range the slice spacing without the gaps
  * @param {number} shared frames at an earlier frame's position
  */
-function geometrySummary(series, shared) {
+function geometrySummary(series, range, shared) {
   const g = series.geometry;
   const [dr = 1, dc = 1] = series.spacing ?? [];
   const lines = [
@@ -75,9 +81,13 @@ function geometrySummary(series, shared) {
     `${series.num_slices} slices of ${series.columns} × ${series.rows}, pixels ${dc.toFixed(2)} × ${dr.toFixed(2)} mm`,
   ];
   if (g) {
-    lines.push(g.regular ? "Regular stack" : geometryBadge(g, null, shared));
-    lines.push(`Slice spacing ${(g.spacing_min ?? 0).toFixed(2)}–${(g.spacing_max ?? 0).toFixed(2)} mm, tilt ${(g.tilt_degrees ?? 0).toFixed(1)}°`);
+    const spacing = sliceSpacing(g, range);
+    const gaps = spacing.missing ? `, ${spacing.missing}` : "";
+    lines.push(g.regular ? "Regular stack" : geometryBadge(g, range, shared));
+    lines.push(`Slice spacing ${spacing.text}${gaps}, tilt ${(g.tilt_degrees ?? 0).toFixed(1)}°`);
   }
+  const leftOut = leftOutText(series.excluded);
+  if (leftOut) lines.push(leftOut);
   return lines.join("\n");
 }
 

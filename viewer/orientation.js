@@ -74,9 +74,42 @@ export function geometryBadge(g, range = null, shared = 0) {
   const parts = [];
   if (shared > 0) parts.push(`${shared} frame${shared === 1 ? "" : "s"} at an already used position (echoes or phases): side views show the first`);
   if ((g.tilt_degrees ?? 0) >= 0.1) parts.push(`gantry tilt ${(g.tilt_degrees ?? 0).toFixed(1)}°`);
-  const [lo, hi] = (g.missing_slices ?? 0) > 0 && range ? range : [g.spacing_min ?? 0, g.spacing_max ?? 0];
-  if (hi - lo > Math.max(0.01, lo * 0.01)) parts.push(`uneven spacing ${lo.toFixed(1)}–${hi.toFixed(1)} mm`);
-  const missing = g.missing_slices ?? 0;
-  if (missing > 0) parts.push(`${missing} missing slice${missing === 1 ? "" : "s"}`);
+  const spacing = sliceSpacing(g, range);
+  if (spacing.uneven) parts.push(`uneven spacing ${spacing.text}`);
+  if (spacing.missing) parts.push(spacing.missing);
   return parts.length ? parts.join(" · ") : "irregular geometry";
+}
+
+/**
+ * The slice spacing in words, for the badge and the 2x2 layout's geometry panel alike: the
+ * range without the steps over missing slices (when the series has gaps and the range is
+ * known), whether it is uneven, and the gap count ("" when none).
+ * @param {Geometry} g
+ * @param {[number, number] | null} range the spacing without the gaps (spacingRange)
+ * @returns {{ text: string, uneven: boolean, missing: string }}
+ */
+export function sliceSpacing(g, range) {
+  const count = g.missing_slices ?? 0;
+  const [lo, hi] = count > 0 && range ? range : [g.spacing_min ?? 0, g.spacing_max ?? 0];
+  const uneven = hi - lo > Math.max(0.01, lo * 0.01);
+  return {
+    text: uneven ? `${lo.toFixed(1)}–${hi.toFixed(1)} mm` : `${lo.toFixed(1)} mm`,
+    uneven,
+    missing: count > 0 ? `${count} missing slice${count === 1 ? "" : "s"}` : "",
+  };
+}
+
+/**
+ * The images the server left out of the volume, in words ("" when none), e.g.
+ * "2 images left out: other orientation" or "3 images left out: 2 other size, 1 other orientation".
+ * @param {{ reason: string }[] | undefined} excluded
+ */
+export function leftOutText(excluded) {
+  if (!excluded?.length) return "";
+  /** @type {Map<string, number>} */
+  const counts = new Map();
+  for (const e of excluded) counts.set(e.reason, (counts.get(e.reason) ?? 0) + 1);
+  const n = excluded.length;
+  const why = counts.size === 1 ? [...counts.keys()][0] : [...counts].map(([reason, k]) => `${k} ${reason}`).join(", ");
+  return `${n} image${n === 1 ? "" : "s"} left out: ${why}`;
 }

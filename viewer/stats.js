@@ -71,27 +71,48 @@ export class StatsPanel {
     }
   }
 
-  /** @param {SegmentStatistics[]} segments */
+  /**
+   * Two rows per segment so that all ten figures fit the 290 px right panel (issue 12): the
+   * sizes on the first (tr[data-segment]), the intensities on the second; short headers, the
+   * full names in their title attributes.
+   * @param {SegmentStatistics[]} segments
+   */
   show(segments) {
     clear(this.root);
-    const unit = this.state.series?.modality === "CT" ? "HU" : "";
-    const header = ["Segment", "Voxels", "mL", `Mean${unit ? ` ${unit}` : ""}`, "SD", "Min", "Max", "Median", "Slices", "Ø mm"];
-    const rows = segments.map((s) =>
+    const unit = this.state.series?.modality === "CT" ? " HU" : "";
+    const th = (/** @type {string} */ text, /** @type {string} */ title) => h("th", { text, title });
+    const head = [
+      h("tr", {}, [
+        th("Segment", "Segment label"),
+        th("Voxels", "Painted voxels"),
+        th("mL", "Volume in millilitres"),
+        th("Slices", "First–last painted slice"),
+        th("Ø mm", "Largest 3D diameter in mm"),
+      ]),
+      h("tr", { class: "stats-second" }, [
+        h("th", { text: `Mean±SD${unit}`, title: `Mean ± standard deviation${unit}`, colspan: 2 }),
+        th("Min", `Minimum${unit}`),
+        th("Max", `Maximum${unit}`),
+        th("Med", `Median${unit}`),
+      ]),
+    ];
+    const rows = segments.flatMap((s) => [
       h("tr", { "data-segment": s.number, "data-voxels": s.voxels, "data-volume-ml": s.volume_ml.toFixed(4) }, [
         h("td", { text: s.label, title: s.label }),
         h("td", { text: String(s.voxels) }),
         h("td", { text: s.volume_ml.toFixed(2) }),
-        h("td", { text: fmt(s.mean) }),
-        h("td", { text: fmt(s.sd) }),
-        h("td", { text: fmt(s.min, 0) }),
-        h("td", { text: fmt(s.max, 0) }),
-        h("td", { text: fmt(s.median) }),
         h("td", { text: s.bbox ? `${s.bbox.slices[0] + 1}–${s.bbox.slices[1] + 1}` : "–" }),
         h("td", { text: s.max_diameter_mm.toFixed(1) }),
       ]),
-    );
+      h("tr", { class: "stats-second", "data-segment-intensity": s.number }, [
+        h("td", { text: s.mean === null ? "–" : `${fmt(s.mean)} ± ${fmt(s.sd)}`, title: "Mean ± SD", colspan: 2 }),
+        h("td", { text: fmt(s.min, 0), title: "Min" }),
+        h("td", { text: fmt(s.max, 0), title: "Max" }),
+        h("td", { text: fmt(s.median), title: "Median" }),
+      ]),
+    ]);
     const table = h("table", { class: "stats-table", "data-testid": "stats-table" }, [
-      h("thead", {}, [h("tr", {}, header.map((t) => h("th", { text: t })))]),
+      h("thead", {}, head),
       h("tbody", {}, rows),
     ]);
     this.root.append(segments.length ? table : h("p", { class: "hint", text: "Nothing painted yet." }));

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from tests.e2e.viewer_pages import (
@@ -19,7 +20,7 @@ from tests.e2e.viewer_pages import (
     stroke,
 )
 from tests.e2e.viewer_pages import phantom as phantom  # the server fixture
-from tests.integration.support import create_annotation, put_segment
+from tests.integration.support import create_annotation, put_mask, put_segment
 
 pytestmark = pytest.mark.e2e
 
@@ -174,12 +175,18 @@ def test_keys_add_a_segment_and_change_the_opacity(browser: Browser, phantom: Ph
 
 
 def test_right_panel_fits_1440_by_900(browser: Browser, phantom: Phantom, output_dir: Path) -> None:
-    """Five segments, one with a long label: the tools, segments, statistics and export are all
-    on a 1440x900 screen without scrolling the panel."""
+    """Five segments, one with a long label, three painted: the tools, segments, statistics and
+    export are all on a 1440x900 screen without scrolling the panel, and the statistics table
+    (every column, Min / Max / Median included) is as wide as its section at most."""
+    shape = phantom.slice_values(0).shape
     with httpx.Client(base_url=phantom.url, timeout=30) as http:
         ann = create_annotation(http, phantom.series_uid)["id"]
         for n, label in enumerate(["Liver", "Spleen", "Left kidney", "Lesion", "A" * 60], 1):
-            put_segment(http, ann, n, label=label)
+            version = put_segment(http, ann, n, label=label)
+            if n <= 3:
+                mask = np.zeros(shape, dtype=bool)
+                mask[10 * n : shape[0] - 10 * n, 10 * n : shape[1] - 10 * n] = True
+                put_mask(http, ann, n, 0, mask, version)
     errors: list[str] = []
     page = browser.new_page(viewport={"width": 1440, "height": 900})
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -191,4 +198,11 @@ def test_right_panel_fits_1440_by_900(browser: Browser, phantom: Phantom, output
     panel = page.locator(".panel.right")
     scroll, client = panel.evaluate("p => [p.scrollHeight, p.clientHeight]")
     assert scroll <= client, (scroll, client)
+    table = page.locator("[data-testid=stats-table]")
+    expect(table.locator("tr[data-segment][data-voxels='0']")).to_have_count(2)
+    wide, room = table.evaluate("t => [t.scrollWidth, t.parentElement.clientWidth]")
+    assert wide <= room, (wide, room)
+    stats = page.locator("#stats-panel")
+    scroll_w, client_w = stats.evaluate("p => [p.scrollWidth, p.clientWidth]")
+    assert scroll_w <= client_w, (scroll_w, client_w)
     assert not errors, errors

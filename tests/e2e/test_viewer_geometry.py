@@ -105,6 +105,10 @@ def test_tilted_series_badge_true_aspect_and_markers(
     expect(badge).to_contain_text("uneven spacing 4.0\u20137.0 mm")
     expect(badge).to_contain_text("1 missing slice")
     assert "resampled" in (badge.get_attribute("title") or "")
+    # The 2x2 layout's geometry panel gives the same spacing (the gap left out) and gap count.
+    info = page.locator("#pane-info")
+    expect(info).to_contain_text("Slice spacing 4.0\u20137.0 mm, 1 missing slice")
+    assert "8.0" not in (info.text_content() or "")
     # The sagittal cut's patient extent: along y the sheared slices' union, along z the stack.
     shear = (Z[-1] - Z[0]) * math.tan(math.radians(TILT))
     extent_y = SIZE * PIXEL + shear
@@ -137,6 +141,37 @@ def test_sagittal_series_markers_follow_the_radiological_convention(
         page.locator(f"#orient-view-{e}").text_content() for e in ("left", "right", "top", "bottom")
     ] == ["A", "P", "S", "I"]
     expect(page.locator("#geometry-badge")).to_be_hidden()
+    assert errors == []
+
+
+@pytest.fixture
+def with_localizer(tmp_path: Path) -> Iterator[Phantom]:
+    """Four regular axial slices and a coronal localizer in one series."""
+    uids = new_uids()
+    files = []
+    for k in range(5):
+        ds = ct_header(
+            uids, k, patient=("LOC", "Localizer^In"), position=[0, 0, 3.0 * k],
+            spacing=(1.0, 1.0), thickness=3.0, shape=(32, 32),
+        )  # fmt: skip
+        if k == 4:
+            ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 0.0, -1.0]
+        ds.PixelData = np.full((32, 32), 40, dtype=np.int16).tobytes()
+        files.append((f"{k}.dcm", part10(ds)))
+    yield from serve_files(tmp_path, files)
+
+
+def test_a_localizer_left_out_of_the_volume_is_named_in_badge_and_geometry_panel(
+    browser: Browser, with_localizer: Phantom
+) -> None:
+    errors: list[str] = []
+    page = series_page(browser, with_localizer, errors, "&layout=2x2")
+    badge = page.locator("#geometry-badge")
+    expect(badge).to_be_visible()
+    expect(badge).to_contain_text("1 image left out: other orientation")
+    expect(page.locator("#geometry-badge-resampled")).to_be_hidden()
+    expect(page.locator("#pane-info")).to_contain_text("1 image left out: other orientation")
+    expect(page.locator("#slice-slider")).to_have_attribute("max", "3")
     assert errors == []
 
 

@@ -1,6 +1,7 @@
 """Series info and the binary slice endpoint: compact, gzip on the wire, cacheable."""
 
 import gzip
+import io
 
 import httpx
 import numpy as np
@@ -10,6 +11,7 @@ from starlette.testclient import TestClient
 from tests.conftest import LiveServer
 from tests.helpers import dicom_files
 from tests.integration.support import series_info, slice_values, upload, upload_series
+from tests.synthetic_ct import ct_header, new_uids, part10
 
 from segdicom.db import instances as index
 
@@ -135,3 +137,38 @@ def test_a_series_just_received_is_laid_out_from_the_headers_read_on_the_way_in(
     assert len(headers) == 28 and all(h is not None for h in headers)
     assert all("PixelData" not in h and h.buffer is None for h in headers)
     assert series_info(client, series_uid)["num_slices"] == 28
+
+
+def test_slices_that_do_not_fit_the_series_are_listed_as_left_out(client: TestClient) -> None:
+    """Five axial slices, a coronal localizer and a smaller slice in one series: the volume
+    holds the five, and the answer names the two left out and why."""
+    uids = new_uids()
+
+    def slice_file(k: int, shape: tuple[int, int] = (16, 16), coronal: bool = False) -> bytes:
+        ds = ct_header(
+            uids, k, patient=("LEFT", "Left^Out"), position=[0, 0, 3.0 * k],
+            spacing=(1.0, 1.0), thickness=3.0, shape=shape,
+        )  # fmt: skip
+        if coronal:
+            ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 0.0, -1.0]
+        ds.PixelData = np.zeros(shape, dtype=np.int16).tobytes()
+        return part10(ds)
+
+    files = [slice_file(k) for k in range(5)]
+    files += [slice_file(5, coronal=True), slice_file(6, shape=(8, 8))]
+    uploaded = client.post(
+        "/api/uploads",
+        files=[("files", (f"{k}.dcm", b, "application/dicom")) for k, b in enumerate(files)],
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    uid_of = [str(pydicom.dcmread(io.BytesIO(b)).SOPInstanceUID) for b in files]
+    info = series_info(client, str(uids[1]))
+    assert info["num_slices"] == 5
+    assert sorted(info["excluded"], key=lambda e: e["reason"]) == [
+        {"sop_instance_uid": uid_of[5], "reason": "other orientation"},
+        {"sop_instance_uid": uid_of[6], "reason": "other size"},
+    ]
+
+
+def test_a_series_that_fits_leaves_nothing_out(client: TestClient) -> None:
+    assert series_info(client, upload_series(client, "ct_philips_phantom"))["excluded"] == []

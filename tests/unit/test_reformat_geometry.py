@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pydicom.dataset import Dataset
 from tests import tilted_series as tilted
 from tests.helpers import dicom_files
 
@@ -294,3 +295,24 @@ def test_an_enhanced_series_with_two_frames_a_position_is_reformatted_one_frame_
         plane = _plane(volume, data, axis, index)
         firsts = data[0::2, :, index] if axis == "sagittal" else data[0::2, index, :]
         np.testing.assert_array_equal(plane, firsts)
+
+
+def test_a_smaller_localizer_listed_first_does_not_push_the_series_out() -> None:
+    """The series' size is that of most of its frames, not of whichever image comes first."""
+    from tests.synthetic_ct import ct_header, new_uids
+
+    uids = new_uids()
+
+    def header(k: int, shape: tuple[int, int]) -> tuple[str, Dataset]:
+        ds = ct_header(
+            uids, k, patient=("P", "P^Q"), position=[0, 0, 2.0 * k],
+            spacing=(1.0, 1.0), thickness=2.0, shape=shape,
+        )  # fmt: skip
+        return f"/nowhere/{k}.dcm", ds
+
+    localizer = header(0, (8, 8))
+    volume = build_volume(uids[1], [localizer] + [header(k, (16, 16)) for k in range(1, 6)], 50)
+    assert (volume.rows, volume.columns, volume.num_slices) == (16, 16, 5)
+    assert [(e.sop_instance_uid, str(e.reason)) for e in volume.excluded] == [
+        (str(localizer[1].SOPInstanceUID), "other size")
+    ]

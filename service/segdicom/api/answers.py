@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from segdicom.api.validation import Uid
 from segdicom.enums import SegmentStatus
+from segdicom.imaging.volume import LeftOut
 
 
 class Error(BaseModel):
@@ -166,6 +167,13 @@ class Geometry(BaseModel):
     missing_slices: int
 
 
+class ExcludedImage(BaseModel):
+    """An image of the series that is not in its volume, and why."""
+
+    sop_instance_uid: Uid
+    reason: LeftOut
+
+
 class Planes(BaseModel):
     """A reformat's regular grid: pixel (r, c) of plane i lies at origin + i * plane_spacing *
     plane_normal + r * pixel_spacing[0] * column_direction + c * pixel_spacing[1] *
@@ -203,6 +211,9 @@ class Series(BaseModel):
     windows: list[Window]
     geometry: Geometry
     reformat: Reformats
+    excluded: list[ExcludedImage] = Field(
+        description="images of the series left out of the volume (another size or orientation)"
+    )
 
 
 class UploadedSeries(BaseModel):

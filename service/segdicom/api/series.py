@@ -58,6 +58,10 @@ def series_info(request: Request) -> JSONResponse:
                 for w in volume.windows(sample)
             ],
             "geometry": geometry_json(volume),
+            "excluded": [
+                {"sop_instance_uid": e.sop_instance_uid, "reason": e.reason.value}
+                for e in volume.excluded
+            ],
             "reformat": {axis: planes_json(volume.grid.axis(axis)) for axis in AXES},
         }
     )

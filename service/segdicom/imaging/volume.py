@@ -5,8 +5,10 @@ is served without decoding the rest.
 """
 
 import warnings
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +23,19 @@ from segdicom.imaging.spacing import SeriesGeometry, series_geometry, slice_thic
 from segdicom.imaging.windows import Window, presets
 
 DTYPES = ("uint8", "int16", "uint16", "int32", "float32")
+
+
+class LeftOut(StrEnum):
+    """Why an image of the series is not in its volume."""
+
+    OTHER_SIZE = "other size"  # rows x columns differ from those of most of the series' frames
+    OTHER_ORIENTATION = "other orientation"  # e.g. a localizer among axial slices
+
+
+@dataclass(frozen=True)
+class ExcludedImage:
+    sop_instance_uid: str
+    reason: LeftOut
 
 
 @dataclass(frozen=True)
@@ -41,6 +56,7 @@ class Volume:
     geometry: SeriesGeometry  # tilt, spacing range, gaps along the normal
     grid: ReformatGrid  # where the sagittal and coronal reformats sample
     token: str = ""  # changes when the series' instances change (cache keys, ETags)
+    excluded: tuple[ExcludedImage, ...] = ()  # the series' images the volume leaves out
 
     @property
     def num_slices(self) -> int:
@@ -68,10 +84,12 @@ def build_volume(
     headers = [(p, ds) for p, ds in headers if _is_image(ds)]
     if not headers:
         raise Unprocessable(f"series {series_uid} has no images to show")
-    first = headers[0][1]
-    rows, columns = int(first.Rows), int(first.Columns)
-    frames = [f for p, ds in headers if _same_size(ds, rows, columns) for f in frames_of(ds, p)]
+    rows, columns = _common_size(headers)
+    sized = [(p, ds) for p, ds in headers if _same_size(ds, rows, columns)]
+    first = sized[0][1]
+    frames = [f for p, ds in sized for f in frames_of(ds, p)]
     ordered, orientation = sort_frames(frames)
+    excluded = _left_out(headers, frames, ordered, rows, columns)
     if len(ordered) > max_slices:
         raise TooLarge(f"series has {len(ordered)} slices, more than the limit of {max_slices}")
     pixel = ordered[0].pixel_spacing or (1.0, 1.0)
@@ -93,7 +111,39 @@ def build_volume(
         frame_of_reference_uid=str(first.get("FrameOfReferenceUID", "")),
         geometry=geometry,
         grid=reformat_grid(ordered, orientation, (rows, columns), spacing, geometry),
+        excluded=excluded,
     )
+
+
+def _common_size(headers: Sequence[tuple[str, Dataset]]) -> tuple[int, int]:
+    """The rows x columns most frames have: a localizer of another size that happens to come
+    first must not push the series' own slices out."""
+    counts: Counter[tuple[int, int]] = Counter()
+    for _, ds in headers:
+        counts[(int(ds.Rows), int(ds.Columns))] += int(ds.get("NumberOfFrames") or 1)
+    return counts.most_common(1)[0][0]
+
+
+def _left_out(
+    headers: Sequence[tuple[str, Dataset]],
+    frames: Sequence[FrameRef],
+    ordered: Sequence[FrameRef],
+    rows: int,
+    columns: int,
+) -> tuple[ExcludedImage, ...]:
+    """The images of another size, then those whose frames all lie in another orientation."""
+    kept = {f.sop_instance_uid for f in ordered}
+    other_size = [
+        ExcludedImage(str(ds.SOPInstanceUID), LeftOut.OTHER_SIZE)
+        for _, ds in headers
+        if not _same_size(ds, rows, columns)
+    ]
+    other_orientation = [
+        ExcludedImage(uid, LeftOut.OTHER_ORIENTATION)
+        for uid in dict.fromkeys(f.sop_instance_uid for f in frames)
+        if uid not in kept
+    ]
+    return tuple(other_size + other_orientation)
 
 
 def read_slice(volume: Volume, index: int, resolve: Callable[[str], Path]) -> np.ndarray:
