@@ -192,18 +192,24 @@ def test_hostile_uids_in_paths_are_400(client: TestClient, uid: str) -> None:
 
 
 @pytest.mark.parametrize("index", ["-1", "abc", "1.5"])
-def test_a_negative_or_non_numeric_index_gets_a_404_naming_the_path(
+def test_a_negative_or_non_numeric_index_gets_a_400_naming_the_parameter(
     client: TestClient, index: str
 ) -> None:
-    for path in (
-        f"/api/series/1.2.3/reformat/sagittal/{index}",
-        f"/api/series/1.2.3/slices/{index}",
-        f"/api/annotations/{index}/statistics",
+    for path, name in (
+        (f"/api/series/1.2.3/reformat/sagittal/{index}", "index"),
+        (f"/api/series/1.2.3/slices/{index}", "index"),
+        (f"/api/annotations/{index}/statistics", "id"),
     ):
         response = client.get(path)
-        assert response.status_code == 404, (path, response.text)
+        assert response.status_code == 400, (path, response.text)
         detail = response.json()["detail"]
-        assert path in detail and "non-negative integers" in detail, detail
+        assert detail.startswith(name) and index in detail, detail
+
+
+def test_a_path_no_route_matches_gets_a_404_naming_it(client: TestClient) -> None:
+    response = client.get("/api/series/1.2.3/reformat")
+    assert response.status_code == 404, response.text
+    assert "/api/series/1.2.3/reformat" in response.json()["detail"]
 
 
 def test_masks_of_wrong_size_or_garbage_are_400(client: TestClient) -> None:
