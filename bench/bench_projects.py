@@ -235,8 +235,8 @@ def main() -> None:
                 Settings(data_dir=data, database_url=url), **roles, root="admin"
             )
             env = {"SEGDICOM_DATABASE_URL": url}
-            with serve(env, data) as (client, _):
-                base = str(client.base_url)
+            with serve(data, env=env) as server:
+                client, base = server.http, server.url
                 client.headers["authorization"] = f"Bearer {tokens['root']}"
                 bench_next(base, tokens, client, args)
                 if args.slices > 0:

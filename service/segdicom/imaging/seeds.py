@@ -41,5 +41,7 @@ def watershed(image: np.ndarray, markers: np.ndarray, sampling: Sampling) -> np.
     grown = sitk.MorphologicalWatershedFromMarkers(
         gradient, itk_markers, markWatershedLine=False, fullyConnected=False
     )
-    labels: np.ndarray = sitk.GetArrayViewFromImage(grown)
+    # A copy, not GetArrayViewFromImage: a view reads `grown`'s buffer, which is freed when
+    # `grown` goes out of scope here (the labels then read whatever reuses that memory).
+    labels: np.ndarray = sitk.GetArrayFromImage(grown)
     return labels
