@@ -180,6 +180,29 @@ def saved(page: Page) -> None:
     expect(state).to_have_attribute("data-state", "saved")
 
 
+def press(page: Page, keys: str) -> None:
+    """Keys pressed with the view focused, where the editor's shortcuts listen."""
+    page.locator("#view").focus()
+    page.keyboard.press(keys)
+
+
+def undo_saved(page: Page) -> None:
+    """Ctrl+Z in the view, then wait until the undone masks are written."""
+    press(page, "Control+z")
+    saved(page)
+
+
+def paint_stroke(
+    page: Page, label: str, brush: str, points: list[tuple[float, float]]
+) -> tuple[int, str]:
+    """A new segment painted with one brush stroke and saved: its number and the annotation id."""
+    number = add_segment(page, label)
+    page.locator("#brush-size").fill(brush)
+    stroke(page, points)
+    saved(page)
+    return number, annotation_id(page)
+
+
 def annotation_id(page: Page) -> str:
     value = page.locator("#view").get_attribute("data-annotation-id")
     assert value
