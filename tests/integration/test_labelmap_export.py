@@ -69,7 +69,7 @@ def masks_of(client: TestClient, annotation_id: int) -> dict:  # type: ignore[ty
     return found
 
 
-def export_labelmap(client: TestClient, annotation_id: int) -> httpx.Response:
+def export_labelmap(client: httpx.Client, annotation_id: int) -> httpx.Response:
     """A local LABELMAP SEG export of the annotation asked for through the API."""
     return client.post(
         f"/api/annotations/{annotation_id}/exports",
