@@ -112,6 +112,14 @@ def open_page(browser: Browser, phantom: Phantom, errors: list[str], slice_index
     return page
 
 
+def open_with_segment(
+    browser: Browser, phantom: Phantom, errors: list[str], slice_index: int, label: str
+) -> tuple[Page, int]:
+    """The phantom opened on `slice_index` with a new segment `label`: the page and its number."""
+    page = open_page(browser, phantom, errors, slice_index=slice_index)
+    return page, add_segment(page, label)
+
+
 def go_to_slice(page: Page, index: int) -> None:
     page.locator("#view").focus()
     page.keyboard.press("Home")
