@@ -108,18 +108,24 @@ def run_storescp(series: Path, work: Path) -> float:
         shutil.rmtree(out)
 
 
-def run_segdicom(series: list[Path], work: Path, expected: int) -> float:
-    """Every folder of `series` sent at once, each by its own storescu, to a fresh
-    service; the wall time until the last association ends."""
-    data = work / "segdicom-data"
-    http, dicom = free_port(), free_port()
-    env = {
+def service_env(data: Path, http: int, dicom: int, **settings: str) -> dict[str, str]:
+    """The environment of a benchmarked `segdicom serve`: own data folder and ports, quiet log."""
+    return {
         **os.environ,
         "SEGDICOM_DATA_DIR": str(data),
         "SEGDICOM_HTTP_PORT": str(http),
         "SEGDICOM_DICOM_PORT": str(dicom),
         "SEGDICOM_LOG_LEVEL": "WARNING",
+        **settings,
     }
+
+
+def run_segdicom(series: list[Path], work: Path, expected: int) -> float:
+    """Every folder of `series` sent at once, each by its own storescu, to a fresh
+    service; the wall time until the last association ends."""
+    data = work / "segdicom-data"
+    http, dicom = free_port(), free_port()
+    env = service_env(data, http, dicom)
     try:
         with listening([str(SEGDICOM), "serve"], dicom, env):
             start = time.perf_counter()

@@ -38,7 +38,13 @@ sys.path.insert(0, str(REPO))
 import pydicom  # noqa: E402
 from tests.orthanc import Orthanc  # noqa: E402
 
-from bench.bench_cstore import SEGDICOM, free_port, generate_ct, wait_port  # noqa: E402
+from bench.bench_cstore import (  # noqa: E402
+    SEGDICOM,
+    free_port,
+    generate_ct,
+    service_env,
+    wait_port,
+)
 
 MIB = 1024 * 1024
 
@@ -82,14 +88,7 @@ class Service:
 def service(work: Path, **settings: str) -> Iterator[Service]:
     data = work / "segdicom-data"
     http, dicom = free_port(), free_port()
-    env = {
-        **os.environ,
-        "SEGDICOM_DATA_DIR": str(data),
-        "SEGDICOM_HTTP_PORT": str(http),
-        "SEGDICOM_DICOM_PORT": str(dicom),
-        "SEGDICOM_LOG_LEVEL": "WARNING",
-        **settings,
-    }
+    env = service_env(data, http, dicom, **settings)
     process = subprocess.Popen(
         [str(SEGDICOM), "serve"], env=env, cwd=REPO, stdout=subprocess.DEVNULL
     )

@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO))
 from tests.integration.project_support import users_with_tokens  # noqa: E402
 from tests.postgres import Postgres  # noqa: E402
 
-from bench.bench_scale import percentile, serve  # noqa: E402
+from bench.bench_scale import percentile, run_to_end, serve  # noqa: E402
 from bench.synthetic import ct_series  # noqa: E402
 from segdicom.config import Settings  # noqa: E402
 
@@ -121,12 +121,7 @@ def run_annotators(
     ]
     workers = [Annotator(c, project, stroke, rounds) for c in clients]
     threads = [threading.Thread(target=w.run) for w in workers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for client in clients:
-        client.close()
+    run_to_end(threads, clients)
     return workers
 
 

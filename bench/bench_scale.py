@@ -216,6 +216,16 @@ def annotator(client: httpx.Client, info: Json, start: int, steps: int, out: lis
         time.sleep(max(0.0, 0.05 - (time.perf_counter() - tick)))
 
 
+def run_to_end(threads: list[threading.Thread], clients: list[httpx.Client]) -> None:
+    """The annotator threads started together and awaited, then their clients closed."""
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for client in clients:
+        client.close()
+
+
 def bench_annotators(base_url: str, info: Json, count: int, steps: int) -> Json:
     def run(n: int) -> list[float]:
         results: list[list[float]] = [[] for _ in range(n)]
@@ -224,12 +234,7 @@ def bench_annotators(base_url: str, info: Json, count: int, steps: int) -> Json:
             threading.Thread(target=annotator, args=(clients[i], info, i * 37, steps, results[i]))
             for i in range(n)
         ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        for client in clients:
-            client.close()
+        run_to_end(threads, clients)
         return [t for r in results for t in r]
 
     one = run(1)

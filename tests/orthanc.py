@@ -11,7 +11,8 @@ import os
 import subprocess
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -241,3 +242,12 @@ OrthancFactory = Callable[..., Orthanc]
 def annotator_modality(scp_port: int, aet: str = "SEGDICOM") -> dict[str, list[Any]]:
     """Orthanc's DicomModalities entry for our C-STORE SCP on loopback."""
     return {aet: [aet, "127.0.0.1", scp_port]}
+
+
+@contextmanager
+def orthanc_knowing_annotator(folder: Path) -> Iterator[tuple[Orthanc, int]]:
+    """An Orthanc in `folder` that has our C-STORE SCP (AE SEGDICOM) on a free port as a
+    modality: the running Orthanc and that port, for the SCP the test starts."""
+    scp_port = free_port()
+    with Orthanc(folder, modalities=annotator_modality(scp_port)) as orthanc:
+        yield orthanc, scp_port

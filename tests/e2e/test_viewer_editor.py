@@ -12,8 +12,10 @@ from tests.e2e.viewer_pages import (
     add_segment,
     annotation_id,
     open_page,
+    paint_stroke,
     saved,
     stroke,
+    undo_saved,
 )
 from tests.e2e.viewer_pages import phantom as phantom  # the server fixture
 
@@ -52,11 +54,7 @@ def operate(page: Page, kind: str, apply: bool = True, **fields: str) -> None:
 def test_margin_is_one_step_and_the_statistics_follow(browser: Browser, phantom: Phantom) -> None:
     errors: list[str] = []
     page = open_page(browser, phantom, errors, slice_index=4)
-    number = add_segment(page, "Margin")
-    page.locator("#brush-size").fill("6")
-    stroke(page, [(200, 220), (260, 220)])
-    saved(page)
-    ann = annotation_id(page)
+    number, ann = paint_stroke(page, "Margin", "6", [(200, 220), (260, 220)])
     before = {k: phantom.mask(ann, number, k) for k in (3, 4, 5)}
     assert before[4].any() and not before[3].any() and not before[5].any()
     stats_row_shows(page, number, statistics_of(phantom, ann, number)["voxels"])
@@ -72,9 +70,7 @@ def test_margin_is_one_step_and_the_statistics_follow(browser: Browser, phantom:
     assert after["slices"] == [3, 4, 5]
     stats_row_shows(page, number, after["voxels"])
 
-    page.locator("#view").focus()
-    page.keyboard.press("Control+z")
-    saved(page)
+    undo_saved(page)
     for k, mask in before.items():
         assert (phantom.mask(ann, number, k) == mask).all(), k
     stats_row_shows(page, number, int(before[4].sum()))
@@ -107,9 +103,7 @@ def test_grow_from_seeds_previews_then_applies_and_undoes(
     grown = statistics_of(phantom, ann, inside)
     assert len(grown["slices"]) > 1  # grown through the region around the seeds
 
-    page.locator("#view").focus()
-    page.keyboard.press("Control+z")
-    saved(page)
+    undo_saved(page)
     assert statistics_of(phantom, ann, inside)["slices"] == [10]
     assert statistics_of(phantom, ann, outside)["slices"] == [10]
     assert errors == []
@@ -159,9 +153,7 @@ def test_lasso_fill_through_all_slices_is_one_step(browser: Browser, phantom: Ph
     assert (first == middle).all() and middle[250, 250] and not middle[100, 100]
     assert 0.8 < middle.sum() / (110 * 110 * 0.75) < 1.25  # about the lasso's area
 
-    page.locator("#view").focus()
-    page.keyboard.press("Control+z")
-    saved(page)
+    undo_saved(page)
     assert statistics_of(phantom, ann, number)["voxels"] == 0
     assert errors == []
     page.close()
@@ -185,9 +177,7 @@ def test_sphere_brush_paints_across_slices_in_one_step(browser: Browser, phantom
     assert counts[10] == pytest.approx(counts[12] * (144 - 100) / 144, rel=0.15)
     assert counts[10] == pytest.approx(counts[14], rel=0.05)
 
-    page.locator("#view").focus()
-    page.keyboard.press("Control+z")
-    saved(page)
+    undo_saved(page)
     assert statistics_of(phantom, ann, number)["voxels"] == 0
     assert errors == []
     page.close()

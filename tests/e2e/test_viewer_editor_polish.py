@@ -16,8 +16,8 @@ from tests.e2e.viewer_pages import (
     annotation_id,
     go_to_slice,
     open_page,
+    paint_stroke,
     saved,
-    stroke,
 )
 from tests.e2e.viewer_pages import phantom as phantom  # the server fixture
 from tests.integration.support import create_annotation, put_mask, put_segment
@@ -60,11 +60,7 @@ def test_preview_is_drawn_until_cancel_or_apply(
 ) -> None:
     errors: list[str] = []
     page = open_page(browser, phantom, errors, slice_index=4)
-    number = add_segment(page, "Preview")
-    page.locator("#brush-size").fill("6")
-    stroke(page, [(200, 220), (260, 220)])
-    saved(page)
-    ann = annotation_id(page)
+    number, ann = paint_stroke(page, "Preview", "6", [(200, 220), (260, 220)])
     version = version_of(phantom, ann)
     page.locator("#operations-section > summary").click()
     expect(page.locator(OVERLAY)).to_have_count(0)

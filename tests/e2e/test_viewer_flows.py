@@ -16,6 +16,7 @@ from tests.e2e.viewer_pages import (
     go_to_slice,
     next_frame,
     open_page,
+    open_with_segment,
     saved,
     to_page,
 )
@@ -28,8 +29,7 @@ def test_undo_redo_across_slices_and_many_steps(
     browser: Browser, phantom: Phantom, output_dir: Path
 ) -> None:
     errors: list[str] = []
-    page = open_page(browser, phantom, errors, slice_index=2)
-    number = add_segment(page, "Undo")
+    page, number = open_with_segment(browser, phantom, errors, 2, "Undo")
     view = page.locator("#view")
     page.locator("#brush-size").fill("2")
     for index in (2, 5, 8):
@@ -74,8 +74,7 @@ def test_autosave_states_retry_and_reload(
     browser: Browser, phantom: Phantom, output_dir: Path
 ) -> None:
     errors: list[str] = []
-    page = open_page(browser, phantom, errors, slice_index=16)
-    number = add_segment(page, "Autosave")
+    page, number = open_with_segment(browser, phantom, errors, 16, "Autosave")
     state = page.locator("#save-state")
     version = int(page.locator("#view").get_attribute("data-version") or 0)
 

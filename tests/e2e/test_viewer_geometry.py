@@ -23,6 +23,7 @@ from tests.e2e.viewer_pages import (
     serve_series,
     stroke,
     to_page,
+    undo_saved,
 )
 from tests.helpers import poll
 from tests.synthetic_ct import Uids, ct_header, new_uids, part10
@@ -329,9 +330,7 @@ def test_the_undo_history_survives_a_reload(browser: Browser, tilted: Phantom) -
     page.wait_for_selector("#view[data-slice='6'][data-ready='true']")
     expect(page.locator("#view")).to_have_attribute("data-annotation-id", annotation)
     expect(page.locator("#undo")).to_be_enabled()
-    page.locator("#view").focus()
-    page.keyboard.press("Control+z")
-    saved(page)
+    undo_saved(page)
     poll(lambda: _stored(tilted, annotation, number, 6) is None, "the stroke undone on the server")
     assert errors == []
 

@@ -14,6 +14,7 @@ from tests.e2e.viewer_pages import (
     click_pixel,
     go_to_slice,
     open_page,
+    press,
     saved,
     stroke,
 )
@@ -38,11 +39,6 @@ def delete_segment(page: Page, number: int) -> None:
     button.click()
     button.click()
     expect(segment_row(page, number)).to_have_count(0)
-
-
-def press(page: Page, keys: str) -> None:
-    page.locator("#view").focus()
-    page.keyboard.press(keys)
 
 
 def test_undoing_a_delete_brings_the_segment_and_its_masks_back(

@@ -11,7 +11,6 @@ import numpy as np
 from playwright.sync_api import Browser, expect
 from tests.e2e.viewer_pages import (
     Phantom,
-    add_segment,
     annotation_id,
     canvas_pixel,
     canvas_point,
@@ -19,7 +18,7 @@ from tests.e2e.viewer_pages import (
     click_pixel,
     go_to_slice,
     next_frame,
-    open_page,
+    open_with_segment,
     saved,
     stroke,
     to_page,
@@ -55,8 +54,7 @@ def test_threshold_brush_paints_only_the_range_into_the_seg(
     browser: Browser, phantom: Phantom, output_dir: Path
 ) -> None:
     errors: list[str] = []
-    page = open_page(browser, phantom, errors, slice_index=14)
-    number = add_segment(page, "Bone threshold")
+    page, number = open_with_segment(browser, phantom, errors, 14, "Bone threshold")
     values = phantom.slice_values(14)
 
     # "From pixel": click a shell pixel; the range becomes its value +- the tolerance.
@@ -109,8 +107,7 @@ def test_flood_fill_fills_the_connected_region_within_the_range(
     browser: Browser, phantom: Phantom, output_dir: Path
 ) -> None:
     errors: list[str] = []
-    page = open_page(browser, phantom, errors, slice_index=14)
-    number = add_segment(page, "Insert fill")
+    page, number = open_with_segment(browser, phantom, errors, 14, "Insert fill")
     values = phantom.slice_values(14)
     seed = (256, 256)  # a small insert of about 100 HU
     low, high = 50, 150
@@ -142,8 +139,7 @@ def test_fill_between_slices_interpolates_and_undoes_as_one_step(
     browser: Browser, phantom: Phantom, output_dir: Path
 ) -> None:
     errors: list[str] = []
-    page = open_page(browser, phantom, errors, slice_index=4)
-    number = add_segment(page, "Interpolated")
+    page, number = open_with_segment(browser, phantom, errors, 4, "Interpolated")
     page.keyboard.press("b")
     page.locator("#brush-size").fill("10")
     click_pixel(page, 250, 250)
@@ -191,8 +187,7 @@ def test_fill_between_slices_interpolates_and_undoes_as_one_step(
 
 def test_eraser_clear_slice_and_lock(browser: Browser, phantom: Phantom, output_dir: Path) -> None:
     errors: list[str] = []
-    page = open_page(browser, phantom, errors, slice_index=10)
-    number = add_segment(page, "Erased")
+    page, number = open_with_segment(browser, phantom, errors, 10, "Erased")
     page.locator("#brush-size").fill("10")
     stroke(page, [(150, 300), (350, 300)])
     page.keyboard.press("e")
@@ -229,8 +224,7 @@ def test_zoom_and_pan_keep_paint_under_the_pointer(
     browser: Browser, phantom: Phantom, output_dir: Path
 ) -> None:
     errors: list[str] = []
-    page = open_page(browser, phantom, errors, slice_index=12)
-    number = add_segment(page, "Zoomed")
+    page, number = open_with_segment(browser, phantom, errors, 12, "Zoomed")
     view = page.locator("#view")
     # Ctrl+wheel zooms about the pointer: the image point under it stays under it.
     # Whole CSS pixels: wheel events carry integer client coordinates.

@@ -112,6 +112,14 @@ def open_page(browser: Browser, phantom: Phantom, errors: list[str], slice_index
     return page
 
 
+def open_with_segment(
+    browser: Browser, phantom: Phantom, errors: list[str], slice_index: int, label: str
+) -> tuple[Page, int]:
+    """The phantom opened on `slice_index` with a new segment `label`: the page and its number."""
+    page = open_page(browser, phantom, errors, slice_index=slice_index)
+    return page, add_segment(page, label)
+
+
 def go_to_slice(page: Page, index: int) -> None:
     page.locator("#view").focus()
     page.keyboard.press("Home")
@@ -178,6 +186,29 @@ def saved(page: Page) -> None:
     state = page.locator("#save-state")
     page.wait_for_selector("#save-state[data-pending='0'][data-state='saved']")
     expect(state).to_have_attribute("data-state", "saved")
+
+
+def press(page: Page, keys: str) -> None:
+    """Keys pressed with the view focused, where the editor's shortcuts listen."""
+    page.locator("#view").focus()
+    page.keyboard.press(keys)
+
+
+def undo_saved(page: Page) -> None:
+    """Ctrl+Z in the view, then wait until the undone masks are written."""
+    press(page, "Control+z")
+    saved(page)
+
+
+def paint_stroke(
+    page: Page, label: str, brush: str, points: list[tuple[float, float]]
+) -> tuple[int, str]:
+    """A new segment painted with one brush stroke and saved: its number and the annotation id."""
+    number = add_segment(page, label)
+    page.locator("#brush-size").fill(brush)
+    stroke(page, points)
+    saved(page)
+    return number, annotation_id(page)
 
 
 def annotation_id(page: Page) -> str:

@@ -1,4 +1,5 @@
-"""Integration fixtures: a real Orthanc per test module, and a factory for custom ones."""
+"""Integration fixtures: a real Orthanc per test module, a factory for custom ones, and a real
+PostgreSQL per test module for the tests run on both database engines."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -6,6 +7,7 @@ from typing import Any
 
 import pytest
 from tests.orthanc import Orthanc, OrthancFactory
+from tests.postgres import Postgres
 
 
 @pytest.fixture(scope="module")
@@ -32,3 +34,18 @@ def orthanc_factory(tmp_path: Path) -> Iterator[OrthancFactory]:
     yield make
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Postgres]:
+    with Postgres() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database on each engine: the test runs once per engine."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'segdicom.sqlite3'}"
+    server: Postgres = request.getfixturevalue("postgres")
+    return server.create_database()

@@ -11,8 +11,21 @@ import numpy as np
 from starlette.testclient import TestClient
 from tests.helpers import dicom_files, poll
 
+from segdicom.config import Settings
 from segdicom.db import exports as export_rows
 from segdicom.db.types import utcnow
+
+
+def fast_outbox_settings(data_dir: Path, dicomweb_url: str) -> Settings:
+    """The service sending to a DICOMweb PACS with a quick outbox, so exports reach it in a test."""
+    return Settings(
+        data_dir=data_dir,
+        dicom_port=0,
+        dicomweb_url=dicomweb_url,
+        outbox_interval=0.2,
+        outbox_max_backoff=1.0,
+        pacs_timeout=5,
+    )
 
 
 def upload(client: httpx.Client, paths: Iterable[Path], field: str = "files") -> httpx.Response:

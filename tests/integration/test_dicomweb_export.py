@@ -11,25 +11,17 @@ import numpy as np
 import pytest
 from starlette.testclient import TestClient
 from tests.helpers import dicom_files, poll, require_tool
-from tests.integration.support import assert_never_due_again
+from tests.integration.support import assert_never_due_again, fast_outbox_settings
 from tests.orthanc import Orthanc
 
 from segdicom.app import create_app
-from segdicom.config import Settings
 
 CT = "ct_philips_phantom"
 
 
 @pytest.fixture
 def client(orthanc: Orthanc, tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        dicom_port=0,
-        dicomweb_url=orthanc.dicomweb_url,
-        outbox_interval=0.2,
-        outbox_max_backoff=1.0,
-        pacs_timeout=5,
-    )
+    settings = fast_outbox_settings(tmp_path / "data", orthanc.dicomweb_url)
     with TestClient(create_app(settings)) as test_client:
         parts = [("files", (p.name, p.read_bytes(), "application/dicom")) for p in dicom_files(CT)]
         assert test_client.post("/api/uploads", files=parts).status_code == 200

@@ -27,7 +27,7 @@ from tests.integration.support import (
     slice_values,
     upload_series,
 )
-from tests.orthanc import Orthanc, annotator_modality
+from tests.orthanc import Orthanc, orthanc_knowing_annotator
 
 from segdicom.app import create_app
 from segdicom.config import Settings
@@ -53,10 +53,7 @@ class Peers:
 @pytest.fixture(scope="module")
 def peers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Peers]:
     """Orthanc with SEGDICOM registered (our SCP's port) and the CT phantom loaded."""
-    scp_port = free_port()
-    with Orthanc(
-        tmp_path_factory.mktemp("orthanc"), modalities=annotator_modality(scp_port)
-    ) as orthanc:
+    with orthanc_knowing_annotator(tmp_path_factory.mktemp("orthanc")) as (orthanc, scp_port):
         orthanc.upload_all(dicom_files(CT))
         yield Peers(orthanc, scp_port)
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import highdicom as hd
+import httpx
 import numpy as np
 import pydicom
 import pytest
@@ -68,12 +69,17 @@ def masks_of(client: TestClient, annotation_id: int) -> dict:  # type: ignore[ty
     return found
 
 
-def test_labelmap_export_is_a_label_map_seg_that_imports_back(client: TestClient, ct: dict) -> None:  # type: ignore[type-arg]
-    aid, masks = painted(client, ct, overlap=False)
-    answer = client.post(
-        f"/api/annotations/{aid}/exports",
+def export_labelmap(client: httpx.Client, annotation_id: int) -> httpx.Response:
+    """A local LABELMAP SEG export of the annotation asked for through the API."""
+    return client.post(
+        f"/api/annotations/{annotation_id}/exports",
         json={"destination": "local", "segmentation_type": "labelmap"},
     )
+
+
+def test_labelmap_export_is_a_label_map_seg_that_imports_back(client: TestClient, ct: dict) -> None:  # type: ignore[type-arg]
+    aid, masks = painted(client, ct, overlap=False)
+    answer = export_labelmap(client, aid)
     assert answer.status_code == 201, answer.text
     export = answer.json()
     assert export["segmentation_type"] == "labelmap"
@@ -93,10 +99,7 @@ def test_labelmap_export_is_a_label_map_seg_that_imports_back(client: TestClient
 
 def test_labelmap_export_of_overlapping_segments_is_refused(client: TestClient, ct: dict) -> None:  # type: ignore[type-arg]
     aid, _ = painted(client, ct, overlap=True)
-    answer = client.post(
-        f"/api/annotations/{aid}/exports",
-        json={"destination": "local", "segmentation_type": "labelmap"},
-    )
+    answer = export_labelmap(client, aid)
     assert answer.status_code == 422, answer.text
     detail = answer.json()["detail"]
     assert "segments 1 (Liver) and 2 (Kidney) overlap on slice 10" in detail

@@ -19,7 +19,7 @@ from pydicom.uid import generate_uid
 from starlette.testclient import TestClient
 from tests.helpers import data_dir, dicom_files, free_port
 from tests.integration.support import wait_job
-from tests.orthanc import Orthanc, annotator_modality
+from tests.orthanc import Orthanc, orthanc_knowing_annotator
 
 from segdicom.app import create_app
 from segdicom.config import Settings
@@ -72,10 +72,7 @@ class Pacs:
 
 @pytest.fixture(scope="module")
 def pacs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pacs]:
-    scp_port = free_port()
-    with Orthanc(
-        tmp_path_factory.mktemp("orthanc"), modalities=annotator_modality(scp_port)
-    ) as orthanc:
+    with orthanc_knowing_annotator(tmp_path_factory.mktemp("orthanc")) as (orthanc, scp_port):
         orthanc.upload_all([*CT, LIVER, ORPHAN])
         orthanc.upload(later_version(LIVER))
         data, lost_source_seg = seg_of_a_lost_series(LIVER, LOST_SERIES)

@@ -28,7 +28,6 @@ from tests.integration.support import (
     series_info,
     upload_series,
 )
-from tests.postgres import Postgres
 
 from segdicom.app import create_app
 from segdicom.config import Settings
@@ -37,20 +36,6 @@ from segdicom.db import exports as export_rows
 from segdicom.db.models import Export
 from segdicom.db.types import utcnow
 from segdicom.pacs.outbox import Outbox
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Postgres]:
-    with Postgres() as server:
-        yield server
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'segdicom.sqlite3'}"
-    server: Postgres = request.getfixturevalue("postgres")
-    return server.create_database()
 
 
 @pytest.fixture

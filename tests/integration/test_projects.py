@@ -28,7 +28,6 @@ from tests.integration.project_support import (
 )
 from tests.integration.support import disc, mask_body, put_mask, series_info, upload_series
 from tests.orthanc import Orthanc
-from tests.postgres import Postgres
 
 from segdicom.config import Settings
 from segdicom.db import make_engine, make_sessionmaker
@@ -38,23 +37,6 @@ from segdicom.db.types import utcnow
 pytestmark = pytest.mark.integration
 TEAM = {"alice": "annotator", "bob": "annotator", "carol": "annotator", "dave": "annotator"}
 STAFF = {"rita": "reviewer", "root": "admin"}
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Postgres]:
-    server = Postgres().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'segdicom.sqlite3'}"
-    server: Postgres = request.getfixturevalue("postgres")
-    return server.create_database()
 
 
 @dataclass

@@ -17,6 +17,7 @@ from tests.helpers import dicom_files, poll, require_tool
 from tests.integration.support import (
     create_annotation,
     disc,
+    fast_outbox_settings,
     put_mask,
     put_segment,
     series_info,
@@ -25,7 +26,6 @@ from tests.integration.support import (
 from tests.orthanc import Orthanc
 
 from segdicom.app import create_app
-from segdicom.config import Settings
 
 CT = "ct_philips_phantom"
 pytestmark = pytest.mark.filterwarnings("ignore:The string .* is unlikely to represent")
@@ -33,14 +33,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:The string .* is unlikely to rep
 
 @pytest.fixture
 def client(orthanc: Orthanc, tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        dicom_port=0,
-        dicomweb_url=orthanc.dicomweb_url,
-        outbox_interval=0.2,
-        outbox_max_backoff=1.0,
-        pacs_timeout=5,
-    )
+    settings = fast_outbox_settings(tmp_path / "data", orthanc.dicomweb_url)
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 
