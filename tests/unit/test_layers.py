@@ -8,6 +8,7 @@ composition root (app, services, cli and its export_cli) wires everything and is
 
 import ast
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "service" / "segdicom"
@@ -115,3 +116,25 @@ def test_no_module_is_over_400_lines() -> None:
 if __name__ == "__main__":  # print the graph: python tests/unit/test_layers.py
     for part, targets in sorted(import_graph().items(), key=lambda kv: RANK.get(kv[0], 99)):
         print(f"{part:14} -> {', '.join(sorted(targets, key=lambda t: -RANK.get(t, 99)))}")
+
+
+def _own_nodes(node: ast.AST) -> Iterator[ast.AST]:
+    """The nodes of a function's own body, not of the functions defined inside it."""
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            continue
+        yield child
+        yield from _own_nodes(child)
+
+
+def test_async_handlers_leave_the_database_to_worker_threads() -> None:
+    """ARCHITECTURE "Layers": blocking work never runs on the event loop; an `async def`
+    endpoint reaches the database only through run_in_threadpool."""
+    offenders = []
+    for path in sorted((PACKAGE / "api").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.AsyncFunctionDef):
+                continue
+            if any(isinstance(n, ast.Attribute) and n.attr == "sessions" for n in _own_nodes(node)):
+                offenders.append(f"{path.name}:{node.name}")
+    assert offenders == []

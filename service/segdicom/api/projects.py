@@ -93,12 +93,15 @@ async def create_project(request: Request) -> JSONResponse:
         "rules": [],
     }
     st = state(request)
-    with st.sessions.begin() as session:
-        row = repo.add_project(
-            session, created_by=who.username or user(request), **(defaults | fields)
-        )
-        payload = project_json(row)
-    return JSONResponse(payload, status_code=201)
+
+    def add() -> dict[str, Any]:
+        with st.sessions.begin() as session:
+            row = repo.add_project(
+                session, created_by=who.username or user(request), **(defaults | fields)
+            )
+            return project_json(row)
+
+    return JSONResponse(await run_in_threadpool(add), status_code=201)
 
 
 @documented({200: Answer("every project", schemas.Project, many=True)})
@@ -133,11 +136,15 @@ async def update_project(request: Request) -> JSONResponse:
     require_admin(request)
     project_id = path_int(request, "id")
     fields = project_fields(await parse_body(request, schemas.ProjectChange))
-    with state(request).sessions.begin() as session:
-        row = repo.get_project(session, project_id)
-        repo.update_project(session, row, **fields)
-        payload = project_json(row)
-    return JSONResponse(payload)
+    st = state(request)
+
+    def update() -> dict[str, Any]:
+        with st.sessions.begin() as session:
+            row = repo.get_project(session, project_id)
+            repo.update_project(session, row, **fields)
+            return project_json(row)
+
+    return JSONResponse(await run_in_threadpool(update))
 
 
 # -- cases ---------------------------------------------------------------------------

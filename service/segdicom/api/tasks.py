@@ -187,16 +187,16 @@ async def add_comment(request: Request) -> JSONResponse:
     annotation_id = path_int(request, "id")
     fields = comment_fields(await parse_body(request, schemas.CommentIn))
     st = state(request)
-    await run_in_threadpool(
-        flow.check_annotation_access, st, identity(request), annotation_id, False
-    )
-    with st.sessions.begin() as session:
-        annotation_rows.get(session, annotation_id)
-        row = repo.add_comment(
-            session, annotation_id=annotation_id, author=_caller(request), **fields
-        )
-        payload = comment_json(row)
-    return JSONResponse(payload, status_code=201)
+    who, author = identity(request), _caller(request)
+
+    def add() -> dict[str, Any]:
+        flow.check_annotation_access(st, who, annotation_id, False)
+        with st.sessions.begin() as session:
+            annotation_rows.get(session, annotation_id)
+            row = repo.add_comment(session, annotation_id=annotation_id, author=author, **fields)
+            return comment_json(row)
+
+    return JSONResponse(await run_in_threadpool(add), status_code=201)
 
 
 @documented(
