@@ -1,5 +1,6 @@
 """Queries over the instance index: studies, series and the files of a series."""
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -50,13 +51,19 @@ def upsert_many(session: Session, rows: list[dict[str, Any]]) -> None:
         row.setdefault("received_at", now)
     # Last one wins when a batch holds the same SOP Instance UID twice.
     unique = list({row["sop_instance_uid"]: row for row in rows}.values())
+    columns = tuple(unique[0])
     dialect = session.get_bind().dialect.name
+    # One statement for every batch of these columns, its rows given as parameters
+    # (executemany): SQLAlchemy compiles it once, not a VALUES list per batch size.
+    session.execute(_upsert_statement(dialect, columns), unique)
+
+
+@functools.cache
+def _upsert_statement(dialect: str, columns: tuple[str, ...]) -> Any:
     insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    statement = insert(Instance).values(unique)
-    updated = {c: statement.excluded[c] for c in unique[0] if c != "sop_instance_uid"}
-    session.execute(
-        statement.on_conflict_do_update(index_elements=["sop_instance_uid"], set_=updated)
-    )
+    statement = insert(Instance)
+    updated = {c: statement.excluded[c] for c in columns if c != "sop_instance_uid"}
+    return statement.on_conflict_do_update(index_elements=["sop_instance_uid"], set_=updated)
 
 
 def upsert(session: Session, info: Any, path: str, *, size: int, source: str) -> None:

@@ -10,17 +10,28 @@ send at once.
 """
 
 import contextlib
+import copy
 import logging
 import socket
+import struct
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
 from pydicom.uid import AllTransferSyntaxes
-from pynetdicom import AE, AllStoragePresentationContexts, evt
+from pynetdicom import (
+    AE,
+    PYNETDICOM_IMPLEMENTATION_UID,
+    PYNETDICOM_IMPLEMENTATION_VERSION,
+    AllStoragePresentationContexts,
+    evt,
+)
+from pynetdicom.association import Association
 from pynetdicom.dimse_primitives import C_STORE
+from pynetdicom.presentation import PresentationContext
 from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
+from pynetdicom.transport import AssociationSocket, RequestHandler, ThreadedAssociationServer
 
 from segdicom.config import ConfigError
 from segdicom.errors import SegDicomError
@@ -92,12 +103,22 @@ class StoreScp:
         ]
         address = (self.config.host, self.config.port)
         try:
-            self._server = ae.start_server(address, block=False, evt_handlers=handlers)
+            server = ae.make_server(
+                address,
+                contexts=_Contexts(ae.supported_contexts),
+                evt_handlers=handlers,
+                server_class=ThreadedAssociationServer,
+                request_handler=_RequestHandler,
+            )
         except OSError as exc:
             raise ConfigError(
                 f"SEGDICOM_DICOM_PORT: cannot listen for DICOM on "
                 f"{self.config.host}:{self.config.port} ({exc.strerror or exc})"
             ) from None
+        # As AE.start_server(block=False) does, with our request handler.
+        ae._servers.append(server)  # where server.shutdown() takes it from
+        threading.Thread(target=server.serve_forever, name="dicom-scp", daemon=True).start()
+        self._server = server
         log.info("C-STORE SCP %s listening on %s:%d", ae.ae_title, self.config.host, self.port)
 
     def stop(self) -> None:
@@ -161,7 +182,7 @@ class StoreScp:
     def _store(self, event: evt.Event) -> Status:
         try:
             put = self._put_for(event)
-            stored = put(event.encoded_dataset())
+            stored = put(part10(event))
             if put is self._put:
                 self.on_stored(str(event.assoc.requestor.ae_title).strip(), stored)
         except SegDicomError as exc:
@@ -180,6 +201,105 @@ class StoreScp:
         key = (str(request.MoveOriginatorApplicationEntityTitle or "").strip(), int(message_id))
         with self._routes_lock:
             return self._routes.get(key, self._put)
+
+
+class _WholeReads(AssociationSocket):
+    """pynetdicom's association socket, reading a PDU in as few calls as the kernel allows.
+
+    pynetdicom reads a PDU 4 KiB per recv(2), so a 512 KiB slice costs 128 calls,
+    each giving up the GIL and waiting to get it back from the threads that check,
+    write and index the instance before it; here each call fills what is left.
+    """
+
+    def recv(self, nr_bytes: int) -> bytearray:
+        sock = cast(socket.socket, self.socket)
+        buffer = bytearray(nr_bytes)
+        got = 0
+        with memoryview(buffer) as view:
+            while got < nr_bytes:
+                read = sock.recv_into(view[got:], nr_bytes - got)
+                if not read:  # the peer closed: what came, as pynetdicom answers
+                    break
+                got += read
+        del buffer[got:]
+        return buffer
+
+
+class _Contexts(list[PresentationContext]):
+    """The SCP's presentation contexts, copied quickly for each association.
+
+    pynetdicom deep-copies the acceptor's contexts per association; ours are every
+    storage SOP class in every transfer syntax (9,000 UIDs), which deepcopy takes
+    50-120 ms over. A copy of each context and of its list of transfer syntaxes
+    is as deep as it needs to be: the UIDs in it are immutable strings.
+    """
+
+    def __deepcopy__(self, memo: dict[int, object]) -> list[PresentationContext]:
+        copies = []
+        for context in self:
+            twin = copy.copy(context)
+            twin._transfer_syntax = list(context._transfer_syntax)
+            copies.append(twin)
+        return copies
+
+
+class _RequestHandler(RequestHandler):
+    def _create_association(self) -> Association:
+        assoc = super()._create_association()
+        # The socket pynetdicom made for this connection, reading with _WholeReads
+        # (a subclass adding no state; made by pynetdicom, so swapped in place).
+        assoc.dul.socket.__class__ = _WholeReads
+        return assoc
+
+
+def part10(event: evt.Event) -> bytes:
+    """The C-STORE's data set as received, behind a Part 10 header (PS3.10 7.1).
+
+    What `event.encoded_dataset()` answers, with the File Meta Information
+    written here from the request's UIDs and the context's transfer syntax,
+    instead of built as a pydicom dataset (deep-copied and encoded per instance,
+    a tenth of the time an instance takes to arrive).
+    """
+    request = cast(C_STORE, event.request)
+    elements = b"".join(
+        (
+            _element(0x0001, b"OB", b"\x00\x01"),
+            _element(0x0002, b"UI", _uid(request.AffectedSOPClassUID)),
+            _element(0x0003, b"UI", _uid(request.AffectedSOPInstanceUID)),
+            _element(0x0010, b"UI", _uid(event.context.transfer_syntax)),
+            _IMPLEMENTATION,
+        )
+    )
+    length = _element(0x0000, b"UL", struct.pack("<I", len(elements)))
+    data_set = cast(Any, request.DataSet).getbuffer()
+    return b"".join((_PREAMBLE, length, elements, data_set))
+
+
+_PREAMBLE = b"\x00" * 128 + b"DICM"
+_LONG_VR = (b"OB", b"OW", b"OF", b"SQ", b"UT", b"UN")
+
+
+def _element(element: int, vr: bytes, value: bytes) -> bytes:
+    """A group 0002 element, explicit VR little endian (PS3.5 7.1.2)."""
+    if vr in _LONG_VR:
+        return struct.pack("<HH2s2xI", 0x0002, element, vr, len(value)) + value
+    return struct.pack("<HH2sH", 0x0002, element, vr, len(value)) + value
+
+
+def _uid(value: object) -> bytes:
+    """A UI value: ASCII, padded with NUL to an even length (PS3.5 6.2)."""
+    raw = str(value or "").strip("\x00 ").encode("ascii")
+    return raw + b"\x00" * (len(raw) % 2)
+
+
+def _text(value: str) -> bytes:
+    raw = value.encode("ascii")
+    return raw + b" " * (len(raw) % 2)
+
+
+_IMPLEMENTATION = _element(0x0012, b"UI", _uid(PYNETDICOM_IMPLEMENTATION_UID)) + _element(
+    0x0013, b"SH", _text(PYNETDICOM_IMPLEMENTATION_VERSION)
+)
 
 
 def _ignore(kind: str) -> None:
