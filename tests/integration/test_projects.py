@@ -26,7 +26,15 @@ from tests.integration.project_support import (
     submit,
     users_with_tokens,
 )
-from tests.integration.support import disc, mask_body, put_mask, series_info, upload_series
+from tests.integration.support import (
+    disc,
+    mask_body,
+    mask_from,
+    put_mask,
+    series_info,
+    upload_series,
+    wait_job,
+)
 from tests.orthanc import Orthanc
 
 from segdicom.config import Settings
@@ -155,6 +163,107 @@ def test_a_blinded_reader_gets_403_on_another_readers_annotation(team: Team) -> 
     assert [a["id"] for a in listed] == [theirs["annotation_id"]]
     everyone = team.http["rita"].get("/api/annotations", params={"series_uid": series_uid}).json()
     assert len(everyone) == 2
+
+
+@dataclass
+class Consensus:
+    """A blinded case read by Alice and Bob, and the consensus Rita built of it."""
+
+    project_id: int
+    series_uid: str
+    readings: dict[str, int]  # reader -> annotation id
+    annotation_id: int
+    version: int
+
+
+def blinded_consensus(team: Team, name: str) -> Consensus:
+    """Alice and Bob each paint slice 3 of the phantom in a blinded project and submit;
+    Rita (a reviewer) builds the case's majority consensus."""
+    admin, rita = team.http["root"], team.http["rita"]
+    series_uid = upload_series(admin, "ct_philips_phantom")
+    project = create_project(admin, name, readers_per_case=2)
+    admin.post(f"/api/projects/{project['id']}/cases", json={"series_uids": [series_uid]})
+    readings, case_id = {}, 0
+    for reader, centre in (("alice", 200), ("bob", 210)):
+        client = team.http[reader]
+        task = next_task(client, project["id"])
+        assert task is not None
+        aid, case_id = task["annotation_id"], task["case_id"]
+        version = client.get(f"/api/annotations/{aid}").json()["version"]
+        put_mask(client, aid, 1, 3, disc(512, 512, centre, centre, 30), version)
+        submit(client, task["id"])
+        readings[reader] = aid
+    started = rita.post(f"/api/cases/{case_id}/consensus", json={"method": "majority"})
+    assert started.status_code == 202, started.text
+    job = wait_job(rita, started.json()["job_id"])
+    assert job["state"] == "done", job
+    aid = job["result"]["annotation_id"]
+    version = rita.get(f"/api/annotations/{aid}").json()["version"]
+    return Consensus(project["id"], series_uid, readings, aid, version)
+
+
+def test_an_annotator_gets_403_on_the_consensus_of_a_blinded_case_and_does_not_list_it(
+    team: Team,
+) -> None:
+    made = blinded_consensus(team, "blinded consensus")
+    url = f"/api/annotations/{made.annotation_id}"
+    body = mask_body(disc(512, 512, 100, 100, 20))
+    # Alice read the case; Carol is an annotator who did not: neither sees the consensus.
+    for annotator in (team.http["alice"], team.http["carol"]):
+        read = annotator.get(url)
+        assert read.status_code == 403
+        assert "consensus" in read.json()["detail"] and "blinded" in read.json()["detail"]
+        assert annotator.get(f"{url}/segments/1/slices/3").status_code == 403
+        assert annotator.get(f"{url}/statistics").status_code == 403
+        assert annotator.get(f"{url}/comments").status_code == 403
+        write = annotator.put(
+            f"{url}/segments/1/slices/3", content=body, headers={"If-Match": str(made.version)}
+        )
+        assert write.status_code == 403
+        exported = annotator.post(f"{url}/exports", json={"destination": "local"})
+        assert exported.status_code == 403
+    alice = team.http["alice"]
+    listed = alice.get("/api/annotations", params={"series_uid": made.series_uid}).json()
+    assert [a["id"] for a in listed] == [made.readings["alice"]]
+    listed = team.http["carol"].get("/api/annotations", params={"series_uid": made.series_uid})
+    assert listed.json() == []
+
+
+def test_a_reviewer_reads_and_edits_the_consensus_of_a_blinded_case(team: Team) -> None:
+    made = blinded_consensus(team, "reviewed consensus")
+    rita, admin = team.http["rita"], team.http["root"]
+    url = f"/api/annotations/{made.annotation_id}"
+    assert rita.get(url).status_code == 200
+    listed = rita.get("/api/annotations", params={"series_uid": made.series_uid}).json()
+    assert sorted(a["id"] for a in listed) == sorted([*made.readings.values(), made.annotation_id])
+    # Majority of two readers is their intersection; the reviewer then corrects slice 4.
+    painted = mask_from(rita.get(f"{url}/segments/1/slices/3").content, 512, 512)
+    both = disc(512, 512, 200, 200, 30) & disc(512, 512, 210, 210, 30)
+    assert np.array_equal(painted, both)
+    version = put_mask(rita, made.annotation_id, 1, 4, disc(512, 512, 205, 205, 25), made.version)
+    assert version > made.version
+    corrected = admin.get(f"{url}/segments/1/slices/4")
+    assert corrected.status_code == 200
+    assert np.array_equal(mask_from(corrected.content, 512, 512), disc(512, 512, 205, 205, 25))
+
+
+def test_annotators_read_but_never_change_the_consensus_of_an_unblinded_case(
+    team: Team,
+) -> None:
+    made = blinded_consensus(team, "unblinded consensus")
+    admin, alice = team.http["root"], team.http["alice"]
+    patched = admin.patch(f"/api/projects/{made.project_id}", json={"readers_per_case": 1})
+    assert patched.status_code == 200 and patched.json()["blinded"] is False
+    url = f"/api/annotations/{made.annotation_id}"
+    assert alice.get(url).status_code == 200
+    listed = alice.get("/api/annotations", params={"series_uid": made.series_uid}).json()
+    assert made.annotation_id in [a["id"] for a in listed]
+    write = alice.put(
+        f"{url}/segments/1/slices/3",
+        content=mask_body(disc(512, 512, 100, 100, 20)),
+        headers={"If-Match": str(made.version)},
+    )
+    assert write.status_code == 403 and "reviewers and admins" in write.json()["detail"]
 
 
 @pytest.fixture

@@ -58,3 +58,47 @@ def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
         engine.dispose()
     assert str(mode).lower() == "wal"
     assert keys == 1
+
+
+EARLIER_CONSENSUS = (
+    "INSERT INTO projects (id, name, description, labels, readers_per_case, review_required,"
+    " export_on_approval, rules, created_by, created_at)"
+    " VALUES (1, 'p', '', '[]', 2, 1, 0, '[]', 'root', '2026-12-01 00:00:00')",
+    "INSERT INTO cases (id, project_id, series_uid, study_uid, readings, source, created_by,"
+    " created_at) VALUES (7, 1, '1.2.3', '1.2', 2, 'api', 'root', '2026-12-01 00:00:00')",
+    *(
+        "INSERT INTO annotations (id, series_uid, study_uid, version, created_by, created_at,"
+        f" updated_at, seg_series_uid, description) VALUES ({n}, '1.2.3', '1.2', 2, 'rita',"
+        f" '2026-12-01 00:00:00', '2026-12-01 00:00:00', '1.2.{n}', '')"
+        for n in (10, 11)
+    ),
+    "INSERT INTO segments (annotation_id, number, label, color, category_code, category_scheme,"
+    " category_meaning, type_code, type_scheme, type_meaning)"
+    " VALUES (10, 1, 'Liver', '#ff0000', 'c', 'SCT', 'm', 't', 'SCT', 'm')",
+    "INSERT INTO jobs (id, kind, state, done, total, error, params, result, created_at,"
+    " updated_at) VALUES ('j1', 'consensus', 'done', 0, 2, '', '{}',"
+    ' \'{"annotation_id": 10, "case_id": 7, "method": "staple"}\','
+    " '2026-12-01 00:00:00', '2026-12-01 00:00:00')",
+)
+
+
+def test_upgrade_links_earlier_consensus_annotations_to_their_case(tmp_path: Path) -> None:
+    """A consensus made before annotations.consensus_case_id existed gets its case from the
+    job that made it (else the readers of a blinded case could read it); the table copy
+    SQLite needs keeps every annotation and its segments."""
+    url = f"sqlite:///{tmp_path / 'earlier.sqlite3'}"
+    upgrade(url, "20261202_projects")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            for statement in EARLIER_CONSENSUS:
+                connection.execute(text(statement))
+        upgrade(url)
+        with engine.connect() as connection:
+            query = "SELECT id, consensus_case_id FROM annotations ORDER BY id"
+            linked = connection.execute(text(query)).all()
+            segments = connection.execute(text("SELECT annotation_id FROM segments")).all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in linked] == [(10, 7), (11, None)]
+    assert [tuple(r) for r in segments] == [(10,)]

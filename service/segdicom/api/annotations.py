@@ -18,7 +18,8 @@ from segdicom.workflows import annotations as flow
 from segdicom.workflows.tasks import check_annotation_access, visible_annotations
 
 NOT_FOUND = {404: "no such annotation, segment or slice"}
-HIDDEN = "another reader's annotation of a blinded project case"
+HIDDEN = "another reader's annotation, or the consensus, of a blinded project case"
+HIDDEN_WRITE = f"{HIDDEN}; a consensus is changed by reviewers and admins only"
 CLOSED = {409: "If-Match is stale, or the project reading is submitted or approved"}
 MASK_BODY = Body(
     BINARY,
@@ -29,7 +30,8 @@ MASK_BODY = Body(
 
 
 def guard(request: Request, annotation_id: int, write: bool) -> None:
-    """403 on another reader's annotation of a blinded project case (workflows.tasks)."""
+    """403 on another reader's annotation, or the consensus, of a blinded project case, and on
+    writes to a consensus by annotators (workflows.tasks)."""
     check_annotation_access(state(request), identity(request), annotation_id, write)
 
 
@@ -75,7 +77,11 @@ def get_annotation(request: Request) -> JSONResponse:
 @documented(
     {204: Answer("deleted")},
     if_match="optional",
-    errors={403: f"only its creator or an admin may delete it; {HIDDEN}", **NOT_FOUND, **CLOSED},
+    errors={
+        403: f"only its creator or an admin may delete it; {HIDDEN_WRITE}",
+        **NOT_FOUND,
+        **CLOSED,
+    },
 )
 def delete_annotation(request: Request) -> Response:
     """Delete an annotation, its segments and masks (its exported SEGs stay)."""
@@ -97,7 +103,7 @@ def _code(code: CodeIn | None) -> flow.CodeTuple | None:
     },
     body=SegmentIn,
     if_match="required",
-    errors={400: "bad input, or If-Match missing", 403: HIDDEN, **NOT_FOUND, **CLOSED},
+    errors={400: "bad input, or If-Match missing", 403: HIDDEN_WRITE, **NOT_FOUND, **CLOSED},
 )
 async def put_segment(request: Request) -> JSONResponse:
     """Create or update a segment (label, colour, codes, status); If-Match: the version seen."""
@@ -117,7 +123,7 @@ async def put_segment(request: Request) -> JSONResponse:
 @documented(
     {200: Answer("the segment and its masks are gone; the new `version`", out.Version)},
     if_match="required",
-    errors={400: "If-Match missing", 403: HIDDEN, **NOT_FOUND, **CLOSED},
+    errors={400: "If-Match missing", 403: HIDDEN_WRITE, **NOT_FOUND, **CLOSED},
 )
 def delete_segment(request: Request) -> JSONResponse:
     """Delete a segment and all its masks; If-Match carries the version seen."""
@@ -134,7 +140,7 @@ def delete_segment(request: Request) -> JSONResponse:
     if_match="required",
     errors={
         400: "not a mask of the slice's size, or If-Match missing",
-        403: HIDDEN,
+        403: HIDDEN_WRITE,
         **NOT_FOUND,
         **CLOSED,
     },

@@ -18,7 +18,7 @@ from segdicom.errors import BadInput
 from segdicom.workflows import tasks as flow
 
 NO_TASK = {404: "no such task"}
-HIDDEN = {403: "another reader's annotation of a blinded case"}
+HIDDEN = {403: "another reader's annotation, or the consensus, of a blinded case"}
 NO_ANNOTATION = {404: "no such annotation"}
 
 

@@ -80,6 +80,11 @@ class Annotation(Base):
     # Every export of this annotation goes into this one SEG series (ARCHITECTURE: SEG).
     seg_series_uid: Mapped[str] = mapped_column(UID)
     description: Mapped[str] = mapped_column(String(64), default="")
+    # The case whose readings this annotation is the consensus of (it has no task of its
+    # own): the reviewers' work, which the readers of a blinded project may not see.
+    consensus_case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), index=True
+    )
 
     segments: Mapped[list["Segment"]] = relationship(
         back_populates="annotation",

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy import and_, exists, func, insert, or_, select, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
-from segdicom.db.models import Case, Comment, Instance, Project, Segment, Task
+from segdicom.db.models import Annotation, Case, Comment, Instance, Project, Segment, Task
 from segdicom.db.types import utcnow
 from segdicom.enums import TaskState
 from segdicom.errors import Conflict, NotFound
@@ -129,9 +129,22 @@ def task_of_annotation(session: Session, annotation_id: int) -> tuple[Task, Proj
     return None if found is None else (found[0], found[1])
 
 
-def blinded_annotations(session: Session, annotation_ids: Sequence[int], reader: str) -> set[int]:
-    """Those of `annotation_ids` that are other readers' readings of blinded projects."""
+def consensus_of_annotation(session: Session, annotation_id: int) -> tuple[Case, Project] | None:
+    """The case (and its project) whose consensus the annotation is; None for any other."""
     query = (
+        select(Case, Project)
+        .join(Annotation, Annotation.consensus_case_id == Case.id)
+        .join(Project, Project.id == Case.project_id)
+        .where(Annotation.id == annotation_id)
+    )
+    found = session.execute(query).first()
+    return None if found is None else (found[0], found[1])
+
+
+def blinded_annotations(session: Session, annotation_ids: Sequence[int], reader: str) -> set[int]:
+    """Those of `annotation_ids` that are other readers' readings of blinded projects, or
+    consensus annotations of their cases."""
+    readings = (
         select(Task.annotation_id)
         .join(Case, Case.id == Task.case_id)
         .join(Project, Project.id == Case.project_id)
@@ -141,7 +154,13 @@ def blinded_annotations(session: Session, annotation_ids: Sequence[int], reader:
             Project.readers_per_case > 1,
         )
     )
-    return {int(a) for a in session.scalars(query) if a is not None}
+    consensus = (
+        select(Annotation.id)
+        .join(Case, Case.id == Annotation.consensus_case_id)
+        .join(Project, Project.id == Case.project_id)
+        .where(Annotation.id.in_(annotation_ids), Project.readers_per_case > 1)
+    )
+    return {int(a) for a in session.scalars(union(readings, consensus)) if a is not None}
 
 
 def list_tasks(

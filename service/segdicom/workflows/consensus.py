@@ -69,7 +69,8 @@ def _run(st: AppState, job_id: str, case_id: int, method: Method, who: str) -> N
 
 
 def build_consensus(st: AppState, case_id: int, method: Method, who: str) -> int:
-    """The new annotation's id, holding every project label's consensus mask."""
+    """The new annotation's id, holding every project label's consensus mask, linked to
+    its case (workflows/tasks.py decides who sees it)."""
     case, tasks, labels = case_readings(st, case_id, DEFAULT_STATES)
     volume = load_volume(st, case.series_uid)
     readers = [reader_masks(st, volume, t) for t in tasks]
@@ -82,6 +83,7 @@ def build_consensus(st: AppState, case_id: int, method: Method, who: str) -> int
     with st.sessions.begin() as session:
         row = annotation_rows.create(session, case.series_uid, case.study_uid, who, generate_uid())
         row.description = f"{method} consensus of case {case_id}"[:64]
+        row.consensus_case_id = case.id  # blinding: the case's readers may not see it
         project_rows.add_segments(session, row.id, labels)
         for number in range(1, len(labels) + 1):
             annotation_rows.put_masks(session, row.id, number, combined[number], keys)

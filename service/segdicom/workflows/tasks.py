@@ -240,18 +240,30 @@ def _event(session: Session, who: str, action: str, case: Case, task: Task, deta
 
 
 def check_annotation_access(st: AppState, who: Identity, annotation_id: int, write: bool) -> None:
-    """Forbidden when `who` may not read (or write) the annotation of a project reading.
+    """Forbidden when `who` may not read (or write) the annotation of a project reading,
+    or the consensus of a project case.
 
     A reading is its reader's: other annotators get 403 when the project is blinded
     (several readers per case) and may never write it; reviewers read all readings;
     admins do everything. A submitted or approved reading is closed to writes until
-    a reviewer asks for changes. Annotations outside projects are not restricted here.
+    a reviewer asks for changes. A consensus is the reviewers' work (they build it, edit
+    it and export it); annotators never write it, nor read it in a blinded project.
+    Annotations outside projects are not restricted here.
     """
     with st.sessions() as session:
-        found = repo.task_of_annotation(session, annotation_id)
-    if found is None:
-        return
-    task, project = found
+        reading = repo.task_of_annotation(session, annotation_id)
+        consensus = None
+        if reading is None:
+            consensus = repo.consensus_of_annotation(session, annotation_id)
+    if reading is not None:
+        _check_reading(st, who, annotation_id, write, *reading)
+    elif consensus is not None:
+        _check_consensus(who, annotation_id, write, *consensus)
+
+
+def _check_reading(
+    st: AppState, who: Identity, annotation_id: int, write: bool, task: Task, project: Project
+) -> None:
     if task.reader == who.username:
         if write and task.state in (TaskState.SUBMITTED, TaskState.APPROVED):
             raise Conflict(f"task {task.id} is {task.state}: annotation {annotation_id} is closed")
@@ -269,8 +281,26 @@ def check_annotation_access(st: AppState, who: Identity, annotation_id: int, wri
         raise Forbidden(f"annotation {annotation_id} is {task.reader!r}'s reading")
 
 
+def _check_consensus(
+    who: Identity, annotation_id: int, write: bool, case: Case, project: Project
+) -> None:
+    if who.role in ("reviewer", "admin"):
+        return
+    if project.readers_per_case > 1:
+        raise Forbidden(
+            f"annotation {annotation_id} is the consensus of the readings of case {case.id} "
+            f"in the blinded project {project.id}: reviewers and admins only"
+        )
+    if write:
+        raise Forbidden(
+            f"annotation {annotation_id} is the consensus of case {case.id}: "
+            "reviewers and admins edit it"
+        )
+
+
 def hidden_from(session: Session, who: Identity, annotation_ids: Sequence[int]) -> set[int]:
-    """The annotations an annotator may not see: other readers' readings of blinded cases."""
+    """The annotations an annotator may not see: other readers' readings of blinded cases,
+    and the consensus of blinded cases."""
     if who.role in ("reviewer", "admin") or not annotation_ids:
         return set()
     return repo.blinded_annotations(session, annotation_ids, who.username)
@@ -279,7 +309,7 @@ def hidden_from(session: Session, who: Identity, annotation_ids: Sequence[int]) 
 def visible_annotations(
     st: AppState, who: Identity, annotations: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """The annotation answers `who` may see (other readers' blinded readings left out)."""
+    """The annotation answers `who` may see (blinded readings and consensus left out)."""
     with st.sessions() as session:
         hidden = hidden_from(session, who, [a["id"] for a in annotations])
     return [a for a in annotations if a["id"] not in hidden]
