@@ -112,17 +112,45 @@ class Annotator:
             version = answer.json()["version"]
 
 
+class Probe:
+    """The floor under the same load: the cheapest authenticated request (GET
+    /api/auth/me, one token lookup), asked every `every` seconds while the
+    annotators work. What any request waits for the server here, `next` or not."""
+
+    def __init__(self, client: httpx.Client, every: float = 0.1) -> None:
+        self.client, self.every = client, every
+        self.seconds: list[float] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(self.every):
+            started = time.perf_counter()
+            self.client.get("/api/auth/me").raise_for_status()
+            self.seconds.append(time.perf_counter() - started)
+
+
 def run_annotators(
     url: str, tokens: dict[str, str], names: list[str], project: int, stroke: float, rounds: int
-) -> list[Annotator]:
+) -> tuple[list[Annotator], Probe]:
     clients = [
         httpx.Client(base_url=url, headers={"authorization": f"Bearer {tokens[n]}"}, timeout=120)
         for n in names
     ]
     workers = [Annotator(c, project, stroke, rounds) for c in clients]
     threads = [threading.Thread(target=w.run) for w in workers]
-    run_to_end(threads, clients)
-    return workers
+    probe_client = httpx.Client(
+        base_url=url, headers={"authorization": f"Bearer {tokens[names[0]]}"}, timeout=120
+    )
+    probe = Probe(probe_client)
+    prober = threading.Thread(target=probe.run)
+    prober.start()
+    try:
+        run_to_end(threads, clients)
+    finally:
+        probe.stop.set()
+        prober.join()
+        probe_client.close()
+    return workers, probe
 
 
 def bench_next(url: str, tokens: dict[str, str], admin: httpx.Client, args: Any) -> None:
@@ -135,8 +163,10 @@ def bench_next(url: str, tokens: dict[str, str], admin: httpx.Client, args: Any)
     alone_project = make_project(admin, "alone", series[: args.alone], 1)
     crowd_project = make_project(admin, "crowd", series[args.alone :], 2)
     names = [f"reader{n:02d}" for n in range(args.annotators)]
-    alone = run_annotators(url, tokens, names[:1], alone_project, args.stroke / 10, args.alone)
-    crowd = run_annotators(url, tokens, names, crowd_project, args.stroke, args.rounds)
+    alone, probe_alone = run_annotators(
+        url, tokens, names[:1], alone_project, args.stroke / 10, args.alone
+    )
+    crowd, probe_crowd = run_annotators(url, tokens, names, crowd_project, args.stroke, args.rounds)
     cheapest = []
     for _ in range(30):  # the cheapest authenticated request: what any call costs here
         started = time.perf_counter()
@@ -164,6 +194,13 @@ def bench_next(url: str, tokens: dict[str, str], admin: httpx.Client, args: Any)
         f"{len(readings)} readings, p50 {percentile(many, 50):.1f} ms, p95 {p_many:.1f} ms "
         f"(target < 50 ms: {'met' if p_many < 50 else 'MISSED'}); "
         f"{p_many / p_one:.2f}x alone (target <= 3x: {'met' if p_many <= 3 * p_one else 'MISSED'})"
+    )
+    floor_one, floor_many = percentile(probe_alone.seconds, 95), percentile(probe_crowd.seconds, 95)
+    print(
+        f"floor under the same load (GET /api/auth/me every 0.1 s meanwhile): p95 "
+        f"{floor_one:.1f} ms beside 1 annotator ({len(probe_alone.seconds)} calls), "
+        f"{floor_many:.1f} ms beside {args.annotators} ({len(probe_crowd.seconds)} calls); "
+        f"next p95 = {p_one / floor_one:.2f}x and {p_many / floor_many:.2f}x its floor"
     )
     p_steady = percentile(steady, 95)
     print(

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select, update
+from sqlalchemy import inspect, select, text, update
+from sqlalchemy.exc import OperationalError
 from starlette.testclient import TestClient
 from tests.integration.support import (
     create_annotation,
@@ -175,3 +176,32 @@ def test_a_starting_process_keeps_the_claims_of_others(
         outbox.stop()
         engine.dispose()
     assert pacs.stored == []
+
+
+@pytest.mark.parametrize("idle", [True, False])
+def test_a_pooled_connection_the_server_ended_is_replaced_once_idle(
+    database_url: str, idle: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no server to end a connection")
+    from segdicom.db import engine as engines
+
+    monkeypatch.setattr(engines, "IDLE_PING_SECONDS", 0.0 if idle else 3600.0)
+    engine = make_engine(database_url)
+    killer = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        with killer.connect() as conn:  # the server ends it (a restart, an idle timeout)
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        if idle:  # pinged at checkout, found gone, replaced: the caller sees nothing
+            with engine.connect() as conn:
+                assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+        else:  # used without a ping: the error reaches the caller, the pool drops it
+            with pytest.raises(OperationalError), engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            with engine.connect() as conn:
+                assert conn.execute(text("SELECT 1")).scalar() == 1
+    finally:
+        engine.dispose()
+        killer.dispose()

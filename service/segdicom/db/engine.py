@@ -1,5 +1,6 @@
 """Engine and sessions, created by the app's lifespan (never at import time)."""
 
+import time
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -11,13 +12,18 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from segdicom.bundled import bundled_dir
 
 MIGRATIONS_DIR = bundled_dir("migrations")
+# A pooled server connection unused this long is pinged before it is handed out.
+IDLE_PING_SECONDS = 10.0
 
 
 def make_engine(url: str) -> Engine:
     """An engine for `url`. SQLite gets WAL, foreign keys and a busy timeout."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        engine = create_engine(url, pool_size=10, max_overflow=10)
+        event.listen(engine, "checkin", _note_idle)
+        event.listen(engine, "checkout", _ping_if_idle)
+        return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     # The driver's own transaction handling is off; "begin" below takes over.
@@ -25,6 +31,27 @@ def make_engine(url: str) -> Engine:
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
+
+
+def _note_idle(dbapi_conn: object, record: ConnectionPoolEntry) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_conn: object, record: ConnectionPoolEntry, proxy: object) -> None:
+    """A connection that sat in the pool may have been closed by the server (a
+    restart, an idle timeout): ping it, and have the pool open a new one if it is
+    gone (pessimistic disconnect handling, as pool_pre_ping, but not on every
+    checkout: under load that ping was a round trip to the server per session)."""
+    since = record.info.get("idle_since")
+    if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+        return
+    try:
+        cursor = dbapi_conn.cursor()  # type: ignore[attr-defined]
+        cursor.execute("SELECT 1")
+        cursor.close()
+        dbapi_conn.rollback()  # type: ignore[attr-defined]
+    except Exception as exc:
+        raise exc_.DisconnectionError(f"pooled connection is gone: {exc}") from exc
 
 
 def _sqlite_on_connect(dbapi_conn: object, record: ConnectionPoolEntry) -> None:

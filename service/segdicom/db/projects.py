@@ -8,11 +8,24 @@ instead of queueing on the first one; SQLite has one writer at a time anyway
 (BEGIN IMMEDIATE, db/engine.py) and ignores the clause.
 """
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, or_, select, union, update
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    union,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
@@ -242,27 +255,38 @@ def claim_free_case(
     different cases instead of waiting for each other (so None may only mean that the
     free cases are being taken: ask again with `skip_locked=False` to wait for them).
     """
+    claimed = session.scalars(
+        _claim_statement(skip_locked),
+        {"b_project": project.id, "b_readers": project.readers_per_case, "b_reader": reader},
+    )
+    return claimed.first()
+
+
+@functools.cache
+def _claim_statement(skip_locked: bool) -> Any:
+    """claim_free_case's statement, built once: its values are bound parameters (the
+    expression over two aliases cost more to build than to run, at every `next`)."""
     inner = aliased(Case)
+    readers = bindparam("b_readers", type_=Integer)
     candidate = (
         select(inner.id)
         .where(
-            inner.project_id == project.id,
-            inner.readings < project.readers_per_case,
-            _not_read_by(reader, inner.id),  # type: ignore[arg-type]
+            inner.project_id == bindparam("b_project", type_=Integer),
+            inner.readings < readers,
+            _not_read_by(bindparam("b_reader", type_=String), inner.id),  # type: ignore[arg-type]
         )
         .order_by(inner.id)
         .limit(1)
         .with_for_update(skip_locked=skip_locked)
         .scalar_subquery()
     )
-    claimed = session.scalars(
+    return (
         update(Case)
-        .where(Case.id == candidate, Case.readings < project.readers_per_case)
+        .where(Case.id == candidate, Case.readings < readers)
         .values(readings=Case.readings + 1)
         .returning(Case)
         .execution_options(populate_existing=True, synchronize_session=False)
     )
-    return claimed.first()
 
 
 def claim_slot(session: Session, case: Case) -> None:

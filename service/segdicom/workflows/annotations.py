@@ -209,11 +209,10 @@ def put_mask(st: AppState, write: MaskWrite, who: str) -> int:
     """Write one segment's mask on one slice (an empty mask clears it): the new version."""
     with st.sessions() as session:
         row = repo.get(session, write.annotation_id)
-        repo.get_segment(session, write.annotation_id, write.number)
     volume = volumes.load_volume(st, row.series_uid)
     volumes.check_index(volume, write.slice_index)
     empty = is_empty(decode_mask(write.body, volume.rows, volume.columns))
-    with st.sessions.begin() as session:
+    with st.sessions.begin() as session:  # 404 here for a segment the annotation lacks
         label = repo.get_segment(session, write.annotation_id, write.number).label
         version = repo.bump_version(session, write.annotation_id, write.expected)
         data = None if empty else write.body
