@@ -132,14 +132,19 @@ def get_task(session: Session, task_id: int) -> Task:
 
 
 def task_of_annotation(session: Session, annotation_id: int) -> tuple[Task, Project] | None:
-    query = (
+    found = session.execute(_task_of_annotation(), {"b_annotation": annotation_id}).first()
+    return None if found is None else (found[0], found[1])
+
+
+@functools.cache
+def _task_of_annotation() -> Any:
+    """task_of_annotation's statement, built once (asked at every mask write)."""
+    return (
         select(Task, Project)
         .join(Case, Case.id == Task.case_id)
         .join(Project, Project.id == Case.project_id)
-        .where(Task.annotation_id == annotation_id)
+        .where(Task.annotation_id == bindparam("b_annotation", type_=Integer))
     )
-    found = session.execute(query).first()
-    return None if found is None else (found[0], found[1])
 
 
 def consensus_of_annotation(session: Session, annotation_id: int) -> tuple[Case, Project] | None:
@@ -213,22 +218,29 @@ def _not_read_by(reader: str, case_id: object) -> object:
 def claimable_task(session: Session, project_id: int, reader: str, now: datetime) -> Task | None:
     """In one query: the reader's own open reading (first), else another reader's
     reading whose lease ran out on a case the caller does not read; locked."""
+    values = {"b_project": project_id, "b_reader": reader, "b_now": now}
+    return session.scalars(_claimable_statement(), values).first()
+
+
+@functools.cache
+def _claimable_statement() -> Any:
+    """claimable_task's statement, built once (at every `next`)."""
+    reader = bindparam("b_reader", type_=String)
     mine = and_(Task.reader == reader, Task.state.in_(OPEN))
     expired = and_(
         Task.reader != reader,
         Task.state.in_(LEASED),
-        Task.lease_expires < now,
+        Task.lease_expires < bindparam("b_now", type_=Task.lease_expires.type),
         _not_read_by(reader, Task.case_id),  # type: ignore[arg-type]
     )
-    query = (
+    return (
         select(Task)
         .join(Case, Case.id == Task.case_id)
-        .where(Case.project_id == project_id, or_(mine, expired))
+        .where(Case.project_id == bindparam("b_project", type_=Integer), or_(mine, expired))
         .order_by((Task.reader == reader).desc(), Task.case_id)
         .limit(1)
         .with_for_update(skip_locked=True, of=Task)
     )
-    return session.scalars(query).first()
 
 
 def take_over(session: Session, task: Task, reader: str, now: datetime, lease: datetime) -> None:

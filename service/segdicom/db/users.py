@@ -1,9 +1,11 @@
 """Users, viewer sessions and API tokens. Secrets are stored only as SHA-256 digests."""
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import String, bindparam, delete, exists, select
 from sqlalchemy.orm import Session
 
 from segdicom.db.models import ApiToken, AuthSession, User
@@ -79,14 +81,22 @@ def add_token(session: Session, user: User, name: str, token_hash: str) -> ApiTo
 
 def token_user(session: Session, token_hash: str) -> User | None:
     """The enabled user of a live (not revoked) API token."""
-    user = session.scalar(
-        select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == token_hash, ApiToken.revoked.is_(False))
-    )
+    user: User | None = session.scalar(_token_user(), {"b_hash": token_hash})
     if user is None or user.disabled:
         return None
     return user
+
+
+@functools.cache
+def _token_user() -> Any:
+    """token_user's statement, built once (at every request with a token)."""
+    return (
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == bindparam("b_hash", type_=String), ApiToken.revoked.is_(False)
+        )
+    )
 
 
 def tokens_of(session: Session, user: User) -> Sequence[ApiToken]:
