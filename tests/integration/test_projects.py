@@ -229,6 +229,22 @@ def test_an_annotator_gets_403_on_the_consensus_of_a_blinded_case_and_does_not_l
     assert listed.json() == []
 
 
+def test_an_annotator_cannot_export_a_dataset_of_masks_hidden_from_them(team: Team) -> None:
+    made = blinded_consensus(team, "blinded dataset")
+    # The series' latest annotation is the consensus of Alice's and Bob's readings.
+    body = {"format": "nifti", "series_uids": [made.series_uid]}
+    for annotator in (team.http["alice"], team.http["carol"]):
+        refused = annotator.post("/api/datasets", json=body)
+        assert refused.status_code == 403, refused.text
+        assert "blinded" in refused.json()["detail"]
+    by_project = team.http["carol"].post(
+        "/api/datasets",
+        json={"format": "nifti", "project_id": made.project_id, "states": ["submitted"]},
+    )
+    assert by_project.status_code == 403, by_project.text
+    assert team.http["rita"].post("/api/datasets", json=body).status_code == 202
+
+
 def test_a_reviewer_reads_and_edits_the_consensus_of_a_blinded_case(team: Team) -> None:
     made = blinded_consensus(team, "reviewed consensus")
     rita, admin = team.http["rita"], team.http["root"]

@@ -5,11 +5,12 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse
 
 from segdicom.api import answers as out
-from segdicom.api.common import path_int, state, user
+from segdicom.api.common import path_int, state
 from segdicom.api.jobs import ACCEPTED, accepted
 from segdicom.api.operation import Answer, documented
 from segdicom.api.schemas import DatasetIn
 from segdicom.api.validation import parse_body
+from segdicom.auth.identity import identity
 from segdicom.db import datasets as rows
 from segdicom.errors import NotFound
 from segdicom.workflows.dataset_request import DatasetRequest
@@ -21,7 +22,10 @@ NOT_FOUND = {404: "no such dataset"}
 @documented(
     {202: ACCEPTED},
     body=DatasetIn,
-    errors={400: "bad format, no series, a series without annotation, unknown labels"},
+    errors={
+        400: "bad format, no series, a series without annotation, unknown labels",
+        403: "an annotator asking for masks they may not see (blinded readings, consensus)",
+    },
 )
 async def create_dataset(request: Request) -> JSONResponse:
     """Export annotated series as a training dataset (NIfTI), as a job: 202 {"job_id"}.
@@ -37,7 +41,7 @@ async def create_dataset(request: Request) -> JSONResponse:
     st = state(request)
     body = await parse_body(request, DatasetIn)
     parsed = DatasetRequest.parse(body.model_dump(exclude_none=True))
-    job_id = await run_in_threadpool(start_dataset_export, st, parsed, user(request))
+    job_id = await run_in_threadpool(start_dataset_export, st, parsed, identity(request))
     return accepted(job_id)
 
 

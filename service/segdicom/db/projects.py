@@ -8,35 +8,29 @@ instead of queueing on the first one; SQLite has one writer at a time anyway
 (BEGIN IMMEDIATE, db/engine.py) and ignores the clause.
 """
 
-import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Integer,
-    String,
     and_,
-    bindparam,
-    exists,
     func,
     insert,
-    or_,
     select,
     union,
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from segdicom.db import project_statements as statements
 from segdicom.db.models import Annotation, Case, Comment, Instance, Project, Segment, Task
 from segdicom.db.types import utcnow
 from segdicom.enums import TaskState
 from segdicom.errors import Conflict, NotFound
 
-OPEN = (TaskState.TODO, TaskState.IN_PROGRESS, TaskState.CHANGES_REQUESTED)
-LEASED = (TaskState.IN_PROGRESS,)  # an expired lease on these returns the reading to the pool
+OPEN, LEASED = statements.OPEN, statements.LEASED
 
 
 class Retry(Exception):
@@ -132,19 +126,10 @@ def get_task(session: Session, task_id: int) -> Task:
 
 
 def task_of_annotation(session: Session, annotation_id: int) -> tuple[Task, Project] | None:
-    found = session.execute(_task_of_annotation(), {"b_annotation": annotation_id}).first()
+    found = session.execute(
+        statements.task_of_annotation(), {"b_annotation": annotation_id}
+    ).first()
     return None if found is None else (found[0], found[1])
-
-
-@functools.cache
-def _task_of_annotation() -> Any:
-    """task_of_annotation's statement, built once (asked at every mask write)."""
-    return (
-        select(Task, Project)
-        .join(Case, Case.id == Task.case_id)
-        .join(Project, Project.id == Case.project_id)
-        .where(Task.annotation_id == bindparam("b_annotation", type_=Integer))
-    )
 
 
 def consensus_of_annotation(session: Session, annotation_id: int) -> tuple[Case, Project] | None:
@@ -210,37 +195,11 @@ def own_open_task(session: Session, project_id: int, reader: str) -> Task | None
     return session.scalars(query).first()
 
 
-def _not_read_by(reader: str, case_id: object) -> object:
-    mine = aliased(Task)
-    return ~exists().where(mine.case_id == case_id, mine.reader == reader)
-
-
 def claimable_task(session: Session, project_id: int, reader: str, now: datetime) -> Task | None:
     """In one query: the reader's own open reading (first), else another reader's
     reading whose lease ran out on a case the caller does not read; locked."""
     values = {"b_project": project_id, "b_reader": reader, "b_now": now}
-    return session.scalars(_claimable_statement(), values).first()
-
-
-@functools.cache
-def _claimable_statement() -> Any:
-    """claimable_task's statement, built once (at every `next`)."""
-    reader = bindparam("b_reader", type_=String)
-    mine = and_(Task.reader == reader, Task.state.in_(OPEN))
-    expired = and_(
-        Task.reader != reader,
-        Task.state.in_(LEASED),
-        Task.lease_expires < bindparam("b_now", type_=Task.lease_expires.type),
-        _not_read_by(reader, Task.case_id),  # type: ignore[arg-type]
-    )
-    return (
-        select(Task)
-        .join(Case, Case.id == Task.case_id)
-        .where(Case.project_id == bindparam("b_project", type_=Integer), or_(mine, expired))
-        .order_by((Task.reader == reader).desc(), Task.case_id)
-        .limit(1)
-        .with_for_update(skip_locked=True, of=Task)
-    )
+    return session.scalars(statements.claimable(), values).first()
 
 
 def take_over(session: Session, task: Task, reader: str, now: datetime, lease: datetime) -> None:
@@ -268,37 +227,10 @@ def claim_free_case(
     free cases are being taken: ask again with `skip_locked=False` to wait for them).
     """
     claimed = session.scalars(
-        _claim_statement(skip_locked),
+        statements.claim_free_case(skip_locked),
         {"b_project": project.id, "b_readers": project.readers_per_case, "b_reader": reader},
     )
     return claimed.first()
-
-
-@functools.cache
-def _claim_statement(skip_locked: bool) -> Any:
-    """claim_free_case's statement, built once: its values are bound parameters (the
-    expression over two aliases cost more to build than to run, at every `next`)."""
-    inner = aliased(Case)
-    readers = bindparam("b_readers", type_=Integer)
-    candidate = (
-        select(inner.id)
-        .where(
-            inner.project_id == bindparam("b_project", type_=Integer),
-            inner.readings < readers,
-            _not_read_by(bindparam("b_reader", type_=String), inner.id),  # type: ignore[arg-type]
-        )
-        .order_by(inner.id)
-        .limit(1)
-        .with_for_update(skip_locked=skip_locked)
-        .scalar_subquery()
-    )
-    return (
-        update(Case)
-        .where(Case.id == candidate, Case.readings < readers)
-        .values(readings=Case.readings + 1)
-        .returning(Case)
-        .execution_options(populate_existing=True, synchronize_session=False)
-    )
 
 
 def claim_slot(session: Session, case: Case) -> None:

@@ -23,12 +23,13 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy.orm import Session
 
+from segdicom.auth.identity import Identity
 from segdicom.db import annotations as repo
 from segdicom.db import datasets as rows
 from segdicom.db import events, jobs
 from segdicom.db.models import DatasetExport
 from segdicom.enums import DatasetFormat, JobKind, JobState
-from segdicom.errors import BadInput
+from segdicom.errors import BadInput, Forbidden
 from segdicom.imaging import Volume, read_slice
 from segdicom.imaging.nifti import NiftiGeometry, nifti_geometry, nifti_image, write_nifti_gz
 from segdicom.masks import decode_mask
@@ -45,6 +46,7 @@ from segdicom.workflows.dataset_files import (
 )
 from segdicom.workflows.dataset_request import MAX_LABELS, DatasetRequest
 from segdicom.workflows.retrieve import Stopping, failures_reported
+from segdicom.workflows.tasks import hidden_from
 from segdicom.workflows.volumes import load_volume, slice_keys
 
 PROGRESS_EVERY = 0.2  # seconds between progress writes to the jobs table
@@ -205,9 +207,19 @@ def label_map(
 # -- as a job (the API), or at once into a folder or zip (the CLI) ---------------------
 
 
-def start_dataset_export(st: AppState, request: DatasetRequest, user: str) -> str:
-    """Check the request and queue the job (202 at once; 400 for a bad selection)."""
+def start_dataset_export(st: AppState, request: DatasetRequest, who: Identity) -> str:
+    """Check the request and queue the job (202 at once; 400 for a bad selection; 403
+    when it would hand an annotator masks they may not see)."""
     cases = select_cases(st, request)
+    with st.sessions() as session:
+        hidden = hidden_from(session, who, [c.annotation_id for c in cases])
+    if hidden:
+        raise Forbidden(
+            f"the dataset would include {len(hidden)} annotation(s) {who.username!r} may not "
+            "see (other readers' readings, or the consensus, of blinded project cases): "
+            "reviewers and admins export those"
+        )
+    user = who.username
     label_values(st, cases, request.labels)
     params: dict[str, object] = {
         "format": request.format.value,

@@ -1,0 +1,82 @@
+"""The statements asked at every `next` and every mask write, built once.
+
+Their values are bound parameters: building these expressions (joins, aliases,
+EXISTS) cost SQLAlchemy more than running them, at every call. db/projects.py
+runs them.
+"""
+
+import functools
+from typing import Any
+
+from sqlalchemy import Integer, String, and_, bindparam, exists, or_, select, update
+from sqlalchemy.orm import aliased
+
+from segdicom.db.models import Case, Project, Task
+from segdicom.enums import TaskState
+
+OPEN = (TaskState.TODO, TaskState.IN_PROGRESS, TaskState.CHANGES_REQUESTED)
+LEASED = (TaskState.IN_PROGRESS,)  # an expired lease on these returns the reading to the pool
+
+
+@functools.cache
+def task_of_annotation() -> Any:
+    """task_of_annotation's statement, built once (asked at every mask write)."""
+    return (
+        select(Task, Project)
+        .join(Case, Case.id == Task.case_id)
+        .join(Project, Project.id == Case.project_id)
+        .where(Task.annotation_id == bindparam("b_annotation", type_=Integer))
+    )
+
+
+def not_read_by(reader: str, case_id: object) -> object:
+    mine = aliased(Task)
+    return ~exists().where(mine.case_id == case_id, mine.reader == reader)
+
+
+@functools.cache
+def claimable() -> Any:
+    """claimable_task's statement, built once (at every `next`)."""
+    reader = bindparam("b_reader", type_=String)
+    mine = and_(Task.reader == reader, Task.state.in_(OPEN))
+    expired = and_(
+        Task.reader != reader,
+        Task.state.in_(LEASED),
+        Task.lease_expires < bindparam("b_now", type_=Task.lease_expires.type),
+        not_read_by(reader, Task.case_id),  # type: ignore[arg-type]
+    )
+    return (
+        select(Task)
+        .join(Case, Case.id == Task.case_id)
+        .where(Case.project_id == bindparam("b_project", type_=Integer), or_(mine, expired))
+        .order_by((Task.reader == reader).desc(), Task.case_id)
+        .limit(1)
+        .with_for_update(skip_locked=True, of=Task)
+    )
+
+
+@functools.cache
+def claim_free_case(skip_locked: bool) -> Any:
+    """claim_free_case's statement, built once: its values are bound parameters (the
+    expression over two aliases cost more to build than to run, at every `next`)."""
+    inner = aliased(Case)
+    readers = bindparam("b_readers", type_=Integer)
+    candidate = (
+        select(inner.id)
+        .where(
+            inner.project_id == bindparam("b_project", type_=Integer),
+            inner.readings < readers,
+            not_read_by(bindparam("b_reader", type_=String), inner.id),  # type: ignore[arg-type]
+        )
+        .order_by(inner.id)
+        .limit(1)
+        .with_for_update(skip_locked=skip_locked)
+        .scalar_subquery()
+    )
+    return (
+        update(Case)
+        .where(Case.id == candidate, Case.readings < readers)
+        .values(readings=Case.readings + 1)
+        .returning(Case)
+        .execution_options(populate_existing=True, synchronize_session=False)
+    )
