@@ -29,6 +29,7 @@ from tests.integration.support import (
     series_info,
     upload_series,
 )
+from tests.postgres import Postgres
 
 from segdicom.app import create_app
 from segdicom.config import Settings
@@ -180,11 +181,11 @@ def test_a_starting_process_keeps_the_claims_of_others(
 
 @pytest.mark.parametrize("idle", [True, False])
 def test_a_pooled_connection_the_server_ended_is_replaced_once_idle(
-    database_url: str, idle: bool, monkeypatch: pytest.MonkeyPatch
+    postgres: Postgres, idle: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite has no server to end a connection")
     from segdicom.db import engine as engines
+
+    database_url = postgres.create_database()
 
     monkeypatch.setattr(engines, "IDLE_PING_SECONDS", 0.0 if idle else 3600.0)
     engine = make_engine(database_url)
