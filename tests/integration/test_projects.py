@@ -245,6 +245,35 @@ def test_an_annotator_cannot_export_a_dataset_of_masks_hidden_from_them(team: Te
     assert team.http["rita"].post("/api/datasets", json=body).status_code == 202
 
 
+def test_the_legacy_slice_and_save_keep_blinded_readings_apart(team: Team) -> None:
+    made = blinded_consensus(team, "blinded legacy")
+    url = f"/slice/{made.series_uid}/3"
+
+    def shown(name: str) -> np.ndarray | None:
+        answer = team.http[name].get(url)
+        assert answer.status_code == 200, answer.text
+        mask = answer.json()["mask"]
+        return None if mask is None else np.array(mask).reshape(512, 512) > 0
+
+    # Each reader sees their own reading, Carol none of theirs, Rita the consensus.
+    assert np.array_equal(shown("alice"), disc(512, 512, 200, 200, 30))
+    assert np.array_equal(shown("bob"), disc(512, 512, 210, 210, 30))
+    assert shown("carol") is None
+    both = disc(512, 512, 200, 200, 30) & disc(512, 512, 210, 210, 30)
+    assert np.array_equal(shown("rita"), both)
+    # Alice's submitted reading is closed and Bob's is not hers: her save makes her own.
+    label_map = disc(512, 512, 100, 100, 20).astype(np.int64)
+    saved = team.http["alice"].post(
+        f"/save_mask/{made.series_uid}/5", json={"mask": label_map.ravel().tolist()}
+    )
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["annotation_id"] not in (*made.readings.values(), made.annotation_id)
+    for reading in (*made.readings.values(), made.annotation_id):
+        painted = team.http["root"].get(f"/api/annotations/{reading}/segments/1/slices/5")
+        assert painted.status_code == 200
+        assert not mask_from(painted.content, 512, 512).any()
+
+
 def test_a_reviewer_reads_and_edits_the_consensus_of_a_blinded_case(team: Team) -> None:
     made = blinded_consensus(team, "reviewed consensus")
     rita, admin = team.http["rita"], team.http["root"]

@@ -5,12 +5,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from segdicom.api import answers as out
-from segdicom.api.common import path_int, path_uid, state, user
+from segdicom.api.common import path_int, path_uid, state
 from segdicom.api.operation import Answer, documented
 from segdicom.api.schemas import LegacySaveIn
 from segdicom.api.series import VOLUME_ERRORS
 from segdicom.api.uploads import UPLOAD_ERRORS, multipart, receive_files
 from segdicom.api.validation import parse_body
+from segdicom.auth.identity import identity
 from segdicom.errors import BadInput
 from segdicom.workflows import legacy
 from segdicom.workflows.volumes import load_volume
@@ -37,7 +38,8 @@ async def upload(request: Request) -> JSONResponse:
 def get_slice(request: Request) -> JSONResponse:
     """Seed slice: 8-bit windowed `pixel_data` and the `mask` as JSON lists."""
     st = state(request)
-    body = legacy.legacy_slice(st, path_uid(request, "volume_id"), path_int(request, "index"))
+    volume_id, index = path_uid(request, "volume_id"), path_int(request, "index")
+    body = legacy.legacy_slice(st, volume_id, index, identity(request))
     return JSONResponse(body)
 
 
@@ -53,5 +55,6 @@ async def save_mask(request: Request) -> JSONResponse:
     index = path_int(request, "index")
     parsed = await parse_body(request, LegacySaveIn, limit=64 * 1024 * 1024)
     body = {"mask": parsed.mask, "labels": parsed.labels}
-    result = await run_in_threadpool(legacy.legacy_save, st, volume_id, index, body, user(request))
+    who = identity(request)
+    result = await run_in_threadpool(legacy.legacy_save, st, volume_id, index, body, who)
     return JSONResponse(result)

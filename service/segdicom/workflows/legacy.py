@@ -11,25 +11,28 @@ from typing import Any
 import numpy as np
 from pydicom.uid import generate_uid
 
+from segdicom.auth.identity import Identity
 from segdicom.db import annotations as repo
 from segdicom.db import events
 from segdicom.db.models import Annotation
-from segdicom.errors import BadInput
+from segdicom.errors import BadInput, Conflict, Forbidden
 from segdicom.imaging import Volume
 from segdicom.masks import decode_mask, encode_mask
 from segdicom.seg.codes import codes_for_label, default_color
 from segdicom.state import AppState
 from segdicom.workflows.exports import export_annotation
+from segdicom.workflows.tasks import check_annotation_access, hidden_from
 from segdicom.workflows.volumes import check_index, load_volume, slice_array, slice_keys
 
 MAX_SEED_SEGMENTS = 255
 
 
-def legacy_slice(st: AppState, volume_id: str, index: int) -> dict[str, Any]:
+def legacy_slice(st: AppState, volume_id: str, index: int, who: Identity) -> dict[str, Any]:
     volume = load_volume(st, volume_id)
     values = slice_array(st, volume, index)
     with st.sessions() as session:
-        annotation = _latest(session, volume_id)
+        visible = _visible(session, volume_id, who)
+        annotation = visible[-1] if visible else None
         labels, mask = {}, None
         if annotation is not None:
             labels = {str(s.number): s.label for s in annotation.segments}
@@ -68,13 +71,15 @@ def _label_map(volume: Volume, masks: dict[int, dict[int, bytes]], index: int) -
 
 
 def legacy_save(
-    st: AppState, volume_id: str, index: int, body: dict[str, Any], user: str
+    st: AppState, volume_id: str, index: int, body: dict[str, Any], who: Identity
 ) -> dict[str, Any]:
     volume = load_volume(st, volume_id)
     check_index(volume, index)  # 404, like every other slice read or write
     label_map = _parse_mask(body.get("mask"), volume)
     labels = _parse_labels(body.get("labels"))
-    annotation_id = _write(st, volume, index, label_map, labels, user)
+    user = who.username
+    target = _newest_writable(st, volume_id, who)
+    annotation_id = _write(st, volume, index, label_map, labels, user, target)
     export = export_annotation(st, annotation_id, "local", user) if label_map.any() else None
     return {
         "message": f"Mask saved for slice {index}" + (" and SEG written" if export else ""),
@@ -135,12 +140,16 @@ def _write(
     label_map: np.ndarray,
     labels: dict[int, str],
     user: str,
+    target: int | None,
 ) -> int:
     numbers = {int(v) for v in np.unique(label_map) if v}
     with st.sessions.begin() as session:
-        annotation = _latest(session, volume.series_uid) or repo.create(
-            session, volume.series_uid, volume.study_uid, user, generate_uid()
-        )
+        if target is None:
+            annotation = repo.create(
+                session, volume.series_uid, volume.study_uid, user, generate_uid()
+            )
+        else:
+            annotation = repo.get(session, target)
         existing = {s.number: s for s in annotation.segments}
         for number in sorted(numbers | set(labels)):
             label = labels.get(number) or (
@@ -175,6 +184,22 @@ def _write(
         return annotation.id
 
 
-def _latest(session: Any, series_uid: str) -> Annotation | None:
+def _visible(session: Any, series_uid: str, who: Identity) -> list[Annotation]:
+    """The series' annotations `who` may see, oldest first."""
     rows = repo.list_for_series(session, series_uid)
-    return rows[-1] if rows else None
+    hidden = hidden_from(session, who, [r.id for r in rows])
+    return [r for r in rows if r.id not in hidden]
+
+
+def _newest_writable(st: AppState, series_uid: str, who: Identity) -> int | None:
+    """The newest annotation of the series `who` may change (not another reader's
+    reading, not a submitted one); None: the save makes a new annotation of theirs."""
+    with st.sessions() as session:
+        ids = [a.id for a in _visible(session, series_uid, who)]
+    for annotation_id in reversed(ids):
+        try:
+            check_annotation_access(st, who, annotation_id, write=True)
+        except (Forbidden, Conflict):
+            continue
+        return annotation_id
+    return None
