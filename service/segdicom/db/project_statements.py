@@ -8,10 +8,10 @@ runs them.
 import functools
 from typing import Any
 
-from sqlalchemy import Integer, String, and_, bindparam, exists, or_, select, update
+from sqlalchemy import Integer, String, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
-from segdicom.db.models import Case, Project, Task
+from segdicom.db.models import Annotation, Case, Project, Task
 from segdicom.enums import TaskState
 
 OPEN = (TaskState.TODO, TaskState.IN_PROGRESS, TaskState.CHANGES_REQUESTED)
@@ -19,13 +19,17 @@ LEASED = (TaskState.IN_PROGRESS,)  # an expired lease on these returns the readi
 
 
 @functools.cache
-def task_of_annotation() -> Any:
-    """task_of_annotation's statement, built once (asked at every mask write)."""
+def project_of_annotation() -> Any:
+    """project_of_annotation's statement, built once (asked at every mask write): the
+    annotation's reading task (or None), the case it reads or whose consensus it is,
+    and that case's project; a row of Nones for an annotation outside projects."""
     return (
-        select(Task, Project)
-        .join(Case, Case.id == Task.case_id)
-        .join(Project, Project.id == Case.project_id)
-        .where(Task.annotation_id == bindparam("b_annotation", type_=Integer))
+        select(Task, Case, Project)
+        .select_from(Annotation)
+        .outerjoin(Task, Task.annotation_id == Annotation.id)
+        .outerjoin(Case, Case.id == func.coalesce(Task.case_id, Annotation.consensus_case_id))
+        .outerjoin(Project, Project.id == Case.project_id)
+        .where(Annotation.id == bindparam("b_annotation", type_=Integer))
     )
 
 

@@ -9,6 +9,7 @@ instead of queueing on the first one; SQLite has one writer at a time anyway
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -125,23 +126,24 @@ def get_task(session: Session, task_id: int) -> Task:
     return row
 
 
-def task_of_annotation(session: Session, annotation_id: int) -> tuple[Task, Project] | None:
+@dataclass(frozen=True)
+class AnnotationProject:
+    """What a project says of an annotation: the reading it is (`task`), or the
+    consensus of `case` (`task` None); `project` owns the case."""
+
+    task: Task | None
+    case: Case
+    project: Project
+
+
+def project_of_annotation(session: Session, annotation_id: int) -> AnnotationProject | None:
+    """The annotation's place in a project (one query); None outside projects."""
     found = session.execute(
-        statements.task_of_annotation(), {"b_annotation": annotation_id}
+        statements.project_of_annotation(), {"b_annotation": annotation_id}
     ).first()
-    return None if found is None else (found[0], found[1])
-
-
-def consensus_of_annotation(session: Session, annotation_id: int) -> tuple[Case, Project] | None:
-    """The case (and its project) whose consensus the annotation is; None for any other."""
-    query = (
-        select(Case, Project)
-        .join(Annotation, Annotation.consensus_case_id == Case.id)
-        .join(Project, Project.id == Case.project_id)
-        .where(Annotation.id == annotation_id)
-    )
-    found = session.execute(query).first()
-    return None if found is None else (found[0], found[1])
+    if found is None or found[1] is None or found[2] is None:
+        return None
+    return AnnotationProject(found[0], found[1], found[2])
 
 
 def blinded_annotations(session: Session, annotation_ids: Sequence[int], reader: str) -> set[int]:

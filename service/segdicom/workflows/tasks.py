@@ -251,14 +251,13 @@ def check_annotation_access(st: AppState, who: Identity, annotation_id: int, wri
     Annotations outside projects are not restricted here.
     """
     with st.sessions() as session:
-        reading = repo.task_of_annotation(session, annotation_id)
-        consensus = None
-        if reading is None:
-            consensus = repo.consensus_of_annotation(session, annotation_id)
-    if reading is not None:
-        _check_reading(st, who, annotation_id, write, *reading)
-    elif consensus is not None:
-        _check_consensus(who, annotation_id, write, *consensus)
+        found = repo.project_of_annotation(session, annotation_id)
+    if found is None:
+        return
+    if found.task is not None:
+        _check_reading(st, who, annotation_id, write, found.task, found.project)
+    else:
+        _check_consensus(who, annotation_id, write, found.case, found.project)
 
 
 def _check_reading(
