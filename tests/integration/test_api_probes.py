@@ -152,3 +152,22 @@ def test_integer_path_parameters_take_ascii_digits_only(probe: Fixture, value: s
     response = probe.client.get(f"/api/annotations/{value}")
     assert response.status_code == 400, response.text
     _assert_named_error(response, "id must be an integer")
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "GET"])
+def test_an_unknown_api_path_is_404_naming_it_whatever_the_method(
+    probe: Fixture, method: str
+) -> None:
+    # Before: a write to an unknown /api path reached the viewer's static files: 405.
+    response = probe.client.request(method, "/api/no-such-thing/1")
+    assert response.status_code == 404, response.text
+    _assert_named_error(response, f"no endpoint {method} /api/no-such-thing/1")
+
+
+def test_a_method_an_endpoint_lacks_is_405_listing_the_ones_it_has(probe: Fixture) -> None:
+    response = probe.client.delete("/api/projects")
+    assert response.status_code == 405, response.text
+    assert response.headers["allow"] == "GET, HEAD, POST"
+    _assert_named_error(response, "DELETE is not allowed on /api/projects; allowed: GET, HEAD")
+    viewer = probe.client.post("/index.html")
+    assert viewer.status_code == 405 and viewer.headers["allow"] == "GET, HEAD"

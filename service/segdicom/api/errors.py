@@ -8,6 +8,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Match, Route
 
 from segdicom.errors import (
     BadInput,
@@ -79,15 +80,39 @@ async def segdicom_error(request: Request, exc: Exception) -> Response:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    detail = str(exc.detail)
-    if exc.status_code == HTTPStatus.NOT_FOUND and detail == "Not Found":
+    status, detail = exc.status_code, str(exc.detail)
+    headers = dict(exc.headers or {})
+    if status == HTTPStatus.METHOD_NOT_ALLOWED:
+        allowed = allowed_methods(request)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
+            path, allow = request.url.path, headers["Allow"]
+            detail = f"{request.method} is not allowed on {path}; allowed: {allow}"
+        elif request.url.path.startswith("/api/"):  # only the viewer's files answered (GET)
+            status, detail = HTTPStatus.NOT_FOUND, "Not Found"
+        else:
+            headers["Allow"] = "GET, HEAD"
+            detail = f"the viewer's files at {request.url.path} are read with GET or HEAD only"
+    if status == HTTPStatus.NOT_FOUND and detail == "Not Found":
         # No route matched: say which path, and why a near miss (a negative or non-numeric
         # index, e.g. reformat/sagittal/-1) does not match one.
         detail = (
             f"no endpoint {request.method} {request.url.path}: ids, numbers and indexes in "
             "paths are non-negative integers; see /openapi.json"
         )
-    return error_response(exc.status_code, "http", detail)
+    return error_response(status, "http", detail, headers or None)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods of the endpoint routes whose path matches the request's (the viewer's
+    static files, mounted at /, are not one)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods:
+            match, _ = route.matches(request.scope)
+            if match != Match.NONE:
+                methods |= route.methods
+    return sorted(methods)
 
 
 async def unexpected_error(request: Request, exc: Exception) -> Response:
