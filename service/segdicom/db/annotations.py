@@ -6,8 +6,9 @@ writers based on the same version cannot both win: the second gets Conflict.
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import and_, case, delete, insert, or_, select, update
+from sqlalchemy import Table, and_, case, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from segdicom.db.models import Annotation, Segment, SliceMask
@@ -47,6 +48,23 @@ def create(
     return inserted(session, row)
 
 
+def create_id(
+    session: Session, series_uid: str, study_uid: str, user: str, seg_series_uid: str
+) -> int:
+    """`create` for a caller that needs the id only (a project reading): one Core insert,
+    no ORM unit of work."""
+    values = {
+        "series_uid": series_uid,
+        "study_uid": study_uid,
+        "created_by": user,
+        "seg_series_uid": seg_series_uid,
+    }
+    return int(session.execute(_NEW_ANNOTATION, values).scalar_one())
+
+
+_NEW_ANNOTATION = insert(cast(Table, Annotation.__table__)).returning(Annotation.id)
+
+
 def get(session: Session, annotation_id: int) -> Annotation:
     return found(session.get(Annotation, annotation_id), f"no annotation {annotation_id}")
 
@@ -59,19 +77,20 @@ def list_for_series(session: Session, series_uid: str | None) -> list[Annotation
 
 
 def bump_version(session: Session, annotation_id: int, expected: int | None) -> int:
-    """Advance the version; with `expected`, only if it is still current."""
+    """Advance the version; with `expected`, only if it is still current. One round
+    trip (RETURNING): every write of an annotation takes this step."""
     query = update(Annotation).where(Annotation.id == annotation_id)
     if expected is not None:
         query = query.where(Annotation.version == expected)
     query = query.values(version=Annotation.version + 1, updated_at=utcnow())
-    if session.execute(query).rowcount == 0:  # type: ignore[attr-defined]
+    new = session.execute(query.returning(Annotation.version)).scalar()
+    if new is None:
         current = get(session, annotation_id).version
         raise Conflict(
             f"annotation {annotation_id} is at version {current}; "
             f"this write was based on version {expected}: reload and retry"
         )
-    new = session.scalar(select(Annotation.version).where(Annotation.id == annotation_id))
-    return int(new or 0)
+    return int(new)
 
 
 def put_segment(session: Session, annotation_id: int, number: int, fields: SegmentFields) -> bool:

@@ -95,9 +95,11 @@ def new_reading(session: Session, project: Project, who: str, lease: datetime) -
 
 def new_annotation(session: Session, project: Project, case: Case, who: str) -> int:
     """An empty annotation of the case with the project's labels as its segments."""
-    row = annotation_rows.create(session, case.series_uid, case.study_uid, who, generate_uid())
-    repo.add_segments(session, row.id, project.labels)
-    return row.id
+    annotation_id = annotation_rows.create_id(
+        session, case.series_uid, case.study_uid, who, generate_uid()
+    )
+    repo.add_segments(session, annotation_id, project.labels)
+    return annotation_id
 
 
 # -- assignment ----------------------------------------------------------------------
