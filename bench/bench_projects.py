@@ -9,6 +9,11 @@ on it; users with API tokens; synthetic CT series uploaded through the API.
   once, each painting a stroke every `--stroke` seconds (a human pace) between
   its `next` calls. p95 of `next` with 50 vs alone. Targets: p95 < 50 ms and
   <= 3x alone. Every reading is checked to have gone to one annotator only.
+  Two floors in the same run: the physical floor of the path, bench/floor_app.py
+  (bare Starlette on the same uvicorn and PostgreSQL: a token read and a one-row
+  write, nothing else) called by 1 and by 50 callers at the same pace as the
+  `next` calls; and the floor under the same load, `GET /api/auth/me` asked
+  every 0.1 s beside the annotators.
 - agreement: two readers paint 3 segments on every slice of a 300-slice
   512x512 series, then `GET /api/projects/{id}/agreement.csv` (masks read from
   PostgreSQL, decoded, Dice, HD95 and volumes on the true geometry), timed over
@@ -18,6 +23,9 @@ on it; users with API tokens; synthetic CT series uploaded through the API.
 """
 
 import argparse
+import contextlib
+import json
+import os
 import random
 import sys
 import tempfile
@@ -37,6 +45,7 @@ sys.path.insert(0, str(REPO))
 from tests.integration.project_support import users_with_tokens  # noqa: E402
 from tests.postgres import Postgres  # noqa: E402
 
+from bench.bench_http import free_port, running  # noqa: E402
 from bench.bench_scale import percentile, run_to_end, serve  # noqa: E402
 from bench.synthetic import ct_series  # noqa: E402
 from segdicom.config import Settings  # noqa: E402
@@ -129,6 +138,48 @@ class Probe:
             self.seconds.append(time.perf_counter() - started)
 
 
+class FloorCaller:
+    """The `next` calls of an Annotator, at the same pace, made to the bare floor app
+    (bench/floor_app.py): an authenticated one-row write and nothing else."""
+
+    def __init__(self, client: httpx.Client, stroke: float, rounds: int, seed: int) -> None:
+        self.client, self.stroke, self.rounds = client, stroke, rounds
+        self.seconds: list[float] = []
+        self.rng = random.Random(seed)
+
+    def run(self) -> None:
+        for _ in range(self.rounds):
+            started = time.perf_counter()
+            self.client.post("/floor").raise_for_status()
+            self.seconds.append(time.perf_counter() - started)
+            for _ in range(3):  # the annotator's three strokes
+                time.sleep(self.stroke * self.rng.uniform(0.5, 1.5))
+
+
+def floor_calls(
+    url: str, tokens: dict[str, str], count: int, stroke: float, rounds: int
+) -> list[float]:
+    clients = [
+        httpx.Client(base_url=url, headers={"authorization": f"Bearer {tokens[n]}"}, timeout=120)
+        for n in list(tokens)[:count]
+    ]
+    callers = [FloorCaller(c, stroke, rounds, n) for n, c in enumerate(clients)]
+    run_to_end([threading.Thread(target=c.run) for c in callers], clients)
+    return [s for c in callers for s in c.seconds]
+
+
+@contextlib.contextmanager
+def floor_server(database_url: str, tokens: dict[str, str]) -> Iterator[str]:
+    """bench/floor_app.py on uvicorn (httptools, uvloop: the stack `segdicom serve` runs)."""
+    port = free_port()
+    env = {**os.environ, "FLOOR_DATABASE_URL": database_url, "FLOOR_TOKENS": json.dumps(tokens)}
+    command = [sys.executable, "-m", "uvicorn", "bench.floor_app:app", "--port", str(port)]
+    command += ["--log-level", "warning", "--http", "httptools", "--loop", "uvloop"]
+    url = f"http://127.0.0.1:{port}"
+    with running(command, {**env, "PYTHONPATH": str(REPO)}, url + "/healthz"):
+        yield url
+
+
 def run_annotators(
     url: str, tokens: dict[str, str], names: list[str], project: int, stroke: float, rounds: int
 ) -> tuple[list[Annotator], Probe]:
@@ -153,7 +204,9 @@ def run_annotators(
     return workers, probe
 
 
-def bench_next(url: str, tokens: dict[str, str], admin: httpx.Client, args: Any) -> None:
+def bench_next(
+    url: str, tokens: dict[str, str], admin: httpx.Client, args: Any, floor_url: str
+) -> None:
     cases = args.annotators * args.rounds // 2 + 1
     series = []
     for _ in range(cases + args.alone):
@@ -167,6 +220,10 @@ def bench_next(url: str, tokens: dict[str, str], admin: httpx.Client, args: Any)
         url, tokens, names[:1], alone_project, args.stroke / 10, args.alone
     )
     crowd, probe_crowd = run_annotators(url, tokens, names, crowd_project, args.stroke, args.rounds)
+    # The bare floor app answers the same calls at the same pace, right after.
+    named = {n: tokens[n] for n in names}
+    floor_one = floor_calls(floor_url, named, 1, args.stroke / 10, args.alone)
+    floor_many = floor_calls(floor_url, named, args.annotators, args.stroke, args.rounds)
     cheapest = []
     for _ in range(30):  # the cheapest authenticated request: what any call costs here
         started = time.perf_counter()
@@ -195,12 +252,21 @@ def bench_next(url: str, tokens: dict[str, str], admin: httpx.Client, args: Any)
         f"(target < 50 ms: {'met' if p_many < 50 else 'MISSED'}); "
         f"{p_many / p_one:.2f}x alone (target <= 3x: {'met' if p_many <= 3 * p_one else 'MISSED'})"
     )
-    floor_one, floor_many = percentile(probe_alone.seconds, 95), percentile(probe_crowd.seconds, 95)
+    bare_one, bare_many = percentile(floor_one, 95), percentile(floor_many, 95)
+    print(
+        f"floor of the path (bench/floor_app.py: bare Starlette on the same uvicorn and "
+        f"PostgreSQL, token read + one-row write, called at the same pace): p95 "
+        f"{bare_one:.1f} ms for 1 caller, {bare_many:.1f} ms for {args.annotators} at once "
+        f"(the first call of each, all at one instant: p95 "
+        f"{percentile(floor_many[:: args.rounds], 95):.1f} ms); next p95 = "
+        f"{p_one / bare_one:.2f}x and {p_many / bare_many:.2f}x it"
+    )
+    probe_one, probe_many = percentile(probe_alone.seconds, 95), percentile(probe_crowd.seconds, 95)
     print(
         f"floor under the same load (GET /api/auth/me every 0.1 s meanwhile): p95 "
-        f"{floor_one:.1f} ms beside 1 annotator ({len(probe_alone.seconds)} calls), "
-        f"{floor_many:.1f} ms beside {args.annotators} ({len(probe_crowd.seconds)} calls); "
-        f"next p95 = {p_one / floor_one:.2f}x and {p_many / floor_many:.2f}x its floor"
+        f"{probe_one:.1f} ms beside 1 annotator ({len(probe_alone.seconds)} calls), "
+        f"{probe_many:.1f} ms beside {args.annotators} ({len(probe_crowd.seconds)} calls); "
+        f"next p95 = {p_one / probe_one:.2f}x and {p_many / probe_many:.2f}x it"
     )
     p_steady = percentile(steady, 95)
     print(
@@ -260,6 +326,7 @@ def main() -> None:
     postgres = Postgres().start()
     try:
         url = postgres.create_database()
+        floor_db = postgres.create_database()
         with tempfile.TemporaryDirectory(prefix="bench-projects-") as tmp:
             data = Path(tmp) / "data"
             roles = {f"reader{n:02d}": "annotator" for n in range(args.annotators)}
@@ -267,10 +334,10 @@ def main() -> None:
                 Settings(data_dir=data, database_url=url), **roles, root="admin"
             )
             env = {"SEGDICOM_DATABASE_URL": url}
-            with serve(data, env=env) as server:
+            with serve(data, env=env) as server, floor_server(floor_db, tokens) as floor_url:
                 client, base = server.http, server.url
                 client.headers["authorization"] = f"Bearer {tokens['root']}"
-                bench_next(base, tokens, client, args)
+                bench_next(base, tokens, client, args, floor_url)
                 if args.slices > 0:
                     bench_agreement(tokens, base, client, args.slices)
     finally:
