@@ -3,6 +3,7 @@
 import contextlib
 from collections.abc import AsyncIterator
 
+from anyio import to_thread
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -15,6 +16,7 @@ from segdicom.auth import Authenticator, AuthMiddleware
 from segdicom.bundled import bundled_dir
 from segdicom.config import Settings
 from segdicom.db import make_engine, make_sessionmaker, upgrade
+from segdicom.db.engine import CONNECTIONS
 from segdicom.imaging import VolumeCache
 from segdicom.middleware import BodyLimit, SecurityHeaders
 from segdicom.observability import Observe
@@ -47,6 +49,11 @@ def build_state(settings: Settings) -> AppState:
 def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Request threads (plain `def` endpoints, run_in_threadpool): as many as database
+        # connections. More only wait on the pool while fighting over the GIL: with 50
+        # annotators at once the p95 of `next` was about a quarter lower with 8 or 16
+        # threads than with anyio's 40 (bench_projects).
+        to_thread.current_default_thread_limiter().total_tokens = CONNECTIONS
         st = build_state(settings)
         app.state.segdicom = st
         start_services(st)

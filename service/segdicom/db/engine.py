@@ -14,13 +14,15 @@ from segdicom.bundled import bundled_dir
 MIGRATIONS_DIR = bundled_dir("migrations")
 # A pooled server connection unused this long is pinged before it is handed out.
 IDLE_PING_SECONDS = 10.0
+POOL_SIZE, POOL_OVERFLOW = 10, 10  # connections of a server database, kept and at most
+CONNECTIONS = POOL_SIZE + POOL_OVERFLOW
 
 
 def make_engine(url: str) -> Engine:
     """An engine for `url`. SQLite gets WAL, foreign keys and a busy timeout."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        engine = create_engine(url, pool_size=10, max_overflow=10)
+        engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
         event.listen(engine, "checkin", _note_idle)
         event.listen(engine, "checkout", _ping_if_idle)
         return engine
