@@ -9,7 +9,7 @@ import * as api from "./api.js";
 import { toRgb } from "./colors.js";
 import { byId } from "./dom.js";
 import { showError } from "./notify.js";
-import { edgeLetters, geometryBadge, leftOutText, sharedPositions, sliceSpacing, spacingRange } from "./orientation.js";
+import { edgeLetters, geometryBadge, leftOutText, sharedPositions, sliceSpacing, spacingNotice, spacingRange } from "./orientation.js";
 import { crossingLine, planeIndexAt, planesOf, pointAt, sourceGeometry, sourcePixel } from "./patientspace.js";
 import { planesLayout, screenDirections } from "./planes.js";
 import { dot } from "./vec3.js";
@@ -55,12 +55,14 @@ function showBadge(series, range, shared) {
   const badge = byId("geometry-badge", HTMLElement);
   const irregular = geometryBadge(series?.geometry, range, shared);
   const leftOut = leftOutText(series?.excluded);
-  const text = [irregular, leftOut].filter(Boolean).join(" · ");
+  const assumed = spacingNotice(series?.geometry);
+  const text = [irregular, assumed, leftOut].filter(Boolean).join(" · ");
   badge.hidden = !text;
   byId("geometry-badge-text", HTMLElement).textContent = text;
   byId("geometry-badge-resampled", HTMLElement).hidden = !irregular;
   const titles = [
     irregular ? "The slices are not an even stack: the sagittal and coronal views are resampled at each slice's true position, so shapes and distances in them are true." : "",
+    assumed ? "The images carry no Pixel Spacing: lengths, areas and volumes are in pixels (1 pixel = 1 mm), not true millimetres." : "",
     leftOut ? "Images of another size or orientation (e.g. a localizer) are not part of the volume and cannot be annotated here." : "",
   ];
   badge.title = titles.filter(Boolean).join(" ");
@@ -80,6 +82,8 @@ function geometrySummary(series, range, shared) {
     "Geometry",
     `${series.num_slices} slices of ${series.columns} × ${series.rows}, pixels ${dc.toFixed(2)} × ${dr.toFixed(2)} mm`,
   ];
+  const assumed = spacingNotice(g);
+  if (assumed) lines.push(assumed[0].toUpperCase() + assumed.slice(1));
   if (g) {
     const spacing = sliceSpacing(g, range);
     const gaps = spacing.missing ? `, ${spacing.missing}` : "";

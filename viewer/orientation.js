@@ -8,7 +8,18 @@ import { scale } from "./vec3.js";
 
 /** @typedef {import("./vec3.js").Vec} Vec */
 /** @typedef {import("./patientspace.js").Source} Source */
-/** @typedef {{ regular?: boolean, tilt_degrees?: number, spacing_min?: number, spacing_max?: number, missing_slices?: number }} Geometry */
+/** @typedef {{ regular?: boolean, tilt_degrees?: number, spacing_min?: number, spacing_max?: number, missing_slices?: number, pixel_spacing_known?: boolean }} Geometry */
+
+/** What the viewer says when the images carry no usable Pixel Spacing. */
+export const SPACING_UNKNOWN = "no pixel spacing in the images: 1 mm assumed";
+
+/**
+ * SPACING_UNKNOWN when the series' pixel spacing is assumed, else "".
+ * @param {Geometry | undefined} g
+ */
+export function spacingNotice(g) {
+  return g?.pixel_spacing_known === false ? SPACING_UNKNOWN : "";
+}
 
 /** LPS letters of +x, +y, +z and their opposites (PS3.3 C.7.6.1.1.1). */
 const LETTERS = [["L", "R"], ["P", "A"], ["S", "I"]];

@@ -8,6 +8,7 @@
 
 import { request } from "./api.js";
 import { clear, h } from "./dom.js";
+import { SPACING_UNKNOWN, spacingNotice } from "./orientation.js";
 
 /** @typedef {import("./viewstate.js").ViewState} ViewState */
 /**
@@ -116,6 +117,10 @@ export class StatsPanel {
       h("tbody", {}, rows),
     ]);
     this.root.append(segments.length ? table : h("p", { class: "hint", text: "Nothing painted yet." }));
+    if (segments.length && spacingNotice(this.state.series?.geometry)) {
+      const text = `mL and mm are not true sizes: ${SPACING_UNKNOWN}.`;
+      this.root.append(h("p", { class: "hint", text, "data-testid": "stats-spacing-unknown" }));
+    }
     this.root.dataset.state = "shown";
     this.root.dataset.version = String(this.shownVersion);
   }

@@ -147,7 +147,8 @@ def test_sagittal_series_markers_follow_the_radiological_convention(
 
 @pytest.fixture
 def with_localizer(tmp_path: Path) -> Iterator[Phantom]:
-    """Four regular axial slices and a coronal localizer in one series."""
+    """Four regular axial slices and a coronal localizer in one series, none with a Pixel
+    Spacing (as a secondary capture or a stripped export)."""
     uids = new_uids()
     files = []
     for k in range(5):
@@ -157,12 +158,13 @@ def with_localizer(tmp_path: Path) -> Iterator[Phantom]:
         )  # fmt: skip
         if k == 4:
             ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 0.0, -1.0]
+        del ds.PixelSpacing
         ds.PixelData = np.full((32, 32), 40, dtype=np.int16).tobytes()
         files.append((f"{k}.dcm", part10(ds)))
     yield from serve_files(tmp_path, files)
 
 
-def test_a_localizer_left_out_of_the_volume_is_named_in_badge_and_geometry_panel(
+def test_a_localizer_left_out_and_a_missing_pixel_spacing_are_named_in_badge_and_panel(
     browser: Browser, with_localizer: Phantom
 ) -> None:
     errors: list[str] = []
@@ -170,8 +172,11 @@ def test_a_localizer_left_out_of_the_volume_is_named_in_badge_and_geometry_panel
     badge = page.locator("#geometry-badge")
     expect(badge).to_be_visible()
     expect(badge).to_contain_text("1 image left out: other orientation")
+    expect(badge).to_contain_text("no pixel spacing in the images: 1 mm assumed")
     expect(page.locator("#geometry-badge-resampled")).to_be_hidden()
-    expect(page.locator("#pane-info")).to_contain_text("1 image left out: other orientation")
+    info = page.locator("#pane-info")
+    expect(info).to_contain_text("1 image left out: other orientation")
+    expect(info).to_contain_text("No pixel spacing in the images: 1 mm assumed")
     expect(page.locator("#slice-slider")).to_have_attribute("max", "3")
     assert errors == []
 

@@ -172,3 +172,37 @@ def test_slices_that_do_not_fit_the_series_are_listed_as_left_out(client: TestCl
 
 def test_a_series_that_fits_leaves_nothing_out(client: TestClient) -> None:
     assert series_info(client, upload_series(client, "ct_philips_phantom"))["excluded"] == []
+
+
+@pytest.mark.parametrize("spacing", [None, ["0", "0"], ["0.7"]])
+def test_a_series_without_a_usable_pixel_spacing_says_1_mm_is_assumed(
+    client: TestClient, spacing: list[str] | None
+) -> None:
+    """No Pixel Spacing, zeros, or one value (a secondary capture, a broken export): the
+    volume lays out at 1 mm, and the answer says so instead of passing pixels off as mm."""
+    uids = new_uids()
+    files = []
+    for k in range(3):
+        ds = ct_header(
+            uids, k, patient=("NOSPACE", "No^Spacing"), position=[0, 0, 2.0 * k],
+            spacing=(0.7, 0.7), thickness=2.0, shape=(8, 8),
+        )  # fmt: skip
+        if spacing is None:
+            del ds.PixelSpacing
+        else:
+            ds.PixelSpacing = spacing
+        ds.PixelData = np.zeros((8, 8), dtype=np.int16).tobytes()
+        files.append(part10(ds))
+    uploaded = client.post(
+        "/api/uploads",
+        files=[("files", (f"{k}.dcm", b, "application/dicom")) for k, b in enumerate(files)],
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    info = series_info(client, str(uids[1]))
+    assert info["geometry"]["pixel_spacing_known"] is False
+    assert info["spacing"][:2] == [1.0, 1.0]
+
+
+def test_a_series_with_its_pixel_spacing_says_it_is_known(client: TestClient) -> None:
+    info = series_info(client, upload_series(client, "ct_philips_phantom"))
+    assert info["geometry"]["pixel_spacing_known"] is True

@@ -68,7 +68,8 @@ def series_info(request: Request) -> JSONResponse:
 
 
 def geometry_json(volume: Volume) -> dict[str, object]:
-    """Tilt, spacing range along the normal and gaps: what makes a series irregular."""
+    """Tilt, spacing range along the normal and gaps: what makes a series irregular; and
+    whether the pixel spacing is the images' own or 1 mm assumed (none usable in them)."""
     geometry = volume.geometry
     return {
         "regular": geometry.regular,
@@ -76,6 +77,7 @@ def geometry_json(volume: Volume) -> dict[str, object]:
         "spacing_min": round(geometry.spacing_min, 6),
         "spacing_max": round(geometry.spacing_max, 6),
         "missing_slices": geometry.missing_slices,
+        "pixel_spacing_known": volume.pixel_spacing_known,
     }
 
 

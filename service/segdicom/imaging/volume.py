@@ -57,6 +57,9 @@ class Volume:
     grid: ReformatGrid  # where the sagittal and coronal reformats sample
     token: str = ""  # changes when the series' instances change (cache keys, ETags)
     excluded: tuple[ExcludedImage, ...] = ()  # the series' images the volume leaves out
+    # False when no frame has a usable Pixel Spacing (nor Imager Pixel Spacing): 1 mm is
+    # assumed, so distances, areas and volumes are in pixels, not millimetres.
+    pixel_spacing_known: bool = True
 
     @property
     def num_slices(self) -> int:
@@ -112,6 +115,7 @@ def build_volume(
         geometry=geometry,
         grid=reformat_grid(ordered, orientation, (rows, columns), spacing, geometry),
         excluded=excluded,
+        pixel_spacing_known=ordered[0].pixel_spacing is not None,
     )
 
 
