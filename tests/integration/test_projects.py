@@ -136,6 +136,12 @@ def test_an_expired_lease_returns_the_case_to_the_pool(team: Team) -> None:
     assert "task_take_over" in actions
 
 
+def log(client: httpx.Client) -> str:
+    response = client.get("/api/log.csv")
+    assert response.status_code == 200, response.text
+    return response.text
+
+
 def test_a_blinded_reader_gets_403_on_another_readers_annotation(team: Team) -> None:
     admin, alice, bob = team.http["root"], team.http["alice"], team.http["bob"]
     series_uid = upload_series(admin, "ct_philips_phantom")
@@ -158,6 +164,12 @@ def test_a_blinded_reader_gets_403_on_another_readers_annotation(team: Team) -> 
     assert write.status_code == 403
     assert team.http["rita"].get(f"{other}/segments/1/slices/3").status_code == 200
     assert bob.get(f"/api/tasks/{mine['id']}").status_code == 403
+    # The event log would say where alice painted (slice, labels): bob sees his own events.
+    saved_by = {(r["user"], r["action"]) for r in csv.DictReader(io.StringIO(log(bob)))}
+    assert ("alice", "save_mask") not in saved_by and ("bob", "task_next") in saved_by
+    assert ("alice", "save_mask") in set(
+        (r["user"], r["action"]) for r in csv.DictReader(io.StringIO(log(team.http["rita"])))
+    )
     assert bob.post(f"/api/tasks/{mine['id']}/submit").status_code == 403
     listed = bob.get("/api/annotations", params={"series_uid": series_uid}).json()
     assert [a["id"] for a in listed] == [theirs["annotation_id"]]

@@ -12,6 +12,7 @@ from segdicom.api.common import state
 from segdicom.api.operation import Answer, documented
 from segdicom.api.schemas import LogQuery
 from segdicom.api.validation import parse_query
+from segdicom.auth.identity import identity
 from segdicom.db import events
 from segdicom.errors import BadInput
 from segdicom.state import AppState
@@ -39,23 +40,31 @@ def parse_since(raw: str | None) -> datetime | None:
 
 @documented({200: Answer("one row an event; a header row first", media="text/csv")}, query=LogQuery)
 def log_csv(request: Request) -> StreamingResponse:
-    """Every save and export: who, what, when, which series, slices, labels and SEG."""
+    """Every save and export: who, what, when, which series, slices, labels and SEG.
+
+    Annotators get their own events only: another reader's saves (which slices, which
+    labels) would tell them where a blinded reading is painted. Reviewers and admins
+    get everyone's."""
     st = state(request)
     query = parse_query(request, LogQuery)
     since = parse_since(query.since)
+    who = identity(request)
+    user = who.username if who.role == "annotator" else None
     return StreamingResponse(
-        _lines(st, query.series_uid, since),
+        _lines(st, query.series_uid, since, user),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="segdicom-log.csv"'},
     )
 
 
-def _lines(st: AppState, series_uid: str | None, since: datetime | None) -> Iterator[str]:
+def _lines(
+    st: AppState, series_uid: str | None, since: datetime | None, user: str | None
+) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(events.COLUMNS)
     with st.sessions() as session:
-        for count, row in enumerate(events.rows(session, series_uid, since), 1):
+        for count, row in enumerate(events.rows(session, series_uid, since, user=user), 1):
             writer.writerow([neutralise(v) for v in row])
             if count % 500 == 0:
                 yield _drain(buffer)

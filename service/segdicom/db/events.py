@@ -58,10 +58,17 @@ def on_annotation(
 
 
 def rows(
-    session: Session, series_uid: str | None, since: datetime | None, batch: int = 1000
+    session: Session,
+    series_uid: str | None,
+    since: datetime | None,
+    batch: int = 1000,
+    user: str | None = None,
 ) -> Iterator[tuple[object, ...]]:
-    """Events in time order as tuples matching COLUMNS, fetched in batches."""
+    """Events in time order as tuples matching COLUMNS, fetched in batches; with `user`,
+    only that user's."""
     query = select(Event).order_by(Event.id)
+    if user is not None:
+        query = query.where(Event.user == user)
     if series_uid:
         query = query.where(Event.series_uid == series_uid)
     if since:
