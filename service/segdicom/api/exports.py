@@ -54,7 +54,8 @@ NOT_FOUND = {404: "no such export"}
     body_required=False,
     errors={
         404: "no such annotation (or its series is gone)",
-        422: "labelmap asked for, but two segments overlap (named, with a slice)",
+        422: "labelmap asked for, but two segments overlap (named, with a slice); or the "
+        "images have no usable Pixel Spacing",
     },
 )
 async def create_export(request: Request) -> JSONResponse:

@@ -14,7 +14,7 @@ from segdicom.db import events
 from segdicom.db import exports as outbox
 from segdicom.db.models import Annotation, Export
 from segdicom.enums import Destination, SegmentationType
-from segdicom.errors import BadInput
+from segdicom.errors import BadInput, Unprocessable
 from segdicom.imaging import Volume
 from segdicom.masks import decode_mask
 from segdicom.seg.encode import encode_seg
@@ -57,6 +57,11 @@ def export_annotation(
     with st.sessions() as session:
         series_uid = repo.get(session, annotation_id).series_uid
     volume = load_volume(st, series_uid)
+    if not volume.pixel_spacing_known:  # highdicom would fail on the first source image
+        raise Unprocessable(
+            f"a SEG needs the images' Pixel Spacing to place its masks, and series "
+            f"{series_uid} has none usable (the viewer assumes 1 mm for display only)"
+        )
     snap = _snapshot(st, annotation_id, volume)
     with st.sessions() as session:
         number = outbox.next_instance_number(session, annotation_id)
