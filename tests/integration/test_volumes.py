@@ -203,6 +203,8 @@ def test_a_series_without_a_usable_pixel_spacing_says_1_mm_is_assumed(
     assert info["spacing"][:2] == [1.0, 1.0]
     # A SEG cannot place its masks without it: a clear 422, not highdicom's AttributeError.
     annotation = client.post("/api/annotations", json={"series_uid": str(uids[1])}).json()
+    figures = client.get(f"/api/annotations/{annotation['id']}/statistics").json()
+    assert figures["pixel_spacing_known"] is False
     export = client.post(f"/api/annotations/{annotation['id']}/exports", json={})
     assert export.status_code == 422, export.text
     assert "a SEG needs the images' Pixel Spacing" in export.json()["detail"]
@@ -211,3 +213,6 @@ def test_a_series_without_a_usable_pixel_spacing_says_1_mm_is_assumed(
 def test_a_series_with_its_pixel_spacing_says_it_is_known(client: TestClient) -> None:
     info = series_info(client, upload_series(client, "ct_philips_phantom"))
     assert info["geometry"]["pixel_spacing_known"] is True
+    annotation = client.post("/api/annotations", json={"series_uid": info["series_uid"]}).json()
+    figures = client.get(f"/api/annotations/{annotation['id']}/statistics").json()
+    assert figures["pixel_spacing_known"] is True

@@ -354,6 +354,10 @@ class SegmentStatistics(BaseModel):
 class Statistics(BaseModel):
     annotation_id: int
     segments: list[SegmentStatistics]
+    pixel_spacing_known: bool = Field(
+        description="false when the images carry no usable Pixel Spacing: 1 mm is assumed, "
+        "so mm, mm³ and mL are in pixels"
+    )
 
 
 class ChangedSlices(BaseModel):

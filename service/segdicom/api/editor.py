@@ -17,7 +17,7 @@ from segdicom.api.validation import parse_body, validate
 from segdicom.imaging.statistics import SegmentStatistics
 from segdicom.workflows import operations
 from segdicom.workflows.operation_types import OperationResult
-from segdicom.workflows.statistics import annotation_statistics
+from segdicom.workflows.statistics import annotation_figures
 
 NOT_FOUND = {404: "no such annotation or segment, or its series is not held"}
 
@@ -45,9 +45,13 @@ async def statistics(request: Request) -> JSONResponse:
     st = state(request)
     annotation_id = path_int(request, "id")
     await run_in_threadpool(guard, request, annotation_id, False)
-    found = await run_in_threadpool(annotation_statistics, st, annotation_id)
+    found = await run_in_threadpool(annotation_figures, st, annotation_id)
     return JSONResponse(
-        {"annotation_id": annotation_id, "segments": [statistics_json(s) for s in found]},
+        {
+            "annotation_id": annotation_id,
+            "segments": [statistics_json(s) for s in found.segments],
+            "pixel_spacing_known": found.pixel_spacing_known,
+        },
         headers={"Cache-Control": "no-store"},
     )
 
