@@ -51,8 +51,8 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Request threads (plain `def` endpoints, run_in_threadpool): as many as database
         # connections. More only wait on the pool while fighting over the GIL: with 50
-        # annotators at once the p95 of `next` was about a quarter lower with 8 or 16
-        # threads than with anyio's 40 (bench_projects).
+        # annotators at once the p95 of `next` was 342 ms with 20 threads against 834 ms
+        # with anyio's 40 in back-to-back runs (bench_projects; 8 and 16 did as well).
         to_thread.current_default_thread_limiter().total_tokens = CONNECTIONS
         st = build_state(settings)
         app.state.segdicom = st
