@@ -13,6 +13,8 @@ Each part is set on its typed field of `AppState`, and its stop is appended to
 
 import logging
 
+from pynetdicom import _config as pynetdicom_config
+
 from segdicom.observability import Metrics, configure_logging
 from segdicom.pacs.dicomweb import DicomWebPacs
 from segdicom.pacs.dimse import DimsePacs, DimsePeer
@@ -39,8 +41,10 @@ def start_services(st: AppState) -> None:
 
 def _quiet_pynetdicom(st: AppState) -> None:
     if st.settings.log_level.upper() != "DEBUG":
-        # pynetdicom logs every association and message at INFO.
+        # pynetdicom logs every association and message at INFO; its handlers that
+        # format them (bound to each association) are not bound at all.
         logging.getLogger("pynetdicom").setLevel(logging.WARNING)
+        pynetdicom_config.LOG_HANDLER_LEVEL = "none"
 
 
 def _start_scp(st: AppState) -> StoreScp | None:

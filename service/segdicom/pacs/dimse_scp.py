@@ -177,7 +177,8 @@ class StoreScp:
                 status.code,
                 status.comment,
             )
-        return status.dataset()
+            return status.dataset()
+        return SUCCESS  # a bare code: pynetdicom builds no dataset to copy it from
 
     def _store(self, event: evt.Event) -> Status:
         try:
