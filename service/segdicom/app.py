@@ -3,7 +3,7 @@
 import contextlib
 from collections.abc import AsyncIterator
 
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -11,6 +11,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from segdicom.api import HANDLERS, routes
+from segdicom.api.common import PACS_THREADS
 from segdicom.api.errors import render
 from segdicom.auth import Authenticator, AuthMiddleware
 from segdicom.bundled import bundled_dir
@@ -54,6 +55,8 @@ def create_app(settings: Settings) -> Starlette:
         # annotators at once the p95 of `next` was 342 ms with 20 threads against 834 ms
         # with anyio's 40 in back-to-back runs (bench_projects; 8 and 16 did as well).
         to_thread.current_default_thread_limiter().total_tokens = CONNECTIONS
+        # PACS searches run on threads of their own (api/common.py on_pacs_thread).
+        app.state.pacs_limiter = CapacityLimiter(PACS_THREADS)
         st = build_state(settings)
         app.state.segdicom = st
         start_services(st)

@@ -3,8 +3,10 @@
 Bodies and query strings are parsed with pydantic models: see api/validation.py."""
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from anyio import to_thread
 from starlette.requests import Request
 
 from segdicom.api.validation import MAX_ID, MAX_INDEX, UID_SCHEMA
@@ -13,6 +15,12 @@ from segdicom.state import AppState
 from segdicom.uids import validate_uid
 
 _DIGITS = re.compile(r"[0-9]+")
+T = TypeVar("T")
+
+# Threads for calls that wait on the PACS. A PACS that does not answer holds a call
+# for up to SEGDICOM_PACS_TIMEOUT; on these threads it holds at most this many, never
+# the request threads (as many as database connections) that slices and saves need.
+PACS_THREADS = 8
 
 
 def state(request: Request) -> AppState:
@@ -23,6 +31,12 @@ def state(request: Request) -> AppState:
 def user(request: Request) -> str:
     """The user behind the request (the configured default until users land)."""
     return str(getattr(request.state, "user", None) or state(request).settings.default_user)
+
+
+async def on_pacs_thread(request: Request, call: Callable[[], T]) -> T:
+    """`call()` (a PACS search) on the PACS threads; the request waits its turn there."""
+    limiter = request.app.state.pacs_limiter
+    return await to_thread.run_sync(call, limiter=limiter)
 
 
 def path_uid(request: Request, name: str) -> str:

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from segdicom.api import answers as out
-from segdicom.api.common import path_uid, state, user
+from segdicom.api.common import on_pacs_thread, path_uid, state, user
 from segdicom.api.jobs import ACCEPTED, PACS_ERRORS, accepted
 from segdicom.api.operation import Answer, documented
 from segdicom.api.schemas import ImportSegIn, PacsImportIn, SegsQuery
@@ -26,15 +26,18 @@ from segdicom.workflows.import_seg import local_segs
     query=SegsQuery,
     errors={502: "the PACS cannot be reached or refused"},
 )
-def list_segs(request: Request) -> JSONResponse:
+async def list_segs(request: Request) -> JSONResponse:
     """SEGs that reference a series, in the PACS (`source=pacs`) or the local store."""
     st = state(request)
     series_uid = path_uid(request, "series_uid")
     query = parse_query(request, SegsQuery)
     if query.source == "local":
-        return JSONResponse([asdict(s) for s in local_segs(st, series_uid)])
-    study_uid = _study_of(st, query.study_uid, series_uid)
-    return JSONResponse([asdict(s) for s in pacs(st).find_segs(study_uid, series_uid)])
+        found = await run_in_threadpool(local_segs, st, series_uid)
+        return JSONResponse([asdict(s) for s in found])
+    client = pacs(st)
+    study_uid = await run_in_threadpool(_study_of, st, query.study_uid, series_uid)
+    segs = await on_pacs_thread(request, lambda: client.find_segs(study_uid, series_uid))
+    return JSONResponse([asdict(s) for s in segs])
 
 
 def _study_of(st: AppState, given: str | None, series_uid: str) -> str:

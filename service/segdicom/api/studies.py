@@ -3,11 +3,12 @@
 from dataclasses import asdict
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from segdicom.api import answers as out
-from segdicom.api.common import path_uid, state
+from segdicom.api.common import on_pacs_thread, path_uid, state
 from segdicom.api.operation import Answer, documented
 from segdicom.api.schemas import SourceQuery, StudyQuery
 from segdicom.api.validation import parse_query
@@ -28,18 +29,27 @@ def study_filter(query: StudyQuery) -> index.StudyFilter:
 
 
 @documented({200: Answer("studies", out.Study, many=True)}, query=StudyQuery, errors=PACS_DOWN)
-def list_studies(request: Request) -> JSONResponse:
+async def list_studies(request: Request) -> JSONResponse:
     """Studies matching the filters; `limit`/`offset` page through them."""
     st = state(request)
     query = parse_query(request, StudyQuery)
     flt = study_filter(query)
     if query.source == "pacs":
-        found = pacs(st).search_studies(flt, query.limit, query.offset)
+        client = pacs(st)
+        found = await on_pacs_thread(
+            request, lambda: client.search_studies(flt, query.limit, query.offset)
+        )
         return JSONResponse([asdict(s) for s in found])
+    return JSONResponse(await run_in_threadpool(_local_studies, st, flt, query.limit, query.offset))
+
+
+def _local_studies(
+    st: AppState, flt: index.StudyFilter, limit: int, offset: int
+) -> list[dict[str, Any]]:
     st.store.flush()  # read your writes: instances acknowledged a moment ago are listed
     with st.sessions() as session:
-        rows = index.studies(session, flt, query.limit, query.offset)
-    return JSONResponse([_study_json(asdict(r)) for r in rows])
+        rows = index.studies(session, flt, limit, offset)
+    return [_study_json(asdict(r)) for r in rows]
 
 
 def _study_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -52,16 +62,22 @@ def _study_json(row: dict[str, Any]) -> dict[str, Any]:
     query=SourceQuery,
     errors=PACS_DOWN,
 )
-def list_series(request: Request) -> JSONResponse:
+async def list_series(request: Request) -> JSONResponse:
     """The series of one study."""
     st = state(request)
     study_uid = path_uid(request, "study_uid")
     if parse_query(request, SourceQuery).source == "pacs":
-        return JSONResponse([asdict(s) for s in pacs(st).search_series(study_uid)])
+        client = pacs(st)
+        found = await on_pacs_thread(request, lambda: client.search_series(study_uid))
+        return JSONResponse([asdict(s) for s in found])
+    return JSONResponse(await run_in_threadpool(_local_series, st, study_uid))
+
+
+def _local_series(st: AppState, study_uid: str) -> list[dict[str, Any]]:
     st.store.flush()
     with st.sessions() as session:
         rows = index.series_of_study(session, study_uid)
-    return JSONResponse([asdict(r) for r in rows])
+    return [asdict(r) for r in rows]
 
 
 def pacs(st: AppState) -> Pacs:
