@@ -17,7 +17,7 @@ import { request } from "./api.js";
  *   point: [number, number] | null, created_at: string }} Comment
  */
 
-export const STATES = ["todo", "in_progress", "submitted", "changes_requested", "approved"];
+export const STATES = ["todo", "in_progress", "submitted", "changes_requested", "approved", "released"];
 
 /** @param {string} path */
 async function getJson(path) {

@@ -11,7 +11,7 @@ import { initNotify, showError } from "./notify.js";
 import * as projects from "./projectapi.js";
 
 const COLORS = {
-  todo: "#8a8f98", in_progress: "#3b82f6", submitted: "#f59e0b", changes_requested: "#ef4444", approved: "#22c55e",
+  todo: "#8a8f98", in_progress: "#3b82f6", submitted: "#f59e0b", changes_requested: "#ef4444", approved: "#22c55e", released: "#4b5563",
 };
 
 class ProjectPage {

@@ -99,3 +99,6 @@ class TaskState(StrEnum):
     SUBMITTED = "submitted"
     CHANGES_REQUESTED = "changes_requested"
     APPROVED = "approved"
+    # Its lease ran out and another reader took the case's slot with a fresh reading:
+    # it stays its reader's (closed), so they never read the case again.
+    RELEASED = "released"

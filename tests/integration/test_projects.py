@@ -128,12 +128,42 @@ def test_an_expired_lease_returns_the_case_to_the_pool(team: Team) -> None:
     team.set_lease(first["id"], -1)
     taken = next_task(bob, project["id"])
     assert taken is not None
-    assert (taken["id"], taken["assignee"]) == (first["id"], "bob")
-    assert taken["annotation_id"] == first["annotation_id"]
+    assert (taken["case_id"], taken["slot"], taken["assignee"]) == (first["case_id"], 1, "bob")
+    # A fresh reading: bob does not carry on with alice's masks.
+    assert taken["id"] != first["id"] and taken["annotation_id"] != first["annotation_id"]
     assert next_task(alice, project["id"]) is None
+    released = alice.get(f"/api/tasks/{first['id']}").json()
+    assert (released["state"], released["assignee"]) == ("released", "alice")
+    assert alice.get(f"/api/annotations/{first['annotation_id']}").status_code == 200  # kept
+    assert submit_status(alice, first["id"]) == 409
     log = team.http["root"].get("/api/log.csv").text
-    actions = [r["action"] for r in csv.DictReader(io.StringIO(log))]
-    assert "task_take_over" in actions
+    rows = list(csv.DictReader(io.StringIO(log)))
+    take = next(r for r in rows if r["action"] == "task_take_over")
+    assert f"from alice (task {first['id']}, released)" in take["detail"]
+    assert any(r["action"] == "task_release" for r in rows)
+
+
+def submit_status(client: httpx.Client, task_id: int) -> int:
+    return client.post(f"/api/tasks/{task_id}/submit").status_code
+
+
+def test_a_reader_whose_lease_ran_out_never_gets_the_case_again(team: Team) -> None:
+    """Two blinded readers abandon case 1; carol takes alice's slot. alice must not then
+    get bob's abandoned reading of the same case (nor see his masks)."""
+    alice, bob, carol = team.http["alice"], team.http["bob"], team.http["carol"]
+    project = create_project(team.http["root"], "abandoned", readers_per_case=2)
+    add_cases_directly(team.settings, project["id"], 1)
+    mine, his = next_task(alice, project["id"]), next_task(bob, project["id"])
+    assert mine is not None and his is not None and mine["case_id"] == his["case_id"]
+    team.set_lease(mine["id"], -1)
+    team.set_lease(his["id"], -1)
+
+    carols = next_task(carol, project["id"])
+    assert carols is not None and carols["case_id"] == mine["case_id"]
+    assert carols["annotation_id"] not in (mine["annotation_id"], his["annotation_id"])
+    assert carol.get(f"/api/annotations/{mine['annotation_id']}").status_code == 403
+    assert next_task(alice, project["id"]) is None  # bob's reading of a case she read: no
+    assert next_task(bob, project["id"])["id"] == his["id"]  # type: ignore[index]
 
 
 def log(client: httpx.Client) -> str:

@@ -204,18 +204,30 @@ def claimable_task(session: Session, project_id: int, reader: str, now: datetime
     return session.scalars(statements.claimable(), values).first()
 
 
-def take_over(session: Session, task: Task, reader: str, now: datetime, lease: datetime) -> None:
-    """Make an expired reading the caller's (Retry when someone else was quicker)."""
-    swapped = session.execute(
+def release(session: Session, task: Task, now: datetime) -> int:
+    """Take a reading whose lease ran out off its slot: it stays its reader's, released
+    (Retry when someone else was quicker). Answers the slot it had."""
+    slot, off_slot = task.slot, -task.id  # slots are >= 1: a negative one is taken by nobody
+    released = session.execute(
         update(Task)
-        .where(Task.id == task.id, Task.reader == task.reader, Task.lease_expires < now)
-        .values(reader=reader, lease_expires=lease, state=TaskState.IN_PROGRESS, updated_at=now)
+        .where(
+            Task.id == task.id,
+            Task.reader == task.reader,
+            Task.state.in_(LEASED),
+            Task.lease_expires < now,
+        )
+        .values(state=TaskState.RELEASED, slot=off_slot, lease_expires=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if swapped.rowcount != 1:  # type: ignore[attr-defined]
+    if released.rowcount != 1:  # type: ignore[attr-defined]
         raise Retry
-    task.reader, task.lease_expires, task.updated_at = reader, lease, now
-    task.state = TaskState.IN_PROGRESS
+    task.state, task.slot, task.lease_expires, task.updated_at = (
+        TaskState.RELEASED,
+        off_slot,
+        None,
+        now,
+    )
+    return slot
 
 
 def claim_free_case(
@@ -255,12 +267,14 @@ def add_task(
     lease: datetime | None,
     state: TaskState,
     annotation_id: int,
+    slot: int | None = None,
 ) -> Task:
-    """The reading of the slot just claimed (IntegrityError: the reader reads it already)."""
+    """The reading of the slot just claimed, or of `slot` (IntegrityError: the reader reads
+    the case already)."""
     now = utcnow()
     task = Task(
         case_id=case.id,
-        slot=case.readings,
+        slot=case.readings if slot is None else slot,
         reader=reader,
         annotation_id=annotation_id,
         state=state,

@@ -66,20 +66,37 @@ def next_task(st: AppState, project_id: int, who: str) -> Reading:
         now = utcnow()
         lease = lease_until(st, now)
         task = repo.claimable_task(session, project_id, who, now)
+        detail = f"lease until {lease.isoformat()}"
         if task is None:
             action = "task_next"
             task, case = new_reading(session, project, who, lease)
-        else:
-            action = "task_resume" if task.reader == who else "task_take_over"
-            if task.reader == who:
-                task.state, task.lease_expires, task.updated_at = TaskState.IN_PROGRESS, lease, now
-            else:
-                repo.take_over(session, task, who, now, lease)
+        elif task.reader == who:
+            action = "task_resume"
+            task.state, task.lease_expires, task.updated_at = TaskState.IN_PROGRESS, lease, now
             case = repo.get_case(session, task.case_id)
-        _event(session, who, action, case, task, f"lease until {lease.isoformat()}")
+        else:
+            action = "task_take_over"
+            released = task
+            task, case = take_over(session, project, released, who, now, lease)
+            detail += f"; from {released.reader} (task {released.id}, released)"
+        _event(session, who, action, case, task, detail)
         return Reading(task, case, project_id)
 
     return retried(st, take)
+
+
+def take_over(
+    session: Session, project: Project, task: Task, who: str, now: datetime, lease: datetime
+) -> tuple[Task, Case]:
+    """A fresh reading of an abandoned reading's slot for `who`: readers never see each
+    other's masks. The abandoned one is released, and stays its reader's with its
+    annotation (nothing is lost; reviewers still see it), so they never read the case again."""
+    slot = repo.release(session, task, now)
+    case = repo.get_case(session, task.case_id)
+    _event(session, who, "task_release", case, task, f"lease ran out; slot {slot} to {who}")
+    annotation_id = new_annotation(session, project, case, who)
+    fresh = repo.add_task(session, case, who, lease, TaskState.IN_PROGRESS, annotation_id, slot)
+    return fresh, case
 
 
 def new_reading(session: Session, project: Project, who: str, lease: datetime) -> tuple[Task, Case]:
@@ -131,8 +148,8 @@ def reassign(st: AppState, task_id: int, assignee: str, who: str) -> Reading:
     def move(session: Session) -> Reading:
         task = repo.get_task(session, task_id)
         case = repo.get_case(session, task.case_id)
-        if task.state == TaskState.APPROVED:
-            raise Conflict(f"task {task_id} is approved: it cannot change hands")
+        if task.state in (TaskState.APPROVED, TaskState.RELEASED):
+            raise Conflict(f"task {task_id} is {task.state}: it cannot change hands")
         previous = task.reader
         if previous != assignee:
             _check_not_reading(session, case, assignee)
@@ -266,7 +283,7 @@ def _check_reading(
     st: AppState, who: Identity, annotation_id: int, write: bool, task: Task, project: Project
 ) -> None:
     if task.reader == who.username:
-        if write and task.state in (TaskState.SUBMITTED, TaskState.APPROVED):
+        if write and task.state in (TaskState.SUBMITTED, TaskState.APPROVED, TaskState.RELEASED):
             raise Conflict(f"task {task.id} is {task.state}: annotation {annotation_id} is closed")
         if write:
             _renew(st, task)
