@@ -30,6 +30,8 @@ class Intake(Protocol):
 
     def drain(self) -> None: ...
 
+    def forget(self) -> None: ...
+
 
 @dataclass
 class AppState:

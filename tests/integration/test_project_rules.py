@@ -62,3 +62,14 @@ def test_a_matching_series_pushed_by_storescu_becomes_a_case(scp_client: TestCli
     assert len(cases(client, head)) == 1
     log = client.get("/api/log.csv").text
     assert log.count("case_add") == 2
+
+    # Sent again by another sender, or after the rules changed: matched again.
+    assert storescu(port, files[:2], "-aet", "SCANNER2").returncode == 0
+    assert [c["series_uid"] for c in poll(lambda: cases(client, other_ae), "resent")] == [
+        series_uid
+    ]
+    later = project(client, "later", [{"modality": "XA"}])
+    changed = client.patch(f"/api/projects/{later}", json={"rules": [{"modality": "CT"}]})
+    assert changed.status_code == 200, changed.text
+    assert storescu(port, files[:2], "-aet", "SCANNER2").returncode == 0
+    assert [c["series_uid"] for c in poll(lambda: cases(client, later), "new rule")] == [series_uid]

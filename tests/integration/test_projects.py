@@ -166,6 +166,33 @@ def test_a_reader_whose_lease_ran_out_never_gets_the_case_again(team: Team) -> N
     assert next_task(bob, project["id"])["id"] == his["id"]  # type: ignore[index]
 
 
+def test_a_project_change_that_would_break_readings_taken_is_409(team: Team) -> None:
+    admin, alice, bob = team.http["root"], team.http["alice"], team.http["bob"]
+    project = create_project(admin, "running", readers_per_case=2)
+    url = f"/api/projects/{project['id']}"
+    labels = project["labels"]
+    add_cases_directly(team.settings, project["id"], 1)
+    assert next_task(alice, project["id"]) and next_task(bob, project["id"])
+
+    fewer = admin.patch(url, json={"readers_per_case": 1})  # would unblind alice and bob
+    assert fewer.status_code == 409, fewer.text
+    assert "a case with 2 readings" in fewer.json()["detail"]
+    renamed = [{"label": "Spleen"}, *labels[1:]]
+    relabel = admin.patch(url, json={"labels": renamed})
+    assert relabel.status_code == 409, relabel.text
+    assert "labels[0] ('Liver') cannot change" in relabel.json()["detail"]
+    assert admin.patch(url, json={"labels": labels[:2]}).status_code == 409  # one dropped
+    assert admin.get(url).json()["labels"] == labels  # nothing changed
+
+    more = admin.patch(url, json={"readers_per_case": 3})
+    assert more.status_code == 200, more.text
+    recoloured = [{**labels[0], "color": "#123456"}, *labels[1:], {"label": "Spleen"}]
+    grown = admin.patch(url, json={"labels": recoloured})
+    assert grown.status_code == 200, grown.text
+    assert [label["label"] for label in grown.json()["labels"]][-1] == "Spleen"
+    assert grown.json()["labels"][0]["color"] == "#123456"
+
+
 def log(client: httpx.Client) -> str:
     response = client.get("/api/log.csv")
     assert response.status_code == 200, response.text

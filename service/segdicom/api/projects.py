@@ -23,7 +23,7 @@ from segdicom.errors import BadInput, Forbidden
 from segdicom.state import AppState
 from segdicom.workflows import agreement, consensus
 from segdicom.workflows.annotations import CodeTuple, SegmentChange, segment_fields
-from segdicom.workflows.projects import add_series
+from segdicom.workflows.projects import add_series, check_change
 
 ADMINS = {403: "only admins may do this"}
 NO_PROJECT = {404: "no such project"}
@@ -99,7 +99,9 @@ async def create_project(request: Request) -> JSONResponse:
             row = repo.add_project(
                 session, created_by=who.username or user(request), **(defaults | fields)
             )
-            return project_json(row)
+            answer = project_json(row)
+        _rules_changed(st, fields)
+        return answer
 
     return JSONResponse(await run_in_threadpool(add), status_code=201)
 
@@ -141,10 +143,19 @@ async def update_project(request: Request) -> JSONResponse:
     def update() -> dict[str, Any]:
         with st.sessions.begin() as session:
             row = repo.get_project(session, project_id)
+            check_change(session, row, fields)
             repo.update_project(session, row, **fields)
-            return project_json(row)
+            answer = project_json(row)
+        _rules_changed(st, fields)
+        return answer
 
     return JSONResponse(await run_in_threadpool(update))
+
+
+def _rules_changed(st: AppState, fields: dict[str, Any]) -> None:
+    """Series seen before are matched again against new rules when they come again."""
+    if fields.get("rules") and st.rules is not None:
+        st.rules.forget()
 
 
 # -- cases ---------------------------------------------------------------------------

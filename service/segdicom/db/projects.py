@@ -73,6 +73,17 @@ def update_project(session: Session, project: Project, **fields: object) -> None
         raise Conflict(f"a project named {fields.get('name')!r} exists already") from None
 
 
+def most_readings(session: Session, project_id: int) -> int:
+    """The most reader slots taken on one case of the project (0: none)."""
+    query = select(func.max(Case.readings)).where(Case.project_id == project_id)
+    return int(session.scalar(query) or 0)
+
+
+def has_readings(session: Session, project_id: int) -> bool:
+    query = select(Task.id).join(Case, Case.id == Task.case_id)
+    return session.scalar(query.where(Case.project_id == project_id).limit(1)) is not None
+
+
 # -- cases ---------------------------------------------------------------------------
 
 
@@ -93,12 +104,13 @@ def add_case(
         source=source,
         created_by=who,
     )
-    session.add(row)
     try:
         with session.begin_nested():
+            session.add(row)
             session.flush()
-    except IntegrityError:
-        session.expunge(row)
+    except IntegrityError:  # the savepoint's rollback took the row out of the session
+        if row in session:
+            session.expunge(row)
         return None
     return row
 

@@ -16,15 +16,18 @@ import fnmatch
 import logging
 import queue
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from segdicom.db import events
 from segdicom.db import projects as repo
 from segdicom.db.models import Case, Project
+from segdicom.errors import Conflict
 from segdicom.state import AppState
 from segdicom.store.ingest import InstanceInfo
 from segdicom.workflows.retrieve import start_retrieve
@@ -34,6 +37,10 @@ RULE_FIELDS = ("calling_ae", "modality", "study_description", "series_descriptio
 _WHOLE = ("calling_ae", "modality")
 _GLOB = frozenset("*?[")
 SEEN_SERIES = 100_000
+# A series sent again by the same sender within this time is not matched again; after
+# it, or from another sender, or once rules changed (`forget`), it is (cases are unique
+# per project, so a match that makes nothing new is harmless).
+SEEN_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -131,6 +138,41 @@ def add_series(
     return result
 
 
+def check_change(session: Session, project: Project, fields: dict[str, Any]) -> None:
+    """Conflict when a change would break readings already taken: fewer readers per case
+    than a case has (it would also lift the blinding of readers in progress), or labels
+    that rename, recode, reorder or drop the ones readings were made with (their
+    segments would be compared under other names). Labels may be added at the end, and
+    colours changed."""
+    readers = fields.get("readers_per_case")
+    if readers is not None and readers < project.readers_per_case:
+        most = repo.most_readings(session, project.id)
+        if most > readers:
+            raise Conflict(
+                f"project {project.id} has a case with {most} readings: readers_per_case "
+                f"cannot go below {most}"
+            )
+    labels = fields.get("labels")
+    if labels is not None and repo.has_readings(session, project.id):
+        before = [_identity(label) for label in project.labels]
+        after = [_identity(label) for label in labels[: len(before)]]
+        if after != before:
+            changed = next(
+                (n for n, (b, a) in enumerate(zip(before, after, strict=False)) if a != b),
+                len(after),
+            )
+            raise Conflict(
+                f"project {project.id} has readings made with its labels: labels[{changed}] "
+                f"({project.labels[changed]['label']!r}) cannot change; labels may only be "
+                "added after the existing ones (colours may change)"
+            )
+
+
+def _identity(label: dict[str, Any]) -> tuple[object, ...]:
+    """What a label means to the readings made with it: all but its colour."""
+    return tuple(sorted((k, repr(v)) for k, v in label.items() if k != "color"))
+
+
 def _case_event(session: Session, who: str, case: Case, source: str) -> None:
     events.append(
         session,
@@ -149,28 +191,36 @@ class RuleIntake:
     """Turns series received by C-STORE into cases of the projects whose rules match.
 
     `offer` is called by the SCP for every stored instance and only remembers the
-    first one of each series (a set lookup), so the SCP's answer waits for nothing;
-    a thread waits until that instance is indexed, then matches the rules once.
+    first one of each series per sender (a dict lookup), so the SCP's answer waits for
+    nothing; a thread waits until that instance is indexed, then matches the rules once.
     """
 
     def __init__(self, st: AppState) -> None:
         self.st = st
-        # Series already offered, oldest first; bounded, since a series seen again after
-        # it fell out is only matched again (its case is unique per project).
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        # (series, calling AE) -> when offered, oldest first; bounded.
+        self._seen: OrderedDict[tuple[str, str], float] = OrderedDict()
         self._lock = threading.Lock()
         self._queue: queue.Queue[Arrival | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="segdicom-rules", daemon=True)
         self._thread.start()
 
     def offer(self, calling_ae: str, info: InstanceInfo) -> None:
+        arrival = Arrival.of(calling_ae, info)
+        key, now = (arrival.series_uid, arrival.calling_ae), time.monotonic()
         with self._lock:
-            if info.series_uid in self._seen:
+            offered = self._seen.get(key)
+            if offered is not None and now - offered < SEEN_SECONDS:
                 return
-            self._seen[info.series_uid] = None
+            self._seen[key] = now
+            self._seen.move_to_end(key)
             if len(self._seen) > SEEN_SERIES:
                 self._seen.popitem(last=False)
-        self._queue.put(Arrival.of(calling_ae, info))
+        self._queue.put(arrival)
+
+    def forget(self) -> None:
+        """Rules changed: the next instance of any series is matched again."""
+        with self._lock:
+            self._seen.clear()
 
     def drain(self) -> None:
         """Block until every series offered so far is handled (tests, shutdown)."""
