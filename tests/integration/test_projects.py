@@ -193,6 +193,26 @@ def test_a_project_change_that_would_break_readings_taken_is_409(team: Team) -> 
     assert grown.json()["labels"][0]["color"] == "#123456"
 
 
+def test_an_approval_whose_seg_cannot_be_sent_says_why(team: Team) -> None:
+    admin, alice = team.http["root"], team.http["alice"]
+    series_uid = upload_series(admin, "ct_philips_phantom")
+    project = create_project(
+        admin, "no pacs", review_required=False, export_on_approval=True, readers_per_case=1
+    )
+    admin.post(f"/api/projects/{project['id']}/cases", json={"series_uids": [series_uid]})
+    task = next_task(alice, project["id"])
+    assert task is not None and task["export_error"] is None
+    own = alice.get(f"/api/annotations/{task['annotation_id']}").json()
+    put_mask(alice, task["annotation_id"], 1, 3, disc(512, 512, 200, 200, 30), own["version"])
+
+    approved = submit(alice, task["id"])  # no review: approved at once, and sent... nowhere
+    assert approved["state"] == "approved" and approved["export_id"] is None
+    assert "the SEG was not sent to the PACS: " in approved["export_error"]
+    assert "no PACS" in approved["export_error"], approved["export_error"]
+    assert alice.get(f"/api/tasks/{task['id']}").json()["export_error"] == approved["export_error"]
+    assert "task_export_failed" in log(admin)
+
+
 def log(client: httpx.Client) -> str:
     response = client.get("/api/log.csv")
     assert response.status_code == 200, response.text

@@ -215,6 +215,10 @@ class Task(BaseModel):
     lease_expires: str | None
     reviewed_by: str | None
     export_id: int | None
+    export_error: str | None = Field(
+        description="why the approved SEG was not sent to the PACS (null: it was, or the "
+        "project does not send)"
+    )
     created_at: str
     updated_at: str
 

@@ -37,6 +37,7 @@ def task_json(reading: flow.Reading) -> dict[str, Any]:
         "lease_expires": task.lease_expires.isoformat() if task.lease_expires else None,
         "reviewed_by": task.reviewed_by or None,
         "export_id": task.export_id,
+        "export_error": task.export_error or None,
         "created_at": task.created_at.isoformat(),
         "updated_at": task.updated_at.isoformat(),
     }

@@ -329,6 +329,9 @@ class Task(Base):
     lease_expires: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reviewed_by: Mapped[str] = mapped_column(String(64), default="")
     export_id: Mapped[int | None] = mapped_column(Integer)
+    # Why the SEG of an approved reading could not be sent to the PACS ("": it was, or
+    # the project does not send): the reviewer is told, and may send it again.
+    export_error: Mapped[str] = mapped_column(String(300), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

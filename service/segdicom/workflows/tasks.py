@@ -220,26 +220,29 @@ def review(st: AppState, task_id: int, who: Identity, approve: bool, comment: st
 
 
 def _export(st: AppState, task: Task, who: str) -> None:
-    """The approved SEG to the PACS through the outbox, the approver recorded as its sender."""
+    """The approved SEG to the PACS through the outbox, the approver recorded as its sender.
+    When it cannot be written, the reading stays approved and says why (`export_error`)."""
     if task.annotation_id is None:
         return
+    error = ""
+    export_id = None
     try:
-        export = export_annotation(st, task.annotation_id, "pacs", who)
+        export_id = export_annotation(st, task.annotation_id, "pacs", who).id
     except SegDicomError as exc:
+        error = f"the SEG was not sent to the PACS: {exc.detail}"[:300]
         log.warning("approved task %d was not exported: %s", task.id, exc.detail)
-        with st.sessions.begin() as session:
+    with st.sessions.begin() as session:
+        row = repo.get_task(session, task.id)
+        row.export_id, row.export_error = export_id, error
+        if error:
             events.append(
                 session,
                 user=who,
                 action="task_export_failed",
                 annotation_id=task.annotation_id,
-                detail=f"task {task.id}: {exc.detail}",
+                detail=f"task {task.id}: {error}",
             )
-        return
-    with st.sessions.begin() as session:
-        row = repo.get_task(session, task.id)
-        row.export_id = export.id
-    task.export_id = export.id
+    task.export_id, task.export_error = export_id, error
 
 
 def _event(session: Session, who: str, action: str, case: Case, task: Task, detail: str) -> None:
