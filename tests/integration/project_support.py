@@ -10,7 +10,9 @@ from segdicom.auth.secrets import digest, new_api_token
 from segdicom.config import Settings
 from segdicom.db import make_engine, make_sessionmaker, users
 from segdicom.db import projects as project_rows
+from segdicom.db.models import Instance
 
+CT = "1.2.840.10008.5.1.4.1.1.2"
 LABELS = [
     {"label": "Liver"},
     {"label": "Tumor", "color": "#00ff00"},
@@ -56,19 +58,38 @@ def create_project(admin: httpx.Client, name: str, **fields: Any) -> dict[str, A
     return project
 
 
-def add_cases_directly(settings: Settings, project_id: int, count: int) -> list[int]:
-    """Cases of made-up series, written through the db layer (assignment needs no images)."""
+def add_cases_directly(
+    settings: Settings, project_id: int, count: int, with_images: bool = True
+) -> list[int]:
+    """Cases of made-up series, written through the db layer: each with one index row
+    (`next` hands out cases with images) and no file (assignment reads none), or none."""
     engine = make_engine(settings.resolved_database_url)
     try:
         with make_sessionmaker(engine).begin() as session:
             study = generate_uid()
-            cases = [
-                project_rows.add_case(session, project_id, generate_uid(), study, "test", "api")
-                for _ in range(count)
-            ]
+            cases = []
+            for _ in range(count):
+                series, sop = generate_uid(), generate_uid()
+                if with_images:
+                    session.add(made_up_instance(study, series, sop))
+                cases.append(
+                    project_rows.add_case(session, project_id, series, study, "test", "api")
+                )
             return [c.id for c in cases if c is not None]
     finally:
         engine.dispose()
+
+
+def made_up_instance(study: str, series: str, sop: str) -> Instance:
+    """An index row with no file behind it."""
+    return Instance(
+        sop_instance_uid=sop,
+        sop_class_uid=CT,
+        study_uid=study,
+        series_uid=series,
+        is_image=True,
+        path=f"made-up/{sop}",
+    )
 
 
 def next_task(client: httpx.Client, project_id: int) -> dict[str, Any] | None:

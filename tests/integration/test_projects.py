@@ -21,6 +21,7 @@ from tests.integration.project_support import (
     add_cases_directly,
     create_project,
     http_clients,
+    made_up_instance,
     next_task,
     review,
     submit,
@@ -134,7 +135,7 @@ def test_an_expired_lease_returns_the_case_to_the_pool(team: Team) -> None:
     assert next_task(alice, project["id"]) is None
     released = alice.get(f"/api/tasks/{first['id']}").json()
     assert (released["state"], released["assignee"]) == ("released", "alice")
-    assert alice.get(f"/api/annotations/{first['annotation_id']}").status_code == 200  # kept
+    assert released["annotation_id"] == first["annotation_id"]  # kept, with her masks
     assert submit_status(alice, first["id"]) == 409
     log = team.http["root"].get("/api/log.csv").text
     rows = list(csv.DictReader(io.StringIO(log)))
@@ -211,6 +212,26 @@ def test_an_approval_whose_seg_cannot_be_sent_says_why(team: Team) -> None:
     assert "no PACS" in approved["export_error"], approved["export_error"]
     assert alice.get(f"/api/tasks/{task['id']}").json()["export_error"] == approved["export_error"]
     assert "task_export_failed" in log(admin)
+
+
+def test_a_case_without_images_waits_until_they_come(team: Team) -> None:
+    """A case whose pull failed (or has brought nothing yet) is not handed out."""
+    admin, alice = team.http["root"], team.http["alice"]
+    project = create_project(admin, "pulls", readers_per_case=1)
+    [case_id] = add_cases_directly(team.settings, project["id"], 1, with_images=False)
+    assert next_task(alice, project["id"]) is None
+    [listed] = admin.get(f"/api/projects/{project['id']}/cases").json()
+    assert (listed["id"], listed["num_instances"]) == (case_id, 0)
+
+    engine = make_engine(team.settings.resolved_database_url)
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            session.add(made_up_instance(listed["study_uid"], listed["series_uid"], "1.2.3.4"))
+    finally:
+        engine.dispose()
+    task = next_task(alice, project["id"])
+    assert task is not None and task["case_id"] == case_id
+    assert admin.get(f"/api/projects/{project['id']}/cases").json()[0]["num_instances"] == 1
 
 
 def log(client: httpx.Client) -> str:

@@ -216,3 +216,18 @@ def test_a_series_with_its_pixel_spacing_says_it_is_known(client: TestClient) ->
     annotation = client.post("/api/annotations", json={"series_uid": info["series_uid"]}).json()
     figures = client.get(f"/api/annotations/{annotation['id']}/statistics").json()
     assert figures["pixel_spacing_known"] is True
+
+
+def test_a_stored_file_removed_by_hand_is_named_not_an_internal_error(
+    client: TestClient, tmp_path: object
+) -> None:
+    series_uid = upload_series(client, "ct_philips_phantom")
+    settings = client.app.state.segdicom.settings  # type: ignore[attr-defined]
+    for path in (settings.data_dir / "instances").rglob("*.dcm"):
+        path.unlink()
+    response = client.get(f"/api/series/{series_uid}/slices/0")
+    assert response.status_code == 500, response.text
+    body = response.json()
+    assert body["error"] == "store_file_missing"
+    assert "a stored file is missing from the data folder" in body["detail"]
+    assert str(settings.data_dir) in body["detail"]

@@ -120,8 +120,21 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
     return error_response(500, "internal", "internal error; see the service log")
 
 
+async def missing_file(request: Request, exc: Exception) -> Response:
+    """A file the index names is gone from the data folder (deleted by hand, a disk
+    restored from an older backup): say which, and how to bring the index in line."""
+    assert isinstance(exc, FileNotFoundError)
+    log.error("%s %s: stored file missing: %s", request.method, request.url.path, exc.filename)
+    detail = (
+        f"a stored file is missing from the data folder ({exc.filename}): it was removed "
+        "outside SegDICOM; send or upload its series again"
+    )
+    return error_response(500, "store_file_missing", detail)
+
+
 HANDLERS = {
     SegDicomError: segdicom_error,
     HTTPException: http_error,
+    FileNotFoundError: missing_file,
     Exception: unexpected_error,
 }

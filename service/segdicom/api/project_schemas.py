@@ -187,6 +187,9 @@ class Case(BaseModel):
     created_by: str
     created_at: str
     tasks: list[CaseTask] | None = None
+    num_instances: int | None = Field(
+        None, description="instances held locally (the case list; 0: its pull brought none)"
+    )
 
 
 class Pull(BaseModel):

@@ -161,7 +161,9 @@ def _rules_changed(st: AppState, fields: dict[str, Any]) -> None:
 # -- cases ---------------------------------------------------------------------------
 
 
-def case_json(row: Case, tasks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def case_json(
+    row: Case, tasks: list[dict[str, Any]] | None = None, instances: int | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": row.id,
         "project_id": row.project_id,
@@ -174,6 +176,8 @@ def case_json(row: Case, tasks: list[dict[str, Any]] | None = None) -> dict[str,
     }
     if tasks is not None:
         body["tasks"] = tasks
+    if instances is not None:
+        body["num_instances"] = instances
     return body
 
 
@@ -219,7 +223,9 @@ async def add_cases(request: Request) -> JSONResponse:
     errors=NO_PROJECT,
 )
 def list_cases(request: Request) -> JSONResponse:
-    """The project's cases with their readings (annotators see only their own)."""
+    """The project's cases with their readings (annotators see only their own) and the
+    instances held locally (`num_instances`: 0 while a pull has brought none, or when it
+    failed; `next` hands out only cases with images)."""
     project_id = path_int(request, "id")
     who = identity(request)
     with state(request).sessions() as session:
@@ -231,7 +237,11 @@ def list_cases(request: Request) -> JSONResponse:
                 by_case.setdefault(task.case_id, []).append(
                     {"id": task.id, "reader": task.reader, "state": task.state}
                 )
-        cases = [case_json(c, by_case.get(c.id, [])) for c in repo.cases_of(session, project_id)]
+        held = repo.instances_of_cases(session, project_id)
+        cases = [
+            case_json(c, by_case.get(c.id, []), held.get(c.series_uid, 0))
+            for c in repo.cases_of(session, project_id)
+        ]
     return JSONResponse(cases)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Integer, String, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
-from segdicom.db.models import Annotation, Case, Project, Task
+from segdicom.db.models import Annotation, Case, Instance, Project, Task
 from segdicom.enums import TaskState
 
 OPEN = (TaskState.TODO, TaskState.IN_PROGRESS, TaskState.CHANGES_REQUESTED)
@@ -71,6 +71,8 @@ def claim_free_case(skip_locked: bool) -> Any:
             inner.project_id == bindparam("b_project", type_=Integer),
             inner.readings < readers,
             not_read_by(bindparam("b_reader", type_=String), inner.id),  # type: ignore[arg-type]
+            # Its images are here (a pull that failed, or has not begun, leaves none).
+            exists().where(Instance.series_uid == inner.series_uid),
         )
         .order_by(inner.id)
         .limit(1)

@@ -128,6 +128,17 @@ def cases_of(session: Session, project_id: int) -> Sequence[Case]:
     ).all()
 
 
+def instances_of_cases(session: Session, project_id: int) -> dict[str, int]:
+    """series UID -> instances held locally, for the project's cases that have any."""
+    query = (
+        select(Instance.series_uid, func.count())
+        .join(Case, Case.series_uid == Instance.series_uid)
+        .where(Case.project_id == project_id)
+        .group_by(Instance.series_uid)
+    )
+    return {series_uid: int(count) for series_uid, count in session.execute(query)}
+
+
 # -- tasks ---------------------------------------------------------------------------
 
 

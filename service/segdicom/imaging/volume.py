@@ -157,6 +157,8 @@ def read_slice(volume: Volume, index: int, resolve: Callable[[str], Path]) -> np
         warnings.simplefilter("ignore")
         try:
             raw = _decode_frame(resolve(ref.path), ref.frame)
+        except FileNotFoundError:
+            raise  # not the file's content: it is gone (api/errors.py names it)
         except Exception as exc:
             raise Unprocessable(f"slice {index} cannot be decoded: {exc}") from None
     if volume.color:
