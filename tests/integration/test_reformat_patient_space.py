@@ -89,6 +89,7 @@ def test_regular_series_reformat_is_the_stack_cut_with_its_place(client: TestCli
         "spacing_min": pytest.approx(5.0),
         "spacing_max": pytest.approx(5.0),
         "missing_slices": 0,
+        "shared_positions": 0,
         "pixel_spacing_known": True,
     }
     coronal = info["reformat"]["coronal"]

@@ -134,6 +134,10 @@ def test_enhanced_multiframe_become_volumes(client: TestClient) -> None:
         assert served == expected, folder
         if info["orientation"] and len({p for _, p in served}) == frames:
             assert np.all(np.diff(_depths(info)) > 0), folder
+        # Frames at a position already used (the Philips series holds two per position).
+        shared = frames - len({p for _, p in served})
+        assert info["geometry"]["shared_positions"] == shared, folder
+        assert shared == 0 or info["geometry"]["regular"] is False
         assert slice_values(client, info, frames - 1).shape == (info["rows"], info["columns"])
 
 

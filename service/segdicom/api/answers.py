@@ -165,6 +165,10 @@ class Geometry(BaseModel):
     spacing_min: float = Field(description="smallest step between slices along the normal, mm")
     spacing_max: float = Field(description="largest step between slices along the normal, mm")
     missing_slices: int
+    shared_positions: int = Field(
+        description="frames at the position of another (echoes or phases): each is a slice of "
+        "its own, so volumes count a structure painted on several of them once per frame"
+    )
     pixel_spacing_known: bool = Field(
         description="false when no image has a usable Pixel Spacing: 1 mm is assumed, so "
         "distances, areas and volumes are in pixels"

@@ -77,6 +77,7 @@ def geometry_json(volume: Volume) -> dict[str, object]:
         "spacing_min": round(geometry.spacing_min, 6),
         "spacing_max": round(geometry.spacing_max, 6),
         "missing_slices": geometry.missing_slices,
+        "shared_positions": geometry.shared_positions,
         "pixel_spacing_known": volume.pixel_spacing_known,
     }
 

@@ -31,6 +31,9 @@ class SeriesGeometry:
     # No two frames at distinct positions along the normal (or none has a position): the
     # depths cannot order a grid, so reformats stay the stacked cut.
     positioned: bool = True
+    # Frames at the position of the frame before them (echoes or phases of one position):
+    # each is a slice of its own, so a structure painted on several counts several times.
+    shared_positions: int = 0
 
 
 def frame_axes(orientation: Orientation) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -77,7 +80,9 @@ def series_geometry(
     shared = distinct.size != steps.size
     even = high - low <= max(SPACING_TOLERANCE * low, SPACING_TOLERANCE_MM)
     regular = not shared and even and missing == 0 and tilt < TILT_TOLERANCE_DEGREES
-    return SeriesGeometry(regular, tilt, low, high, missing)
+    return SeriesGeometry(
+        regular, tilt, low, high, missing, shared_positions=int(steps.size - distinct.size)
+    )
 
 
 def missing_slices(steps: np.ndarray) -> int:
