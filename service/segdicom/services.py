@@ -15,6 +15,7 @@ import logging
 
 from pynetdicom import _config as pynetdicom_config
 
+from segdicom.config import Settings
 from segdicom.observability import Metrics, configure_logging
 from segdicom.pacs.dicomweb import DicomWebPacs
 from segdicom.pacs.dimse import DimsePacs, DimsePeer
@@ -47,17 +48,29 @@ def _quiet_pynetdicom(st: AppState) -> None:
         pynetdicom_config.LOG_HANDLER_LEVEL = "none"
 
 
+def scp_config(s: Settings) -> ScpConfig:
+    """The receiver's settings. Allow-lists also take the DIMSE PACS peer: it answers
+    our C-MOVEs by connecting back with its own AE title, which the list would refuse."""
+    aets, hosts = s.scp_allowed_aets, s.scp_allowed_hosts
+    if s.has_dimse_peer:
+        if aets and s.pacs_ae_title not in aets:
+            aets = (*aets, s.pacs_ae_title)
+        if hosts and s.pacs_host not in hosts:
+            hosts = (*hosts, s.pacs_host)
+    return ScpConfig(
+        ae_title=s.ae_title,
+        host=s.dicom_host,
+        port=s.dicom_port,
+        allowed_aets=aets,
+        allowed_hosts=hosts,
+    )
+
+
 def _start_scp(st: AppState) -> StoreScp | None:
     s = st.settings
     if s.dicom_port <= 0:
         return None
-    config = ScpConfig(
-        ae_title=s.ae_title,
-        host=s.dicom_host,
-        port=s.dicom_port,
-        allowed_aets=s.scp_allowed_aets,
-        allowed_hosts=s.scp_allowed_hosts,
-    )
+    config = scp_config(s)
     store = st.store
 
     def put(data: bytes) -> object:

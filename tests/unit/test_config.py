@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from segdicom.config import ConfigError, Settings
+from segdicom.services import scp_config
 
 
 @pytest.mark.parametrize(
@@ -104,3 +105,22 @@ def documented_settings() -> set[str]:
 def test_every_setting_is_in_the_readme_configuration_table() -> None:
     variables = {f"SEGDICOM_{f.name.upper()}" for f in dataclasses.fields(Settings)}
     assert sorted(variables - documented_settings()) == []
+
+
+def test_the_receivers_allow_lists_take_the_dimse_pacs_that_answers_our_c_moves() -> None:
+    # Orthanc answers a C-MOVE by connecting back as itself: a list naming only the
+    # modalities refused it, and the pull failed as if the PACS did not know us.
+    settings = Settings(
+        scp_allowed_aets=("CT1",),
+        scp_allowed_hosts=("10.0.0.5",),
+        pacs_ae_title="ORTHANC",
+        pacs_host="10.0.0.9",
+        pacs_dicom_port=4242,
+    )
+    config = scp_config(settings)
+    assert config.allowed_aets == ("CT1", "ORTHANC")
+    assert config.allowed_hosts == ("10.0.0.5", "10.0.0.9")
+    open_lists = scp_config(Settings(pacs_ae_title="ORTHANC", pacs_host="pacs", pacs_dicom_port=1))
+    assert (open_lists.allowed_aets, open_lists.allowed_hosts) == ((), ())  # still anyone
+    no_peer = scp_config(Settings(scp_allowed_aets=("CT1",)))
+    assert no_peer.allowed_aets == ("CT1",)
