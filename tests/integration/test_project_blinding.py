@@ -1,14 +1,21 @@
 """Blinding follows a reading into what is made of it (exports, SEG and SR files, SEG
-lists and imports, datasets). SQLite and PostgreSQL, over real HTTP with real users."""
+lists and imports, datasets), and a project reading reaches the PACS only through
+review, naming its reader as the SEG's creator and its reviewer. SQLite and PostgreSQL,
+over real HTTP with real users; the PACS is a real Orthanc."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+import pydicom
 import pytest
-from tests.integration.project_support import create_project, next_task
+from tests.helpers import poll
+from tests.integration.project_support import create_project, next_task, review, submit
 from tests.integration.support import disc, put_mask, upload_series, wait_job
 from tests.integration.test_projects import Team, start_team
+from tests.orthanc import Orthanc
+from tests.unit.seg_encode_cases import dciodvfy_errors
 
 from segdicom.config import Settings
 
@@ -116,3 +123,87 @@ def test_an_annotator_downloads_only_their_own_datasets(team: Team) -> None:
     assert team.http["root"].get(dataset).status_code == 200
     agreement = f"/api/projects/{made.project_id}/agreement.csv"
     assert team.http["bob"].get(agreement).status_code == 403
+
+
+# -- the way to the PACS ------------------------------------------------------------
+
+
+@pytest.fixture
+def pacs_team(database_url: str, tmp_path: Path, orthanc: Orthanc) -> Iterator[Team]:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        dicom_port=0,
+        database_url=database_url,
+        dicomweb_url=orthanc.dicomweb_url,
+        outbox_interval=0.2,
+        outbox_max_backoff=1.0,
+    )
+    found = start_team(settings)
+    yield found
+    for client in found.http.values():
+        client.close()
+    found.server.stop()
+
+
+def pacs_export(client: httpx.Client, annotation_id: int) -> httpx.Response:
+    body = {"destination": "pacs", "measurements": True}
+    return client.post(f"/api/annotations/{annotation_id}/exports", json=body)
+
+
+def test_a_project_reading_reaches_the_pacs_only_after_approval_naming_reader_and_reviewer(
+    pacs_team: Team, orthanc: Orthanc, tmp_path: Path
+) -> None:
+    team = pacs_team
+    admin, alice, rita = team.http["root"], team.http["alice"], team.http["rita"]
+    series_uid = upload_series(admin, "ct_philips_phantom")
+    project = create_project(admin, "reviewed, sent by hand", review_required=True)
+    admin.post(f"/api/projects/{project['id']}/cases", json={"series_uids": [series_uid]})
+    task = next_task(alice, project["id"])
+    assert task is not None
+    aid = task["annotation_id"]
+    version = alice.get(f"/api/annotations/{aid}").json()["version"]
+    put_mask(alice, aid, 1, 4, disc(512, 512, 250, 250, 40), version)
+
+    early = pacs_export(alice, aid)
+    assert early.status_code == 409, early.text
+    assert "in_progress" in early.json()["detail"] and "approved" in early.json()["detail"]
+    local = alice.post(f"/api/annotations/{aid}/exports", json={"destination": "local"})
+    assert local.status_code == 201, local.text  # her own download stays allowed
+    submit(alice, task["id"])
+    submitted = pacs_export(rita, aid)
+    assert submitted.status_code == 409 and "submitted" in submitted.json()["detail"]
+    seg_series = local.json()["series_instance_uid"]
+    assert orthanc.instances_of_series(seg_series) == []
+
+    review(rita, task["id"], "approve")
+    assert pacs_export(alice, aid).status_code == 403  # reviewers and admins send it
+    sent = pacs_export(rita, aid)
+    assert sent.status_code == 201, sent.text
+    export = sent.json()
+    assert (export["created_by"], export["content_creator"], export["approved_by"]) == (
+        "rita",
+        "alice",
+        "rita",
+    )
+    poll(lambda: admin.get(f"/api/exports/{export['id']}").json()["status"] == "sent", "SEG sent")
+    assert orthanc.instances_of_series(seg_series) == [export["sop_instance_uid"]]
+
+    seg_file, sr_file = tmp_path / "seg.dcm", tmp_path / "sr.dcm"
+    seg_file.write_bytes(rita.get(f"/api/exports/{export['id']}/file").content)
+    sr_file.write_bytes(rita.get(f"/api/exports/{export['id']}/sr").content)
+    seg, sr = pydicom.dcmread(seg_file), pydicom.dcmread(sr_file)
+    assert str(seg.ContentCreatorName) == "alice^"
+    assert seg.ContentDescription == "Approved by rita"
+    assert sr.VerificationFlag == "VERIFIED"
+    assert str(sr.VerifyingObserverSequence[0].VerifyingObserverName) == "rita^"
+    observers = [str(item.get("PersonName", "")) for item in _content_items(sr)]
+    assert "alice^" in observers and "rita^" not in observers
+    for path in (seg_file, sr_file):
+        errors, output = dciodvfy_errors(path)
+        assert errors == [], output
+
+
+def _content_items(ds: pydicom.Dataset) -> Iterator[pydicom.Dataset]:
+    for item in ds.get("ContentSequence", []):
+        yield item
+        yield from _content_items(item)

@@ -18,7 +18,7 @@ from segdicom.db.models import Export
 from segdicom.enums import SegmentationType
 from segdicom.errors import BadInput, NotFound
 from segdicom.workflows.blinding import check_export_visible, visible_exports
-from segdicom.workflows.exports import export_annotation
+from segdicom.workflows.exports import check_pacs_export, export_annotation
 
 
 def export_json(row: Export) -> dict[str, Any]:
@@ -36,6 +36,8 @@ def export_json(row: Export) -> dict[str, Any]:
         "error": row.error or None,
         "path": row.path,
         "created_by": row.created_by,
+        "content_creator": row.content_creator or None,
+        "approved_by": row.approved_by,
         "created_at": row.created_at.isoformat(),
         "sent_at": row.sent_at.isoformat() if row.sent_at else None,
         "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
@@ -67,7 +69,10 @@ def _visible(request: Request, export_id: int) -> Export:
     body=ExportIn,
     body_required=False,
     errors={
+        403: "the annotation is hidden from the caller (blinding); a project reading goes to "
+        "the PACS by approval, or later by a reviewer or admin",
         404: "no such annotation (or its series is gone)",
+        409: "PACS export of a project reading that is not approved yet",
         422: "labelmap asked for, but two segments overlap (named, with a slice); or the "
         "images have no usable Pixel Spacing",
     },
@@ -81,11 +86,16 @@ async def create_export(request: Request) -> JSONResponse:
     volume, mean and SD per segment, as GET /api/annotations/{id}/statistics answers
     them), delivered with the SEG; the answer gains
     `sr_sop_instance_uid` and GET /api/exports/{id}/sr serves it.
+
+    A project reading reaches the PACS through review: its PACS export is refused
+    (409) until it is approved, and after that only reviewers and admins send it.
     """
     st = state(request)
     annotation_id = path_int(request, "id")
     await run_in_threadpool(guard, request, annotation_id, False)
     body = await parse_body(request, ExportIn)
+    if body.destination == "pacs":
+        await run_in_threadpool(check_pacs_export, st, identity(request), annotation_id)
     kind = SegmentationType(body.segmentation_type)
     row = await run_in_threadpool(
         export_annotation,
