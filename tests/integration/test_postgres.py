@@ -107,6 +107,15 @@ def test_upload_twice_keeps_one_copy(db_client: TestClient) -> None:
     assert sum(s["num_instances"] for s in studies) == first["num_slices"]
 
 
+def test_the_local_series_of_a_study_are_listed(db_client: TestClient) -> None:
+    series_uid = upload_series(db_client, "mr_siemens_t1_sag")
+    info = series_info(db_client, series_uid)
+    listed = db_client.get(f"/api/studies/{info['study_uid']}/series", params={"source": "local"})
+    assert listed.status_code == 200, listed.text  # PostgreSQL has no max(boolean)
+    [series] = listed.json()
+    assert (series["series_uid"], series["num_instances"]) == (series_uid, info["num_slices"])
+
+
 def test_outbox_claim_is_exclusive(database_url: str, db_client: TestClient) -> None:
     """Four threads claim at once, on their own connections: each export once."""
     series_uid = upload_series(db_client, "ct_philips_phantom")

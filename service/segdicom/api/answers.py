@@ -76,7 +76,9 @@ class Export(BaseModel):
     attempts: int
     error: str | None
     path: str = Field(description="relative to SEGDICOM_DATA_DIR")
-    created_by: str
+    created_by: str = Field(description="who wrote the SEG (for an approval: the approver)")
+    content_creator: str | None = Field(description="the SEG's Content Creator: who painted")
+    approved_by: str | None = Field(description="the reviewer who approved the reading")
     created_at: str
     sent_at: str | None
     next_attempt_at: str | None

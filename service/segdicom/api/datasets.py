@@ -13,10 +13,12 @@ from segdicom.api.validation import parse_body
 from segdicom.auth.identity import identity
 from segdicom.db import datasets as rows
 from segdicom.errors import NotFound
+from segdicom.workflows.blinding import check_dataset_visible
 from segdicom.workflows.dataset_request import DatasetRequest
 from segdicom.workflows.datasets import dataset_json, start_dataset_export
 
 NOT_FOUND = {404: "no such dataset"}
+OTHERS = {403: "an annotator asking for another user's dataset (it may hold blinded readings)"}
 
 
 @documented(
@@ -45,23 +47,28 @@ async def create_dataset(request: Request) -> JSONResponse:
     return accepted(job_id)
 
 
-@documented({200: Answer("the dataset", out.Dataset)}, errors=NOT_FOUND)
+@documented({200: Answer("the dataset", out.Dataset)}, errors=NOT_FOUND | OTHERS)
 def get_dataset(request: Request) -> JSONResponse:
-    """A dataset export: format, number of cases, labels, size, file_url."""
+    """A dataset export: format, number of cases, labels, size, file_url (annotators:
+    their own)."""
     st = state(request)
     with st.sessions() as session:
-        return JSONResponse(dataset_json(rows.get(session, path_int(request, "id"))))
+        row = rows.get(session, path_int(request, "id"))
+        check_dataset_visible(identity(request), row)
+        return JSONResponse(dataset_json(row))
 
 
 @documented(
     {200: Answer("the dataset zip", media="application/zip")},
-    errors={404: "no such dataset, or its zip is gone from the data folder"},
+    errors={404: "no such dataset, or its zip is gone from the data folder", **OTHERS},
 )
 def dataset_file(request: Request) -> FileResponse:
-    """The dataset as a zip (nnU-Net v2 layout, or MONAI-style NIfTI pairs and datalist.json)."""
+    """The dataset as a zip (nnU-Net v2 layout, or MONAI-style NIfTI pairs and datalist.json);
+    annotators download their own."""
     st = state(request)
     with st.sessions() as session:
         row = rows.get(session, path_int(request, "id"))
+        check_dataset_visible(identity(request), row)
         path, fmt, number = st.settings.data_dir / row.path, row.format, row.id
     if not path.is_file():
         raise NotFound(f"the zip of dataset {number} is gone from the data folder ({row.path})")

@@ -12,11 +12,13 @@ from segdicom.api.common import path_int, state, user
 from segdicom.api.operation import Answer, documented
 from segdicom.api.schemas import ExportIn, ExportsQuery
 from segdicom.api.validation import parse_body, parse_query
+from segdicom.auth.identity import identity
 from segdicom.db import exports as outbox
 from segdicom.db.models import Export
 from segdicom.enums import SegmentationType
 from segdicom.errors import BadInput, NotFound
-from segdicom.workflows.exports import export_annotation
+from segdicom.workflows.blinding import check_export_visible, visible_exports
+from segdicom.workflows.exports import check_pacs_export, export_annotation
 
 
 def export_json(row: Export) -> dict[str, Any]:
@@ -34,6 +36,8 @@ def export_json(row: Export) -> dict[str, Any]:
         "error": row.error or None,
         "path": row.path,
         "created_by": row.created_by,
+        "content_creator": row.content_creator or None,
+        "approved_by": row.approved_by,
         "created_at": row.created_at.isoformat(),
         "sent_at": row.sent_at.isoformat() if row.sent_at else None,
         "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
@@ -46,6 +50,18 @@ def export_json(row: Export) -> dict[str, Any]:
 
 
 NOT_FOUND = {404: "no such export"}
+HIDDEN = {
+    403: "a SEG of another reader's annotation, or of the consensus, of a blinded project case"
+}
+
+
+def _visible(request: Request, export_id: int) -> Export:
+    """The export row; 403 when its annotation is hidden from the caller (blinding)."""
+    st = state(request)
+    with st.sessions() as session:
+        row = outbox.get(session, export_id)
+    check_export_visible(st, identity(request), row)
+    return row
 
 
 @documented(
@@ -53,7 +69,10 @@ NOT_FOUND = {404: "no such export"}
     body=ExportIn,
     body_required=False,
     errors={
+        403: "the annotation is hidden from the caller (blinding); a project reading goes to "
+        "the PACS by approval, or later by a reviewer or admin",
         404: "no such annotation (or its series is gone)",
+        409: "PACS export of a project reading that is not approved yet",
         422: "labelmap asked for, but two segments overlap (named, with a slice); or the "
         "images have no usable Pixel Spacing",
     },
@@ -67,11 +86,16 @@ async def create_export(request: Request) -> JSONResponse:
     volume, mean and SD per segment, as GET /api/annotations/{id}/statistics answers
     them), delivered with the SEG; the answer gains
     `sr_sop_instance_uid` and GET /api/exports/{id}/sr serves it.
+
+    A project reading reaches the PACS through review: its PACS export is refused
+    (409) until it is approved, and after that only reviewers and admins send it.
     """
     st = state(request)
     annotation_id = path_int(request, "id")
     await run_in_threadpool(guard, request, annotation_id, False)
     body = await parse_body(request, ExportIn)
+    if body.destination == "pacs":
+        await run_in_threadpool(check_pacs_export, st, identity(request), annotation_id)
     kind = SegmentationType(body.segmentation_type)
     row = await run_in_threadpool(
         export_annotation,
@@ -87,29 +111,31 @@ async def create_export(request: Request) -> JSONResponse:
     return JSONResponse(export_json(row), status_code=201)
 
 
-@documented({200: Answer("the export", out.Export)}, errors=NOT_FOUND)
+@documented({200: Answer("the export", out.Export)}, errors=NOT_FOUND | HIDDEN)
 def get_export(request: Request) -> JSONResponse:
     """An export and its delivery state (local, pending, sent, failed)."""
-    st = state(request)
-    with st.sessions() as session:
-        return JSONResponse(export_json(outbox.get(session, path_int(request, "id"))))
+    return JSONResponse(export_json(_visible(request, path_int(request, "id"))))
 
 
 @documented({200: Answer("exports, newest first", out.Export, many=True)}, query=ExportsQuery)
 def list_exports(request: Request) -> JSONResponse:
-    """Exports, newest first; of one annotation with `annotation_id`."""
+    """Exports, newest first; of one annotation with `annotation_id`. Annotators do not
+    see exports of annotations hidden from them (blinded readings, consensus)."""
     st = state(request)
     annotation_id = parse_query(request, ExportsQuery).annotation_id
     with st.sessions() as session:
-        return JSONResponse([export_json(r) for r in outbox.list_for(session, annotation_id)])
+        rows = outbox.list_for(session, annotation_id)
+    return JSONResponse([export_json(r) for r in visible_exports(st, identity(request), rows)])
 
 
-@documented({200: Answer("the SEG (DICOM Part 10)", media="application/dicom")}, errors=NOT_FOUND)
+@documented(
+    {200: Answer("the SEG (DICOM Part 10)", media="application/dicom")},
+    errors=NOT_FOUND | HIDDEN,
+)
 def export_file(request: Request) -> FileResponse:
     """The SEG file, application/dicom."""
     st = state(request)
-    with st.sessions() as session:
-        row = outbox.get(session, path_int(request, "id"))
+    row = _visible(request, path_int(request, "id"))
     path = st.store.files.absolute(row.path)
     return FileResponse(
         path,
@@ -120,13 +146,12 @@ def export_file(request: Request) -> FileResponse:
 
 @documented(
     {200: Answer("the SR (DICOM Part 10)", media="application/dicom")},
-    errors={404: "no such export, or it was written without measurements"},
+    errors={404: "no such export, or it was written without measurements", **HIDDEN},
 )
 def export_sr(request: Request) -> FileResponse:
     """The measurement report (TID 1500 Comprehensive 3D SR) written with the SEG."""
     st = state(request)
-    with st.sessions() as session:
-        row = outbox.get(session, path_int(request, "id"))
+    row = _visible(request, path_int(request, "id"))
     if not row.sr_path:
         raise NotFound(f'export {row.id} has no SR: export with "measurements": true')
     return FileResponse(
@@ -136,11 +161,12 @@ def export_sr(request: Request) -> FileResponse:
     )
 
 
-@documented({200: Answer("the export, queued again", out.Export)}, errors=NOT_FOUND)
+@documented({200: Answer("the export, queued again", out.Export)}, errors=NOT_FOUND | HIDDEN)
 def retry_export(request: Request) -> JSONResponse:
     """Send a pending or failed export again now (a sent one stays sent)."""
     st = state(request)
     export_id = path_int(request, "id")
+    _visible(request, export_id)
     with st.sessions.begin() as session:
         if outbox.get(session, export_id).destination != "pacs":
             raise BadInput(f"export {export_id} has destination 'local': nothing to send")

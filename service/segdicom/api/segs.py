@@ -13,12 +13,16 @@ from segdicom.api.operation import Answer, documented
 from segdicom.api.schemas import ImportSegIn, PacsImportIn, SegsQuery
 from segdicom.api.studies import pacs
 from segdicom.api.validation import parse_body, parse_query
+from segdicom.auth.identity import identity
 from segdicom.db import instances as index
 from segdicom.errors import BadInput
 from segdicom.state import AppState
 from segdicom.workflows import annotations
+from segdicom.workflows.blinding import check_seg_visible, visible_segs
 from segdicom.workflows.import_pacs import SegInPacs, start_pacs_import
 from segdicom.workflows.import_seg import local_segs
+
+HIDDEN = "a SEG exported from another reader's annotation, or the consensus, of a blinded case"
 
 
 @documented(
@@ -27,17 +31,19 @@ from segdicom.workflows.import_seg import local_segs
     errors={502: "the PACS cannot be reached or refused"},
 )
 async def list_segs(request: Request) -> JSONResponse:
-    """SEGs that reference a series, in the PACS (`source=pacs`) or the local store."""
+    """SEGs that reference a series, in the PACS (`source=pacs`) or the local store.
+    Annotators do not see SEGs exported from annotations hidden from them (blinding)."""
     st = state(request)
     series_uid = path_uid(request, "series_uid")
     query = parse_query(request, SegsQuery)
     if query.source == "local":
         found = await run_in_threadpool(local_segs, st, series_uid)
-        return JSONResponse([asdict(s) for s in found])
-    client = pacs(st)
-    study_uid = await run_in_threadpool(_study_of, st, query.study_uid, series_uid)
-    segs = await on_pacs_thread(request, lambda: client.find_segs(study_uid, series_uid))
-    return JSONResponse([asdict(s) for s in segs])
+    else:
+        client = pacs(st)
+        study_uid = await run_in_threadpool(_study_of, st, query.study_uid, series_uid)
+        found = await on_pacs_thread(request, lambda: client.find_segs(study_uid, series_uid))
+    shown = await run_in_threadpool(visible_segs, st, identity(request), found)
+    return JSONResponse([asdict(s) for s in shown])
 
 
 def _study_of(st: AppState, given: str | None, series_uid: str) -> str:
@@ -54,6 +60,7 @@ def _study_of(st: AppState, given: str | None, series_uid: str) -> str:
     {201: Answer("the new annotation, with what could not be placed", out.ImportedAnnotation)},
     body=ImportSegIn,
     errors={
+        403: HIDDEN,
         404: "no such SEG in the local store, or its source series is not held",
         422: "not a SEG",
     },
@@ -61,6 +68,9 @@ def _study_of(st: AppState, given: str | None, series_uid: str) -> str:
 async def import_annotation(request: Request) -> JSONResponse:
     """Create an annotation from a SEG of the local store: body {"sop_instance_uid"}."""
     body = await parse_body(request, ImportSegIn)
+    await run_in_threadpool(
+        check_seg_visible, state(request), identity(request), body.sop_instance_uid
+    )
     payload = await run_in_threadpool(
         annotations.import_local_seg, state(request), body.sop_instance_uid, user(request)
     )
@@ -71,7 +81,11 @@ async def import_annotation(request: Request) -> JSONResponse:
     {202: ACCEPTED},
     body=PacsImportIn,
     body_required=False,
-    errors={**PACS_ERRORS, 404: "the SEG, or the series it segments, is not in the PACS"},
+    errors={
+        **PACS_ERRORS,
+        403: HIDDEN,
+        404: "the SEG, or the series it segments, is not in the PACS",
+    },
 )
 async def import_from_pacs(request: Request) -> JSONResponse:
     """Import a SEG of the PACS in one step, as a job: body {"study_uid", "via"}; 202 {"job_id"}.
@@ -92,6 +106,7 @@ async def import_from_pacs(request: Request) -> JSONResponse:
     who = user(request)
 
     def start() -> str:
+        check_seg_visible(st, identity(request), sop_uid)
         study_uid = _study_of(st, body.study_uid, series_uid)
         return start_pacs_import(st, SegInPacs(study_uid, series_uid, sop_uid, body.via, who))
 

@@ -12,10 +12,12 @@ from segdicom.api.common import on_pacs_thread, path_uid, state
 from segdicom.api.operation import Answer, documented
 from segdicom.api.schemas import SourceQuery, StudyQuery
 from segdicom.api.validation import parse_query
+from segdicom.auth.identity import Identity, identity
 from segdicom.db import instances as index
 from segdicom.errors import BadInput
 from segdicom.pacs.protocol import Pacs
 from segdicom.state import AppState
+from segdicom.workflows.blinding import hidden_series
 
 _FILTERS = ("patient_id", "patient_name", "modality", "date_from", "date_to", "accession")
 PACS_DOWN = {502: "the PACS cannot be reached or refused"}
@@ -63,14 +65,17 @@ def _study_json(row: dict[str, Any]) -> dict[str, Any]:
     errors=PACS_DOWN,
 )
 async def list_series(request: Request) -> JSONResponse:
-    """The series of one study."""
+    """The series of one study; annotators do not see the SEG and SR series exported from
+    annotations hidden from them (blinding)."""
     st = state(request)
     study_uid = path_uid(request, "study_uid")
     if parse_query(request, SourceQuery).source == "pacs":
         client = pacs(st)
         found = await on_pacs_thread(request, lambda: client.search_series(study_uid))
-        return JSONResponse([asdict(s) for s in found])
-    return JSONResponse(await run_in_threadpool(_local_series, st, study_uid))
+        listed = [asdict(s) for s in found]
+    else:
+        listed = await run_in_threadpool(_local_series, st, study_uid)
+    return JSONResponse(await run_in_threadpool(_visible, st, identity(request), listed))
 
 
 def _local_series(st: AppState, study_uid: str) -> list[dict[str, Any]]:
@@ -78,6 +83,11 @@ def _local_series(st: AppState, study_uid: str) -> list[dict[str, Any]]:
     with st.sessions() as session:
         rows = index.series_of_study(session, study_uid)
     return [asdict(r) for r in rows]
+
+
+def _visible(st: AppState, who: Identity, listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    hidden = hidden_series(st, who, [s["series_uid"] for s in listed])
+    return [s for s in listed if s["series_uid"] not in hidden]
 
 
 def pacs(st: AppState) -> Pacs:

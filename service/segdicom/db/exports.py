@@ -133,6 +133,8 @@ def create(
     path: str,
     destination: Destination,
     created_by: str,
+    content_creator: str = "",
+    approved_by: str | None = None,
     segmentation_type: SegmentationType = SegmentationType.BINARY,
     sr_sop_instance_uid: str | None = None,
     sr_series_uid: str | None = None,
@@ -140,7 +142,9 @@ def create(
 ) -> Export:
     """A new export of `annotation` at its current version; one for the PACS is due now.
 
-    `sr_*` name the measurement report (TID 1500 SR) written beside the SEG, if any.
+    `sr_*` name the measurement report (TID 1500 SR) written beside the SEG, if any;
+    `content_creator` is who the SEG names as its author (default `created_by`), and
+    `approved_by` the reviewer who approved the project reading it was written from.
     """
     to_pacs = destination == Destination.PACS
     row = Export(
@@ -155,6 +159,8 @@ def create(
         status=ExportStatus.PENDING if to_pacs else ExportStatus.LOCAL,
         next_attempt_at=utcnow() if to_pacs else None,
         created_by=created_by,
+        content_creator=content_creator or created_by,
+        approved_by=approved_by,
         segmentation_type=segmentation_type,
         sr_sop_instance_uid=sr_sop_instance_uid,
         sr_series_uid=sr_series_uid,

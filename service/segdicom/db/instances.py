@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -178,7 +178,7 @@ def series_of_study(session: Session, study_uid: str) -> list[SeriesRow]:
             func.max(Instance.series_description),
             func.max(Instance.series_number),
             func.count(),
-            func.max(Instance.is_image),
+            func.max(cast(Instance.is_image, Integer)),  # PostgreSQL has no max(boolean)
         )
         .where(Instance.study_uid == study_uid)
         .group_by(Instance.series_uid, Instance.study_uid)

@@ -179,6 +179,10 @@ class Export(Base):
     sr_sop_instance_uid: Mapped[str | None] = mapped_column(UID)
     sr_series_uid: Mapped[str | None] = mapped_column(UID)
     sr_path: Mapped[str] = mapped_column(String(512), default="", server_default="")
+    # Whom the SEG names: who painted it (its Content Creator's Name; "" before this
+    # was recorded) and the reviewer who had approved the project reading, if any.
+    content_creator: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    approved_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class DatasetExport(Base):

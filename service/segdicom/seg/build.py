@@ -38,6 +38,7 @@ class SegIdentity:
     instance_number: int
     series_number: int
     content_creator: PersonName
+    content_description: str
     series_description: str
     manufacturer: str
     software_version: str
@@ -56,6 +57,7 @@ def seg_identity(
     instance_number: int,
     series_number: int,
     content_creator: str,
+    content_description: str,
     series_description: str,
     manufacturer: str,
     software_version: str,
@@ -69,6 +71,7 @@ def seg_identity(
         series_number=check_int("series number", series_number, 1, _IS_MAX),
         content_creator=_person_name(content_creator),
         series_description=_long_string("series description", series_description),
+        content_description=_long_string("content description", content_description),
         manufacturer=_long_string("manufacturer", manufacturer),
         software_version=_long_string("software version", software_version),
         device_serial_number=_long_string("device serial number", device_serial_number),
@@ -102,7 +105,7 @@ def build(
                 manufacturer_model_name="SegDICOM",
                 software_versions=ident.software_version,
                 device_serial_number=ident.device_serial_number,
-                content_description=ident.series_description,
+                content_description=ident.content_description,
                 content_creator_name=ident.content_creator,
                 transfer_syntax_uid=ExplicitVRLittleEndian,
                 omit_empty_frames=True,

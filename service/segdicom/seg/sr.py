@@ -74,13 +74,16 @@ def encode_sr(
     sop_instance_uid: str,
     instance_number: int,
     observer: str,
+    verifier: str | None = None,
     series_number: int = DEFAULT_SERIES_NUMBER,
 ) -> Dataset:
     """A Comprehensive 3D SR measurement report on the segments of `seg`.
 
     `segments[i]` describes the segment numbered `measurements[i].number` in
     the SEG (its codes become the finding type and category); `sources` are
-    the images the SEG segments (headers suffice).
+    the images the SEG segments (headers suffice). `observer` painted the segments;
+    `verifier`, the reviewer who approved them, makes the report VERIFIED with them
+    as its Verifying Observer (PS3.3 C.17.2).
     """
     validate_uid(series_instance_uid, "SR series instance UID")
     validate_uid(sop_instance_uid, "SR SOP instance UID")
@@ -107,13 +110,20 @@ def encode_sr(
             is_complete=True,
             series_description="Segment measurements",
             software_versions=__version__,
+            is_verified=verifier is not None,
+            verifying_observer_name=_person(verifier) if verifier else None,
+            verifying_organization="SegDICOM review" if verifier else None,
         )
     return sr
 
 
+def _person(username: str) -> str:
+    """A user name as a Person Name (PN): the whole name as the family name component."""
+    return username if "^" in username else f"{username}^"
+
+
 def _context(observer: str) -> hd.sr.ObservationContext:
-    name = observer if "^" in observer else f"{observer}^"
-    person = hd.sr.PersonObserverIdentifyingAttributes(name=name)
+    person = hd.sr.PersonObserverIdentifyingAttributes(name=_person(observer))
     return hd.sr.ObservationContext(
         observer_person_context=hd.sr.ObserverContext(
             observer_type=codes.DCM.Person, observer_identifying_attributes=person

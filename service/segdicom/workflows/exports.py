@@ -9,12 +9,13 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 
+from segdicom.auth.identity import Identity
 from segdicom.db import annotations as repo
-from segdicom.db import events
+from segdicom.db import events, projects
 from segdicom.db import exports as outbox
-from segdicom.db.models import Annotation, Export
-from segdicom.enums import Destination, SegmentationType
-from segdicom.errors import BadInput, Unprocessable
+from segdicom.db.models import Annotation, Export, Project, Task
+from segdicom.enums import Destination, SegmentationType, TaskState
+from segdicom.errors import BadInput, Conflict, Forbidden, Unprocessable
 from segdicom.imaging import Volume
 from segdicom.masks import decode_mask
 from segdicom.seg.encode import encode_seg
@@ -31,6 +32,65 @@ class Snapshot:
     annotation: Annotation
     segments: list[SegmentSpec]
     masks: dict[int, dict[int, bytes]]
+
+
+@dataclass(frozen=True)
+class Authorship:
+    """Whom the SEG names: who painted it (Content Creator's Name; the reader of a
+    project reading) and the reviewer who approved it, if any."""
+
+    creator: str
+    approved_by: str | None = None
+
+    @property
+    def note(self) -> str | None:
+        """The SEG's Content Description when approved. PS3.3 C.10.9: the SEG has one
+        Content Creator and no verifying observer (the SR has, C.17.2), so the approval
+        is said in words; LO holds 64 characters, the export row the whole name."""
+        return f"Approved by {self.approved_by}"[:64] if self.approved_by else None
+
+
+def check_pacs_export(st: AppState, who: Identity, annotation_id: int) -> None:
+    """A project reading goes to the PACS once approved (409 before), sent by the approval
+    or, later, by a reviewer or admin (403 for annotators)."""
+    with st.sessions() as session:
+        found = projects.project_of_annotation(session, annotation_id)
+    if found is None or found.task is None:
+        return
+    _check_approved(annotation_id, found.task, found.project)
+    if who.role not in ("reviewer", "admin"):
+        raise Forbidden(
+            f"annotation {annotation_id} is the approved reading of task {found.task.id}: "
+            "reviewers and admins send it to the PACS"
+        )
+
+
+def _check_approved(annotation_id: int, task: Task, project: Project) -> None:
+    if task.state == TaskState.APPROVED:
+        return
+    how = (
+        f"its approval sends it (project {project.id} exports on approval)"
+        if project.export_on_approval
+        else "a reviewer or admin may export it once it is approved"
+    )
+    raise Conflict(
+        f"annotation {annotation_id} is the reading of task {task.id}, which is {task.state}: "
+        f"a project reading goes to the PACS through review, and {how}"
+    )
+
+
+def authorship(st: AppState, annotation_id: int, destination: str, user: str) -> Authorship:
+    """Whom the SEG of the annotation names; Conflict for a PACS export of a project
+    reading that is not approved (whoever asks: the review is the way to the PACS)."""
+    with st.sessions() as session:
+        found = projects.project_of_annotation(session, annotation_id)
+    if found is None or found.task is None:
+        return Authorship(user)
+    task = found.task
+    if destination == Destination.PACS:
+        _check_approved(annotation_id, task, found.project)
+    approved = task.state == TaskState.APPROVED and task.reviewed_by
+    return Authorship(task.reader, task.reviewed_by if approved else None)
 
 
 def export_annotation(
@@ -56,6 +116,7 @@ def export_annotation(
         )
     with st.sessions() as session:
         series_uid = repo.get(session, annotation_id).series_uid
+    by = authorship(st, annotation_id, destination, user)
     volume = load_volume(st, series_uid)
     if not volume.pixel_spacing_known:  # highdicom would fail on the first source image
         raise Unprocessable(
@@ -67,15 +128,16 @@ def export_annotation(
         number = outbox.next_instance_number(session, annotation_id)
     arrays = _volume_masks(snap, volume)
     sources = _source_datasets(st, volume)
-    seg = build_seg(st, snap, volume, number, user, segmentation_type, (arrays, sources))
+    seg = build_seg(st, snap, volume, number, by, segmentation_type, (arrays, sources))
     stored = st.store.put_bytes(_part10(seg), source="export", images_only=False)
     report = None
     if measurements:
         figures = segment_measurements(st, annotation_id, volume, snap.segments)
-        sr = build_sr(st, row_id(snap), seg, sources, snap.segments, figures, user)
+        people = (by.creator, by.approved_by)
+        sr = build_sr(st, row_id(snap), seg, sources, snap.segments, figures, people)
         report = (sr, st.store.put_bytes(_part10(sr), source="export", images_only=False).path)
-    export = _record(st, snap, seg, stored.path, destination, user, segmentation_type, report)
-    return export
+    written = Written(seg, stored.path, segmentation_type, report)
+    return _record(st, snap, written, destination, user, by)
 
 
 def row_id(snap: Snapshot) -> int:
@@ -111,7 +173,7 @@ def build_seg(
     snap: Snapshot,
     volume: Volume,
     number: int,
-    user: str,
+    by: Authorship,
     segmentation_type: SegmentationType = SegmentationType.BINARY,
     inputs: tuple[dict[int, np.ndarray], list[Dataset]] | None = None,
 ) -> Dataset:
@@ -126,7 +188,8 @@ def build_seg(
         series_instance_uid=snap.annotation.seg_series_uid,
         sop_instance_uid=generate_uid(),
         instance_number=number,
-        content_creator=user,
+        content_creator=by.creator,
+        content_description=by.note,
         segmentation_type=segmentation_type,
     )
     return seg
@@ -153,18 +216,21 @@ def _part10(ds: Dataset) -> bytes:
     return buffer.getvalue()
 
 
+@dataclass(frozen=True)
+class Written:
+    """The files an export wrote: the SEG, and the SR beside it (with its path) if any."""
+
+    seg: Dataset
+    path: str
+    segmentation_type: SegmentationType
+    report: tuple[Dataset, str] | None = None
+
+
 def _record(
-    st: AppState,
-    snap: Snapshot,
-    seg: Dataset,
-    path: str,
-    destination: str,
-    user: str,
-    segmentation_type: SegmentationType,
-    report: tuple[Dataset, str] | None = None,
+    st: AppState, snap: Snapshot, out: Written, destination: str, user: str, by: Authorship
 ) -> Export:
-    row = snap.annotation
-    sr, sr_path = report if report else (None, "")
+    row, seg, path = snap.annotation, out.seg, out.path
+    sr, sr_path = out.report if out.report else (None, "")
     painted = sorted({i for slices in snap.masks.values() for i in slices})
     with st.sessions.begin() as session:
         export = outbox.create(
@@ -177,7 +243,9 @@ def _record(
             path=path,
             destination=Destination(destination),
             created_by=user,
-            segmentation_type=segmentation_type,
+            content_creator=by.creator,
+            approved_by=by.approved_by,
+            segmentation_type=out.segmentation_type,
             sr_sop_instance_uid=str(sr.SOPInstanceUID) if sr else None,
             sr_series_uid=str(sr.SeriesInstanceUID) if sr else None,
             sr_path=sr_path,
@@ -192,9 +260,18 @@ def _record(
             labels="; ".join(s.label for s in snap.segments),
             seg_sop_instance_uid=export.sop_instance_uid,
             seg_path=path,
-            detail=f"SR {sr.SOPInstanceUID} {sr_path}" if sr else "",
+            detail=_detail(by, user, sr, sr_path),
         )
     return export
+
+
+def _detail(by: Authorship, user: str, sr: Dataset | None, sr_path: str) -> str:
+    parts = [f"content creator {by.creator}"] if by.creator != user else []
+    if by.approved_by:
+        parts.append(f"approved by {by.approved_by}")
+    if sr is not None:
+        parts.append(f"SR {sr.SOPInstanceUID} {sr_path}")
+    return "; ".join(parts)
 
 
 def _range(indices: list[int]) -> str:

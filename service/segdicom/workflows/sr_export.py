@@ -28,9 +28,11 @@ def build_sr(
     sources: Sequence[Dataset],
     segments: Sequence[SegmentSpec],
     measurements: Sequence[SegmentMeasurement],
-    user: str,
+    people: tuple[str, str | None],
 ) -> Dataset:
-    """The SR on `seg`; `measurements[i]` is about `segments[i]`, numbered as in the SEG."""
+    """The SR on `seg`; `measurements[i]` is about `segments[i]`, numbered as in the SEG.
+    `people` are its observer (who painted) and the reviewer who approved it, if any."""
+    observer, verifier = people
     sr: Dataset = encode_sr(
         seg,
         sources,
@@ -39,7 +41,8 @@ def build_sr(
         series_instance_uid=sr_series_uid(st, annotation_id),
         sop_instance_uid=generate_uid(),
         instance_number=int(seg.InstanceNumber),
-        observer=user,
+        observer=observer,
+        verifier=verifier,
     )
     return sr
 
