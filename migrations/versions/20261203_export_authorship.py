@@ -1,7 +1,7 @@
 """exports.content_creator, exports.approved_by: whom the SEG names
 
 Revision ID: 20261203_export_authorship
-Revises: 20261202_consensus_case
+Revises: 20261202_task_export_error
 Create Date: 2026-12-03
 
 An approved project reading names its reader as the SEG's content creator and
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261203_export_authorship"
-down_revision: str | None = "20261202_consensus_case"
+down_revision: str | None = "20261202_task_export_error"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
