@@ -16,7 +16,7 @@
  * @typedef {{ name: string, center: number, width: number, header?: boolean }} WindowPreset
  * @typedef {"int16" | "uint16" | "int32" | "float32" | "uint8"} Dtype
  * @typedef {{ series_uid: string, study_uid: string, modality: string, rows: number, columns: number,
- *   dtype: Dtype, num_slices: number, spacing: number[], orientation: number[],
+ *   dtype: Dtype, num_slices: number, spacing: number[], orientation: number[] | null,
  *   slices: { sop_instance_uid: string, position: number[], slice_location?: number | null }[],
  *   windows: WindowPreset[], invert?: boolean,
  *   geometry?: import("./orientation.js").Geometry,
