@@ -5,10 +5,10 @@ and another reader's reading is opened on purpose, named and read-only."""
 
 import re
 import zlib
-from urllib.parse import quote
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import numpy as np
