@@ -9,13 +9,27 @@ import { request } from "./api.js";
  * @typedef {{ username: string, role: string, via: "open" | "session" | "token" | "proxy" }} Me
  */
 
+/** @type {Promise<Me> | null} */
+let asked = null;
+
+/** Who is signed in, asked once a page. @returns {Promise<Me>} */
+export function whoAmI() {
+  asked ??= request("GET", "/api/auth/me").then(
+    async (response) => /** @type {Me} */ (await response.json()),
+    (err) => {
+      asked = null;
+      throw err;
+    },
+  );
+  return asked;
+}
+
 /**
  * @param {HTMLElement} label where the user name goes
  * @param {HTMLButtonElement} logout shown only for a login session
  */
 export async function showAccount(label, logout) {
-  const response = await request("GET", "/api/auth/me");
-  const me = /** @type {Me} */ (await response.json());
+  const me = await whoAmI();
   label.textContent = me.username;
   label.title = `${me.role}, signed in by ${me.via}`;
   label.dataset.role = me.role;

@@ -2,9 +2,12 @@
 /**
  * One annotation of the open series: its segments, their masks, undo history and background
  * saving. The annotation is created on the server only when the first segment is added, and the
- * latest existing one is reopened, so browsing series leaves nothing behind.
+ * caller's latest existing one is reopened, so browsing series leaves nothing behind. Another
+ * user's annotation, a project reading or a consensus is opened only when asked for (a task's
+ * link, the annotation list): never in place of the caller's own.
  */
 
+import { whoAmI } from "./account.js";
 import * as api from "./api.js";
 import { linkedAnnotation } from "./tasklink.js";
 import { toHex } from "./colors.js";
@@ -13,6 +16,7 @@ import { keepHistory, restoreHistory } from "./historystore.js";
 import { readLocks, writeLocks } from "./locks.js";
 import { anySet, decodeMask, encodeMask, encodeMaskNow, packBits, unpackBits } from "./maskcodec.js";
 import { MaskStore } from "./masks.js";
+import { showError } from "./notify.js";
 import { Saver } from "./saver.js";
 
 /** @typedef {import("./api.js").Code} Code */
@@ -69,35 +73,83 @@ export class AnnotationSession {
     this.saver = null;
     /** @type {Promise<void> | null} */
     this.creating = null;
+    /** @type {import("./api.js").AnnotationInfo[]} the series' annotations this user may see */
+    this.listed = [];
+    /** @type {import("./api.js").Reading | null} the project reading the annotation is */
+    this.reading = null;
+    /** when the server last said what `reading` is (performance.now()) */
+    this.readingAt = 0;
+    this.createdBy = "";
+    /** why this user may not change it now ("" when they may): access.js, set by ReadingBar */
+    this.readOnly = "";
   }
 
   get version() {
     return this.saver?.version ?? 0;
   }
 
-  /** Reopen the latest annotation of the series, if there is one. */
-  async open() {
-    // a project task's link names its annotation; otherwise the series' latest
-    const id = linkedAnnotation(this.seriesUid) ?? latest(await api.listAnnotations(this.seriesUid))?.id;
+  /**
+   * Open an annotation of the series: `chosen` (an id, or "new" for none yet), else the one a
+   * task's link names, else the caller's latest that is no project reading; else none yet.
+   * @param {number | string | "new"} [chosen]
+   */
+  async open(chosen) {
+    this.listed = await api.listAnnotations(this.seriesUid);
+    if (chosen === "new") return;
+    const id = chosen ?? linkedAnnotation(this.seriesUid) ?? (await this.ownLatest())?.id;
     if (!id) return;
     this.attach(await api.getAnnotation(id));
+  }
+
+  /** The caller's latest annotation of the series outside projects. */
+  async ownLatest() {
+    const me = await whoAmI();
+    return latest(this.listed.filter((a) => !a.reading && (!me.username || a.created_by === me.username)));
   }
 
   /** @param {import("./api.js").AnnotationInfo} info */
   attach(info) {
     this.id = info.id;
+    this.reading = info.reading ?? null;
+    this.readingAt = performance.now();
+    this.createdBy = String(info.created_by ?? "");
+    if (!this.listed.some((a) => a.id === info.id)) this.listed = [...this.listed, info];
     this.setSegments(info.segments ?? []);
     this.setPainted(info.segments ?? []);
     this.saver?.dispose();
     this.saver = new Saver({
       version: Number(info.version) || 0,
       writeMask: (segment, slice, version) => this.writeMask(segment, slice, version),
-      onChange: (status) => this.onStatus(status),
+      onChange: (status) => {
+        this.onStatus(status);
+        if (status.state === "closed") void this.closedByServer(status.message);
+      },
     });
     this.onStatus(this.saver.status());
-    // A reload: the undo history kept when the page went away, if nothing changed since.
-    if (restoreHistory(info.id, this.saver.version, this.history)) this.loadHistoryMasks();
+    this.takeBack();
     this.onChange();
+  }
+
+  /**
+   * A reload or a new login: take back what the last page of this tab left, the masks waiting
+   * to be written (written now) and the undo history (when nothing changed the annotation
+   * since). When something did, the waiting masks meet the server's as a conflict, for the
+   * user to decide, and the history is dropped: its steps no longer match the server.
+   */
+  takeBack() {
+    const saver = /** @type {Saver} */ (this.saver);
+    const kept = restoreHistory(/** @type {number | string} */ (this.id), saver.version, this.history);
+    if (!kept) return;
+    for (const w of kept.waiting) {
+      this.masks.set(w.segment, w.slice, unpackBits(w.mask, this.pixelCount));
+      saver.markDirty(w.segment, w.slice);
+    }
+    if (kept.waiting.length && kept.version !== saver.version) {
+      saver.conflict = true;
+      saver.message = `it is at version ${saver.version}; your ${kept.waiting.length} waiting changes were made on version ${kept.version}`;
+      saver.emit();
+    }
+    this.loadHistoryMasks();
   }
 
   /** Load, in the background, the masks the restored history flips, so undo can replay them. */
@@ -124,7 +176,18 @@ export class AnnotationSession {
       api.putMaskBytes(id, segment, slice, body, version, true).catch(() => undefined);
       return true;
     });
-    keepHistory(id, saver.version, this.history);
+    // What could not go out (the session ended: the login is next; the budget ran out) waits
+    // in this tab. A change the server refused for good makes the history wrong: not kept.
+    const waiting = [...saver.dirty.values()].map(({ segment, slice }) => {
+      const mask = this.masks.get(segment, slice);
+      return { segment, slice, mask: mask ? packBits(mask) : new Uint8Array((this.pixelCount + 7) >> 3) };
+    });
+    keepHistory(id, saver.version, saver.diverged ? null : this.history, waiting);
+  }
+
+  /** Throw when this user may not change the annotation now (a closed or another's reading). */
+  checkWritable() {
+    if (this.readOnly) throw new Error(`${this.readOnly}.`);
   }
 
   /** @param {import("./api.js").SegmentInfo[]} infos */
@@ -184,6 +247,7 @@ export class AnnotationSession {
    * @returns {Promise<Segment>}
    */
   async addSegment(fields) {
+    this.checkWritable();
     await this.ensureCreated();
     const saver = /** @type {Saver} */ (this.saver);
     // Reserve the number now: a second add before this one answers must not take it too.
@@ -210,6 +274,7 @@ export class AnnotationSession {
   async updateSegment(number, changes) {
     const current = this.segment(number);
     if (!current || !this.saver) return;
+    this.checkWritable();
     const fields = { label: current.label, color: current.color, category: current.category, type: current.type, ...changes };
     await this.saver.enqueue((version) => api.putSegment(/** @type {number} */ (this.id), number, body(fields), version));
     Object.assign(current, fields, { color: toHex(fields.color) });
@@ -224,6 +289,7 @@ export class AnnotationSession {
   async setStatus(number, status) {
     const current = this.segment(number);
     if (!current || !this.saver) return;
+    this.checkWritable();
     await this.saver.enqueue((version) => api.putSegment(/** @type {number} */ (this.id), number, /** @type {any} */ ({ status }), version));
     current.status = status;
     this.onChange();
@@ -237,6 +303,7 @@ export class AnnotationSession {
   async deleteSegment(number) {
     const saver = this.saver;
     if (!saver || !this.segment(number)) return null;
+    this.checkWritable();
     await Promise.all([...Array(this.sliceCount).keys()].map((i) => this.masks.load(number, i)));
     saver.dropSegment(number);
     await saver.enqueue((version) => api.deleteSegment(/** @type {number} */ (this.id), number, version));
@@ -263,6 +330,7 @@ export class AnnotationSession {
     const { number } = state;
     const saver = this.saver;
     if (!saver) return;
+    this.checkWritable();
     if (this.segment(number) || this.reserved.has(number)) {
       throw new Error(`segment ${number} exists again; "${state.fields.label}" cannot be brought back`);
     }
@@ -364,10 +432,11 @@ export class AnnotationSession {
   /**
    * After a conflict: take the server's state. `keepLocal` writes the local changes over it.
    * @param {boolean} keepLocal
+   * @param {import("./api.js").AnnotationInfo} [known] the server's state, when just read
    */
-  async resolveConflict(keepLocal) {
+  async resolveConflict(keepLocal, known = undefined) {
     if (this.id === null || !this.saver) return;
-    const info = await api.getAnnotation(this.id);
+    const info = known ?? (await api.getAnnotation(this.id));
     this.setSegments(info.segments ?? []);
     this.setPainted(info.segments ?? []);
     if (!keepLocal) {
@@ -377,6 +446,24 @@ export class AnnotationSession {
     }
     this.saver.resume(Number(info.version) || 0, keepLocal);
     this.onChange();
+  }
+
+  /**
+   * The server refused a write because the reading is closed (submitted, approved, released
+   * meanwhile): take the server's state, which says so (this.reading), and drop what it refused.
+   * @param {string} why
+   */
+  async closedByServer(why) {
+    try {
+      const info = await api.getAnnotation(/** @type {number | string} */ (this.id));
+      this.reading = info.reading ?? null;
+      this.readingAt = performance.now();
+      this.readOnly ||= why;
+      await this.resolveConflict(false, info);
+      showError(new Error(why), "Not saved");
+    } catch (err) {
+      showError(err, "Could not reload the annotation");
+    }
   }
 
   dispose() {

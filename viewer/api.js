@@ -16,7 +16,7 @@
  * @typedef {{ name: string, center: number, width: number, header?: boolean }} WindowPreset
  * @typedef {"int16" | "uint16" | "int32" | "float32" | "uint8"} Dtype
  * @typedef {{ series_uid: string, study_uid: string, modality: string, rows: number, columns: number,
- *   dtype: Dtype, num_slices: number, spacing: number[], orientation: number[],
+ *   dtype: Dtype, num_slices: number, spacing: number[], orientation: number[] | null,
  *   slices: { sop_instance_uid: string, position: number[], slice_location?: number | null }[],
  *   windows: WindowPreset[], invert?: boolean,
  *   geometry?: import("./orientation.js").Geometry,
@@ -25,8 +25,10 @@
  * @typedef {{ code?: string, scheme?: string, meaning?: string, [k: string]: unknown }} Code
  * @typedef {{ number: number, label: string, color: string, category?: Code, type?: Code,
  *   slices?: number[] }} SegmentInfo
+ * @typedef {{ project_id: number, case_id: number, task_id: number | null, reader: string | null,
+ *   state: string | null }} Reading a project reading (task_id null: the consensus of a case)
  * @typedef {{ id: number | string, series_uid: string, version: number, segments: SegmentInfo[],
- *   created_at?: string, updated_at?: string, created_by?: string }} AnnotationInfo
+ *   created_at?: string, updated_at?: string, created_by?: string, reading?: Reading | null }} AnnotationInfo
  * @typedef {{ label: string, color: string, category?: Code, type?: Code }} Preset
  * @typedef {{ id: number | string, sop_instance_uid?: string, series_instance_uid?: string,
  *   status: string, attempts?: number, error?: string, segmentation_type?: string,
@@ -103,8 +105,10 @@ export async function request(method, path, options = {}) {
     throw new ApiError(0, "network", "The service cannot be reached. Check the connection.");
   }
   if (response.ok || options.okStatuses?.includes(response.status)) return response;
-  if (response.status === 401) toLogin();
-  throw await errorFrom(response);
+  const error = await errorFrom(response);
+  // The session ended: callers learn it (the saver keeps what is pending), then the login page.
+  if (response.status === 401) toLogin(true);
+  throw error;
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -118,10 +122,16 @@ export function csrfToken() {
   return match ? decodeURIComponent(match[1]) : "";
 }
 
-/** The session ended or never was: go to the login page, then come back here. */
-export function toLogin() {
+/**
+ * The session ended or never was: go to the login page, then come back here. `ended`: a
+ * request was refused, and the login page says the session ended when there was one (the
+ * CSRF cookie of a login is still here).
+ * @param {boolean} [ended]
+ */
+export function toLogin(ended = false) {
   const here = location.pathname + location.search;
-  location.assign(`login.html?next=${encodeURIComponent(here)}`);
+  const flag = ended && csrfToken() ? "&ended=1" : "";
+  location.assign(`login.html?next=${encodeURIComponent(here)}${flag}`);
 }
 
 /**

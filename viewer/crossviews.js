@@ -140,6 +140,7 @@ export class CrossViews {
     this.src = src;
     this.grids = grids;
     const usable = n > 1;
+    const oriented = Array.isArray(series.orientation) && series.orientation.length >= 6;
     byId("reformats", HTMLElement).classList.toggle("unavailable", !usable);
     for (const axis of AXES) {
       const pl = grids[axis];
@@ -153,9 +154,13 @@ export class CrossViews {
           : null,
       );
       byId(`reformat-label-${axis}`, HTMLElement).textContent = layout.name;
-      showEdges(axis, usable ? edgeLetters(screenDirections(layout, pl)) : null);
+      showEdges(axis, usable && oriented ? edgeLetters(screenDirections(layout, pl)) : null);
     }
-    showEdges("view", edgeLetters({ right: src.u, down: src.v }));
+    // No Image Orientation (Patient) (an ultrasound, a secondary capture): no letters, which
+    // would be made up, and the view says the orientation is unknown.
+    showEdges("view", oriented ? edgeLetters({ right: src.u, down: src.v }) : null);
+    this.state.canvas.dataset.orientation = oriented ? "known" : "unknown";
+    byId("orient-view-unknown", HTMLElement).hidden = oriented;
     showBadge(series, spacingRange(src), sharedPositions(src));
     this.setCross({ col: Math.floor(series.columns / 2), row: Math.floor(series.rows / 2) });
   }

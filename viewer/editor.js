@@ -200,6 +200,10 @@ export class OperationsPanel {
   async run(preview) {
     const session = this.state.session;
     if (this.busy || !session?.saver || session.id === null) return;
+    if (session.readOnly) {
+      this.say("error", `${session.readOnly}.`);
+      return;
+    }
     this.busy = true;
     this.say("running", preview ? "Previewing…" : "Applying…");
     try {

@@ -1,16 +1,23 @@
 // @ts-check
 /**
- * The undo history of an annotation kept in this tab's sessionStorage when the page goes away,
- * so a reload can still undo. It is taken back only when the annotation is at the version it
- * was stored at (nothing changed it since); bounded to MAX_CHARS (oldest steps dropped first).
+ * What a page leaves behind for the next page of this tab (sessionStorage), by annotation: the
+ * undo history, so a reload can still undo, and the masks that are waiting to be written (the
+ * session ended, or the keepalive budget ran out), so a page that signs in again writes them.
+ * The history is taken back only when the annotation is at the version it was kept at (nothing
+ * changed it since), and only together with its waiting masks: every step of it then matches
+ * what the server will hold. Bounded to MAX_CHARS (oldest steps dropped first; never a waiting
+ * mask, which is work not yet saved).
  */
 
 import { History } from "./history.js";
 
 /** @typedef {import("./history.js").Step} Step */
 /** @typedef {import("./history.js").SegmentState} SegmentState */
+/** @typedef {{ segment: number, slice: number, mask: Uint8Array }} Waiting a whole slice mask, packed 8 pixels a byte */
+/** @typedef {{ version: number, history: boolean, waiting: Waiting[] }} Kept history: the history was taken back */
 
 const MAX_CHARS = 2_000_000;
+// login.js counts the waiting masks under this prefix (it loads nothing else: SECURITY.md).
 const PREFIX = "segdicom.history.";
 
 /** @param {Uint8Array | Uint32Array} bytes */
@@ -53,19 +60,23 @@ function stepIn(step) {
 }
 
 /**
- * Keep an annotation's history (at this version).
+ * Keep an annotation's history (at this version; null: none, it no longer matches the server)
+ * and the masks waiting to be written.
  * @param {number | string} id
  * @param {number} version
- * @param {History} history
+ * @param {History | null} history
+ * @param {Waiting[]} [waiting]
  */
-export function keepHistory(id, version, history) {
-  const done = history.done.map(stepOut);
-  const undone = history.undone.map(stepOut);
-  let text = JSON.stringify({ version, done, undone });
+export function keepHistory(id, version, history, waiting = []) {
+  const done = history?.done.map(stepOut) ?? [];
+  const undone = history?.undone.map(stepOut) ?? [];
+  const masks = waiting.map((w) => ({ segment: w.segment, slice: w.slice, mask: toBase64(w.mask) }));
+  const keep = () => JSON.stringify({ version, history: history !== null, done, undone, waiting: masks });
+  let text = keep();
   while (text.length > MAX_CHARS && (done.length || undone.length)) {
     if (done.length) done.shift();
     else undone.shift();
-    text = JSON.stringify({ version, done, undone });
+    text = keep();
   }
   try {
     sessionStorage.setItem(PREFIX + id, text);
@@ -75,11 +86,12 @@ export function keepHistory(id, version, history) {
 }
 
 /**
- * Take back the history kept for an annotation, if it was kept at this version.
+ * Take back what was kept for an annotation: its waiting masks, and its history when it was
+ * kept at this version. Null when nothing was kept.
  * @param {number | string} id
- * @param {number} version
+ * @param {number} version the annotation's version on the server now
  * @param {History} history filled in place
- * @returns {boolean}
+ * @returns {Kept | null}
  */
 export function restoreHistory(id, version, history) {
   let text = null;
@@ -87,16 +99,19 @@ export function restoreHistory(id, version, history) {
     text = sessionStorage.getItem(PREFIX + id);
     sessionStorage.removeItem(PREFIX + id);
   } catch {
-    return false;
+    return null;
   }
-  if (!text) return false;
+  if (!text) return null;
   try {
     const kept = JSON.parse(text);
-    if (kept.version !== version) return false;
-    history.done = kept.done.map(stepIn);
-    history.undone = kept.undone.map(stepIn);
-    return true;
+    const waiting = (kept.waiting ?? []).map((/** @type {any} */ w) => ({ segment: w.segment, slice: w.slice, mask: fromBase64(w.mask) }));
+    const matches = kept.version === version && kept.history !== false;
+    if (matches) {
+      history.done = kept.done.map(stepIn);
+      history.undone = kept.undone.map(stepIn);
+    }
+    return { version: kept.version, history: matches, waiting };
   } catch {
-    return false;
+    return null;
   }
 }

@@ -35,6 +35,7 @@ import { attachPointerTools } from "./tools.js";
 import { UndoControls } from "./undo.js";
 import { UploadPanel } from "./uploadpanel.js";
 import { PlaceInUrl } from "./urlstate.js";
+import { ReadingBar } from "./reading.js";
 import { ViewState } from "./viewstate.js";
 import { WindowControl } from "./windowcontrol.js";
 
@@ -128,7 +129,19 @@ function makeModules() {
     segmentsChanged: () => segments.sync(),
     applied: () => stats.refreshSoon(),
   });
+  /** @type {ReadingBar} */
+  const reading = new ReadingBar(
+    state,
+    {
+      bar: byId("reading-bar", HTMLElement),
+      text: byId("reading-text", HTMLElement),
+      edit: byId("reading-edit", HTMLButtonElement),
+      pick: byId("annotation-pick", HTMLSelectElement),
+    },
+    { choose: (id) => void opener.openAnnotation(id), changed: () => undo.updateButtons() },
+  );
   const sessionChanged = () => {
+    void reading.show();
     stats.refreshSoon();
     segments.sync();
     undo.updateButtons();
@@ -140,6 +153,7 @@ function makeModules() {
   });
   return {
     state, cross, windows, tools, view, exportPanel, segments, undo, paint, save, studies, opener, operations, layout, place,
+    reading,
   };
 }
 
@@ -272,6 +286,7 @@ function start() {
   m.tools.start();
   m.save.start();
   m.operations.start();
+  m.reading.start();
   const help = new HelpOverlay(m.state.canvas);
   help.start(shortcuts(m, help));
   wirePointer(m);
@@ -287,7 +302,7 @@ function start() {
 }
 
 /** A project task opened by its link (?task=): its bar, comments and pins. @param {Modules} m */
-function startTaskPanel({ state, view, save }) {
+function startTaskPanel({ state, view, save, reading }) {
   const taskId = linkedTask();
   if (!taskId) return;
   const panel = new TaskPanel(taskId, {
@@ -298,6 +313,7 @@ function startTaskPanel({ state, view, save }) {
     slice: () => state.index,
     flush: () => save.leaveSeries(),
     showSlice: (i) => view.showSlice(i),
+    taskChanged: (task) => reading.setTask(task),
   });
   panel.start().catch((err) => showError(err, "Could not load the task"));
 }

@@ -71,6 +71,7 @@ export class PaintOps {
       if (!quiet) showInfo(text);
       return null;
     };
+    if (session.readOnly) return tell(`${session.readOnly}.`);
     if (this.state.arriving === series.series_uid) {
       // Masks are stored per slice index; while instances still arrive, indexes shift.
       return tell("This series is still arriving from the PACS; painting starts once it is complete.");

@@ -4,13 +4,15 @@
  * next one, so writes go one at a time, in order: segment operations first (as the user made
  * them), then changed slice masks, debounced so that a stroke burst costs one write per slice.
  * Network and server failures retry with backoff; a 409 stops everything until the user chooses
- * to reload or to overwrite.
+ * to reload or to overwrite. A 401 (the session ended) stops everything too, keeping the pending
+ * masks: the page goes to the login and takes them along (annotation.js leavePage). A 409 that
+ * is not a stale version (error "closed": a submitted reading) is a refusal, not a conflict.
  */
 
 import { ApiError } from "./api.js";
 import { maskKey } from "./masks.js";
 
-/** @typedef {"saved" | "saving" | "retrying" | "conflict" | "error"} SaveState */
+/** @typedef {"saved" | "saving" | "retrying" | "conflict" | "signed_out" | "closed" | "error"} SaveState */
 /** @typedef {{ state: SaveState, version: number, pending: number, message: string }} SaveStatus */
 /** @typedef {{ run: (version: number) => Promise<any>, resolve: (v: any) => void, reject: (e: unknown) => void }} Op */
 
@@ -38,6 +40,12 @@ export class Saver {
     this.running = false;
     this.retrying = false;
     this.conflict = false;
+    /** the server answered 401: nothing is written until a new page signs in again */
+    this.signedOut = false;
+    /** the server refused a write as closed (a submitted reading): why; nothing more is written */
+    this.closed = "";
+    /** a change was refused for good: the page's masks differ from the server's */
+    this.diverged = false;
     this.disposed = false;
     this.message = "";
     this.lastError = "";
@@ -50,6 +58,8 @@ export class Saver {
   /** @returns {SaveState} */
   get state() {
     if (this.conflict) return "conflict";
+    if (this.signedOut) return "signed_out";
+    if (this.closed) return "closed";
     if (this.retrying) return "retrying";
     if (this.running || this.ops.length || this.dirty.size) return "saving";
     return this.lastError ? "error" : "saved";
@@ -60,10 +70,15 @@ export class Saver {
     return this.ops.length + this.dirty.size;
   }
 
+  /** Nothing more is written by this page (a conflict to resolve, or the session ended). */
+  get stopped() {
+    return this.conflict || this.signedOut || Boolean(this.closed);
+  }
+
   /** @returns {SaveStatus} */
   status() {
     const state = this.state;
-    const message = state === "error" ? this.lastError : state === "saved" ? "" : this.message;
+    const message = state === "error" ? this.lastError : state === "closed" ? this.closed : state === "saved" ? "" : this.message;
     return { state, version: this.version, pending: this.pending, message };
   }
 
@@ -71,7 +86,7 @@ export class Saver {
     if (this.disposed) return;
     this.onChange(this.status());
     // Waiters of flush() learn the outcome once the queue is empty or stopped by a conflict.
-    if (!this.running && (!this.pending || this.conflict)) for (const wake of this.idleWaiters.splice(0)) wake();
+    if (!this.running && (!this.pending || this.stopped)) for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
   /**
@@ -100,6 +115,7 @@ export class Saver {
     if (this.conflict) {
       return Promise.reject(new ApiError(409, "conflict", "Resolve the save conflict first."));
     }
+    if (this.signedOut) return Promise.reject(new ApiError(401, "unauthorized", "Sign in again first."));
     return new Promise((resolve, reject) => {
       this.ops.push({ run, resolve, reject });
       this.emit();
@@ -123,10 +139,11 @@ export class Saver {
     return new Promise((resolve, reject) => {
       const check = () => {
         if (this.conflict) reject(new ApiError(409, "conflict", this.message));
+        else if (this.signedOut) reject(new ApiError(401, "unauthorized", this.message));
         else if (this.lastError && !this.pending) reject(new ApiError(0, "error", this.lastError));
         else resolve();
       };
-      if (!this.running && (!this.pending || this.conflict)) check();
+      if (!this.running && (!this.pending || this.stopped)) check();
       else this.idleWaiters.push(check);
     });
   }
@@ -140,6 +157,7 @@ export class Saver {
   resume(version, keepLocal) {
     this.version = version;
     this.conflict = false;
+    this.closed = "";
     this.message = "";
     this.lastError = "";
     if (!keepLocal) {
@@ -158,7 +176,7 @@ export class Saver {
    * @returns {number} the masks sent
    */
   writeOnExit(send) {
-    if (this.conflict || this.disposed) return 0;
+    if (this.stopped || this.disposed) return 0;
     let version = this.version + (this.running ? 1 : 0);
     let sent = 0;
     for (const [key, item] of [...this.dirty]) {
@@ -192,10 +210,10 @@ export class Saver {
   }
 
   async pump() {
-    if (this.running || this.conflict || this.disposed) return;
+    if (this.running || this.stopped || this.disposed) return;
     this.running = true;
     try {
-      while (!this.conflict && !this.disposed) {
+      while (!this.stopped && !this.disposed) {
         if (this.ops.length) await this.runOp(this.ops[0]);
         else if (this.dirty.size && this.dueIn() <= 0) await this.runMask();
         else break;
@@ -203,7 +221,7 @@ export class Saver {
     } finally {
       this.running = false;
       if (!this.pending) this.urgent = false;
-      else if (this.dirty.size && !this.conflict) this.schedule();
+      else if (this.dirty.size && !this.stopped) this.schedule();
       this.emit();
     }
   }
@@ -225,9 +243,10 @@ export class Saver {
     if (result.ok) {
       if (now && now.gen === item.gen) this.dirty.delete(key);
       if (this.dirty.size) this.firstDirtyAt = performance.now();
-    } else if (!this.conflict && now && now.gen === item.gen) {
+    } else if (!this.stopped && now && now.gen === item.gen) {
       // Not retryable (the server refused this mask): keep the rest going, say what failed.
       this.dirty.delete(key);
+      this.diverged = true;
     }
   }
 
@@ -252,6 +271,21 @@ export class Saver {
       } catch (error) {
         if (this.disposed) return { ok: false, error };
         const apiError = error instanceof ApiError ? error : null;
+        if (apiError?.status === 401) {
+          // The session ended: keep every pending write for after the login (api.js goes there).
+          this.retrying = false;
+          this.signedOut = true;
+          this.message = "Your session ended: log in again to save.";
+          this.emit();
+          return { ok: false, error };
+        }
+        if (apiError?.status === 409 && apiError.error === "closed") {
+          // Not a stale version: the reading is closed; writing again, or over it, cannot help.
+          this.retrying = false;
+          this.closed = apiError.message;
+          this.emit();
+          return { ok: false, error };
+        }
         if (apiError?.status === 409) {
           this.retrying = false;
           this.conflict = true;

@@ -3,12 +3,15 @@
 
 import { byId } from "./dom.js";
 
+/** What the badge says, when it is not the state's name. @type {Record<string, string>} */
+const LABELS = { signed_out: "signed out", closed: "read-only" };
+
 /**
  * @param {import("./saver.js").SaveStatus} status
  */
 export function showSaveStatus(status) {
   const badge = byId("save-state", HTMLElement);
-  badge.textContent = status.state;
+  badge.textContent = LABELS[status.state] ?? status.state;
   badge.dataset.state = status.state;
   badge.dataset.pending = String(status.pending);
   badge.title = status.message || (status.pending ? `${status.pending} changes to write` : "Every change is saved");

@@ -73,10 +73,11 @@ export class SeriesOpener {
    * would create a second annotation.
    * @param {AnnotationSession} session
    * @param {number} token
+   * @param {number | string | "new"} [chosen] the annotation to open (annotation.js open)
    */
-  async openSession(session, token) {
+  async openSession(session, token, chosen = undefined) {
     try {
-      await session.open();
+      await session.open(chosen);
     } catch (err) {
       showError(err, "Could not load the existing annotation");
     }
@@ -88,6 +89,21 @@ export class SeriesOpener {
     this.state.activeSegment = session.segments[0]?.number ?? null;
     this.parts.sessionChanged();
     void this.parts.cross.loadPaintedMasks(session);
+  }
+
+  /**
+   * Open another annotation of the series on screen (the annotation list): `chosen` is its id,
+   * or "new" for none yet (made at the first segment).
+   * @param {string} chosen
+   */
+  async openAnnotation(chosen) {
+    const series = this.state.series;
+    const old = this.state.session;
+    if (!series || String(old?.id ?? "new") === chosen) return;
+    if (!(await this.parts.save.leaveSeries())) return;
+    const token = ++this.openToken;
+    await this.openSession(this.newSession(series), token, chosen);
+    if (this.state.session !== old) old?.dispose();
   }
 
   closeSeries() {

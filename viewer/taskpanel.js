@@ -14,7 +14,8 @@ import * as projects from "./projectapi.js";
 /**
  * @typedef {{ canvas: HTMLCanvasElement, wrap: HTMLElement, after: HTMLElement,
  *   series: () => { rows: number, columns: number } | null, slice: () => number,
- *   flush: () => Promise<boolean>, showSlice: (index: number) => void }} TaskParts
+ *   flush: () => Promise<boolean>, showSlice: (index: number) => void,
+ *   taskChanged: (task: projects.Task) => void }} TaskParts taskChanged: its state may have changed
  */
 
 export class TaskPanel {
@@ -49,6 +50,7 @@ export class TaskPanel {
 
   async reload() {
     this.task = await projects.getTask(this.taskId);
+    this.parts.taskChanged(this.task);
     this.comments = this.task.annotation_id ? await projects.listComments(this.task.annotation_id) : [];
     this.render();
     this.drawPins();

@@ -7,7 +7,7 @@
 
 import { ApiError } from "./api.js";
 import { byId } from "./dom.js";
-import { showError } from "./notify.js";
+import { showError, showInfo } from "./notify.js";
 import { replayStep } from "./painting.js";
 
 /** @typedef {import("./viewstate.js").ViewState} ViewState */
@@ -43,6 +43,10 @@ export class UndoControls {
   async replay(direction) {
     const session = this.state.session;
     if (!session || this.state.stroke || this.busy) return;
+    if (session.readOnly) {
+      showInfo(`${session.readOnly}.`);
+      return;
+    }
     const history = session.history;
     const next = direction < 0 ? history.done.at(-1) : history.undone.at(-1);
     if (next?.segment) await this.replaySegment(session, direction);
@@ -96,9 +100,10 @@ export class UndoControls {
   }
 
   updateButtons() {
-    const history = this.state.session?.history;
-    byId("undo", HTMLButtonElement).disabled = !history?.canUndo;
-    byId("redo", HTMLButtonElement).disabled = !history?.canRedo;
+    const session = this.state.session;
+    const history = session?.history;
+    byId("undo", HTMLButtonElement).disabled = !history?.canUndo || Boolean(session?.readOnly);
+    byId("redo", HTMLButtonElement).disabled = !history?.canRedo || Boolean(session?.readOnly);
   }
 }
 

@@ -50,6 +50,13 @@ class Conflict(SegDicomError):
     error = "conflict"
 
 
+class Closed(Conflict):
+    """The annotation is closed to writes (a submitted, approved or released reading):
+    not a stale version, so writing again over it cannot help (HTTP 409, error "closed")."""
+
+    error = "closed"
+
+
 class StoreFailed(SegDicomError):
     """The local store could not write (disk full, read-only): 507, C-STORE 0xA700."""
 

@@ -25,7 +25,7 @@ from tests.e2e.viewer_pages import (
     to_page,
     undo_saved,
 )
-from tests.helpers import poll
+from tests.helpers import data_dir, poll
 from tests.synthetic_ct import Uids, ct_header, new_uids, part10
 
 pytestmark = pytest.mark.e2e
@@ -142,6 +142,27 @@ def test_sagittal_series_markers_follow_the_radiological_convention(
         page.locator(f"#orient-view-{e}").text_content() for e in ("left", "right", "top", "bottom")
     ] == ["A", "P", "S", "I"]
     expect(page.locator("#geometry-badge")).to_be_hidden()
+    assert errors == []
+
+
+@pytest.fixture
+def unoriented_us(tmp_path: Path) -> Iterator[Phantom]:
+    """An ultrasound image without Image Orientation (Patient)."""
+    path = data_dir("cornerstone_ct_transfer_syntaxes", "US-YBR_FULL_422-EVRLE.dcm")
+    yield from serve_files(tmp_path, [(path.name, path.read_bytes())])
+
+
+def test_an_image_without_orientation_shows_no_orientation_letters(
+    browser: Browser, unoriented_us: Phantom, output_dir: Path
+) -> None:
+    assert unoriented_us.info["orientation"] is None
+    errors: list[str] = []
+    page = _open(browser, unoriented_us, errors)
+    for edge in ("left", "right", "top", "bottom"):
+        expect(page.locator(f"#orient-view-{edge}")).to_have_text("")
+    expect(page.locator("#orient-view-unknown")).to_be_visible()
+    expect(page.locator("#view")).to_have_attribute("data-orientation", "unknown")
+    page.screenshot(path=str(output_dir / "e2e-geometry-orientation-unknown.png"))
     assert errors == []
 
 

@@ -275,6 +275,42 @@ def test_a_blinded_reader_gets_403_on_another_readers_annotation(team: Team) -> 
     assert len(everyone) == 2
 
 
+def test_an_annotation_says_whose_reading_it_is_and_a_closed_one_refuses_as_closed(
+    team: Team,
+) -> None:
+    """The viewer names the reader and the task's state, and tells a closed reading (nothing
+    to overwrite) from a stale version (error `conflict`)."""
+    admin, alice = team.http["root"], team.http["alice"]
+    series_uid = upload_series(admin, "ct_philips_phantom")
+    project = create_project(admin, "readings", readers_per_case=2)
+    admin.post(f"/api/projects/{project['id']}/cases", json={"series_uids": [series_uid]})
+    task = next_task(alice, project["id"])
+    assert task is not None
+    aid = task["annotation_id"]
+    plain = admin.post("/api/annotations", json={"series_uid": series_uid}).json()
+    listed = {
+        a["id"]: a["reading"] for a in admin.get(f"/api/annotations?series_uid={series_uid}").json()
+    }
+    assert listed[plain["id"]] is None
+    assert listed[aid] == {
+        "project_id": project["id"],
+        "case_id": task["case_id"],
+        "task_id": task["id"],
+        "reader": "alice",
+        "state": "in_progress",
+    }
+    version = alice.get(f"/api/annotations/{aid}").json()["version"]
+    version = put_mask(alice, aid, 1, 3, disc(512, 512, 200, 200, 30), version)
+    submit(alice, task["id"])
+    assert alice.get(f"/api/annotations/{aid}").json()["reading"]["state"] == "submitted"
+    refused = alice.put(
+        f"/api/annotations/{aid}/segments/1/slices/3",
+        content=mask_body(disc(512, 512, 200, 200, 10)),
+        headers={"If-Match": str(version)},
+    )
+    assert refused.status_code == 409 and refused.json()["error"] == "closed"
+
+
 @dataclass
 class Consensus:
     """A blinded case read by Alice and Bob, and the consensus Rita built of it."""

@@ -15,12 +15,15 @@ from segdicom.api.validation import parse_body, parse_query
 from segdicom.auth.identity import identity
 from segdicom.errors import BadInput
 from segdicom.workflows import annotations as flow
-from segdicom.workflows.tasks import check_annotation_access, visible_annotations
+from segdicom.workflows.tasks import check_annotation_access, visible_annotations, with_readings
 
 NOT_FOUND = {404: "no such annotation, segment or slice"}
 HIDDEN = "another reader's annotation, or the consensus, of a blinded project case"
 HIDDEN_WRITE = f"{HIDDEN}; a consensus is changed by reviewers and admins only"
-CLOSED = {409: "If-Match is stale, or the project reading is submitted or approved"}
+CLOSED = {
+    409: "If-Match is stale (error `conflict`), or the project reading is submitted, approved "
+    "or released (error `closed`)"
+}
 MASK_BODY = Body(
     BINARY,
     {"type": "string", "format": "binary"},
@@ -59,7 +62,7 @@ def list_annotations(request: Request) -> JSONResponse:
     query = parse_query(request, SeriesQuery)
     st = state(request)
     found = flow.list_for_series(st, query.series_uid)
-    return JSONResponse(visible_annotations(st, identity(request), found))
+    return JSONResponse(with_readings(st, visible_annotations(st, identity(request), found)))
 
 
 @documented(
@@ -70,7 +73,8 @@ def get_annotation(request: Request) -> JSONResponse:
     """One annotation with its segments and the slices each segment is painted on."""
     annotation_id = path_int(request, "id")
     guard(request, annotation_id, write=False)
-    payload = flow.read(state(request), annotation_id)
+    st = state(request)
+    [payload] = with_readings(st, [flow.read(st, annotation_id)])
     return JSONResponse(payload, headers=_etag(payload["version"]))
 
 

@@ -35,6 +35,14 @@ class Segment(BaseModel):
     )
 
 
+class Reading(BaseModel):
+    project_id: int
+    case_id: int
+    task_id: int | None = Field(description="null for the consensus of a case")
+    reader: str | None
+    state: str | None = Field(description="the task's state (todo ... approved, released)")
+
+
 class Annotation(BaseModel):
     id: int
     series_uid: Uid
@@ -45,6 +53,11 @@ class Annotation(BaseModel):
     updated_at: str
     seg_series_uid: Uid
     segments: list[Segment]
+    reading: Reading | None = Field(
+        None,
+        description="the project reading (or case consensus) it is, null outside projects "
+        "(in GET /api/annotations and GET /api/annotations/{id})",
+    )
 
 
 class ImportedAnnotation(Annotation):

@@ -169,6 +169,38 @@ def project_of_annotation(session: Session, annotation_id: int) -> AnnotationPro
     return AnnotationProject(found[0], found[1], found[2])
 
 
+@dataclass(frozen=True)
+class ReadingOf:
+    """The project place of an annotation: a reading (`task_id`, `reader`, `state`) of a
+    case, or the consensus of a case (those three None)."""
+
+    project_id: int
+    case_id: int
+    task_id: int | None
+    reader: str | None
+    state: str | None
+
+
+def readings_of(session: Session, annotation_ids: Sequence[int]) -> dict[int, ReadingOf]:
+    """Those of `annotation_ids` that belong to a project, by id (two queries)."""
+    if not annotation_ids:
+        return {}
+    readings = session.execute(
+        select(Task.annotation_id, Case.project_id, Case.id, Task.id, Task.reader, Task.state)
+        .join(Case, Case.id == Task.case_id)
+        .where(Task.annotation_id.in_(annotation_ids))
+    )
+    found = {int(a): ReadingOf(p, c, t, r, s) for a, p, c, t, r, s in readings if a is not None}
+    consensus = session.execute(
+        select(Annotation.id, Case.project_id, Case.id)
+        .join(Case, Case.id == Annotation.consensus_case_id)
+        .where(Annotation.id.in_(annotation_ids))
+    )
+    for a, p, c in consensus:
+        found.setdefault(int(a), ReadingOf(p, c, None, None, None))
+    return found
+
+
 def blinded_annotations(session: Session, annotation_ids: Sequence[int], reader: str) -> set[int]:
     """Those of `annotation_ids` that are other readers' readings of blinded projects, or
     consensus annotations of their cases."""

@@ -21,7 +21,7 @@ from segdicom.db import projects as repo
 from segdicom.db.models import Case, Project, Task
 from segdicom.db.types import utcnow
 from segdicom.enums import TaskState
-from segdicom.errors import BadInput, Conflict, Forbidden, NotFound, SegDicomError
+from segdicom.errors import BadInput, Closed, Conflict, Forbidden, NotFound, SegDicomError
 from segdicom.state import AppState
 from segdicom.workflows.exports import export_annotation
 
@@ -287,7 +287,7 @@ def _check_reading(
 ) -> None:
     if task.reader == who.username:
         if write and task.state in (TaskState.SUBMITTED, TaskState.APPROVED, TaskState.RELEASED):
-            raise Conflict(f"task {task.id} is {task.state}: annotation {annotation_id} is closed")
+            raise Closed(f"task {task.id} is {task.state}: annotation {annotation_id} is closed")
         if write:
             _renew(st, task)
         return
@@ -334,6 +334,27 @@ def visible_annotations(
     with st.sessions() as session:
         hidden = hidden_from(session, who, [a["id"] for a in annotations])
     return [a for a in annotations if a["id"] not in hidden]
+
+
+def with_readings(st: AppState, annotations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The annotation answers, each with the project reading it is (`reading`: project,
+    case, task, reader, state; task, reader and state are null for a case's consensus),
+    null outside projects: the viewer names whose reading it shows."""
+    with st.sessions() as session:
+        found = repo.readings_of(session, [a["id"] for a in annotations])
+    return [{**a, "reading": _reading_json(found.get(a["id"]))} for a in annotations]
+
+
+def _reading_json(reading: repo.ReadingOf | None) -> dict[str, Any] | None:
+    if reading is None:
+        return None
+    return {
+        "project_id": reading.project_id,
+        "case_id": reading.case_id,
+        "task_id": reading.task_id,
+        "reader": reading.reader,
+        "state": reading.state,
+    }
 
 
 def _renew(st: AppState, task: Task) -> None:

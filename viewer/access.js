@@ -1,0 +1,50 @@
+// @ts-check
+/**
+ * Whose annotation is open and whether this user may change it (SECURITY.md, the server's
+ * workflows/tasks.py says the same): a project reading is its reader's, closed once submitted,
+ * approved or released; reviewers only read other readers' readings; admins may edit them, but
+ * only once they choose to; a case's consensus is edited by reviewers and admins. Annotations
+ * outside projects are not restricted.
+ */
+
+/** @typedef {import("./api.js").Reading} Reading */
+/** @typedef {import("./account.js").Me} Me */
+
+/** What a closed reading says to its reader, by task state. @type {Record<string, string>} */
+const CLOSED = {
+  submitted: "Submitted — waiting for review",
+  approved: "Approved — this reading is final",
+  released: "Released — its lease ran out and the case went to another reader",
+};
+
+/**
+ * Why `me` may not change the annotation now; "" when they may.
+ * @param {Reading | null | undefined} reading the project reading the annotation is, if any
+ * @param {Me} me
+ * @param {boolean} chosen an admin chose to edit another reader's reading
+ */
+export function readOnlyReason(reading, me, chosen) {
+  if (!reading) return "";
+  if (reading.task_id === null) return me.role === "annotator" ? "The consensus of the case: reviewers and admins edit it" : "";
+  if (reading.reader === me.username) return CLOSED[reading.state ?? ""] ?? "";
+  if (me.role === "admin" && chosen) return "";
+  return `${reading.reader}'s reading: read-only`;
+}
+
+/**
+ * Who the annotation is of, said in a line: "" for the caller's own open reading or annotation.
+ * @param {Reading | null | undefined} reading
+ * @param {string} createdBy
+ * @param {Me} me
+ */
+export function ownerLine(reading, createdBy, me) {
+  if (!reading) return createdBy && createdBy !== me.username ? `Annotation of ${createdBy}` : "";
+  if (reading.task_id === null) return `Consensus of case ${reading.case_id} (project ${reading.project_id})`;
+  const whose = reading.reader === me.username ? "Your reading" : `Reading of ${reading.reader}`;
+  return `${whose} · task ${reading.task_id} · ${reading.state} (project ${reading.project_id})`;
+}
+
+/** An admin may choose to edit another reader's reading (the server lets admins write it). @param {Reading | null | undefined} reading @param {Me} me */
+export function mayChooseToEdit(reading, me) {
+  return Boolean(reading?.task_id !== null && reading?.reader !== me.username && me.role === "admin");
+}
