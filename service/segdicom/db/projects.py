@@ -9,7 +9,6 @@ instead of queueing on the first one; SQLite has one writer at a time anyway
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +17,6 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    union,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -26,7 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from segdicom.db import project_statements as statements
-from segdicom.db.models import Annotation, Case, Comment, Instance, Project, Segment, Task
+from segdicom.db.models import Case, Comment, Instance, Project, Segment, Task
 from segdicom.db.types import utcnow
 from segdicom.enums import TaskState
 from segdicom.errors import Conflict, NotFound
@@ -147,80 +145,6 @@ def get_task(session: Session, task_id: int) -> Task:
     if row is None:
         raise NotFound(f"no task {task_id}")
     return row
-
-
-@dataclass(frozen=True)
-class AnnotationProject:
-    """What a project says of an annotation: the reading it is (`task`), or the
-    consensus of `case` (`task` None); `project` owns the case."""
-
-    task: Task | None
-    case: Case
-    project: Project
-
-
-def project_of_annotation(session: Session, annotation_id: int) -> AnnotationProject | None:
-    """The annotation's place in a project (one query); None outside projects."""
-    found = session.execute(
-        statements.project_of_annotation(), {"b_annotation": annotation_id}
-    ).first()
-    if found is None or found[1] is None or found[2] is None:
-        return None
-    return AnnotationProject(found[0], found[1], found[2])
-
-
-@dataclass(frozen=True)
-class ReadingOf:
-    """The project place of an annotation: a reading (`task_id`, `reader`, `state`) of a
-    case, or the consensus of a case (those three None)."""
-
-    project_id: int
-    case_id: int
-    task_id: int | None
-    reader: str | None
-    state: str | None
-
-
-def readings_of(session: Session, annotation_ids: Sequence[int]) -> dict[int, ReadingOf]:
-    """Those of `annotation_ids` that belong to a project, by id (two queries)."""
-    if not annotation_ids:
-        return {}
-    readings = session.execute(
-        select(Task.annotation_id, Case.project_id, Case.id, Task.id, Task.reader, Task.state)
-        .join(Case, Case.id == Task.case_id)
-        .where(Task.annotation_id.in_(annotation_ids))
-    )
-    found = {int(a): ReadingOf(p, c, t, r, s) for a, p, c, t, r, s in readings if a is not None}
-    consensus = session.execute(
-        select(Annotation.id, Case.project_id, Case.id)
-        .join(Case, Case.id == Annotation.consensus_case_id)
-        .where(Annotation.id.in_(annotation_ids))
-    )
-    for a, p, c in consensus:
-        found.setdefault(int(a), ReadingOf(p, c, None, None, None))
-    return found
-
-
-def blinded_annotations(session: Session, annotation_ids: Sequence[int], reader: str) -> set[int]:
-    """Those of `annotation_ids` that are other readers' readings of blinded projects, or
-    consensus annotations of their cases."""
-    readings = (
-        select(Task.annotation_id)
-        .join(Case, Case.id == Task.case_id)
-        .join(Project, Project.id == Case.project_id)
-        .where(
-            Task.annotation_id.in_(annotation_ids),
-            Task.reader != reader,
-            Project.readers_per_case > 1,
-        )
-    )
-    consensus = (
-        select(Annotation.id)
-        .join(Case, Case.id == Annotation.consensus_case_id)
-        .join(Project, Project.id == Case.project_id)
-        .where(Annotation.id.in_(annotation_ids), Project.readers_per_case > 1)
-    )
-    return {int(a) for a in session.scalars(union(readings, consensus)) if a is not None}
 
 
 def list_tasks(

@@ -10,8 +10,9 @@ from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 
 from segdicom.auth.identity import Identity
+from segdicom.db import annotation_places as places
 from segdicom.db import annotations as repo
-from segdicom.db import events, projects
+from segdicom.db import events
 from segdicom.db import exports as outbox
 from segdicom.db.models import Annotation, Export, Project, Task
 from segdicom.enums import Destination, SegmentationType, TaskState
@@ -54,7 +55,7 @@ def check_pacs_export(st: AppState, who: Identity, annotation_id: int) -> None:
     """A project reading goes to the PACS once approved (409 before), sent by the approval
     or, later, by a reviewer or admin (403 for annotators)."""
     with st.sessions() as session:
-        found = projects.project_of_annotation(session, annotation_id)
+        found = places.project_of_annotation(session, annotation_id)
     if found is None or found.task is None:
         return
     _check_approved(annotation_id, found.task, found.project)
@@ -83,7 +84,7 @@ def authorship(st: AppState, annotation_id: int, destination: str, user: str) ->
     """Whom the SEG of the annotation names; Conflict for a PACS export of a project
     reading that is not approved (whoever asks: the review is the way to the PACS)."""
     with st.sessions() as session:
-        found = projects.project_of_annotation(session, annotation_id)
+        found = places.project_of_annotation(session, annotation_id)
     if found is None or found.task is None:
         return Authorship(user)
     task = found.task

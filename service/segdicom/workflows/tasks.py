@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from segdicom.auth.identity import Identity
+from segdicom.db import annotation_places as places
 from segdicom.db import annotations as annotation_rows
 from segdicom.db import events, users
 from segdicom.db import projects as repo
@@ -273,7 +274,7 @@ def check_annotation_access(st: AppState, who: Identity, annotation_id: int, wri
     Annotations outside projects are not restricted here.
     """
     with st.sessions() as session:
-        found = repo.project_of_annotation(session, annotation_id)
+        found = places.project_of_annotation(session, annotation_id)
     if found is None:
         return
     if found.task is not None:
@@ -324,7 +325,7 @@ def hidden_from(session: Session, who: Identity, annotation_ids: Sequence[int]) 
     and the consensus of blinded cases."""
     if who.role in ("reviewer", "admin") or not annotation_ids:
         return set()
-    return repo.blinded_annotations(session, annotation_ids, who.username)
+    return places.blinded_annotations(session, annotation_ids, who.username)
 
 
 def visible_annotations(
@@ -341,11 +342,11 @@ def with_readings(st: AppState, annotations: list[dict[str, Any]]) -> list[dict[
     case, task, reader, state; task, reader and state are null for a case's consensus),
     null outside projects: the viewer names whose reading it shows."""
     with st.sessions() as session:
-        found = repo.readings_of(session, [a["id"] for a in annotations])
+        found = places.readings_of(session, [a["id"] for a in annotations])
     return [{**a, "reading": _reading_json(found.get(a["id"]))} for a in annotations]
 
 
-def _reading_json(reading: repo.ReadingOf | None) -> dict[str, Any] | None:
+def _reading_json(reading: places.ReadingOf | None) -> dict[str, Any] | None:
     if reading is None:
         return None
     return {
