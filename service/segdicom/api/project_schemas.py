@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from segdicom.api.answers import Code
 from segdicom.api.schemas import CodeIn, Color, Username
-from segdicom.api.validation import Uid
+from segdicom.api.validation import Id, Index, Uid
 from segdicom.enums import TaskState, Via
 
 MAX_LABELS = 255
@@ -98,7 +98,7 @@ class CasesIn(BaseModel):
 
 
 class TaskIn(BaseModel):
-    case_id: int = Field(ge=1)
+    case_id: Id
     assignee: Username
 
 
@@ -117,7 +117,7 @@ class ReviewIn(BaseModel):
 
 class CommentIn(BaseModel):
     text: Annotated[str, _text(MAX_TEXT)]
-    slice: int | None = Field(None, ge=0, description="the slice the comment is pinned to")
+    slice: Index | None = Field(None, description="the slice the comment is pinned to")
     point: (
         Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=2, max_length=2)] | None
     ) = Field(None, description="[row, column] on `slice`")
@@ -128,7 +128,7 @@ class ConsensusIn(BaseModel):
 
 
 class TasksQuery(BaseModel):
-    project: int | None = Field(None, ge=1)
+    project: Id | None = None
     assignee: str | None = Field(None, description="annotators see their own only")
     state: TaskState | None = None
 

@@ -18,7 +18,7 @@ from pydantic import (
 )
 from pydantic import WithJsonSchema as Schema
 
-from segdicom.api.validation import MAX_ID, Uid
+from segdicom.api.validation import Id, Uid
 from segdicom.auth.identity import ROLES, check_username
 from segdicom.enums import Destination, SegmentStatus, Via
 from segdicom.errors import BadInput
@@ -128,10 +128,8 @@ class DatasetIn(BaseModel):
         description="nnunet: nnU-Net v2 layout; nifti: MONAI-style pairs and datalist.json"
     )
     series_uids: list[Uid] = Field(default_factory=list, max_length=1000)
-    project_id: int | None = Field(
+    project_id: Id | None = Field(
         None,
-        ge=1,
-        le=MAX_ID,
         description="each case of the project: its latest reading in `states`",
     )
     states: list[Annotated[str, _text(32)]] = Field(
@@ -216,7 +214,7 @@ class SeriesQuery(BaseModel):
 
 
 class ExportsQuery(BaseModel):
-    annotation_id: int | None = Field(None, ge=1, le=MAX_ID)
+    annotation_id: Id | None = None
 
 
 class LogQuery(SeriesQuery):

@@ -9,7 +9,14 @@ import re
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ValidationError, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+)
 from pydantic_core import ErrorDetails
 from starlette.requests import Request
 
@@ -17,10 +24,11 @@ from segdicom.errors import BadInput
 from segdicom.uids import MAX_UID_LENGTH, is_uid
 
 M = TypeVar("M", bound=BaseModel)
-# A row id fits the database's 64-bit INTEGER; a larger one names nothing (and would
-# overflow the driver) so it is bad input, not a server error.
-MAX_ID = 2**63 - 1
-# No series has this many slices or rows; bounds an index before it reaches numpy.
+# Ids and indexes are INTEGER columns: 32 bits on PostgreSQL ("integer out of range"
+# beyond), 64 on SQLite. A larger one names nothing, so it is bad input, not a server error.
+MAX_ID = 2**31 - 1
+# No series has this many slices or rows; bounds an index before it reaches numpy or a
+# column (a comment's slice).
 MAX_INDEX = 2**31 - 1
 UID_SCHEMA: dict[str, Any] = {
     "type": "string",
@@ -38,6 +46,22 @@ def _uid(value: str) -> str:
 
 # A DICOM UID, checked with the project's rule (uids.is_uid) and documented with its pattern.
 Uid = Annotated[str, AfterValidator(_uid), WithJsonSchema(UID_SCHEMA)]
+
+
+def _at_most(most: int) -> Callable[[object], object]:
+    def check(value: object) -> object:
+        # Before parsing: a float such as 1e20 fails pydantic's int parsing with words
+        # that do not say what the bound is.
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > most:
+            raise ValueError(f"must be <= {most}")
+        return value
+
+    return check
+
+
+# A row id, and a slice (or row) index: integers the database's INTEGER holds.
+Id = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_at_most(MAX_ID))]
+Index = Annotated[int, Field(ge=0, le=MAX_INDEX), BeforeValidator(_at_most(MAX_INDEX))]
 
 
 async def parse_body(request: Request, model: type[M], limit: int = 1024 * 1024) -> M:
@@ -96,6 +120,7 @@ _SENTENCES: dict[str, Callable[[str, str, dict[str, Any]], str]] = {
     "int_type": lambda f, g, c: f"{f} must be an integer, got {g}",
     "int_parsing": lambda f, g, c: f"{f} must be an integer, got {g}",
     "int_from_float": lambda f, g, c: f"{f} must be an integer, got {g}",
+    "int_parsing_size": lambda f, g, c: f"{f} is too large an integer, got {g}",
     "bool_type": lambda f, g, c: f"{f} must be true or false, got {g}",
     "bool_parsing": lambda f, g, c: f"{f} must be true or false, got {g}",
     "list_type": lambda f, g, c: f"{f} must be a list, got {g}",

@@ -1,0 +1,74 @@
+"""Bad input to the team-projects API, on SQLite and PostgreSQL: a 4xx naming the field and
+the bound, never a 500 from a value the database cannot hold."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+from tests.integration.project_support import LABELS, bearer, users_with_tokens
+from tests.integration.support import upload_series
+
+from segdicom.app import create_app
+from segdicom.config import Settings
+
+pytestmark = pytest.mark.integration
+INT32_MAX = 2**31 - 1
+
+
+@dataclass
+class Setup:
+    admin: TestClient
+    project_id: int
+    case_id: int
+    annotation_id: int
+
+
+@pytest.fixture
+def setup(database_url: str, tmp_path: Path) -> Iterator[Setup]:
+    settings = Settings(data_dir=tmp_path / "data", dicom_port=0, database_url=database_url)
+    tokens = users_with_tokens(settings, root="admin", ann3="annotator")
+    with TestClient(create_app(settings), headers=bearer(tokens["root"])) as admin:
+        series_uid = upload_series(admin, "ct_philips_phantom")
+        made = admin.post("/api/projects", json={"name": "p", "labels": LABELS})
+        project_id = made.json()["id"]
+        cases = admin.post(f"/api/projects/{project_id}/cases", json={"series_uids": [series_uid]})
+        case_id = cases.json()["added"][0]["id"]
+        task = admin.post(f"/api/projects/{project_id}/next").json()
+        yield Setup(admin, project_id, case_id, task["annotation_id"])
+
+
+def _refused(response: Any, *words: str) -> str:
+    assert 400 <= response.status_code < 500, (response.status_code, response.text)
+    detail = str(response.json()["detail"])
+    assert all(word in detail for word in words), (words, detail)
+    return detail
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "words"),
+    [
+        ("GET", "/api/projects/999999999999", None, ["id must be <= 2147483647"]),
+        ("GET", "/api/tasks/3000000000", None, ["id must be <= 2147483647"]),
+        ("POST", "/api/cases/3000000000/consensus", {}, ["id must be <= 2147483647"]),
+        ("GET", "/api/tasks?project=3000000000", None, ["`project` must be <= 2147483647"]),
+        (
+            "POST",
+            "/api/tasks",
+            {"case_id": 3000000000, "assignee": "ann3"},
+            ["`case_id` must be <="],
+        ),
+        ("POST", "/api/tasks", {"case_id": 1e20, "assignee": "ann3"}, ["`case_id` must be <="]),
+        ("POST", "COMMENTS", {"text": "x", "slice": 3000000000}, ["`slice` must be <="]),
+    ],
+)
+def test_integers_beyond_the_databases_integer_are_400_naming_the_bound(
+    setup: Setup, method: str, url: str, body: dict[str, Any] | None, words: list[str]
+) -> None:
+    # Before: the API took them and PostgreSQL answered "integer out of range" (500).
+    url = url.replace("COMMENTS", f"/api/annotations/{setup.annotation_id}/comments")
+    response = setup.admin.request(method, url, json=body)
+    assert response.status_code == 400, response.text
+    _refused(response, *words)
