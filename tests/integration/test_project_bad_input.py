@@ -1,6 +1,7 @@
 """Bad input to the team-projects API, on SQLite and PostgreSQL: a 4xx naming the field and
 the bound, never a 500 from a value the database cannot hold."""
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from segdicom.config import Settings
 
 pytestmark = pytest.mark.integration
 INT32_MAX = 2**31 - 1
+JSON = {"Content-Type": "application/json"}
 
 
 @dataclass
@@ -72,3 +74,55 @@ def test_integers_beyond_the_databases_integer_are_400_naming_the_bound(
     response = setup.admin.request(method, url, json=body)
     assert response.status_code == 400, response.text
     _refused(response, *words)
+
+
+@pytest.mark.parametrize("number", ["1e400", "-1e400", "NaN", "Infinity", "-Infinity"])
+def test_numbers_that_are_not_finite_are_400_and_the_comments_stay_readable(
+    setup: Setup, number: str
+) -> None:
+    # Before: [1e400, 1] was stored as infinity, then every GET of the comments was a 500
+    # ("Out of range float values are not JSON compliant").
+    url = f"/api/annotations/{setup.annotation_id}/comments"
+    raw = f'{{"text": "x", "slice": 1, "point": [{number}, 1]}}'
+    response = setup.admin.post(url, content=raw, headers=JSON)
+    assert response.status_code == 400, response.text
+    _refused(response, "`point[0]` must be a finite number")
+    assert setup.admin.get(url).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "liver\u0000"}, "`name` must not contain '\\x00'"),
+        ({"name": "liver\nkidney"}, "`name` must not contain control characters"),
+        ({"name": "a", "labels": [{"label": "Li\u0000ver"}]}, "`labels[0].label`"),
+        ({"name": "a", "labels": [{"label": "Li\u001bver"}]}, "`labels[0].label`"),
+        ({"name": "a", "description": "one\u0000two"}, "`description`"),
+        ({"name": "a", "description": "bell\u0007"}, "`description`"),
+        ({"name": "a", "rules": [{"modality": "C\u0000T"}]}, "`rules[0].modality`"),
+        ({"name": "\ud800"}, "`name` must not contain '\\ud800'"),
+    ],
+)
+def test_nul_and_control_characters_in_project_text_are_400_naming_the_field(
+    setup: Setup, body: dict[str, Any], field: str
+) -> None:
+    # Before: NUL reached PostgreSQL, which refuses it in text (500).
+    # JSON's escapes (json.dumps' default): a lone surrogate cannot be sent as UTF-8.
+    raw = json.dumps({"labels": LABELS} | body)
+    made = setup.admin.post("/api/projects", content=raw, headers=JSON)
+    assert made.status_code == 400, made.text
+    _refused(made, field)
+    url = f"/api/projects/{setup.project_id}"
+    patched = setup.admin.patch(url, content=json.dumps(body), headers=JSON)
+    assert patched.status_code == 400, patched.text
+    _refused(patched, field)
+
+
+def test_text_over_lines_keeps_its_line_breaks_and_tabs(setup: Setup) -> None:
+    text = "the liver\n\tis larger\r\non slice 4"
+    patched = setup.admin.patch(f"/api/projects/{setup.project_id}", json={"description": text})
+    assert patched.status_code == 200 and patched.json()["description"] == text
+    url = f"/api/annotations/{setup.annotation_id}/comments"
+    assert setup.admin.post(url, json={"text": text}).json()["text"] == text
+    nul = setup.admin.post(url, json={"text": "a\u0000b"})
+    assert nul.status_code == 400 and "`text`" in nul.json()["detail"]

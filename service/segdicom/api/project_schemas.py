@@ -1,13 +1,13 @@
 """Project, case, task and comment bodies and answers: the handlers of api/projects.py and
 api/tasks.py parse with the request models, /openapi.json shows both."""
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from segdicom.api.answers import Code
 from segdicom.api.schemas import CodeIn, Color, Username
-from segdicom.api.validation import Id, Index, Uid
+from segdicom.api.validation import Id, Index, Line, Text, Uid
 from segdicom.enums import TaskState, Via
 
 MAX_LABELS = 255
@@ -16,17 +16,13 @@ MAX_CASES_PER_CALL = 1000
 MAX_TEXT = 10_000
 
 
-def _text(most: int) -> Any:
-    return StringConstraints(strip_whitespace=True, min_length=1, max_length=most)
-
-
-Pattern = Annotated[str, _text(64)]
+Pattern = Annotated[str, Line(64)]
 
 
 class LabelIn(BaseModel):
     """One label of the project's fixed set; codes come from the label's preset unless given."""
 
-    label: Annotated[str, _text(64)]
+    label: Annotated[str, Line(64)]
     color: Color | None = None
     category: CodeIn | None = None
     type: CodeIn | None = None
@@ -49,8 +45,8 @@ class ProjectChange(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, _text(128)] | None = None
-    description: Annotated[str, Field(max_length=MAX_TEXT)] | None = None
+    name: Annotated[str, Line(128)] | None = None
+    description: Annotated[str, Text(MAX_TEXT)] | None = None
     labels: Annotated[list[LabelIn], Field(min_length=1, max_length=MAX_LABELS)] | None = None
     readers_per_case: Annotated[int, Field(ge=1, le=3, strict=True)] | None = Field(
         None, description="1-3; with more than one the readers are blinded to each other"
@@ -81,7 +77,7 @@ class ProjectChange(BaseModel):
 
 
 class ProjectIn(ProjectChange):
-    name: Annotated[str, _text(128)]
+    name: Annotated[str, Line(128)]
     labels: Annotated[list[LabelIn], Field(min_length=1, max_length=MAX_LABELS)]
 
 
@@ -110,13 +106,13 @@ class TaskChange(BaseModel):
 
 class ReviewIn(BaseModel):
     decision: Literal["approve", "request_changes"]
-    comment: Annotated[str, Field(max_length=MAX_TEXT)] = Field(
+    comment: Annotated[str, Text(MAX_TEXT)] = Field(
         "", description="required to request changes: what to change"
     )
 
 
 class CommentIn(BaseModel):
-    text: Annotated[str, _text(MAX_TEXT)]
+    text: Annotated[str, Text(MAX_TEXT, least=1)]
     slice: Index | None = Field(None, description="the slice the comment is pinned to")
     point: (
         Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=2, max_length=2)] | None

@@ -5,15 +5,19 @@ The same models give /openapi.json its schemas, so what is documented is what is
 """
 
 import json
+import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
+import annotated_types
 from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
     Field,
+    StringConstraints,
     ValidationError,
     WithJsonSchema,
 )
@@ -46,6 +50,48 @@ def _uid(value: str) -> str:
 
 # A DICOM UID, checked with the project's rule (uids.is_uid) and documented with its pattern.
 Uid = Annotated[str, AfterValidator(_uid), WithJsonSchema(UID_SCHEMA)]
+
+
+# Control characters have no place in a name or a label (C0, DEL, C1); text that may run
+# over lines keeps tab, line feed and carriage return.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _no_control(pattern: re.Pattern[str]) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        found = pattern.search(value)
+        if found:
+            raise ValueError(f"must not contain control characters, found {found.group()!r}")
+        return value
+
+    return check
+
+
+@dataclass(frozen=True)
+class Line(annotated_types.GroupedMetadata):
+    """`Annotated[str, Line(64)]`: one line of at most `most` characters, trimmed, not empty,
+    without control characters."""
+
+    most: int
+
+    def __iter__(self) -> Iterator[object]:
+        yield StringConstraints(strip_whitespace=True, min_length=1, max_length=self.most)
+        yield AfterValidator(_no_control(_CONTROL))
+
+
+@dataclass(frozen=True)
+class Text(annotated_types.GroupedMetadata):
+    """`Annotated[str, Text(10_000)]`: free text over lines (tab, CR and LF allowed, no other
+    control character); `least=1` trims it and wants something left."""
+
+    most: int
+    least: int = 0
+
+    def __iter__(self) -> Iterator[object]:
+        strip = self.least > 0
+        yield StringConstraints(strip_whitespace=strip, min_length=self.least, max_length=self.most)
+        yield AfterValidator(_no_control(_CONTROL_IN_TEXT))
 
 
 def _at_most(most: int) -> Callable[[object], object]:
@@ -87,10 +133,35 @@ def parse_query(request: Request, model: type[M]) -> M:
 
 
 def validate(model: type[M], values: dict[str, Any]) -> M:
+    unstorable = list(_unstorable(values, ()))
+    if unstorable:
+        raise BadInput("; ".join(unstorable))
     try:
         return model.model_validate(values)
     except ValidationError as exc:
         raise BadInput("; ".join(sentence(e) for e in exc.errors(include_url=False))) from None
+
+
+# Whatever the model: PostgreSQL's text cannot hold NUL, UTF-8 cannot encode a lone
+# surrogate ("\ud800" in JSON), and an infinite or NaN number (json.loads reads 1e400,
+# Infinity and NaN) is no JSON an answer could carry back.
+_UNSTORABLE_CHAR = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def _unstorable(value: object, loc: tuple[int | str, ...]) -> Iterator[str]:
+    """A sentence for every string holding NUL or a lone surrogate, and every number
+    that is not finite, anywhere in a parsed body or query."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _unstorable(key, loc)
+            yield from _unstorable(item, (*loc, key))
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            yield from _unstorable(item, (*loc, n))
+    elif isinstance(value, str) and (found := _UNSTORABLE_CHAR.search(value)):
+        yield f"{_field(loc)} must not contain {found.group()!r}, got {_shown(value)}"
+    elif isinstance(value, float) and not math.isfinite(value):
+        yield f"{_field(loc)} must be a finite number, got {value}"
 
 
 def sentence(error: ErrorDetails) -> str:
