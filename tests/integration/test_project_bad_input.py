@@ -126,3 +126,17 @@ def test_text_over_lines_keeps_its_line_breaks_and_tabs(setup: Setup) -> None:
     assert setup.admin.post(url, json={"text": text}).json()["text"] == text
     nul = setup.admin.post(url, json={"text": "a\u0000b"})
     assert nul.status_code == 400 and "`text`" in nul.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "field", ["name", "description", "labels", "readers_per_case", "review_required", "rules"]
+)
+def test_null_for_a_project_field_is_400_naming_it(setup: Setup, field: str) -> None:
+    # Before: PATCH {"name": null} answered 409 "a project named None exists already".
+    patched = setup.admin.patch(f"/api/projects/{setup.project_id}", json={field: None})
+    assert patched.status_code == 400, patched.text
+    _refused(patched, f"`{field}` must not be null")
+    made = setup.admin.post("/api/projects", json={"name": "q", "labels": LABELS, field: None})
+    assert made.status_code == 400, made.text
+    unchanged = setup.admin.get(f"/api/projects/{setup.project_id}").json()
+    assert (unchanged["name"], unchanged["readers_per_case"]) == ("p", 1)

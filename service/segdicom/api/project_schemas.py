@@ -1,19 +1,26 @@
 """Project, case, task and comment bodies and answers: the handlers of api/projects.py and
 api/tasks.py parse with the request models, /openapi.json shows both."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from segdicom.api.answers import Code
 from segdicom.api.schemas import CodeIn, Color, Username
-from segdicom.api.validation import Id, Index, Line, Text, Uid
+from segdicom.api.validation import Id, Index, Line, Text, Uid, without_null
 from segdicom.enums import TaskState, Via
 
 MAX_LABELS = 255
 MAX_RULES = 100
 MAX_CASES_PER_CALL = 1000
 MAX_TEXT = 10_000
+
+
+def _not_nullable(schema: dict[str, Any]) -> None:
+    """/openapi.json: a field left out keeps its value (or takes the project default); null,
+    its Python default, is no value a client may send."""
+    for name, prop in schema.get("properties", {}).items():
+        schema["properties"][name] = without_null(prop)
 
 
 Pattern = Annotated[str, Line(64)]
@@ -41,9 +48,10 @@ class RuleIn(BaseModel):
 
 
 class ProjectChange(BaseModel):
-    """A project's fields; in a PATCH only the fields given change."""
+    """A project's fields; in a PATCH only the fields given change. None of them may be null:
+    None stands for "left out" only."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_not_nullable)
 
     name: Annotated[str, Line(128)] | None = None
     description: Annotated[str, Text(MAX_TEXT)] | None = None
@@ -58,6 +66,13 @@ class ProjectChange(BaseModel):
     rules: Annotated[list[RuleIn], Field(max_length=MAX_RULES)] | None = Field(
         None, description="series pushed by C-STORE that match one become cases"
     )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("must not be null (leave it out to keep its value)")
+        return value
 
     @field_validator("labels")
     @classmethod

@@ -226,3 +226,14 @@ def _shown(value: object) -> str:
 def _kind(value: object) -> str:
     kinds = {list: "a list", str: "a string", bool: "a boolean", type(None): "null"}
     return kinds.get(type(value), "a number")
+
+
+def without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """`anyOf [X, null]` as X, for a field that may be absent but not null (a query
+    parameter, a project field)."""
+    options = schema.get("anyOf")
+    if not options:
+        return schema
+    kept = [s for s in options if s.get("type") != "null"]
+    rest = {k: v for k, v in schema.items() if k != "anyOf" and (k, v) != ("default", None)}
+    return (kept[0] if len(kept) == 1 else {"anyOf": kept}) | rest
