@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 from tests.integration.project_support import LABELS, bearer, users_with_tokens
-from tests.integration.support import upload_series
+from tests.integration.support import series_info, upload_series
 
 from segdicom.app import create_app
 from segdicom.config import Settings
@@ -26,6 +26,7 @@ class Setup:
     project_id: int
     case_id: int
     annotation_id: int
+    series_uid: str
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def setup(database_url: str, tmp_path: Path) -> Iterator[Setup]:
         cases = admin.post(f"/api/projects/{project_id}/cases", json={"series_uids": [series_uid]})
         case_id = cases.json()["added"][0]["id"]
         task = admin.post(f"/api/projects/{project_id}/next").json()
-        yield Setup(admin, project_id, case_id, task["annotation_id"])
+        yield Setup(admin, project_id, case_id, task["annotation_id"], series_uid)
 
 
 def _refused(response: Any, *words: str) -> str:
@@ -140,3 +141,20 @@ def test_null_for_a_project_field_is_400_naming_it(setup: Setup, field: str) -> 
     assert made.status_code == 400, made.text
     unchanged = setup.admin.get(f"/api/projects/{setup.project_id}").json()
     assert (unchanged["name"], unchanged["readers_per_case"]) == ("p", 1)
+
+
+def test_comments_pinned_outside_the_image_are_400_naming_its_extent(setup: Setup) -> None:
+    # Before: slice 500 of a 28-slice series and [9999, 9999] on 512x512 were stored (201).
+    info = series_info(setup.admin, setup.series_uid)
+    last, rows, columns = info["num_slices"] - 1, info["rows"], info["columns"]
+    url = f"/api/annotations/{setup.annotation_id}/comments"
+    past = setup.admin.post(url, json={"text": "x", "slice": last + 1})
+    assert past.status_code == 400, past.text
+    _refused(past, f"`slice` must be within 0-{last}", str(last + 1))
+    for point in ([rows, 0], [0, columns], [9999, 9999]):
+        off = setup.admin.post(url, json={"text": "x", "slice": 5, "point": point})
+        assert off.status_code == 400, off.text
+        _refused(off, f"`point` must lie on the {rows}x{columns} image")
+    edge = {"text": "x", "slice": last, "point": [rows - 0.5, columns - 0.5]}
+    assert setup.admin.post(url, json=edge).status_code == 201
+    assert setup.admin.post(url, json={"text": "unpinned"}).status_code == 201

@@ -16,6 +16,7 @@ from segdicom.db import projects as repo
 from segdicom.db.models import Comment
 from segdicom.errors import BadInput
 from segdicom.workflows import tasks as flow
+from segdicom.workflows import volumes
 
 NO_TASK = {404: "no such task"}
 HIDDEN = {403: "another reader's annotation, or the consensus, of a blinded case"}
@@ -180,17 +181,24 @@ def comment_fields(body: schemas.CommentIn) -> dict[str, Any]:
 @documented(
     {201: Answer("the comment", schemas.Comment)},
     body=schemas.CommentIn,
-    errors=HIDDEN | NO_ANNOTATION,
+    errors=HIDDEN
+    | NO_ANNOTATION
+    | {409: "pinned to a slice of a series not in the local store (pull it first)"},
 )
 async def add_comment(request: Request) -> JSONResponse:
     """Comment on an annotation, optionally pinned to a slice and a point [row, column]."""
     annotation_id = path_int(request, "id")
-    fields = comment_fields(await parse_body(request, schemas.CommentIn))
+    body = await parse_body(request, schemas.CommentIn)
+    fields = comment_fields(body)
     st = state(request)
     who, author = identity(request), _caller(request)
 
     def add() -> dict[str, Any]:
         flow.check_annotation_access(st, who, annotation_id, False)
+        if body.slice is not None:
+            with st.sessions() as session:
+                series_uid = annotation_rows.get(session, annotation_id).series_uid
+            volumes.check_pin(st, series_uid, body.slice, body.point)
         with st.sessions.begin() as session:
             annotation_rows.get(session, annotation_id)
             row = repo.add_comment(session, annotation_id=annotation_id, author=author, **fields)
