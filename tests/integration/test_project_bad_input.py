@@ -158,3 +158,24 @@ def test_comments_pinned_outside_the_image_are_400_naming_its_extent(setup: Setu
     edge = {"text": "x", "slice": last, "point": [rows - 0.5, columns - 0.5]}
     assert setup.admin.post(url, json=edge).status_code == 201
     assert setup.admin.post(url, json={"text": "unpinned"}).status_code == 201
+
+
+def test_disabled_users_cannot_be_assigned_and_unknown_ones_are_not_found(setup: Setup) -> None:
+    # Before: a disabled user got the reading (201); an unknown one was 400, documented 404.
+    admin = setup.admin
+    admin.patch(f"/api/projects/{setup.project_id}", json={"readers_per_case": 2})
+    assert admin.patch("/api/users/ann3", json={"disabled": True}).status_code == 200
+    assign = {"case_id": setup.case_id, "assignee": "ann3"}
+    refused = admin.post("/api/tasks", json=assign)
+    assert refused.status_code == 409, refused.text
+    _refused(refused, "'ann3' is disabled")
+    task_id = admin.get("/api/tasks", params={"project": setup.project_id}).json()[0]["id"]
+    moved = admin.patch(f"/api/tasks/{task_id}", json={"assignee": "ann3"})
+    assert moved.status_code == 409, moved.text
+    _refused(moved, "'ann3' is disabled")
+    unknown = admin.post("/api/tasks", json=assign | {"assignee": "nobody"})
+    assert unknown.status_code == 404, unknown.text
+    _refused(unknown, "'nobody' is not a user")
+    assert admin.patch(f"/api/tasks/{task_id}", json={"assignee": "nobody"}).status_code == 404
+    assert admin.patch("/api/users/ann3", json={"disabled": False}).status_code == 200
+    assert admin.post("/api/tasks", json=assign).status_code == 201

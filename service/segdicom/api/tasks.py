@@ -92,7 +92,7 @@ def get_task(request: Request) -> JSONResponse:
     errors={
         403: "only admins may assign",
         404: "no such case or user",
-        409: "the case has all its readings, or the user already reads it",
+        409: "the case has all its readings, the user already reads it, or is disabled",
     },
 )
 async def create_task(request: Request) -> JSONResponse:
@@ -109,7 +109,11 @@ async def create_task(request: Request) -> JSONResponse:
 @documented(
     {200: Answer("the task reassigned", schemas.Task)},
     body=schemas.TaskChange,
-    errors={403: "only admins may reassign", 409: "the user already reads the case", **NO_TASK},
+    errors={
+        403: "only admins may reassign",
+        404: "no such task or user",
+        409: "the user already reads the case, or is disabled; the task is approved",
+    },
 )
 async def update_task(request: Request) -> JSONResponse:
     """Reassign a reading (admins)."""
