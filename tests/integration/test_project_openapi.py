@@ -23,3 +23,22 @@ def test_project_bodies_declare_no_field_nullable(model: str) -> None:
     # Before: every field was `anyOf [X, null]`, and a PATCH with null answered 409.
     nullable = [name for name, prop in SCHEMAS[model]["properties"].items() if _nullable(prop)]
     assert nullable == []
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "status"),
+    [
+        ("/api/projects", "post", "409"),  # a project of that name exists
+        ("/api/projects/{id}", "patch", "409"),
+        ("/api/tasks", "get", "403"),  # an annotator asking for another's tasks
+        ("/api/projects/{id}/next", "post", "409"),  # too many concurrent callers
+        ("/api/tasks", "post", "404"),  # no such user
+        ("/api/tasks/{id}", "patch", "404"),
+        ("/api/tasks/{id}", "patch", "409"),  # a disabled user
+        ("/api/annotations/{id}/comments", "post", "409"),  # a pin on a series not held
+    ],
+)
+def test_project_endpoints_document_the_statuses_their_code_answers(
+    path: str, method: str, status: str
+) -> None:
+    assert status in SPEC["paths"][path][method]["responses"]

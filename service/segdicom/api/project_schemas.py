@@ -3,11 +3,11 @@ api/tasks.py parse with the request models, /openapi.json shows both."""
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictBool, Tag, field_validator
 
 from segdicom.api.answers import Code
 from segdicom.api.schemas import CodeIn, Color, Username
-from segdicom.api.validation import Id, Index, Line, Text, Uid, without_null
+from segdicom.api.validation import MEMBER, NO_MEMBER, Id, Index, Line, Text, Uid, without_null
 from segdicom.enums import TaskState, Via
 
 MAX_LABELS = 255
@@ -28,6 +28,8 @@ Pattern = Annotated[str, Line(64)]
 
 class LabelIn(BaseModel):
     """One label of the project's fixed set; codes come from the label's preset unless given."""
+
+    model_config = ConfigDict(extra="forbid")  # "colour" must not pass for an absent colour
 
     label: Annotated[str, Line(64)]
     color: Color | None = None
@@ -77,9 +79,12 @@ class ProjectChange(BaseModel):
     @field_validator("labels")
     @classmethod
     def _distinct(cls, labels: list[LabelIn] | None) -> list[LabelIn] | None:
-        names = [label.label.casefold() for label in labels or []]
-        if len(set(names)) != len(names):
-            raise ValueError("must have distinct names")
+        seen: dict[str, str] = {}
+        for label in labels or []:
+            key = label.label.casefold()
+            if key in seen:
+                raise ValueError(f"must have distinct names: {label.label!r} repeats {seen[key]!r}")
+            seen[key] = label.label
         return labels
 
     @field_validator("rules")
@@ -101,10 +106,28 @@ class CaseItem(BaseModel):
     study_uid: Uid
 
 
+def _case_kind(value: object) -> str | None:
+    if isinstance(value, str):
+        return f"{MEMBER}uid"
+    return f"{MEMBER}item" if isinstance(value, dict) else None
+
+
+# Told apart by their JSON type, so that an error names the item and what is wrong with it
+# rather than why it fits neither kind.
+CaseRef = Annotated[
+    Annotated[Uid, Tag(f"{MEMBER}uid")] | Annotated[CaseItem, Tag(f"{MEMBER}item")],
+    Discriminator(
+        _case_kind,
+        custom_error_type=NO_MEMBER,
+        custom_error_message="must be a series UID or an object {series_uid, study_uid}",
+    ),
+]
+
+
 class CasesIn(BaseModel):
     """Series to add as cases: a UID, or {series_uid, study_uid} for one to pull."""
 
-    series_uids: Annotated[list[Uid | CaseItem], Field(min_length=1, max_length=1000)]
+    series_uids: Annotated[list[CaseRef], Field(min_length=1, max_length=1000)]
     via: Via | None = Field(None, description="pull series not held locally from this PACS")
 
 

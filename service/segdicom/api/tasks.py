@@ -50,7 +50,10 @@ def _caller(request: Request) -> str:
 
 @documented(
     {200: Answer("the caller's reading, leased to them", schemas.Task)},
-    errors={404: "no such project, or no case is left for the caller"},
+    errors={
+        404: "no such project, or no case is left for the caller",
+        409: "too many callers at once took the same readings: try again",
+    },
 )
 async def next_task(request: Request) -> JSONResponse:
     """The caller's next reading of the project, leased to them (their open one first)."""
@@ -59,7 +62,11 @@ async def next_task(request: Request) -> JSONResponse:
     return JSONResponse(task_json(reading))
 
 
-@documented({200: Answer("the tasks", schemas.Task, many=True)}, query=schemas.TasksQuery)
+@documented(
+    {200: Answer("the tasks", schemas.Task, many=True)},
+    query=schemas.TasksQuery,
+    errors={403: "an annotator asking for another reader's tasks"},
+)
 def list_tasks(request: Request) -> JSONResponse:
     """Tasks, filtered by `project`, `assignee` and `state`; annotators see their own."""
     query = parse_query(request, schemas.TasksQuery)

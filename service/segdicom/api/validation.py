@@ -94,6 +94,14 @@ class Text(annotated_types.GroupedMetadata):
         yield AfterValidator(_no_control(_CONTROL_IN_TEXT))
 
 
+# Members of a union told apart by a Discriminator are tagged `member:<kind>`: pydantic puts
+# the tag in an error's location, and sentences leave it out, so they name the field only.
+MEMBER = "member:"
+# The error type of such a union's Discriminator when no member fits (its message says
+# what the field takes).
+NO_MEMBER = "no_member"
+
+
 def _at_most(most: int) -> Callable[[object], object]:
     def check(value: object) -> object:
         # Before parsing: a float such as 1e20 fails pydantic's int parsing with words
@@ -173,7 +181,7 @@ def sentence(error: ErrorDetails) -> str:
     if make is not None:
         return make(field, got, ctx)
     message = str(error["msg"]).removeprefix("Value error, ")
-    if error["type"] == "value_error":
+    if error["type"] in ("value_error", NO_MEMBER):
         return f"{field} {message}, got {got}"
     return f"{field}: {message.lower()}, got {got}"
 
@@ -215,7 +223,8 @@ _SENTENCES: dict[str, Callable[[str, str, dict[str, Any]], str]] = {
 def _field(loc: tuple[int | str, ...]) -> str:
     if not loc:
         return "body"
-    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+    parts = [p for p in loc if not (isinstance(p, str) and p.startswith(MEMBER))]
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts).lstrip(".")
     return f"`{path}`"
 
 
