@@ -21,8 +21,9 @@ OPERATIONS = [
     (path, method, op) for path, item in SPEC["paths"].items() for method, op in item.items()
 ]
 INTEGER_PARAMS = {"id", "number", "index"}
-# Not integers, below the minimum, beyond 64 bits (the database's INTEGER).
-BAD_INTEGERS = ["abc", "1.5", "-1", str(2**63), "99999999999999999999999"]
+# Not integers, below the minimum, beyond 32 bits (PostgreSQL's INTEGER) and 64 (SQLite's).
+INT32_MAX = 2**31 - 1
+BAD_INTEGERS = ["abc", "1.5", "-1", str(INT32_MAX + 1), str(2**63), "99999999999999999999999"]
 VALIDATOR_WORDS = ("None is not", "validation error", "Input should", "type=", "pydantic")
 
 
@@ -94,9 +95,44 @@ def test_integer_path_parameters_out_of_type_or_range_are_400_naming_them(
     assert bad in detail
 
 
+def _integers(schema: Any, where: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every integer schema under `schema` ($refs followed), with where it is."""
+    if isinstance(schema, list):
+        for n, item in enumerate(schema):
+            yield from _integers(item, f"{where}[{n}]")
+        return
+    if not isinstance(schema, dict):
+        return
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[1]
+        yield from _integers(SPEC["components"]["schemas"][name], f"{where}->{name}")
+    if schema.get("type") == "integer":
+        yield where, schema
+    for key, value in schema.items():
+        if key not in ("$ref", "default", "examples"):
+            yield from _integers(value, f"{where}.{key}")
+
+
+REQUEST_INTEGERS = [
+    (f"{method.upper()} {path} {found}", schema)
+    for path, method, op in OPERATIONS
+    for part in (op["parameters"], op.get("requestBody", {}))
+    for found, schema in _integers(part, "")
+]
+
+
+def test_every_integer_a_request_takes_fits_the_databases_integer() -> None:
+    # Before: ids up to 2**63 were let through; PostgreSQL's INTEGER holds 32 bits (500).
+    assert REQUEST_INTEGERS  # the walk finds them
+    unbounded = [where for where, s in REQUEST_INTEGERS if s.get("maximum", 2**63) > INT32_MAX]
+    assert unbounded == []
+
+
 @pytest.mark.parametrize(
     "url, field",
     [
+        (f"/api/exports?annotation_id={INT32_MAX + 1}", "`annotation_id` must be <="),
+        (f"/api/tasks?project={INT32_MAX + 1}", "`project` must be <="),
         (f"/api/exports?annotation_id={2**63}", "`annotation_id` must be <="),
         ("/api/exports?annotation_id=99999999999999999999999", "`annotation_id` must be <="),
     ],

@@ -40,7 +40,8 @@ def users(tmp_path: Path) -> Iterator[Users]:
 
 
 def painted_readings(users: Users) -> tuple[dict[str, Any], dict[str, dict[int, np.ndarray]]]:
-    """Alice and Bob read the phantom: segment 1 on 6 slices, segment 2 on 2 (Bob: none)."""
+    """Alice and Bob read the phantom: segment 1 on 6 slices, segment 2 on 2 (Bob: none),
+    segment 3 on one (Alice: none)."""
     files = [
         ("files", (p.name, p.read_bytes(), "application/dicom"))
         for p in dicom_files("ct_philips_phantom")
@@ -62,7 +63,11 @@ def painted_readings(users: Users) -> tuple[dict[str, Any], dict[str, dict[int, 
             1: {k: disc(512, 512, 250, 250, 50) for k in range(8, 14)},
             2: {k: disc(512, 512, 300, 200, 12) for k in (10, 11)},
         },
-        "bob": {1: {k: disc(512, 512, 256, 244, 46) for k in range(9, 15)}, 2: {}},
+        "bob": {
+            1: {k: disc(512, 512, 256, 244, 46) for k in range(9, 15)},
+            2: {},
+            3: {12: disc(512, 512, 100, 100, 20)},
+        },
     }
     painted: dict[str, dict[int, np.ndarray]] = {}
     for who in ("alice", "bob"):
@@ -137,7 +142,11 @@ def test_agreement_matches_an_independent_computation(users: Users) -> None:
     diff = want["volume_a_ml"] - want["volume_b_ml"]
     assert float(got["volume_difference_ml"]) == pytest.approx(diff, rel=1e-5)
     assert (rows[1]["dice"], rows[1]["hd95_mm"]) == ("0", "")  # only alice painted segment 2
-    assert (rows[2]["dice"], rows[2]["hd95_mm"]) == ("1", "0")  # nobody painted segment 3
+    assert (rows[2]["dice"], rows[2]["hd95_mm"]) == ("0", "")  # only bob painted segment 3
+    # Before: a negative number was written as text ('-0.0615...): the formula guard is
+    # for text cells only.
+    negative = rows[2]["volume_difference_ml"]
+    assert float(negative) == pytest.approx(-float(rows[2]["volume_b_ml"])) and negative < "0"
 
 
 def test_majority_and_staple_consensus_become_annotations(users: Users) -> None:

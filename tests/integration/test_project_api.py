@@ -21,7 +21,11 @@ pytestmark = pytest.mark.integration
         ({"name": "p"}, "labels"),
         ({"name": "p", "labels": []}, "labels"),
         ({"name": "p", "labels": [{"label": "x", "color": "red"}]}, "labels[0].color"),
-        ({"name": "p", "labels": [{"label": "A"}, {"label": "a"}]}, "distinct"),
+        ({"name": "p", "labels": [{"label": "A"}, {"label": "a"}]}, "'a' repeats 'A'"),
+        (
+            {"name": "p", "labels": [{"label": "A", "colour": "#ff0000"}]},
+            "labels[0].colour` is not",
+        ),
         ({"name": "p", "labels": LABELS, "readers_per_case": 4}, "readers_per_case"),
         ({"name": "p", "labels": LABELS, "readers_per_case": True}, "readers_per_case"),
         ({"name": "p", "labels": LABELS, "review_required": "yes"}, "review_required"),
@@ -57,8 +61,32 @@ def test_projects_are_created_listed_edited_and_named_once(client: TestClient) -
     assert client.get("/api/projects/99").status_code == 404
     missing = client.post(f"/api/projects/{project['id']}/cases", json={"series_uids": ["1.2.3"]})
     assert missing.status_code == 200 and missing.json()["missing"] == ["1.2.3"]
+
     bad = client.post(f"/api/projects/{project['id']}/cases", json={"series_uids": ["x"]})
     assert bad.status_code == 400 and "series_uids[0]" in bad.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("item", "detail"),
+    [
+        ("x", "`series_uids[0]` is not a valid DICOM UID, got 'x'"),
+        (
+            {"series_uid": "x", "study_uid": "1.2"},
+            "`series_uids[0].series_uid` is not a valid DICOM UID, got 'x'",
+        ),
+        ({"series_uid": "1.2"}, "`series_uids[0].study_uid` is required"),
+        (5, "`series_uids[0]` must be a series UID or an object {series_uid, study_uid}, got 5"),
+    ],
+)
+def test_a_bad_case_item_is_named_with_what_is_wrong_with_it(
+    client: TestClient, item: object, detail: str
+) -> None:
+    # Before: "`series_uids[0].function-after[_uid(), str]` is not a valid DICOM UID...;
+    # `series_uids[0].CaseItem` must be an object": why the item fit neither kind.
+    project = client.post("/api/projects", json={"name": "cases", "labels": LABELS}).json()
+    bad = client.post(f"/api/projects/{project['id']}/cases", json={"series_uids": [item]})
+    assert bad.status_code == 400
+    assert bad.json()["detail"] == detail
 
 
 def test_admins_assign_and_reassign_readings(client: TestClient, tmp_path: object) -> None:

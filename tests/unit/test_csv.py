@@ -28,10 +28,16 @@ def test_plain_cells_are_unchanged(cell: str) -> None:
     assert neutralise(cell) == cell
 
 
-def test_none_and_numbers() -> None:
+def test_numbers_stay_numbers_and_text_that_looks_like_one_is_guarded() -> None:
+    # Before: -7 and -25.6 came out as text ('-7), unusable in a spreadsheet's sums.
     assert neutralise(None) == ""
     assert neutralise(7) == "7"
-    assert neutralise(-7) == "'-7"
+    assert neutralise(-7) == "-7"
+    assert neutralise(-25.6) == "-25.6"
+    assert neutralise(1 / 3) == "0.333333"
+    assert neutralise(float("nan")) == ""
+    assert neutralise(0.0) == "0"
+    assert neutralise("-7") == "'-7"
 
 
 def test_since_parsing() -> None:

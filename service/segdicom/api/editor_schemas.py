@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, RootModel, field_validator
 
+from segdicom.api.validation import MAX_INDEX, Index
 from segdicom.errors import BadInput
 from segdicom.imaging.editing import Logic, Smoothing
 from segdicom.workflows import operation_types as ops
@@ -64,7 +65,7 @@ class IslandsIn(_Operation):
     operation: Literal["islands"]
     segment: SegmentNumber
     action: ops.IslandAction
-    min_voxels: int | None = Field(None, ge=1, le=2**31, description="for remove_small")
+    min_voxels: int | None = Field(None, ge=1, le=MAX_INDEX, description="for remove_small")
 
 
 class LogicIn(_Operation):
@@ -107,7 +108,7 @@ class ScissorsIn(_Operation):
     )
     mode: Literal["fill", "erase"] = "fill"
     where: Literal["inside", "outside"] = "inside"
-    slices: tuple[Annotated[int, Field(ge=0)], Annotated[int, Field(ge=0)]] | None = Field(
+    slices: tuple[Index, Index] | None = Field(
         None, description="[first, last] slice indexes; null: every slice"
     )
 

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import math
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -22,8 +23,16 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(value: object) -> str:
-    """A cell that a spreadsheet shows as text: formula starts get a leading quote."""
-    text = "" if value is None else str(value)
+    """A CSV cell: numbers as numbers (floats to 6 significant digits, NaN empty), text that
+    a spreadsheet would read as a formula with a leading quote (text only: '-25.6 would
+    turn a number into text)."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return "" if math.isnan(value) else f"{value:.6g}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    text = str(value)
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 

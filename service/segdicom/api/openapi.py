@@ -14,6 +14,7 @@ from segdicom import __version__
 from segdicom.api.answers import Error
 from segdicom.api.common import PATH_PARAMS
 from segdicom.api.operation import JSON, Answer, Body, Operation, documented, operation_of
+from segdicom.api.validation import without_null
 
 _PARAM = re.compile(r"{(\w+)(?::(\w+))?}")
 REF = "#/components/schemas/{model}"
@@ -65,7 +66,7 @@ class Spec:
             required = set(schema.get("required", []))
             for name, prop in schema["properties"].items():
                 entry = {"name": name, "in": "query", "required": name in required}
-                params.append(entry | {"schema": _without_null(prop)})
+                params.append(entry | {"schema": without_null(prop)})
         if op.if_match is not None:
             params.append(
                 {
@@ -139,16 +140,6 @@ def _media_schema(media: str) -> dict[str, Any]:
     return (
         {"type": "string"} if media.startswith("text/") else {"type": "string", "format": "binary"}
     )
-
-
-def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
-    """A query parameter is absent rather than null: `anyOf [X, null]` documents as X."""
-    options = schema.get("anyOf")
-    if not options:
-        return schema
-    kept = [s for s in options if s.get("type") != "null"]
-    rest = {k: v for k, v in schema.items() if k != "anyOf" and (k, v) != ("default", None)}
-    return (kept[0] if len(kept) == 1 else {"anyOf": kept}) | rest
 
 
 def _tag(path: str) -> str:

@@ -3,11 +3,11 @@ api/tasks.py parse with the request models, /openapi.json shows both."""
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictBool, Tag, field_validator
 
 from segdicom.api.answers import Code
 from segdicom.api.schemas import CodeIn, Color, Username
-from segdicom.api.validation import Uid
+from segdicom.api.validation import MEMBER, NO_MEMBER, Id, Index, Line, Text, Uid, without_null
 from segdicom.enums import TaskState, Via
 
 MAX_LABELS = 255
@@ -16,17 +16,22 @@ MAX_CASES_PER_CALL = 1000
 MAX_TEXT = 10_000
 
 
-def _text(most: int) -> Any:
-    return StringConstraints(strip_whitespace=True, min_length=1, max_length=most)
+def _not_nullable(schema: dict[str, Any]) -> None:
+    """/openapi.json: a field left out keeps its value (or takes the project default); null,
+    its Python default, is no value a client may send."""
+    for name, prop in schema.get("properties", {}).items():
+        schema["properties"][name] = without_null(prop)
 
 
-Pattern = Annotated[str, _text(64)]
+Pattern = Annotated[str, Line(64)]
 
 
 class LabelIn(BaseModel):
     """One label of the project's fixed set; codes come from the label's preset unless given."""
 
-    label: Annotated[str, _text(64)]
+    model_config = ConfigDict(extra="forbid")  # "colour" must not pass for an absent colour
+
+    label: Annotated[str, Line(64)]
     color: Color | None = None
     category: CodeIn | None = None
     type: CodeIn | None = None
@@ -45,12 +50,13 @@ class RuleIn(BaseModel):
 
 
 class ProjectChange(BaseModel):
-    """A project's fields; in a PATCH only the fields given change."""
+    """A project's fields; in a PATCH only the fields given change. None of them may be null:
+    None stands for "left out" only."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_not_nullable)
 
-    name: Annotated[str, _text(128)] | None = None
-    description: Annotated[str, Field(max_length=MAX_TEXT)] | None = None
+    name: Annotated[str, Line(128)] | None = None
+    description: Annotated[str, Text(MAX_TEXT)] | None = None
     labels: Annotated[list[LabelIn], Field(min_length=1, max_length=MAX_LABELS)] | None = None
     readers_per_case: Annotated[int, Field(ge=1, le=3, strict=True)] | None = Field(
         None, description="1-3; with more than one the readers are blinded to each other"
@@ -63,12 +69,22 @@ class ProjectChange(BaseModel):
         None, description="series pushed by C-STORE that match one become cases"
     )
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("must not be null (leave it out to keep its value)")
+        return value
+
     @field_validator("labels")
     @classmethod
     def _distinct(cls, labels: list[LabelIn] | None) -> list[LabelIn] | None:
-        names = [label.label.casefold() for label in labels or []]
-        if len(set(names)) != len(names):
-            raise ValueError("must have distinct names")
+        seen: dict[str, str] = {}
+        for label in labels or []:
+            key = label.label.casefold()
+            if key in seen:
+                raise ValueError(f"must have distinct names: {label.label!r} repeats {seen[key]!r}")
+            seen[key] = label.label
         return labels
 
     @field_validator("rules")
@@ -81,7 +97,7 @@ class ProjectChange(BaseModel):
 
 
 class ProjectIn(ProjectChange):
-    name: Annotated[str, _text(128)]
+    name: Annotated[str, Line(128)]
     labels: Annotated[list[LabelIn], Field(min_length=1, max_length=MAX_LABELS)]
 
 
@@ -90,15 +106,33 @@ class CaseItem(BaseModel):
     study_uid: Uid
 
 
+def _case_kind(value: object) -> str | None:
+    if isinstance(value, str):
+        return f"{MEMBER}uid"
+    return f"{MEMBER}item" if isinstance(value, dict) else None
+
+
+# Told apart by their JSON type, so that an error names the item and what is wrong with it
+# rather than why it fits neither kind.
+CaseRef = Annotated[
+    Annotated[Uid, Tag(f"{MEMBER}uid")] | Annotated[CaseItem, Tag(f"{MEMBER}item")],
+    Discriminator(
+        _case_kind,
+        custom_error_type=NO_MEMBER,
+        custom_error_message="must be a series UID or an object {series_uid, study_uid}",
+    ),
+]
+
+
 class CasesIn(BaseModel):
     """Series to add as cases: a UID, or {series_uid, study_uid} for one to pull."""
 
-    series_uids: Annotated[list[Uid | CaseItem], Field(min_length=1, max_length=1000)]
+    series_uids: Annotated[list[CaseRef], Field(min_length=1, max_length=1000)]
     via: Via | None = Field(None, description="pull series not held locally from this PACS")
 
 
 class TaskIn(BaseModel):
-    case_id: int = Field(ge=1)
+    case_id: Id
     assignee: Username
 
 
@@ -110,14 +144,14 @@ class TaskChange(BaseModel):
 
 class ReviewIn(BaseModel):
     decision: Literal["approve", "request_changes"]
-    comment: Annotated[str, Field(max_length=MAX_TEXT)] = Field(
+    comment: Annotated[str, Text(MAX_TEXT)] = Field(
         "", description="required to request changes: what to change"
     )
 
 
 class CommentIn(BaseModel):
-    text: Annotated[str, _text(MAX_TEXT)]
-    slice: int | None = Field(None, ge=0, description="the slice the comment is pinned to")
+    text: Annotated[str, Text(MAX_TEXT, least=1)]
+    slice: Index | None = Field(None, description="the slice the comment is pinned to")
     point: (
         Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=2, max_length=2)] | None
     ) = Field(None, description="[row, column] on `slice`")
@@ -128,7 +162,7 @@ class ConsensusIn(BaseModel):
 
 
 class TasksQuery(BaseModel):
-    project: int | None = Field(None, ge=1)
+    project: Id | None = None
     assignee: str | None = Field(None, description="annotators see their own only")
     state: TaskState | None = None
 

@@ -27,6 +27,7 @@ from segdicom.workflows.projects import add_series, check_change
 
 ADMINS = {403: "only admins may do this"}
 NO_PROJECT = {404: "no such project"}
+NAMED = {409: "a project of that name exists already"}
 REVIEWERS = {403: "reviewers and admins only (readers are blinded to each other)"}
 
 
@@ -80,7 +81,9 @@ def _code(code: CodeIn | None) -> CodeTuple | None:
 # -- projects ------------------------------------------------------------------------
 
 
-@documented({201: Answer("the project", schemas.Project)}, body=schemas.ProjectIn, errors=ADMINS)
+@documented(
+    {201: Answer("the project", schemas.Project)}, body=schemas.ProjectIn, errors=ADMINS | NAMED
+)
 async def create_project(request: Request) -> JSONResponse:
     """Create an annotation project (admins)."""
     who = require_admin(request)
@@ -131,7 +134,7 @@ def get_project(request: Request) -> JSONResponse:
 @documented(
     {200: Answer("the project changed", schemas.Project)},
     body=schemas.ProjectChange,
-    errors=ADMINS | NO_PROJECT,
+    errors=ADMINS | NO_PROJECT | NAMED,
 )
 async def update_project(request: Request) -> JSONResponse:
     """Change a project's fields (admins)."""

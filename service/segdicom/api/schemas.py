@@ -13,12 +13,11 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
-    StringConstraints,
     field_validator,
 )
 from pydantic import WithJsonSchema as Schema
 
-from segdicom.api.validation import MAX_ID, Uid
+from segdicom.api.validation import Id, Line, Uid
 from segdicom.auth.identity import ROLES, check_username
 from segdicom.enums import Destination, SegmentStatus, Via
 from segdicom.errors import BadInput
@@ -26,10 +25,6 @@ from segdicom.workflows.annotations import COLOR
 
 Role = Literal["annotator", "reviewer", "admin"]
 assert set(get_args(Role)) == set(ROLES)
-
-
-def _text(most: int) -> Any:
-    return StringConstraints(strip_whitespace=True, min_length=1, max_length=most)
 
 
 def _color(value: str) -> str:
@@ -83,9 +78,9 @@ Username = Annotated[
 class CodeIn(BaseModel):
     """A coded concept (PS3.3 8.8): e.g. SCT 10200004 "Liver"."""
 
-    code: Annotated[str, _text(16)]
-    scheme: Annotated[str, _text(16)]
-    meaning: Annotated[str, _text(64)]
+    code: Annotated[str, Line(16)]
+    scheme: Annotated[str, Line(16)]
+    meaning: Annotated[str, Line(64)]
 
 
 class CreateAnnotation(BaseModel):
@@ -96,7 +91,7 @@ class SegmentIn(BaseModel):
     """A segment to create or change; a field left out keeps its value (codes follow a new
     label from its preset unless given). `label` is required for a new segment."""
 
-    label: Annotated[str, _text(64)] | None = None
+    label: Annotated[str, Line(64)] | None = None
     color: Color | None = None
     category: CodeIn | None = None
     type: CodeIn | None = None
@@ -128,18 +123,16 @@ class DatasetIn(BaseModel):
         description="nnunet: nnU-Net v2 layout; nifti: MONAI-style pairs and datalist.json"
     )
     series_uids: list[Uid] = Field(default_factory=list, max_length=1000)
-    project_id: int | None = Field(
+    project_id: Id | None = Field(
         None,
-        ge=1,
-        le=MAX_ID,
         description="each case of the project: its latest reading in `states`",
     )
-    states: list[Annotated[str, _text(32)]] = Field(
+    states: list[Annotated[str, Line(32)]] = Field(
         default_factory=list,
         max_length=16,
         description="task states of the readings taken, with project_id (default approved)",
     )
-    labels: list[Annotated[str, _text(64)]] = Field(
+    labels: list[Annotated[str, Line(64)]] = Field(
         default_factory=list,
         max_length=255,
         description="only these labels, valued 1, 2, ... in this order (default: every label)",
@@ -216,7 +209,7 @@ class SeriesQuery(BaseModel):
 
 
 class ExportsQuery(BaseModel):
-    annotation_id: int | None = Field(None, ge=1, le=MAX_ID)
+    annotation_id: Id | None = None
 
 
 class LogQuery(SeriesQuery):

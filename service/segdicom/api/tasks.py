@@ -16,6 +16,7 @@ from segdicom.db import projects as repo
 from segdicom.db.models import Comment
 from segdicom.errors import BadInput
 from segdicom.workflows import tasks as flow
+from segdicom.workflows import volumes
 
 NO_TASK = {404: "no such task"}
 HIDDEN = {403: "another reader's annotation, or the consensus, of a blinded case"}
@@ -50,7 +51,10 @@ def _caller(request: Request) -> str:
 
 @documented(
     {200: Answer("the caller's reading, leased to them", schemas.Task)},
-    errors={404: "no such project, or no case is left for the caller"},
+    errors={
+        404: "no such project, or no case is left for the caller",
+        409: "too many callers at once took the same readings: try again",
+    },
 )
 async def next_task(request: Request) -> JSONResponse:
     """The caller's next reading of the project, leased to them (their open one first)."""
@@ -59,7 +63,11 @@ async def next_task(request: Request) -> JSONResponse:
     return JSONResponse(task_json(reading))
 
 
-@documented({200: Answer("the tasks", schemas.Task, many=True)}, query=schemas.TasksQuery)
+@documented(
+    {200: Answer("the tasks", schemas.Task, many=True)},
+    query=schemas.TasksQuery,
+    errors={403: "an annotator asking for another reader's tasks"},
+)
 def list_tasks(request: Request) -> JSONResponse:
     """Tasks, filtered by `project`, `assignee` and `state`; annotators see their own."""
     query = parse_query(request, schemas.TasksQuery)
@@ -92,7 +100,7 @@ def get_task(request: Request) -> JSONResponse:
     errors={
         403: "only admins may assign",
         404: "no such case or user",
-        409: "the case has all its readings, or the user already reads it",
+        409: "the case has all its readings, the user already reads it, or is disabled",
     },
 )
 async def create_task(request: Request) -> JSONResponse:
@@ -109,7 +117,11 @@ async def create_task(request: Request) -> JSONResponse:
 @documented(
     {200: Answer("the task reassigned", schemas.Task)},
     body=schemas.TaskChange,
-    errors={403: "only admins may reassign", 409: "the user already reads the case", **NO_TASK},
+    errors={
+        403: "only admins may reassign",
+        404: "no such task or user",
+        409: "the user already reads the case, or is disabled; the task is approved",
+    },
 )
 async def update_task(request: Request) -> JSONResponse:
     """Reassign a reading (admins)."""
@@ -181,17 +193,24 @@ def comment_fields(body: schemas.CommentIn) -> dict[str, Any]:
 @documented(
     {201: Answer("the comment", schemas.Comment)},
     body=schemas.CommentIn,
-    errors=HIDDEN | NO_ANNOTATION,
+    errors=HIDDEN
+    | NO_ANNOTATION
+    | {409: "pinned to a slice of a series not in the local store (pull it first)"},
 )
 async def add_comment(request: Request) -> JSONResponse:
     """Comment on an annotation, optionally pinned to a slice and a point [row, column]."""
     annotation_id = path_int(request, "id")
-    fields = comment_fields(await parse_body(request, schemas.CommentIn))
+    body = await parse_body(request, schemas.CommentIn)
+    fields = comment_fields(body)
     st = state(request)
     who, author = identity(request), _caller(request)
 
     def add() -> dict[str, Any]:
         flow.check_annotation_access(st, who, annotation_id, False)
+        if body.slice is not None:
+            with st.sessions() as session:
+                series_uid = annotation_rows.get(session, annotation_id).series_uid
+            volumes.check_pin(st, series_uid, body.slice, body.point)
         with st.sessions.begin() as session:
             annotation_rows.get(session, annotation_id)
             row = repo.add_comment(session, annotation_id=annotation_id, author=author, **fields)

@@ -1,7 +1,6 @@
 """Agreement of a project's readers, per case, segment and reader pair; consensus masks."""
 
 import itertools
-import math
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -132,11 +131,11 @@ def case_rows(st: AppState, case_id: int, states: Sequence[str]) -> Iterator[tup
                 label["label"],
                 a.reader,
                 b.reader,
-                _number(found.dice),
-                _number(found.hd95_mm),
-                _number(found.volume_a_ml),
-                _number(found.volume_b_ml),
-                _number(found.volume_difference_ml),
+                found.dice,
+                found.hd95_mm,
+                found.volume_a_ml,
+                found.volume_b_ml,
+                found.volume_difference_ml,
             )
 
 
@@ -147,7 +146,3 @@ def project_rows(
         cases = [c.id for c in repo.cases_of(session, project_id)]
     for case_id in cases:
         yield from case_rows(st, case_id, states)
-
-
-def _number(value: float) -> str:
-    return "" if math.isnan(value) else f"{value:.6g}"

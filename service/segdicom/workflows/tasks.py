@@ -22,7 +22,7 @@ from segdicom.db import projects as repo
 from segdicom.db.models import Case, Project, Task
 from segdicom.db.types import utcnow
 from segdicom.enums import TaskState
-from segdicom.errors import BadInput, Closed, Conflict, Forbidden, NotFound, SegDicomError
+from segdicom.errors import Closed, Conflict, Forbidden, NotFound, SegDicomError
 from segdicom.state import AppState
 from segdicom.workflows.exports import export_annotation
 
@@ -171,9 +171,16 @@ def _check_not_reading(session: Session, case: Case, reader: str) -> None:
 
 
 def _check_user(st: AppState, username: str) -> None:
+    """NotFound for an assignee who is not a user (once users exist), Conflict for one who
+    is disabled: they could never open the reading."""
     with st.sessions() as session:
-        if users.any_users(session) and users.by_name(session, username) is None:
-            raise BadInput(f"assignee {username!r} is not a user")
+        if not users.any_users(session):
+            return
+        found = users.by_name(session, username)
+    if found is None:
+        raise NotFound(f"assignee {username!r} is not a user")
+    if found.disabled:
+        raise Conflict(f"assignee {username!r} is disabled: enable them to assign readings")
 
 
 # -- submit and review ---------------------------------------------------------------

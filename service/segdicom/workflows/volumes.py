@@ -2,13 +2,14 @@
 
 import gzip
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
 from pydicom.dataset import Dataset
 
 from segdicom.db import instances as index
-from segdicom.errors import NotFound
+from segdicom.errors import BadInput, Conflict, NotFound
 from segdicom.imaging import Volume, build_volume, read_header, read_slice
 from segdicom.state import AppState
 
@@ -73,6 +74,27 @@ def check_index(volume: Volume, slice_index: int) -> None:
         raise NotFound(
             f"slice {slice_index} is out of range: series {volume.series_uid} "
             f"has slices 0-{volume.num_slices - 1}"
+        )
+
+
+def check_pin(
+    st: AppState, series_uid: str, slice_index: int, point: Sequence[float] | None
+) -> None:
+    """BadInput when a comment's pin, a slice and maybe a point [row, column] on it, is
+    outside the series' images; Conflict when the series is not held to tell."""
+    try:
+        volume = load_volume(st, series_uid)
+    except NotFound as exc:
+        raise Conflict(f"a pin on a slice needs the series' images: {exc.detail}") from None
+    count = volume.num_slices
+    if slice_index >= count:
+        raise BadInput(
+            f"`slice` must be within 0-{count - 1} (the series' slices), got {slice_index}"
+        )
+    if point is not None and not (point[0] < volume.rows and point[1] < volume.columns):
+        raise BadInput(
+            f"`point` must lie on the {volume.rows}x{volume.columns} image: row < {volume.rows}, "
+            f"column < {volume.columns}, got [{point[0]:g}, {point[1]:g}]"
         )
 
 
