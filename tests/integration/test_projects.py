@@ -183,6 +183,8 @@ def test_a_project_change_that_would_break_readings_taken_is_409(team: Team) -> 
     assert relabel.status_code == 409, relabel.text
     assert "labels[0] ('Liver') cannot change" in relabel.json()["detail"]
     assert admin.patch(url, json={"labels": labels[:2]}).status_code == 409  # one dropped
+    swapped = admin.patch(url, json={"labels": [labels[1], labels[0], *labels[2:]]})
+    assert swapped.status_code == 400 and "labels are numbered by their order" in swapped.text
     assert admin.get(url).json()["labels"] == labels  # nothing changed
 
     more = admin.patch(url, json={"readers_per_case": 3})

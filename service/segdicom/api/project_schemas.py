@@ -35,6 +35,11 @@ class LabelIn(BaseModel):
     color: Color | None = None
     category: CodeIn | None = None
     type: CodeIn | None = None
+    number: Annotated[int, Field(ge=1, le=MAX_LABELS)] | None = Field(
+        None,
+        description="as a project answer gives it, so its labels can be sent back as they "
+        "came; labels are numbered by their order, so it must be that position (from 1)",
+    )
 
 
 class RuleIn(BaseModel):
@@ -80,7 +85,12 @@ class ProjectChange(BaseModel):
     @classmethod
     def _distinct(cls, labels: list[LabelIn] | None) -> list[LabelIn] | None:
         seen: dict[str, str] = {}
-        for label in labels or []:
+        for n, label in enumerate(labels or [], 1):
+            if label.number is not None and label.number != n:
+                raise ValueError(
+                    f"[{n - 1}] has number {label.number}, but labels are numbered by their "
+                    f"order: it is {n} (leave `number` out)"
+                )
             key = label.label.casefold()
             if key in seen:
                 raise ValueError(f"must have distinct names: {label.label!r} repeats {seen[key]!r}")
