@@ -236,6 +236,25 @@ def test_a_case_without_images_waits_until_they_come(team: Team) -> None:
     assert admin.get(f"/api/projects/{project['id']}/cases").json()[0]["num_instances"] == 1
 
 
+def test_writing_after_changes_were_asked_takes_the_reading_back_in_progress(team: Team) -> None:
+    admin, alice, rita = team.http["root"], team.http["alice"], team.http["rita"]
+    series_uid = upload_series(admin, "ct_philips_phantom")
+    project = create_project(admin, "fixes", readers_per_case=1)
+    admin.post(f"/api/projects/{project['id']}/cases", json={"series_uids": [series_uid]})
+    task = next_task(alice, project["id"])
+    assert task is not None
+    aid = task["annotation_id"]
+    version = alice.get(f"/api/annotations/{aid}").json()["version"]
+    version = put_mask(alice, aid, 1, 4, disc(512, 512, 250, 250, 40), version)
+    submit(alice, task["id"])
+    assert review(rita, task["id"], "request_changes", "larger")["state"] == "changes_requested"
+
+    put_mask(alice, aid, 1, 4, disc(512, 512, 250, 250, 50), version)  # from the worklist
+    now = alice.get(f"/api/tasks/{task['id']}").json()
+    assert now["state"] == "in_progress" and now["lease_expires"]
+    assert submit(alice, task["id"])["state"] == "submitted"
+
+
 def log(client: httpx.Client) -> str:
     response = client.get("/api/log.csv")
     assert response.status_code == 200, response.text

@@ -366,10 +366,15 @@ def _reading_json(reading: places.ReadingOf | None) -> dict[str, Any] | None:
 
 
 def _renew(st: AppState, task: Task) -> None:
-    """Working on a reading keeps its lease: renewed once half of it is gone."""
+    """Working on a reading keeps its lease: renewed once half of it is gone. The first
+    write after a reviewer asked for changes (or to a reading waiting in a worklist)
+    takes it back in progress, leased."""
+    now = utcnow()
+    if task.state in (TaskState.CHANGES_REQUESTED, TaskState.TODO):
+        _resume(st, task, now)
+        return
     if task.state != TaskState.IN_PROGRESS or task.lease_expires is None:
         return
-    now = utcnow()
     half = timedelta(minutes=st.settings.task_lease_minutes / 2)
     if task.lease_expires - now > half:
         return
@@ -377,6 +382,20 @@ def _renew(st: AppState, task: Task) -> None:
         row = repo.get_task(session, task.id)
         if row.reader == task.reader and row.state == TaskState.IN_PROGRESS:
             row.lease_expires = lease_until(st, now)
+
+
+def _resume(st: AppState, task: Task, now: datetime) -> None:
+    with st.sessions.begin() as session:
+        row = repo.get_task(session, task.id)
+        if row.reader != task.reader or row.state not in (
+            TaskState.CHANGES_REQUESTED,
+            TaskState.TODO,
+        ):
+            return
+        lease = lease_until(st, now)
+        row.state, row.lease_expires, row.updated_at = TaskState.IN_PROGRESS, lease, now
+        case = repo.get_case(session, row.case_id)
+        _event(session, row.reader, "task_resume", case, row, f"lease until {lease.isoformat()}")
 
 
 def visible_reader(who: Identity, reader: str | None) -> str | None:
