@@ -16,11 +16,12 @@ from segdicom.api.errors import render
 from segdicom.auth import Authenticator, AuthMiddleware
 from segdicom.bundled import bundled_dir
 from segdicom.config import Settings
-from segdicom.db import make_engine, make_sessionmaker, upgrade
+from segdicom.db import jobs, make_engine, make_sessionmaker, upgrade
 from segdicom.db.engine import CONNECTIONS
 from segdicom.imaging import VolumeCache
 from segdicom.middleware import BodyLimit, SecurityHeaders
 from segdicom.observability import Observe
+from segdicom.process import is_gone
 from segdicom.services import start_services
 from segdicom.state import AppState
 from segdicom.store import FileStore, Store
@@ -41,6 +42,8 @@ def build_state(settings: Settings) -> AppState:
     # Files a crash left without a row, and its partial files, where the
     # journals of writers that are gone say (it logs what it repaired).
     store.recover()
+    with sessions.begin() as session:  # jobs a killed process of ours left running
+        jobs.fail_abandoned(session, is_gone)
     auth = Authenticator(settings, sessions)
     state = AppState(settings, engine, sessions, store, cache, auth)
     state.on_stop.append(store.close)

@@ -38,6 +38,13 @@ class TooLarge(BadInput):
     error = "too_large"
 
 
+class SopClassMismatch(BadInput):
+    """The data set is not of the SOP class it was sent or filed as (HTTP 400,
+    C-STORE 0xA900)."""
+
+    error = "sop_class_mismatch"
+
+
 class NotFound(SegDicomError):
     """No such study, series, annotation, export or job (HTTP 404)."""
 

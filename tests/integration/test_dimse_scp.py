@@ -4,6 +4,9 @@ The app runs with its lifespan (TestClient), so the SCP is the one the service
 starts; what it stores is checked through the HTTP API.
 """
 
+import copy
+import io
+import logging
 import os
 import subprocess
 from collections.abc import Iterator
@@ -13,11 +16,19 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from pydicom.dataset import Dataset
+from pydicom.uid import (
+    CTImageStorage,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    MRImageStorage,
+    generate_uid,
+)
 from pynetdicom import AE
+from pynetdicom import _config as pynetdicom_config
 from sqlalchemy import select
 from starlette.testclient import TestClient
-from tests.helpers import dicom_files, free_port, require_tool
+from tests.helpers import data_dir, dicom_files, free_port, require_tool
 
 from segdicom.app import create_app
 from segdicom.config import Settings
@@ -261,15 +272,78 @@ def test_series_visible_while_it_arrives(client: TestClient, settings: Settings)
     ("overrides", "calling"),
     [({"scp_allowed_aets": ("GOODSCU",)}, "BADSCU"), ({"scp_allowed_hosts": ("192.0.2.1",)}, "")],
 )
-def test_not_on_allow_list_is_rejected(
-    tmp_path: Path, overrides: dict[str, tuple[str, ...]], calling: str
+def test_not_on_allow_list_is_rejected_and_logged(
+    tmp_path: Path,
+    overrides: dict[str, tuple[str, ...]],
+    calling: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     settings = Settings(data_dir=tmp_path / "data", dicom_port=free_port(), **overrides)  # type: ignore[arg-type]
-    with TestClient(create_app(settings)):
+    with TestClient(create_app(settings)), caplog.at_level(logging.WARNING, "segdicom.dimse"):
         aet = ["-aet", calling] if calling else []
         refused = echoscu(settings.dicom_port, *aet)
         assert refused.returncode != 0
         assert "Association Rejected" in refused.stdout + refused.stderr
+        why = "calling AE title not allowed" if calling else "host not allowed"
+        assert any(why in r.getMessage() for r in caplog.records), caplog.text
         if calling:
             allowed = echoscu(settings.dicom_port, "-aet", "GOODSCU")
             assert allowed.returncode == 0, allowed.stderr
+
+
+def _sent_as_filed(port: int, files: dict[str, bytes], folder: Path) -> dict[str, Dataset]:
+    """C-STORE each Part 10 file as it is: the request's UIDs from its File Meta, the
+    data set's bytes unchanged (pynetdicom's chunked mode; it would otherwise encode
+    the data set again, UIDs from the data set). Answers each status."""
+    ae = AE(ae_title="RAWSCU")
+    paths = {}
+    for name, data in files.items():
+        paths[name] = folder / name
+        paths[name].write_bytes(data)
+        meta = pydicom.dcmread(paths[name], stop_before_pixels=True).file_meta
+        ae.add_requested_context(meta.MediaStorageSOPClassUID, meta.TransferSyntaxUID)
+    assoc = ae.associate("127.0.0.1", port, ae_title="SEGDICOM")
+    assert assoc.is_established
+    try:
+        return {name: assoc.send_c_store(path) for name, path in paths.items()}
+    finally:
+        assoc.release()
+
+
+def test_objects_that_cannot_be_stored_as_sent_get_final_failure_statuses(
+    client: TestClient, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pynetdicom_config, "STORE_SEND_CHUNKED_DATASET", True)
+    seg = data_dir("dcmqi_seg", "liver.dcm").read_bytes()
+    ct = pydicom.dcmread(dicom_files("ct_philips_phantom")[0])
+    huge = copy.deepcopy(ct)
+    huge.Rows = huge.Columns = 60000
+    huge.SOPInstanceUID = huge.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    wrong_sop, wrong_class = copy.deepcopy(ct), copy.deepcopy(ct)
+    wrong_sop.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    wrong_class.file_meta.MediaStorageSOPClassUID = MRImageStorage
+    files = {
+        "seg.dcm": seg,
+        "seg_cut.dcm": seg[:-60000],  # the same SOP Instance UID, cut short
+        "huge.dcm": _filed(huge),
+        "wrong_sop.dcm": _filed(wrong_sop),
+        "wrong_class.dcm": _filed(wrong_class),
+    }
+    got = _sent_as_filed(settings.dicom_port, files, tmp_path)
+    codes = {name: (int(s.Status), str(s.get("ErrorComment", ""))) for name, s in got.items()}
+    assert codes["seg.dcm"] == (0x0000, "")
+    assert codes["seg_cut.dcm"] == (0xC000, "truncated pixel data: 38304 of 98304 bytes")
+    assert codes["huge.dcm"][0] == 0xC000 and codes["huge.dcm"][1].startswith("too large")
+    assert codes["wrong_sop.dcm"][0] == 0xC000
+    assert codes["wrong_sop.dcm"][1].startswith("SOP Instance UID mismatch: data set 1.")
+    assert codes["wrong_class.dcm"][0] == 0xA900
+    assert stored_uids(client) == {str(pydicom.dcmread(io.BytesIO(seg)).SOPInstanceUID)}
+    stored = next((settings.data_dir / "instances").rglob("*.dcm")).read_bytes()
+    assert stored.endswith(seg[-1000:])  # the good copy stays
+
+
+def _filed(ds: Dataset) -> bytes:
+    """A Part 10 file with the File Meta as it is (pydicom would correct it)."""
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=False)
+    return buffer.getvalue()

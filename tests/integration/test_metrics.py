@@ -13,11 +13,14 @@ from sqlalchemy import update
 from starlette.testclient import TestClient
 from tests.helpers import dicom_files, free_port, require_tool, wait_serving
 from tests.integration.support import create_annotation, disc, put_mask, put_segment, upload_series
+from tests.unit.test_process import start_holder
 
 from segdicom.app import create_app
 from segdicom.config import Settings
+from segdicom.db import jobs as jobs_db
 from segdicom.db.models import Export
 from segdicom.db.types import utcnow
+from segdicom.enums import JobKind, JobState
 from segdicom.state import AppState
 
 SLICE_ROUTE = "/api/series/{series_uid}/slices/{index}"
@@ -146,3 +149,31 @@ def test_json_logs_carry_the_request_id(tmp_path: Path) -> None:
 
 def _wait_up(url: str, process: subprocess.Popen[bytes]) -> None:
     wait_serving(url + "/healthz", process, timeout=30)
+
+
+def test_a_job_whose_process_was_killed_is_reported_failed_and_a_live_ones_job_runs(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data", dicom_port=0)
+    with TestClient(create_app(settings)) as client:
+        st: AppState = client.app.state.segdicom  # type: ignore[attr-defined]
+        killed, live = start_holder(settings.data_dir), start_holder(settings.data_dir)
+        ids = {}
+        with st.sessions.begin() as session:
+            for (_, owner), name in ((killed, "killed"), (live, "live")):
+                job = jobs_db.create(session, JobKind.RETRIEVE, {})
+                job.owner, job.state = owner, JobState.RUNNING
+                ids[name] = job.id
+        try:
+            killed[0].kill()
+            killed[0].wait(timeout=10)
+            answer = client.get(f"/api/jobs/{ids['killed']}").json()
+            assert (answer["state"], answer["error"]) == ("failed", jobs_db.ABANDONED)
+            assert client.get(f"/api/jobs/{ids['live']}").json()["state"] == "running"
+            assert _value(_samples(client), "segdicom_jobs", state="running") == 1
+        finally:
+            live[0].kill()
+            live[0].wait(timeout=10)
+        samples = _samples(client)  # a scrape fails it too, nobody having asked for it
+        assert _value(samples, "segdicom_jobs", state="running") == 0
+        assert _value(samples, "segdicom_jobs", state="failed") == 2

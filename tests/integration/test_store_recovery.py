@@ -6,6 +6,7 @@ acknowledged but their rows cannot be committed; then it is SIGKILLed. The
 next start finds exactly those files, without walking the rest of the store.
 """
 
+import io
 import os
 import shutil
 import signal
@@ -61,6 +62,17 @@ class Folder:
         finally:
             store.close()
             engine.dispose()
+
+    def stored(self) -> list[str]:
+        """The relative paths of every stored file."""
+        files = (self.data / "instances").rglob("*.dcm")
+        return sorted(p.relative_to(self.data).as_posix() for p in files)
+
+    def path_of(self, sop_uid: str) -> str | None:
+        with sqlite3.connect(self.database) as connection:
+            query = "SELECT path FROM instances WHERE sop_instance_uid = ?"
+            row = connection.execute(query, (sop_uid,)).fetchone()
+        return None if row is None else str(row[0])
 
     def indexed(self, study_uid: str) -> int:
         with sqlite3.connect(self.database) as connection:
@@ -223,3 +235,34 @@ def test_store_reindex_indexes_files_copied_in_by_hand(folder: Folder) -> None:
     engine.dispose()
     assert paths == {canonical(ct), canonical(mr)} and count == 2
     assert (folder.data / canonical(mr)).is_file()  # the hand-made name got its own copy
+
+
+def test_an_instance_sent_again_elsewhere_keeps_one_file_and_the_newest_copy_wins(
+    folder: Folder,
+) -> None:
+    ds = pydicom.dcmread(dicom_files("ct_philips_phantom")[0])
+    in_a = part10_bytes(ds)
+    ds.SeriesInstanceUID = ds.SeriesInstanceUID + ".2"
+    in_b = part10_bytes(ds)
+    with folder.store() as store:
+        store.recover()
+        a = store.put_bytes(in_a, source="dimse", images_only=False).path
+        b = store.put_bytes(in_b, source="dimse", images_only=False).path
+        assert (folder.stored(), folder.path_of(ds.SOPInstanceUID)) == ([b], b)
+        store.put_bytes(in_a, source="dimse", images_only=False)
+        assert (folder.stored(), folder.path_of(ds.SOPInstanceUID)) == ([a], a)
+        # A crash left a copy without a row: older than the indexed one, it is removed;
+        # newer (acknowledged, its row not yet committed), it replaces it.
+        for age, kept in ((-60, a), (+60, b)):
+            store.files.write(b, in_b)
+            when = (folder.data / a).stat().st_mtime_ns + age * 10**9
+            os.utime(folder.data / b, ns=(when, when))
+            for _ in range(2):  # again: nothing flips back
+                store.reindex()
+                assert (folder.stored(), folder.path_of(ds.SOPInstanceUID)) == ([kept], kept)
+
+
+def part10_bytes(ds: pydicom.Dataset) -> bytes:
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()

@@ -151,7 +151,8 @@ def test_malformed_files_refused_while_the_rest_is_stored(client: TestClient) ->
     assert set(rejected) == {p.name for p in bad}
     assert all(len(reason) > 10 for reason in rejected.values()), rejected
     assert "truncated" in rejected["MR_truncated.dcm"]
-    assert "not an image" in rejected["rtplan.dcm"]
+    assert "not an image" in rejected["test-SR.dcm"]
+    assert "SOP Instance UID mismatch" in rejected["rtplan.dcm"]  # its File Meta names another
     assert "gzip" in rejected["zipMR.gz"]
     assert [s["num_instances"] for s in body["series"]] == [28]
     assert series_info(client, body["series"][0]["series_uid"])["num_slices"] == 28

@@ -4,7 +4,7 @@ import pytest
 from pydicom.dataset import Dataset
 
 from segdicom.db.instances import StudyFilter
-from segdicom.errors import BadInput, StoreFailed, TooLarge, Unprocessable
+from segdicom.errors import BadInput, SopClassMismatch, StoreFailed, TooLarge, Unprocessable
 from segdicom.pacs import dimse_query as q
 from segdicom.pacs.dimse_status import Status, describe, error_comment, store_failure
 
@@ -13,7 +13,8 @@ from segdicom.pacs.dimse_status import Status, describe, error_comment, store_fa
     ("exc", "code"),
     [
         (StoreFailed("disk full"), 0xA700),
-        (TooLarge("big"), 0xA701),
+        (TooLarge("big"), 0xC000),  # over our hard limits: resending cannot help
+        (SopClassMismatch("class"), 0xA900),
         (BadInput("truncated"), 0xC000),
         (Unprocessable("odd"), 0xC000),
     ],

@@ -41,7 +41,7 @@ def test_a_refused_row_is_left_out_once_and_the_rest_of_the_batch_is_indexed(
     upgrade(url)
     sessions = make_sessionmaker(make_engine(url))
     committed: list[int] = []
-    writer = IndexWriter(sessions, lambda _, through: committed.append(through), lambda _: None)
+    writer = IndexWriter(sessions, lambda done: committed.append(done.through), lambda _: None)
     bad = replace(INFO, sop_instance_uid="1.2.3.2", sop_class_uid=None)  # NOT NULL column
     for info, name in ((INFO, "a"), (bad, "b"), (replace(INFO, sop_instance_uid="1.2.3.3"), "c")):
         writer.submit(Pending(info, f"study/{name}.dcm", 10, "upload"))

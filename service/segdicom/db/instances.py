@@ -231,5 +231,12 @@ def paths_of_class(
     return list(session.scalars(query))
 
 
+def locations(session: Session, sop_uids: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """(path, series UID) of each of `sop_uids` that is indexed."""
+    query = select(Instance.sop_instance_uid, Instance.path, Instance.series_uid)
+    rows = session.execute(query.where(Instance.sop_instance_uid.in_(sop_uids)))
+    return {sop: (path, series) for sop, path, series in rows}
+
+
 def paths_of_study(session: Session, study_uid: str) -> set[str]:
     return set(session.scalars(select(Instance.path).where(Instance.study_uid == study_uid)))

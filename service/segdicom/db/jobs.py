@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -11,15 +12,21 @@ from segdicom.db.models import Job
 from segdicom.db.rows import found, inserted
 from segdicom.db.types import utcnow
 from segdicom.enums import JobKind, JobState
+from segdicom.process import identity
+
+ABANDONED = "the service stopped while this job ran; start it again"
+_UNFINISHED = (JobState.QUEUED, JobState.RUNNING)
 
 
 def create(session: Session, kind: JobKind, params: dict[str, object], total: int = 0) -> Job:
+    """A queued job, owned by this process (its work runs on a thread here: jobs.py)."""
     row = Job(
         id=uuid.uuid4().hex,
         kind=kind,
         state=JobState.QUEUED,
         total=total,
         params=json.dumps(params),
+        owner=identity(),
     )
     return inserted(session, row)
 
@@ -45,6 +52,25 @@ def progress(
     if result is not None:
         values["result"] = json.dumps(result)
     session.execute(update(Job).where(Job.id == job_id).values(**values))
+
+
+def fail_abandoned(
+    session: Session, is_gone: Callable[[str], bool | None], job_id: str | None = None
+) -> int:
+    """Fail the unfinished jobs (or job `job_id`) whose process is known to be gone:
+    killed while they ran, nobody will finish them. Those of running processes, and
+    of processes that cannot be told (another host's, no owner), stay."""
+    query = select(Job.id, Job.owner).where(Job.state.in_(_UNFINISHED), Job.owner != "")
+    if job_id is not None:
+        query = query.where(Job.id == job_id)
+    gone = [found for found, owner in session.execute(query) if is_gone(owner)]
+    if gone:
+        session.execute(
+            update(Job)
+            .where(Job.id.in_(gone), Job.state.in_(_UNFINISHED))
+            .values(state=JobState.FAILED, error=ABANDONED, updated_at=utcnow())
+        )
+    return len(gone)
 
 
 def running_progress(session: Session) -> list[tuple[str, str, int, int]]:

@@ -233,6 +233,8 @@ class Job(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     params: Mapped[str] = mapped_column(Text, default="{}")
     result: Mapped[str] = mapped_column(Text, default="{}")
+    # The process running it (process.identity()): a job whose process is gone failed.
+    owner: Mapped[str] = mapped_column(String(64), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -28,6 +28,7 @@ from segdicom.db import jobs as jobs_db
 from segdicom.db.types import utcnow
 from segdicom.errors import NotFound
 from segdicom.imaging import VolumeCache
+from segdicom.process import is_gone
 
 # Slices answer in ~1 ms, exports and pulls take seconds.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -78,7 +79,8 @@ class StateCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         now = utcnow()
-        with self.sessions() as session:
+        with self.sessions.begin() as session:
+            jobs_db.fail_abandoned(session, is_gone)  # not counted as running for ever
             depth, oldest = exports_db.pending_depth(session)
             by_status = exports_db.count_by_status(session)
             jobs = jobs_db.running_progress(session)

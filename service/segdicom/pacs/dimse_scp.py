@@ -154,14 +154,26 @@ class StoreScp:
         return ae
 
     def _on_requested(self, event: evt.Event) -> None:
-        """Reject an association from a host not on the allow-list (EVT_REQUESTED)."""
-        host = str(event.assoc.requestor.address)
+        """Reject (and log) an association from a host or a calling AE title not on
+        the allow-lists (EVT_REQUESTED)."""
+        assoc = event.assoc
+        host = str(assoc.requestor.address)
+        # The A-ASSOCIATE-RQ: pynetdicom copies its AE titles to `requestor` only later.
+        request = assoc.requestor.primitive  # set before EVT_REQUESTED is triggered
+        calling = str(request.calling_ae_title if request else "").strip()
         if self._allowed_hosts and host not in self._allowed_hosts:
-            log.warning("C-STORE SCP: association from %s rejected: host not allowed", host)
-            # As pynetdicom does for a calling AE title it does not accept.
-            event.assoc.acse.send_reject(*_REJECT_HOST)
-            event.assoc.is_rejected = True
-            event.assoc.kill()
+            why, reason = "host not allowed", _REJECT_HOST
+        elif self.config.allowed_aets and calling not in self.config.allowed_aets:
+            why, reason = "calling AE title not allowed", _REJECT_AET
+        else:
+            return
+        log.warning(
+            "C-STORE SCP: association from %s (calling AE %r) rejected: %s", host, calling, why
+        )
+        # As pynetdicom does for a calling AE title it does not accept.
+        assoc.acse.send_reject(*reason)
+        assoc.is_rejected = True
+        assoc.kill()
 
     def _on_store(self, event: evt.Event) -> Any:
         """Store one instance; answer success only once it is durable and indexed."""

@@ -10,13 +10,12 @@ from dataclasses import dataclass
 
 from pydicom.dataset import Dataset
 
-from segdicom.errors import BadInput, SegDicomError, StoreFailed, TooLarge
+from segdicom.errors import BadInput, SegDicomError, SopClassMismatch, StoreFailed
 
 SUCCESS = 0x0000
 OUT_OF_RESOURCES = 0xA700  # the store could not write (disk full, read-only)
-OUT_OF_RESOURCES_LIMIT = 0xA701  # over a configured size limit
 SOP_CLASS_MISMATCH = 0xA900  # the data set is not of the SOP class it was sent as
-CANNOT_UNDERSTAND = 0xC000  # unparseable, truncated or undecodable
+CANNOT_UNDERSTAND = 0xC000  # unparseable, truncated, undecodable, over our hard limits
 CANNOT_UNDERSTAND_INTERNAL = 0xC0FF  # an unexpected error on our side (see the log)
 MOVE_DESTINATION_UNKNOWN = 0xA801
 PENDING = (0xFF00, 0xFF01)
@@ -45,11 +44,15 @@ class Status:
 
 
 def store_failure(exc: SegDicomError) -> Status:
-    """The C-STORE failure status for a refusal of the store (never success)."""
+    """The C-STORE failure status for a refusal of the store (never success).
+
+    Only a store that cannot write answers 0xA7xx, which senders retry: an object
+    over our hard limits (TooLarge) is refused as the object it is, like one that
+    cannot be parsed, so that nobody sends it again and again."""
     if isinstance(exc, StoreFailed):
         return Status(OUT_OF_RESOURCES, exc.detail)
-    if isinstance(exc, TooLarge):
-        return Status(OUT_OF_RESOURCES_LIMIT, exc.detail)
+    if isinstance(exc, SopClassMismatch):
+        return Status(SOP_CLASS_MISMATCH, exc.detail)
     if isinstance(exc, BadInput):
         return Status(CANNOT_UNDERSTAND, exc.detail)
     return Status(CANNOT_UNDERSTAND_INTERNAL, exc.detail)

@@ -129,6 +129,27 @@ class FileStore:
     def read(self, relative: str) -> bytes:
         return self.absolute(relative).read_bytes()
 
+    def remove(self, relative: str) -> None:
+        """Delete a stored file (gone already: nothing to do). Not fsynced: a file
+        that comes back after a power cut is a copy the index does not name, which
+        recovery removes again (store/indexer.py)."""
+        try:
+            self.absolute(relative).unlink(missing_ok=True)
+        except OSError as exc:
+            raise StoreFailed(f"cannot remove {relative}: {exc.strerror or exc}") from exc
+
+    def newer(self, relative: str, other: str) -> bool:
+        """Whether the file at `relative` was written after the one at `other` (True
+        when `other` is gone, False when `relative` is)."""
+        try:
+            mine = self.absolute(relative).stat().st_mtime_ns
+        except FileNotFoundError:
+            return False
+        try:
+            return mine > self.absolute(other).stat().st_mtime_ns
+        except FileNotFoundError:
+            return True
+
     def study_folders(self, kind: str) -> Iterator[str]:
         """`<kind>/<study>` for every folder under `kind`, one at a time (the
         store may hold millions of files: nothing is listed up front)."""

@@ -7,6 +7,12 @@ that do not need to wait (a pull, a C-STORE association) don't pay it per
 instance. A crash between the file and its row is repaired at start by
 `Store.recover`, which indexes the stored files the index lacks in the study
 folders that the store journal (store/journal.py) of the dead writer lists.
+
+One file per SOP Instance UID: a row that moves an instance to another path
+(sent again in another series or study) names the old path as stale once the
+new row is committed, and the store removes that file. A row of a recovery
+(a file found without a row) replaces the indexed copy only when its file is
+the newer one: an older copy left by a crash never wins.
 """
 
 import logging
@@ -25,6 +31,7 @@ from segdicom.db.types import utcnow
 from segdicom.store.ingest import InstanceInfo
 
 log = logging.getLogger("segdicom.store")
+RECOVERED = "recovered"  # the source of rows for files found by a recovery or reindex
 LINGER_SECONDS = 0.05  # with nobody waiting, gather rows this long before committing
 MAX_BATCH = 256  # x 22 columns stays under SQLite's bound-variable limit
 RETRY_SECONDS = 0.5
@@ -47,21 +54,33 @@ class Pending:
     received_at: datetime = field(default_factory=utcnow)
 
 
+@dataclass(frozen=True)
+class Committed:
+    """What one batch committed: every row whose ticket is at most `through`."""
+
+    through: int
+    rows: list[Pending]
+    series_uids: set[str]  # of the rows, and of the rows they moved away from
+    stale: list[str]  # paths of files no row names any more (moved, or older copies)
+
+
 class IndexWriter:
     """A thread that commits queued index rows in batches, in submission order.
 
-    `on_committed(series_uids, through)` is called after each batch: every row
-    whose ticket is at most `through` is committed.
+    `on_committed(Committed)` is called after each batch. `newer(a, b)`: whether
+    the file at path `a` is newer than the one at `b` (for rows of a recovery).
     """
 
     def __init__(
         self,
         sessions: sessionmaker[Session],
-        on_committed: Callable[[set[str], int], None],
+        on_committed: Callable[[Committed], None],
         sync: Callable[[list[str]], None],
+        newer: Callable[[str, str], bool] = lambda a, b: True,
     ) -> None:
         self._sessions = sessions
         self._sync = sync
+        self._newer = newer
         self._on_committed = on_committed
         self._queue: queue.Queue[Pending | _Wake | None] = queue.Queue()
         self._submitted = 0
@@ -129,41 +148,75 @@ class IndexWriter:
     def _commit(self, batch: list[Pending]) -> None:
         if not batch:
             return
-        self._write(batch)
+        series, stale = self._write(batch)
         # Tickets are committed in submission order: this batch ends at this one.
-        self._on_committed({p.info.series_uid for p in batch}, self._committed + len(batch))
+        series |= {p.info.series_uid for p in batch}
+        self._on_committed(Committed(self._committed + len(batch), batch, series, stale))
         with self._cond:
             self._committed += len(batch)
             self._cond.notify_all()
 
-    def _write(self, batch: list[Pending]) -> None:
+    def _write(self, batch: list[Pending]) -> tuple[set[str], list[str]]:
         """Commit the rows of `batch`; retry while the database is away (the files are
         safe meanwhile). A row the database refuses for good (a constraint, bad data)
         is logged once and left out: its file stays and `Store.recover` tries again
-        at the next start; the rest of the batch is committed without it."""
+        at the next start; the rest of the batch is committed without it.
+        Answers the series the rows moved away from and the stale paths."""
         while True:
             try:
-                self._write_once(batch)
-                return
+                return self._write_once(batch)
             except Exception as exc:
                 if not is_transient(exc):
-                    self._write_one_by_one(batch, exc)
-                    return
+                    return self._write_one_by_one(batch, exc)
                 log.exception("index commit of %d instances failed; retrying", len(batch))
                 time.sleep(RETRY_SECONDS)
 
-    def _write_once(self, batch: list[Pending]) -> None:
+    def _write_once(self, batch: list[Pending]) -> tuple[set[str], list[str]]:
         # Durable before indexed: no row points at a file a power cut could lose.
         self._sync([p.path for p in batch if not p.synced])
         with self._sessions.begin() as session:
-            index.upsert_many(session, [_row(p) for p in batch])
+            held = index.locations(session, sorted({p.info.sop_instance_uid for p in batch}))
+            rows, moved_from, stale = _winners(batch, held, self._newer)
+            index.upsert_many(session, [_row(p) for p in rows])
+        return moved_from, stale
 
-    def _write_one_by_one(self, batch: list[Pending], exc: Exception) -> None:
+    def _write_one_by_one(self, batch: list[Pending], exc: Exception) -> tuple[set[str], list[str]]:
         if len(batch) == 1:
             log.error("not indexed (file kept: %s): %s", batch[0].path, exc)
-            return
+            return set(), []
+        series: set[str] = set()
+        stale: list[str] = []
         for pending in batch:
-            self._write([pending])
+            moved_from, paths = self._write([pending])
+            series |= moved_from
+            stale += paths
+        return series, stale
+
+
+def _winners(
+    batch: list[Pending], held: dict[str, tuple[str, str]], newer: Callable[[str, str], bool]
+) -> tuple[list[Pending], set[str], list[str]]:
+    """The row each SOP Instance UID keeps, the series rows moved away from, and the
+    paths no row names any more. Later rows win (they arrived later), except a
+    recovered file older than the copy it would replace."""
+    winners: dict[str, Pending] = {}
+    moved_from: set[str] = set()
+    stale: set[str] = set()
+    for pending in batch:
+        sop = pending.info.sop_instance_uid
+        current = winners.get(sop)
+        path, series = (
+            (current.path, current.info.series_uid) if current else held.get(sop, ("", ""))
+        )
+        if path and path != pending.path:
+            if pending.source == RECOVERED and not newer(pending.path, path):
+                stale.add(pending.path)  # an older copy: the indexed one stays
+                continue
+            stale.add(path)
+            moved_from.add(series)
+        winners[sop] = pending
+    kept = {p.path for p in winners.values()}
+    return list(winners.values()), moved_from, sorted(stale - kept)
 
 
 def _row(pending: Pending) -> dict[str, object]:

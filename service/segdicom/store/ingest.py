@@ -23,7 +23,8 @@ from pydicom.errors import InvalidDicomError
 from pydicom.pixels.utils import iter_pixels
 from pydicom.uid import UID
 
-from segdicom.errors import BadInput, TooLarge
+from segdicom.errors import BadInput, SopClassMismatch, TooLarge
+from segdicom.store.complete import check_complete, check_readable
 from segdicom.uids import is_uid
 
 SEG_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.66.4"
@@ -61,8 +62,12 @@ class InstanceInfo:
 
 
 def parse_part10(data: bytes) -> Dataset:
-    """Parse a DICOM Part 10 file (preamble, 'DICM', file meta) or raise BadInput."""
-    return _read(data, io.BytesIO(data), stop_before_pixels=False)
+    """Parse a DICOM Part 10 file (preamble, 'DICM', file meta) or raise BadInput,
+    also when it was cut short or holds no readable data set."""
+    ds = _read(data, io.BytesIO(data), stop_before_pixels=False)
+    check_readable(data, ds, lambda: _read(data, io.BytesIO(data), stop_before_pixels=True))
+    check_complete(data, ds)
+    return ds
 
 
 def check_part10(data: bytes) -> tuple[InstanceInfo, Dataset | None]:
@@ -75,6 +80,9 @@ def check_part10(data: bytes) -> tuple[InstanceInfo, Dataset | None]:
     pixels = _pixel_length(data, stream.tell(), header)
     if pixels == _FULL_PARSE:
         return inspect_dataset(parse_part10(data)), None
+    if pixels is None:  # reading stopped at the end of the file: was it cut there?
+        check_readable(data, header, None)
+        check_complete(data, header)
     info = inspect_header(header, pixels)
     if isinstance(header, FileDataset):
         header.buffer = None  # it kept the stream, which holds the pixels: let them go
@@ -85,11 +93,13 @@ def inspect_header(ds: Dataset, pixel_bytes: int | None) -> InstanceInfo:
     """`inspect_dataset` of a dataset read up to its (uncompressed) pixel data, whose
     value holds `pixel_bytes` bytes (None: no pixel data)."""
     info = _checked(lambda: _index_fields(ds, has_pixels=pixel_bytes is not None))
+    _check_meta(ds, info)
     if (info.is_image or info.is_seg) and pixel_bytes is not None:
         _checked_pixels(lambda: _check_pixels(ds, info, pixel_bytes))
     return info
 
 
+_PIXEL_TAG = struct.pack("<HH", 0x7FE0, 0x0010)
 # Pixel data lengths: _FULL_PARSE means the header-only path does not apply.
 _FULL_PARSE = -1
 # PS3.5 7.1.2: explicit VRs whose length field is 4 bytes (after 2 reserved bytes).
@@ -105,11 +115,16 @@ def _pixel_length(data: bytes, at: int, header: Dataset) -> int | None:
         return _FULL_PARSE
     if at >= len(data):
         return None
-    if at + 8 > len(data) or struct.unpack_from("<HH", data, at) != (0x7FE0, 0x0010):
+    if at + 4 > len(data) or struct.unpack_from("<HH", data, at) != (0x7FE0, 0x0010):
         return _FULL_PARSE  # Float/DoubleFloat pixel data, or a cut element header
+    header_length = 8 if ts.is_implicit_VR or bytes(data[at + 4 : at + 6]) not in _LONG_VRS else 12
+    if at + header_length > len(data):
+        raise BadInput(
+            f"truncated pixel data: its element header is cut after {len(data) - at} bytes"
+        )
     if ts.is_implicit_VR:
         length, value_at = int(struct.unpack_from("<I", data, at + 4)[0]), at + 8
-    elif bytes(data[at + 4 : at + 6]) in _LONG_VRS and at + 12 <= len(data):
+    elif header_length == 12:
         length, value_at = int(struct.unpack_from("<I", data, at + 8)[0]), at + 12
     else:
         return _FULL_PARSE
@@ -128,6 +143,9 @@ def _read(data: bytes, stream: io.BytesIO, *, stop_before_pixels: bool) -> Datas
             ds = pydicom.dcmread(stream, stop_before_pixels=stop_before_pixels)
     except InvalidDicomError:
         raise BadInput("not a DICOM file (no 'DICM' preamble and file meta header)") from None
+    except struct.error:  # pydicom unpacking the short read of a cut element header
+        what = "pixel data" if data.rfind(_PIXEL_TAG) >= len(data) - 12 else "data set"
+        raise BadInput(f"truncated {what}: the file ends inside an element header") from None
     except Exception as exc:  # pydicom raises many kinds on corrupt input
         raise BadInput(f"cannot parse DICOM: {_short(exc)}") from None
     if "TransferSyntaxUID" not in ds.file_meta:
@@ -139,6 +157,7 @@ def inspect_dataset(ds: Dataset) -> InstanceInfo:
     """Check identifiers and, for images and SEGs, that every frame decodes."""
     has_pixels = any(tag in ds for tag in PIXEL_TAGS)
     info = _checked(lambda: _index_fields(ds, has_pixels))
+    _check_meta(ds, info)
     if info.is_image or info.is_seg:
         _checked_pixels(lambda: _check_pixels(ds, info, _pixel_bytes(ds)))
     return info
@@ -164,6 +183,25 @@ def _checked_pixels(check: Callable[[], None]) -> None:
         raise
     except Exception as exc:  # a header value that breaks the pixel checks
         raise BadInput(f"pixel data cannot be checked: {_short(exc)}") from None
+
+
+def _check_meta(ds: Dataset, info: InstanceInfo) -> None:
+    """PS3.10 7.1: the File Meta's Media Storage SOP Class and Instance UIDs are the
+    data set's (for C-STORE, the meta holds the request's Affected SOP UIDs)."""
+    meta = getattr(ds, "file_meta", None)
+    if meta is None:
+        return
+    meta_class = str(meta.get("MediaStorageSOPClassUID", "") or "").strip("\x00 ")
+    if meta_class and meta_class != info.sop_class_uid:
+        raise SopClassMismatch(
+            f"SOP Class UID mismatch: data set {info.sop_class_uid}, file meta {meta_class[:64]}"
+        )
+    meta_sop = str(meta.get("MediaStorageSOPInstanceUID", "") or "").strip("\x00 ")
+    if meta_sop and meta_sop != info.sop_instance_uid:
+        raise BadInput(
+            f"SOP Instance UID mismatch: data set {info.sop_instance_uid}, "
+            f"file meta {meta_sop[:64]}"
+        )
 
 
 def _index_fields(ds: Dataset, has_pixels: bool) -> InstanceInfo:
@@ -197,39 +235,46 @@ def _check_pixels(ds: Dataset, info: InstanceInfo, pixel_bytes: int | None) -> N
         raise BadInput(f"image has no usable Rows/Columns ({info.rows}x{info.columns})")
     if info.rows * info.columns > MAX_FRAME_PIXELS:
         raise TooLarge(
-            f"frame of {info.rows}x{info.columns} pixels exceeds the limit of "
+            f"too large: frame of {info.rows}x{info.columns} pixels, over the limit of "
             f"{MAX_FRAME_PIXELS} pixels per frame"
         )
     bits = _int(ds.get("BitsAllocated")) or 0
     samples = _int(ds.get("SamplesPerPixel")) or 1
     if bits not in (1, 8, 16, 32, 64):
         raise BadInput(f"unsupported Bits Allocated {bits}")
-    expected = info.rows * info.columns * samples * info.num_frames * bits // 8
+    # PS3.5 8.1.1: 1-bit pixels are packed, frame after frame with no padding between.
+    expected = (info.rows * info.columns * samples * info.num_frames * bits + 7) // 8
     if expected > MAX_DECODED_BYTES:
-        raise TooLarge(f"pixel data would decode to {expected} bytes (limit {MAX_DECODED_BYTES})")
+        raise TooLarge(
+            f"too large: pixel data would decode to {expected} bytes (limit {MAX_DECODED_BYTES})"
+        )
     ts = UID(info.transfer_syntax_uid)
     if not ts.is_transfer_syntax:
         raise BadInput(f"unsupported transfer syntax: {_ts_name(ts)}")
     if ts.is_compressed:
-        _decode_all_frames(ds, ts)
-    elif pixel_bytes is not None and bits >= 8:
+        _decode_all_frames(ds, ts, info.num_frames)
+    elif pixel_bytes is not None:
         if samples == 3 and ds.get("PhotometricInterpretation") == "YBR_FULL_422":
             # PS3.3 C.7.6.3.1.2: native YBR_FULL_422 stores one Cb and one Cr per two pixels.
             expected = expected * 2 // 3
         if pixel_bytes < expected:
-            raise BadInput(f"pixel data is truncated: {pixel_bytes} bytes, expected {expected}")
+            raise BadInput(f"truncated pixel data: {pixel_bytes} of {expected} bytes")
 
 
-def _decode_all_frames(ds: Dataset, ts: UID) -> None:
+def _decode_all_frames(ds: Dataset, ts: UID, frames: int) -> None:
+    """Decode every frame once; as many must decode as Number of Frames says."""
+    decoded = 0
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for _ in iter_pixels(ds):
-                pass
+                decoded += 1
     except NotImplementedError:
-        raise BadInput(f"unsupported compression: cannot decode {_ts_name(ts)}") from None
-    except Exception as exc:
-        raise BadInput(f"pixel data cannot be decoded ({_ts_name(ts)}): {_short(exc)}") from None
+        raise BadInput(f"unsupported compression: {_ts_name(ts)}") from None
+    except Exception as exc:  # the cause first: a DIMSE Error Comment keeps 64 characters
+        raise BadInput(f"undecodable pixel data: {ts.name}: {_short(exc)} ({ts})") from None
+    if decoded < frames:  # fragments missing: pydicom decodes those present
+        raise BadInput(f"truncated pixel data: {decoded} of {frames} frames ({_ts_name(ts)})")
 
 
 def _ts_name(ts: UID) -> str:

@@ -12,6 +12,8 @@ left without a row (store/recovery.py).
 
 import io
 import logging
+import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +27,7 @@ from segdicom.errors import SegDicomError, Unprocessable
 from segdicom.process import hold_writer_lock
 from segdicom.store import recovery
 from segdicom.store.files import FileStore
-from segdicom.store.indexer import IndexWriter, Pending
+from segdicom.store.indexer import RECOVERED, Committed, IndexWriter, Pending
 from segdicom.store.ingest import InstanceInfo, check_part10, inspect_dataset
 from segdicom.store.journal import Journal, study_folder
 
@@ -59,7 +61,11 @@ class Store:
         # this writer alive, and its journals and temp files as in progress.
         self._release_lock = hold_writer_lock(files.root)
         self.journal = Journal(files.root)
-        self.indexer = IndexWriter(sessions, self._committed, files.sync)
+        # Paths with a write or a row in flight in this process: never removed as
+        # stale, since a newer copy is landing there (store/indexer.py).
+        self._in_flight: Counter[str] = Counter()
+        self._in_flight_lock = threading.Lock()
+        self.indexer = IndexWriter(sessions, self._committed, files.sync, files.newer)
 
     def put_bytes(
         self,
@@ -133,9 +139,7 @@ class Store:
             data = self.files.read(relative)
             info, _ = check_part10(data)
             if self._relative(info) != relative:
-                self._put(
-                    info, data, source="recovered", images_only=False, wait=False, durable=True
-                )
+                self._put(info, data, source=RECOVERED, images_only=False, wait=False, durable=True)
                 return True
         except SegDicomError as exc:
             log.warning("stored file %s cannot be indexed: %s", relative, exc.detail)
@@ -143,14 +147,37 @@ class Store:
         except OSError as exc:  # removed meanwhile, unreadable
             log.warning("stored file %s cannot be read: %s", relative, exc.strerror or exc)
             return False
-        self.indexer.submit(Pending(info, relative, len(data), "recovered", synced=False))
+        self._enter(relative)
+        self.indexer.submit(Pending(info, relative, len(data), RECOVERED, synced=False))
         return True
 
-    def _committed(self, series_uids: set[str], through: int) -> None:
+    def _committed(self, done: Committed) -> None:
+        for path in self._removable(done):  # before the journal forgets their study folder
+            try:
+                self.files.remove(path)
+            except SegDicomError as exc:
+                log.warning("stale copy %s not removed: %s", path, exc.detail)
         if self.on_stored is not None:
-            for series_uid in series_uids:
+            for series_uid in done.series_uids:
                 self.on_stored(series_uid)
-        self.journal.committed(through)
+        self.journal.committed(done.through)
+
+    def _removable(self, done: Committed) -> list[str]:
+        """The stale paths of a batch that no write or row of ours is landing on."""
+        for pending in done.rows:
+            self._leave(pending.path)
+        with self._in_flight_lock:
+            return [path for path in done.stale if path not in self._in_flight]
+
+    def _enter(self, relative: str) -> None:
+        with self._in_flight_lock:
+            self._in_flight[relative] += 1
+
+    def _leave(self, relative: str) -> None:
+        with self._in_flight_lock:
+            self._in_flight[relative] -= 1
+            if self._in_flight[relative] <= 0:
+                del self._in_flight[relative]
 
     def _relative(self, info: InstanceInfo) -> str:
         return self.files.relative_path(
@@ -174,11 +201,14 @@ class Store:
         relative = self._relative(info)
         entry = self.journal.enter(study_folder(relative))  # before any file exists
         ticket = None
+        self._enter(relative)
         try:
             self.files.write(relative, payload, sync=durable)
             pending = Pending(info, relative, len(payload), source, durable)
             ticket = self.indexer.submit(pending)
         finally:
+            if ticket is None:  # no row will be committed to leave it
+                self._leave(relative)
             self.journal.leave(entry, ticket)
         if header is not None and self.on_header is not None:
             self.on_header(relative, pending.received_at, header)

@@ -29,6 +29,7 @@ from segdicom.errors import (
     SegDicomError,
 )
 from segdicom.pacs.protocol import Pacs, Received
+from segdicom.process import is_gone
 from segdicom.state import AppState
 
 log = logging.getLogger("segdicom.retrieve")
@@ -232,9 +233,14 @@ class Pull:
 
 
 def job_json(st: AppState, job_id: str) -> dict[str, Any]:
-    """A job's state for the API: state, done, total, error (null when none)."""
-    with st.sessions() as session:
+    """A job's state for the API: state, done, total, error (null when none); a job
+    whose process is gone is failed first (ARCHITECTURE "Jobs")."""
+    with st.sessions.begin() as session:
         row = jobs.get(session, job_id)
+        if row.state in (JobState.QUEUED, JobState.RUNNING) and jobs.fail_abandoned(
+            session, is_gone, job_id
+        ):
+            session.refresh(row)
         return {
             "id": row.id,
             "kind": row.kind,
