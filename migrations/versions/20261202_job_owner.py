@@ -1,7 +1,7 @@
 """jobs.owner: the process running a job, so a job whose process died can be failed
 
 Revision ID: 20261202_job_owner
-Revises: 20261202_consensus_case
+Revises: 20261203_export_authorship
 Create Date: 2026-12-02
 
 A job runs on a thread of the process that started it; killed, that process
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261202_job_owner"
-down_revision: str | None = "20261202_consensus_case"
+down_revision: str | None = "20261203_export_authorship"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
