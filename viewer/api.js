@@ -159,6 +159,9 @@ const enc = encodeURIComponent;
 /** @returns {Promise<Study[]>} */
 export const listStudies = () => getJson("api/studies?source=local");
 
+/** @param {number} limit @param {number} offset @returns {Promise<Study[]>} a page of the local studies */
+export const listStudiesPage = (limit, offset) => getJson(`api/studies?source=local&limit=${limit}&offset=${offset}`);
+
 /** @param {string} studyUid @returns {Promise<SeriesSummary[]>} */
 export const listSeries = (studyUid) => getJson(`api/studies/${enc(studyUid)}/series?source=local`);
 

@@ -17,6 +17,7 @@ import { icon } from "./icons.js";
 import { keymap } from "./keymap.js";
 import { ViewLayout } from "./layout.js";
 import { initNotify, showError } from "./notify.js";
+import { Outage } from "./outage.js";
 import { PacsBrowser } from "./pacs.js";
 import { PaintOps } from "./paintops.js";
 import { PlanePaint } from "./planepaint.js";
@@ -46,6 +47,7 @@ function makeModules() {
     canvas.dataset.imageRect = [rect.x, rect.y, rect.width, rect.height].map((v) => v.toFixed(2)).join(",");
   });
   const state = new ViewState(canvas, renderer);
+  const outage = new Outage({ banner: byId("outage-banner", HTMLElement), text: byId("outage-message", HTMLElement) });
   const place = new PlaceInUrl();
   const cross = new CrossViews(state, {
     showSlice: (i) => view.showSlice(i),
@@ -75,7 +77,12 @@ function makeModules() {
     },
     masksChanged: () => cross.updateMasks(),
     brush: () => tools.brush(),
+    loadFailed: (err, what) => {
+      if (!outage.failed(err)) showError(err, what); // an outage has its banner, and a retry
+    },
   });
+  // What failed to load while the service was away is asked again (pixels, then masks).
+  outage.onBack(() => view.showSlice(state.index));
   const refresh = () => view.refreshLayers();
   const exportPanel = new ExportPanel(
     {
@@ -149,7 +156,11 @@ function makeModules() {
   };
   /** @type {SeriesOpener} */
   const opener = new SeriesOpener(state, {
-    view, windows, cross, save, studies, exportPanel, sessionChanged, saveStatus: (s) => stats.saveStatus(s),
+    view, windows, cross, save, studies, exportPanel, sessionChanged,
+    saveStatus: (s) => {
+      stats.saveStatus(s);
+      outage.saveStatus(s);
+    },
   });
   return {
     state, cross, windows, tools, view, exportPanel, segments, undo, paint, save, studies, opener, operations, layout, place,

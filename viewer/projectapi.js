@@ -6,13 +6,26 @@
 import { request } from "./api.js";
 
 /**
- * @typedef {{ number: number, label: string, color: string }} ProjectLabel
+ * @typedef {{ code: string, scheme: string, meaning: string }} Code
+ * @typedef {{ number: number, label: string, color: string, category?: Code, type?: Code }} ProjectLabel
+ * @typedef {{ calling_ae?: string, modality?: string, study_description?: string,
+ *   series_description?: string }} Rule
  * @typedef {{ id: number, name: string, description: string, labels: ProjectLabel[],
  *   readers_per_case: number, blinded: boolean, review_required: boolean, export_on_approval: boolean,
- *   num_cases?: number, progress?: Record<string, Record<string, number>> }} Project
+ *   rules: Rule[], num_cases?: number, progress?: Record<string, Record<string, number>> }} Project
+ * @typedef {{ name?: string, description?: string,
+ *   labels?: { label: string, color?: string, category?: Code, type?: Code }[],
+ *   readers_per_case?: number, review_required?: boolean, export_on_approval?: boolean,
+ *   rules?: Rule[] }} ProjectChange the fields of a new project, or those a PATCH changes
+ * @typedef {{ id: number, series_uid: string, study_uid: string, readings: number,
+ *   num_instances?: number, patient_name?: string, patient_id?: string, study_date?: string,
+ *   modality?: string, series_description?: string, series_number?: number | null }} Case
+ * @typedef {{ added: Case[], existing: string[], missing: string[],
+ *   pulling: { series_uid: string, study_uid: string, job_id: string }[] }} CasesAdded
  * @typedef {{ id: number, project_id: number, case_id: number, series_uid: string, study_uid: string,
  *   annotation_id: number | null, assignee: string, state: string, lease_expires: string | null,
- *   reviewed_by: string | null, export_id: number | null, updated_at: string }} Task
+ *   reviewed_by: string | null, export_id: number | null, export_error?: string | null,
+ *   updated_at: string }} Task
  * @typedef {{ id: number, annotation_id: number, author: string, text: string, slice: number | null,
  *   point: [number, number] | null, created_at: string }} Comment
  */
@@ -34,6 +47,28 @@ export const listProjects = () => getJson("api/projects");
 
 /** @param {number} id @returns {Promise<Project>} */
 export const getProject = (id) => getJson(`api/projects/${id}`);
+
+/** @param {ProjectChange} fields @returns {Promise<Project>} */
+export const createProject = (fields) => postJson("api/projects", fields);
+
+/**
+ * Change a project (409 when the change would break readings already taken).
+ * @param {number} id
+ * @param {ProjectChange} fields only those that change
+ * @returns {Promise<Project>}
+ */
+export const updateProject = async (id, fields) =>
+  (await request("PATCH", `api/projects/${id}`, { json: fields })).json();
+
+/** @param {number} id @returns {Promise<Case[]>} */
+export const listCases = (id) => getJson(`api/projects/${id}/cases`);
+
+/**
+ * @param {number} id
+ * @param {string[]} seriesUids series of the local store
+ * @returns {Promise<CasesAdded>}
+ */
+export const addCases = (id, seriesUids) => postJson(`api/projects/${id}/cases`, { series_uids: seriesUids });
 
 /**
  * The caller's next reading, or null when none is left (404).

@@ -1,14 +1,19 @@
 // @ts-check
 /**
  * The project page: pick a project, take the next case, follow progress per state and per
- * annotator, the worklist (filtered by state and annotator) with the time spent on each
- * reading (from the task events of the audit log), and the agreement of the readers.
+ * annotator, the worklist (filtered by state and annotator, the filters kept in the URL) with
+ * the time spent on each reading (from the task events of the audit log), and the agreement
+ * of the readers. Admins also create and edit projects and add cases (projectform.js,
+ * casepicker.js).
  */
 import { showAccount } from "./account.js";
 import { request } from "./api.js";
+import { CasePicker } from "./casepicker.js";
 import { byId, h } from "./dom.js";
 import { initNotify, showError } from "./notify.js";
 import * as projects from "./projectapi.js";
+import { ProjectForm } from "./projectform.js";
+import { assigneeMatches, filtersFrom, filtersQuery, taskRow } from "./worklist.js";
 
 const COLORS = {
   todo: "#8a8f98", in_progress: "#3b82f6", submitted: "#f59e0b", changes_requested: "#ef4444", approved: "#22c55e", released: "#4b5563",
@@ -19,40 +24,95 @@ class ProjectPage {
     this.select = byId("project-select", HTMLSelectElement);
     this.next = byId("next-case", HTMLButtonElement);
     this.filters = byId("task-filters", HTMLFormElement);
+    this.stateFilter = byId("filter-state", HTMLSelectElement);
+    this.assigneeFilter = byId("filter-assignee", HTMLInputElement);
     /** @type {projects.Project | null} */
     this.project = null;
     /** @type {Map<number, number>} seconds worked per task id */
     this.seconds = new Map();
+    /** @type {Map<number, projects.Case>} the project's cases by id */
+    this.cases = new Map();
     this.role = "annotator";
+    /** @type {ProjectForm | null} */
+    this.form = null;
+    /** @type {CasePicker | null} */
+    this.picker = null;
   }
 
   async start() {
-    const stateFilter = byId("filter-state", HTMLSelectElement);
-    for (const state of projects.STATES) stateFilter.append(h("option", { value: state, text: state }));
+    for (const state of projects.STATES) this.stateFilter.append(h("option", { value: state, text: state }));
+    const wanted = filtersFrom(location.search);
+    this.stateFilter.value = wanted.state;
+    this.assigneeFilter.value = wanted.assignee;
     this.select.addEventListener("change", () => void this.show(Number(this.select.value)));
     this.next.addEventListener("click", () => void this.takeNext());
-    this.filters.addEventListener("input", () => void this.renderTasks());
+    this.filters.addEventListener("input", () => {
+      this.keepInUrl();
+      void this.renderTasks();
+    });
     this.filters.addEventListener("submit", (e) => e.preventDefault());
     this.role = String((await (await request("GET", "api/auth/me")).json()).role);
+    if (this.role === "admin") this.startAdmin();
+    await this.fillSelect(wanted.project);
+  }
+
+  /** New project, Edit and Add cases: admins only (the server refuses others anyway). */
+  startAdmin() {
+    this.form = new ProjectForm((project) => void this.saved(project));
+    this.picker = new CasePicker(() => {
+      if (this.project) void this.show(this.project.id);
+    });
+    const create = byId("new-project", HTMLButtonElement);
+    create.hidden = false;
+    create.addEventListener("click", () => this.form?.open(null));
+    byId("edit-project", HTMLButtonElement).addEventListener("click", () => this.form?.open(this.project));
+    byId("add-cases", HTMLButtonElement).addEventListener("click", () => {
+      if (this.project) void this.picker?.open(this.project.id);
+    });
+  }
+
+  /** @param {number | null} wanted the project to show, else the first */
+  async fillSelect(wanted) {
     const list = await projects.listProjects();
-    for (const p of list) this.select.append(h("option", { value: p.id, text: p.name }));
-    const wanted = Number(new URLSearchParams(location.search).get("project")) || list[0]?.id;
-    if (wanted) {
-      this.select.value = String(wanted);
-      await this.show(wanted);
+    this.select.replaceChildren(...list.map((p) => h("option", { value: p.id, text: p.name })));
+    const id = list.some((p) => p.id === wanted) ? wanted : list[0]?.id;
+    if (id) {
+      this.select.value = String(id);
+      await this.show(id);
+    } else {
+      byId("project-description", HTMLElement).textContent =
+        this.role === "admin" ? "No project yet: create one with New project." : "No project yet.";
     }
+  }
+
+  /** @param {projects.Project} project as created or changed */
+  async saved(project) {
+    await this.fillSelect(project.id);
+  }
+
+  /** The project and the filters in the address bar, for a reload or a shared link. */
+  keepInUrl() {
+    const query = filtersQuery({
+      project: this.project?.id ?? null,
+      state: this.stateFilter.value,
+      assignee: this.assigneeFilter.value,
+    });
+    history.replaceState(null, "", `${location.pathname}${query}`);
   }
 
   /** @param {number} id */
   async show(id) {
     this.project = await projects.getProject(id);
+    this.keepInUrl();
     byId("project-name", HTMLElement).textContent = this.project.name;
-    byId("project-description", HTMLElement).textContent =
-      `${this.project.description} ${this.project.num_cases ?? 0} cases, ` +
-      `${this.project.readers_per_case} reader(s) per case${this.project.blinded ? " (blinded)" : ""}`;
+    byId("project-description", HTMLElement).textContent = this.project.description;
+    byId("project-summary", HTMLElement).replaceChildren(...summary(this.project).map((text) => h("li", { text })));
+    byId("admin-actions", HTMLElement).hidden = this.role !== "admin";
     this.next.disabled = false;
-    this.renderProgress(this.project.progress ?? {});
-    await this.loadTimes();
+    const progress = this.project.progress ?? {};
+    this.renderProgress(progress);
+    byId("project-readers", HTMLElement).replaceChildren(...Object.keys(progress).sort().map((r) => h("option", { value: r })));
+    await Promise.all([this.loadTimes(), this.loadCases()]);
     await this.renderTasks();
     await this.renderAgreement();
   }
@@ -95,32 +155,28 @@ class ProjectPage {
     }
   }
 
+  async loadCases() {
+    if (!this.project) return;
+    try {
+      this.cases = new Map((await projects.listCases(this.project.id)).map((c) => [c.id, c]));
+    } catch {
+      this.cases = new Map(); // rows then show case numbers only
+    }
+  }
+
   async renderTasks() {
     if (!this.project) return;
-    const data = new FormData(this.filters);
-    const tasks = await projects.listTasks({
-      project: this.project.id,
-      state: String(data.get("state") ?? ""),
-      assignee: String(data.get("assignee") ?? "").trim(),
-    }).catch((err) => {
+    const typed = this.assigneeFilter.value;
+    const tasks = await projects.listTasks({ project: this.project.id, state: this.stateFilter.value }).catch((err) => {
       showError(err, "Could not load the worklist");
       return [];
     });
-    byId("worklist", HTMLElement).replaceChildren(...tasks.map((t) => this.taskRow(t)));
-  }
-
-  /** @param {projects.Task} task */
-  taskRow(task) {
-    const seconds = this.seconds.get(task.id);
-    return h("tr", { "data-task": task.id, "data-state": task.state }, [
-      h("td", { text: task.id }),
-      h("td", { text: task.case_id }),
-      h("td", { text: task.assignee }),
-      h("td", {}, [h("span", { class: "state-chip", "data-state": task.state, text: task.state })]),
-      h("td", { text: seconds === undefined ? "" : minutes(seconds) }),
-      h("td", { text: task.reviewed_by ?? "" }),
-      h("td", {}, [h("a", { href: projects.taskUrl(task), text: "Open" })]),
-    ]);
+    const staff = this.role !== "annotator";
+    byId("worklist", HTMLElement).replaceChildren(
+      ...tasks
+        .filter((t) => assigneeMatches(t, typed))
+        .map((t) => taskRow(t, { case: this.cases.get(t.case_id), seconds: this.seconds.get(t.id), staff })),
+    );
   }
 
   async renderAgreement() {
@@ -203,9 +259,19 @@ export function secondsPerTask(events) {
   return worked;
 }
 
-/** @param {number} seconds */
-function minutes(seconds) {
-  return seconds < 60 ? `${Math.round(seconds)} s` : `${(seconds / 60).toFixed(1)} min`;
+/**
+ * The project's settings, one fact each.
+ * @param {projects.Project} p
+ */
+export function summary(p) {
+  const plural = (/** @type {number} */ n, /** @type {string} */ one) => `${n} ${one}${n === 1 ? "" : "s"}`;
+  return [
+    plural(p.num_cases ?? 0, "case"),
+    `${plural(p.readers_per_case, "reader")} per case${p.blinded ? ", blinded" : ""}`,
+    `${plural(p.labels.length, "label")}: ${p.labels.map((l) => l.label).join(", ")}`,
+    p.review_required ? "review required" : "no review",
+    p.export_on_approval ? "SEG sent to the PACS on approval" : "",
+  ].filter(Boolean);
 }
 
 /** @param {string | undefined} value @param {number} digits */

@@ -7,7 +7,6 @@
 
 import { toRgb } from "./colors.js";
 import { byId } from "./dom.js";
-import { showError } from "./notify.js";
 import { record } from "./perf.js";
 import { formatValue } from "./windowing.js";
 import { clamp, sliceLocation, unitOf } from "./viewstate.js";
@@ -20,6 +19,7 @@ import { clamp, sliceLocation, unitOf } from "./viewstate.js";
  * @property {() => void} sliceChanged another slice is on screen (the reformatted views' lines)
  * @property {() => void} masksChanged the masks in memory or their display changed
  * @property {() => { radiusMm: number, erase: boolean } | null} brush the brush under the pointer, if any
+ * @property {(err: unknown, what: string) => void} loadFailed a slice or its masks could not be loaded
  */
 
 /**
@@ -97,7 +97,7 @@ export class SliceView {
           if (this.state.cache === cache && this.state.index === slice.index) this.display(slice);
         },
         (err) => {
-          if (this.state.cache === cache) showError(err, `Could not load slice ${i + 1}`);
+          if (this.state.cache === cache) this.handlers.loadFailed(err, `Could not load slice ${i + 1}`);
         },
       );
     }
@@ -131,7 +131,7 @@ export class SliceView {
         if (this.state.session === session && this.state.index === i) this.refreshLayers();
       },
       (err) => {
-        if (this.state.session === session) showError(err, `Could not load the masks of slice ${i + 1}`);
+        if (this.state.session === session) this.handlers.loadFailed(err, `Could not load the masks of slice ${i + 1}`);
       },
     );
     for (const j of [i + 1, i - 1]) {

@@ -2,7 +2,7 @@
 /**
  * The task bar of the viewer, shown when a project task is opened (index.html?series=&annotation=
  * &task=): the task's state, Submit for its reader, Approve / Request changes for reviewers,
- * and the annotation's comments. A comment may be pinned to a point of the image: "Pin" and a
+ * why an approved SEG did not reach the PACS (for reviewers), and the annotation's comments. A comment may be pinned to a point of the image: "Pin" and a
  * click on the image; pins of the slice on screen are drawn over the image, and clicking a comment
  * in the list shows its slice.
  */
@@ -10,6 +10,7 @@ import { request } from "./api.js";
 import { h } from "./dom.js";
 import { showError, showInfo } from "./notify.js";
 import * as projects from "./projectapi.js";
+import { exportError } from "./worklist.js";
 
 /**
  * @typedef {{ canvas: HTMLCanvasElement, wrap: HTMLElement, after: HTMLElement,
@@ -82,6 +83,8 @@ export class TaskPanel {
       h("strong", { text: `Task ${task.id}` }),
       h("span", { class: "state-chip", "data-testid": "task-state", "data-state": task.state, text: task.state }),
       h("span", { text: `reader ${task.assignee}` }),
+      // Why the approved SEG is not in the PACS: for reviewers and admins, who deliver it.
+      ...(reviewer && task.export_error ? [exportError(task.export_error)] : []),
       ...actions,
       text,
       say,

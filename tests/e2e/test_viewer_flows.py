@@ -110,6 +110,34 @@ def test_autosave_states_retry_and_reload(
     assert errors == []
 
 
+def test_a_slice_that_failed_while_the_service_was_away_loads_and_paints_when_it_is_back(
+    browser: Browser, phantom: Phantom, output_dir: Path
+) -> None:
+    errors: list[str] = []
+    page, number = open_with_segment(browser, phantom, errors, 2, "Outage")
+    view, banner = page.locator("#view"), page.locator("[data-testid=outage-banner]")
+    every = f"{phantom.url}/**"
+    page.route(every, lambda route: route.abort())  # the service is down
+    click_pixel(page, 256, 200)
+    page.keyboard.press("End")  # a slice far from those prefetched: its load fails
+    expect(view).to_have_attribute("data-slice", "27")
+    expect(banner).to_be_visible()
+    expect(banner).to_have_text(
+        "The service cannot be reached — 1 change waiting; they will be saved when it is back."
+    )
+    expect(view).to_have_attribute("data-ready", "false")
+    page.screenshot(path=str(output_dir / "e2e-flows-outage.png"))
+
+    page.unroute(every)  # back: the slice on screen loads again, the stroke is written
+    expect(view).to_have_attribute("data-ready", "true")
+    expect(banner).to_be_hidden()
+    click_pixel(page, 100, 120)
+    saved(page)
+    ann = annotation_id(page)
+    assert phantom.mask(ann, number, 2)[200, 256] and phantom.mask(ann, number, 27)[120, 100]
+    assert [e for e in errors if "Failed to load resource" not in e] == []
+
+
 def test_conflict_between_two_pages(browser: Browser, phantom: Phantom, output_dir: Path) -> None:
     errors: list[str] = []
     first = open_page(browser, phantom, errors, slice_index=20)

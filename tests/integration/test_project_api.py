@@ -146,3 +146,24 @@ def test_writing_a_reading_renews_its_lease(client: TestClient) -> None:
     assert written.status_code == 200, written.text
     renewed = datetime.fromisoformat(client.get(f"/api/tasks/{task['id']}").json()["lease_expires"])
     assert (renewed - soon).total_seconds() > 50 * 60  # SEGDICOM_TASK_LEASE_MINUTES = 60
+
+
+def test_the_case_list_says_whose_series_each_case_is(client: TestClient) -> None:
+    """A worklist tells cases apart by patient, date and series, from one request."""
+    parts = [("files", (p.name, p.read_bytes())) for p in dicom_files("ct_philips_phantom")]
+    uploaded = client.post("/api/uploads", files=parts).json()["series"][0]
+    project = client.post("/api/projects", json={"name": "told apart", "labels": LABELS}).json()
+    client.post(
+        f"/api/projects/{project['id']}/cases", json={"series_uids": [uploaded["series_uid"]]}
+    )
+    [case] = client.get(f"/api/projects/{project['id']}/cases").json()
+    study = client.get("/api/studies", params={"source": "local"}).json()[0]
+    [series] = client.get(f"/api/studies/{study['study_uid']}/series").json()
+    assert case["num_instances"] == uploaded["num_instances"]
+    assert (case["patient_name"], case["patient_id"]) == (
+        study["patient_name"],
+        study["patient_id"],
+    )
+    assert (case["study_date"], case["modality"]) == (study["study_date"], "CT")
+    assert case["series_description"] == series["description"]
+    assert case["patient_name"] and case["study_date"]

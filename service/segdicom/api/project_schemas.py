@@ -234,6 +234,12 @@ class Case(BaseModel):
     num_instances: int | None = Field(
         None, description="instances held locally (the case list; 0: its pull brought none)"
     )
+    patient_name: str | None = Field(None, description="the case list; empty while none is held")
+    patient_id: str | None = None
+    study_date: str | None = Field(None, description="YYYYMMDD")
+    modality: str | None = None
+    series_description: str | None = None
+    series_number: int | None = None
 
 
 class Pull(BaseModel):

@@ -2,6 +2,7 @@
 
 import csv
 import io
+from dataclasses import asdict
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -28,6 +29,7 @@ from segdicom.workflows.projects import add_series, check_change
 ADMINS = {403: "only admins may do this"}
 NO_PROJECT = {404: "no such project"}
 NAMED = {409: "a project of that name exists already"}
+NOT_HELD = repo.CaseSeries(0, "", "", "", "", "", None)
 REVIEWERS = {403: "reviewers and admins only (readers are blinded to each other)"}
 
 
@@ -165,7 +167,7 @@ def _rules_changed(st: AppState, fields: dict[str, Any]) -> None:
 
 
 def case_json(
-    row: Case, tasks: list[dict[str, Any]] | None = None, instances: int | None = None
+    row: Case, tasks: list[dict[str, Any]] | None = None, series: repo.CaseSeries | None = None
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": row.id,
@@ -179,8 +181,7 @@ def case_json(
     }
     if tasks is not None:
         body["tasks"] = tasks
-    if instances is not None:
-        body["num_instances"] = instances
+        body |= asdict(series or NOT_HELD)  # what tells the cases apart; empty before a pull
     return body
 
 
@@ -226,9 +227,10 @@ async def add_cases(request: Request) -> JSONResponse:
     errors=NO_PROJECT,
 )
 def list_cases(request: Request) -> JSONResponse:
-    """The project's cases with their readings (annotators see only their own) and the
+    """The project's cases with their readings (annotators see only their own), the
     instances held locally (`num_instances`: 0 while a pull has brought none, or when it
-    failed; `next` hands out only cases with images)."""
+    failed; `next` hands out only cases with images) and what tells them apart (patient,
+    study date, modality, series description and number; empty while none is held)."""
     project_id = path_int(request, "id")
     who = identity(request)
     with state(request).sessions() as session:
@@ -240,9 +242,9 @@ def list_cases(request: Request) -> JSONResponse:
                 by_case.setdefault(task.case_id, []).append(
                     {"id": task.id, "reader": task.reader, "state": task.state}
                 )
-        held = repo.instances_of_cases(session, project_id)
+        held = repo.series_of_cases(session, project_id)
         cases = [
-            case_json(c, by_case.get(c.id, []), held.get(c.series_uid, 0))
+            case_json(c, by_case.get(c.id, []), held.get(c.series_uid))
             for c in repo.cases_of(session, project_id)
         ]
     return JSONResponse(cases)

@@ -9,6 +9,7 @@ instead of queueing on the first one; SQLite has one writer at a time anyway
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -126,15 +127,41 @@ def cases_of(session: Session, project_id: int) -> Sequence[Case]:
     ).all()
 
 
-def instances_of_cases(session: Session, project_id: int) -> dict[str, int]:
-    """series UID -> instances held locally, for the project's cases that have any."""
+@dataclass(frozen=True)
+class CaseSeries:
+    """What tells a case's series apart, from its instances held locally."""
+
+    num_instances: int
+    patient_name: str
+    patient_id: str
+    study_date: str
+    modality: str
+    series_description: str
+    series_number: int | None
+
+
+def series_of_cases(session: Session, project_id: int) -> dict[str, CaseSeries]:
+    """series UID -> its instances held locally and its header facts, for the project's
+    cases that have any (one query for the whole case list)."""
     query = (
-        select(Instance.series_uid, func.count())
+        select(
+            Instance.series_uid,
+            func.count(),
+            func.max(Instance.patient_name),
+            func.max(Instance.patient_id),
+            func.max(Instance.study_date),
+            func.max(Instance.modality),
+            func.max(Instance.series_description),
+            func.max(Instance.series_number),
+        )
         .join(Case, Case.series_uid == Instance.series_uid)
         .where(Case.project_id == project_id)
         .group_by(Instance.series_uid)
     )
-    return {series_uid: int(count) for series_uid, count in session.execute(query)}
+    return {
+        row[0]: CaseSeries(int(row[1]), row[2], row[3], row[4], row[5], row[6], row[7])
+        for row in session.execute(query)
+    }
 
 
 # -- tasks ---------------------------------------------------------------------------
