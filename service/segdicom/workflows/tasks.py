@@ -7,7 +7,7 @@ the audit log, so the CSV shows the whole history of a reading.
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 
 from pydicom.uid import generate_uid
@@ -25,6 +25,7 @@ from segdicom.enums import TaskState
 from segdicom.errors import Closed, Conflict, Forbidden, NotFound, SegDicomError
 from segdicom.state import AppState
 from segdicom.workflows.exports import export_annotation
+from segdicom.workflows.task_leases import lease_until, renew, task_event
 
 log = logging.getLogger("segdicom.tasks")
 MAX_ATTEMPTS = 50
@@ -38,10 +39,6 @@ class Reading:
     task: Task
     case: Case
     project_id: int
-
-
-def lease_until(st: AppState, now: datetime) -> datetime:
-    return now + timedelta(minutes=st.settings.task_lease_minutes)
 
 
 def retried(st: AppState, work: Callable[[Session], T]) -> T:
@@ -80,7 +77,7 @@ def next_task(st: AppState, project_id: int, who: str) -> Reading:
             released = task
             task, case = take_over(session, project, released, who, now, lease)
             detail += f"; from {released.reader} (task {released.id}, released)"
-        _event(session, who, action, case, task, detail)
+        task_event(session, who, action, case, task, detail)
         return Reading(task, case, project_id)
 
     return retried(st, take)
@@ -94,7 +91,7 @@ def take_over(
     annotation (nothing is lost; reviewers still see it), so they never read the case again."""
     slot = repo.release(session, task, now)
     case = repo.get_case(session, task.case_id)
-    _event(session, who, "task_release", case, task, f"lease ran out; slot {slot} to {who}")
+    task_event(session, who, "task_release", case, task, f"lease ran out; slot {slot} to {who}")
     annotation_id = new_annotation(session, project, case, who)
     fresh = repo.add_task(session, case, who, lease, TaskState.IN_PROGRESS, annotation_id, slot)
     return fresh, case
@@ -136,7 +133,7 @@ def assign_case(st: AppState, case_id: int, assignee: str, who: str) -> Reading:
         repo.claim_slot(session, case)
         annotation_id = new_annotation(session, project, case, assignee)
         task = repo.add_task(session, case, assignee, None, TaskState.TODO, annotation_id)
-        _event(session, who, "task_assign", case, task, f"assigned to {assignee}")
+        task_event(session, who, "task_assign", case, task, f"assigned to {assignee}")
         return Reading(task, case, project.id)
 
     return retried(st, assign)
@@ -157,7 +154,7 @@ def reassign(st: AppState, task_id: int, assignee: str, who: str) -> Reading:
         task.reader, task.lease_expires, task.updated_at = assignee, None, utcnow()
         if task.state == TaskState.IN_PROGRESS:
             task.state = TaskState.TODO
-        _event(session, who, "task_reassign", case, task, f"{previous} -> {assignee}")
+        task_event(session, who, "task_reassign", case, task, f"{previous} -> {assignee}")
         return Reading(task, case, case.project_id)
 
     return retried(st, move)
@@ -196,7 +193,7 @@ def submit(st: AppState, task_id: int, who: Identity) -> Reading:
             raise Forbidden(f"task {task_id} is {task.reader!r}'s reading, not {who.username!r}'s")
         to = TaskState.SUBMITTED if project.review_required else TaskState.APPROVED
         repo.transition(session, task, repo.OPEN, to, lease_expires=None)
-        _event(session, who.username, "task_submit", case, task, f"-> {to}")
+        task_event(session, who.username, "task_submit", case, task, f"-> {to}")
         export = project.export_on_approval and to == TaskState.APPROVED
     if export:
         _export(st, task, who.username)
@@ -220,7 +217,7 @@ def review(st: AppState, task_id: int, who: Identity, approve: bool, comment: st
                 session, annotation_id=task.annotation_id, author=who.username, text=comment
             )
         action = "task_approve" if approve else "task_request_changes"
-        _event(session, who.username, action, case, task, comment)
+        task_event(session, who.username, action, case, task, comment)
         export = approve and project.export_on_approval
     if export:
         _export(st, task, who.username)
@@ -251,19 +248,6 @@ def _export(st: AppState, task: Task, who: str) -> None:
                 detail=f"task {task.id}: {error}",
             )
     task.export_id, task.export_error = export_id, error
-
-
-def _event(session: Session, who: str, action: str, case: Case, task: Task, detail: str) -> None:
-    events.append(
-        session,
-        user=who,
-        action=action,
-        study_uid=case.study_uid,
-        series_uid=case.series_uid,
-        annotation_id=task.annotation_id,
-        detail=f"project {case.project_id} case {case.id} task {task.id} "
-        f"reader {task.reader} state {task.state}" + (f": {detail}" if detail else ""),
-    )
 
 
 # -- who may see and change an annotation ---------------------------------------------
@@ -297,7 +281,7 @@ def _check_reading(
         if write and task.state in (TaskState.SUBMITTED, TaskState.APPROVED, TaskState.RELEASED):
             raise Closed(f"task {task.id} is {task.state}: annotation {annotation_id} is closed")
         if write:
-            _renew(st, task)
+            renew(st, task)
         return
     if who.is_admin or (who.role == "reviewer" and not write):
         return
@@ -363,39 +347,6 @@ def _reading_json(reading: places.ReadingOf | None) -> dict[str, Any] | None:
         "reader": reading.reader,
         "state": reading.state,
     }
-
-
-def _renew(st: AppState, task: Task) -> None:
-    """Working on a reading keeps its lease: renewed once half of it is gone. The first
-    write after a reviewer asked for changes (or to a reading waiting in a worklist)
-    takes it back in progress, leased."""
-    now = utcnow()
-    if task.state in (TaskState.CHANGES_REQUESTED, TaskState.TODO):
-        _resume(st, task, now)
-        return
-    if task.state != TaskState.IN_PROGRESS or task.lease_expires is None:
-        return
-    half = timedelta(minutes=st.settings.task_lease_minutes / 2)
-    if task.lease_expires - now > half:
-        return
-    with st.sessions.begin() as session:
-        row = repo.get_task(session, task.id)
-        if row.reader == task.reader and row.state == TaskState.IN_PROGRESS:
-            row.lease_expires = lease_until(st, now)
-
-
-def _resume(st: AppState, task: Task, now: datetime) -> None:
-    with st.sessions.begin() as session:
-        row = repo.get_task(session, task.id)
-        if row.reader != task.reader or row.state not in (
-            TaskState.CHANGES_REQUESTED,
-            TaskState.TODO,
-        ):
-            return
-        lease = lease_until(st, now)
-        row.state, row.lease_expires, row.updated_at = TaskState.IN_PROGRESS, lease, now
-        case = repo.get_case(session, row.case_id)
-        _event(session, row.reader, "task_resume", case, row, f"lease until {lease.isoformat()}")
 
 
 def visible_reader(who: Identity, reader: str | None) -> str | None:
