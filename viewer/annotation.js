@@ -11,10 +11,10 @@ import { whoAmI } from "./account.js";
 import * as api from "./api.js";
 import { linkedAnnotation } from "./tasklink.js";
 import { toHex } from "./colors.js";
-import { History } from "./history.js";
-import { keepHistory, restoreHistory } from "./historystore.js";
+import { History, segmentBody } from "./history.js";
+import { latest, takeBack } from "./pagekeep.js";
 import { readLocks, writeLocks } from "./locks.js";
-import { anySet, decodeMask, encodeMask, encodeMaskNow, packBits, unpackBits } from "./maskcodec.js";
+import { anySet, decodeMask, encodeMask, packBits, unpackBits } from "./maskcodec.js";
 import { MaskStore } from "./masks.js";
 import { showError } from "./notify.js";
 import { Saver } from "./saver.js";
@@ -27,24 +27,6 @@ import { Saver } from "./saver.js";
  */
 /** @typedef {import("./history.js").SegmentFields} SegmentFields */
 /** @typedef {import("./history.js").SegmentState} SegmentState */
-
-/**
- * The annotation to reopen: the most recently updated, then the highest version.
- * @param {import("./api.js").AnnotationInfo[]} list
- */
-export function latest(list) {
-  const key = (/** @type {import("./api.js").AnnotationInfo} */ a) => [
-    String(a.updated_at ?? a.created_at ?? ""),
-    Number(a.version) || 0,
-    Number(a.id) || 0,
-  ];
-  return [...list].sort((a, b) => {
-    const [ua, va, ia] = key(a);
-    const [ub, vb, ib] = key(b);
-    if (ua !== ub) return ua < ub ? 1 : -1;
-    return /** @type {number} */ (vb) - /** @type {number} */ (va) || /** @type {number} */ (ib) - /** @type {number} */ (ia);
-  })[0];
-}
 
 export class AnnotationSession {
   /**
@@ -126,63 +108,8 @@ export class AnnotationSession {
       },
     });
     this.onStatus(this.saver.status());
-    this.takeBack();
+    takeBack(this);
     this.onChange();
-  }
-
-  /**
-   * A reload or a new login: take back what the last page of this tab left, the masks waiting
-   * to be written (written now) and the undo history (when nothing changed the annotation
-   * since). When something did, the waiting masks meet the server's as a conflict, for the
-   * user to decide, and the history is dropped: its steps no longer match the server.
-   */
-  takeBack() {
-    const saver = /** @type {Saver} */ (this.saver);
-    const kept = restoreHistory(/** @type {number | string} */ (this.id), saver.version, this.history);
-    if (!kept) return;
-    for (const w of kept.waiting) {
-      this.masks.set(w.segment, w.slice, unpackBits(w.mask, this.pixelCount));
-      saver.markDirty(w.segment, w.slice);
-    }
-    if (kept.waiting.length && kept.version !== saver.version) {
-      saver.conflict = true;
-      saver.message = `it is at version ${saver.version}; your ${kept.waiting.length} waiting changes were made on version ${kept.version}`;
-      saver.emit();
-    }
-    this.loadHistoryMasks();
-  }
-
-  /** Load, in the background, the masks the restored history flips, so undo can replay them. */
-  loadHistoryMasks() {
-    for (const step of [...this.history.done, ...this.history.undone]) {
-      for (const p of step.parts) this.masks.load(p.segment, p.slice).catch(() => undefined);
-    }
-  }
-
-  /**
-   * The page is going away (pagehide): write the pending masks now with keepalive requests,
-   * uncompressed so it happens at once (maskcodec.encodeMaskNow), within the browser's 64 KiB
-   * keepalive budget; then keep the undo history for a reload.
-   */
-  leavePage() {
-    const id = this.id;
-    const saver = this.saver;
-    if (id === null || !saver) return;
-    let budget = 60 * 1024;
-    saver.writeOnExit((segment, slice, version) => {
-      const body = encodeMaskNow(this.masks.get(segment, slice) ?? null, this.pixelCount);
-      if (body.length > budget) return false;
-      budget -= body.length;
-      api.putMaskBytes(id, segment, slice, body, version, true).catch(() => undefined);
-      return true;
-    });
-    // What could not go out (the session ended: the login is next; the budget ran out) waits
-    // in this tab. A change the server refused for good makes the history wrong: not kept.
-    const waiting = [...saver.dirty.values()].map(({ segment, slice }) => {
-      const mask = this.masks.get(segment, slice);
-      return { segment, slice, mask: mask ? packBits(mask) : new Uint8Array((this.pixelCount + 7) >> 3) };
-    });
-    keepHistory(id, saver.version, saver.diverged ? null : this.history, waiting);
   }
 
   /** Throw when this user may not change the annotation now (a closed or another's reading). */
@@ -254,7 +181,7 @@ export class AnnotationSession {
     const number = Math.max(0, ...this.segments.map((s) => s.number), ...this.reserved) + 1;
     this.reserved.add(number);
     try {
-      await saver.enqueue((version) => api.putSegment(/** @type {number} */ (this.id), number, body(fields), version));
+      await saver.enqueue((version) => api.putSegment(/** @type {number} */ (this.id), number, segmentBody(fields), version));
     } finally {
       this.reserved.delete(number);
     }
@@ -276,7 +203,7 @@ export class AnnotationSession {
     if (!current || !this.saver) return;
     this.checkWritable();
     const fields = { label: current.label, color: current.color, category: current.category, type: current.type, ...changes };
-    await this.saver.enqueue((version) => api.putSegment(/** @type {number} */ (this.id), number, body(fields), version));
+    await this.saver.enqueue((version) => api.putSegment(/** @type {number} */ (this.id), number, segmentBody(fields), version));
     Object.assign(current, fields, { color: toHex(fields.color) });
     this.onChange();
   }
@@ -336,7 +263,7 @@ export class AnnotationSession {
     }
     this.reserved.add(number);
     try {
-      await saver.enqueue((version) => api.putSegment(/** @type {number} */ (this.id), number, body(state.fields), version));
+      await saver.enqueue((version) => api.putSegment(/** @type {number} */ (this.id), number, segmentBody(state.fields), version));
     } finally {
       this.reserved.delete(number);
     }
@@ -470,16 +397,4 @@ export class AnnotationSession {
     this.saver?.dispose();
     this.masks.clear();
   }
-}
-
-/**
- * The JSON of a segment PUT: codes only when known, so the service picks them for custom labels.
- * @param {SegmentFields} fields
- */
-function body(fields) {
-  /** @type {SegmentFields} */
-  const out = { label: fields.label, color: toHex(fields.color) };
-  if (fields.category) out.category = fields.category;
-  if (fields.type) out.type = fields.type;
-  return out;
 }

@@ -11,6 +11,8 @@
  * of a segment's strokes are always nearer the bottom than its delete, and undone after it.
  */
 
+import { toHex } from "./colors.js";
+
 /** @typedef {{ segment: number, slice: number, flips: Uint32Array }} Part */
 /**
  * @typedef {{ label: string, color: string, category?: import("./api.js").Code,
@@ -90,4 +92,16 @@ function size(step) {
  */
 export function applyFlips(mask, flips) {
   for (let i = 0; i < flips.length; i++) mask[flips[i]] ^= 1;
+}
+
+/**
+ * The JSON of a segment PUT: codes only when known, so the service picks them for custom labels.
+ * @param {SegmentFields} fields
+ */
+export function segmentBody(fields) {
+  /** @type {SegmentFields} */
+  const out = { label: fields.label, color: toHex(fields.color) };
+  if (fields.category) out.category = fields.category;
+  if (fields.type) out.type = fields.type;
+  return out;
 }

@@ -5,6 +5,7 @@
  * would close with changes not written.
  */
 
+import { leavePage } from "./pagekeep.js";
 import { byId } from "./dom.js";
 import { showError, showInfo } from "./notify.js";
 import { showSaveStatus } from "./savestatus.js";
@@ -34,7 +35,7 @@ export class SaveControls {
     });
     // Closed or reloaded: what is pending goes out now in keepalive requests, which outlive the
     // page, and the undo history is kept for the reload (annotation.js leavePage).
-    window.addEventListener("pagehide", () => this.state.session?.leavePage());
+    window.addEventListener("pagehide", () => { if (this.state.session) leavePage(this.state.session); });
     window.addEventListener("beforeunload", (e) => {
       if (this.lostOnLeaving()) {
         e.preventDefault();
