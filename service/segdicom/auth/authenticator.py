@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from http.cookies import SimpleCookie
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -45,6 +46,7 @@ class Authenticator:
     def __init__(self, settings: Settings, sessions: sessionmaker[Session]) -> None:
         self.settings = settings
         self.sessions = sessions
+        self.engine: Engine = sessions.kw["bind"]
         self.proxies = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
         self.proxy_header = settings.proxy_user_header.lower()
         self._has_users = False
@@ -98,11 +100,11 @@ class Authenticator:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Authorization must be 'Bearer <API token>'")
-        with self.sessions() as session:
-            user = repo.token_user(session, digest(token.strip()))
-            if user is None:
-                raise Unauthorized("API token unknown, revoked, or its user is disabled")
-            return Identity(user.username, user.role, "token")
+        with self.engine.connect() as connection:
+            found = repo.token_identity(connection, digest(token.strip()))
+        if found is None:
+            raise Unauthorized("API token unknown, revoked, or its user is disabled")
+        return Identity(found[0], found[1], "token")
 
     def _proxy(self, username: str, provision: bool = True) -> Identity:
         name = username.strip()

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, delete, exists, select
+from sqlalchemy import Connection, String, bindparam, delete, exists, select
 from sqlalchemy.orm import Session
 
 from segdicom.db.models import ApiToken, AuthSession, User
@@ -79,22 +79,23 @@ def add_token(session: Session, user: User, name: str, token_hash: str) -> ApiTo
     return inserted(session, row)
 
 
-def token_user(session: Session, token_hash: str) -> User | None:
-    """The enabled user of a live (not revoked) API token."""
-    user: User | None = session.scalar(_token_user(), {"b_hash": token_hash})
-    if user is None or user.disabled:
-        return None
-    return user
+def token_identity(connection: Connection, token_hash: str) -> tuple[str, str] | None:
+    """(user name, role) of the enabled user of a live API token: the check of every
+    request with a token, so one statement on a bare connection (no ORM session: a
+    third of the cost of a small request went to it, bench_projects)."""
+    row = connection.execute(_token_identity(), {"b_hash": token_hash}).first()
+    return None if row is None else (str(row[0]), str(row[1]))
 
 
 @functools.cache
-def _token_user() -> Any:
-    """token_user's statement, built once (at every request with a token)."""
+def _token_identity() -> Any:
     return (
-        select(User)
+        select(User.username, User.role)
         .join(ApiToken, ApiToken.user_id == User.id)
         .where(
-            ApiToken.token_hash == bindparam("b_hash", type_=String), ApiToken.revoked.is_(False)
+            ApiToken.token_hash == bindparam("b_hash", type_=String),
+            ApiToken.revoked.is_(False),
+            User.disabled.is_(False),
         )
     )
 
