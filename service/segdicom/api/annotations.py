@@ -13,9 +13,15 @@ from segdicom.api.operation import BINARY, Answer, Body, documented
 from segdicom.api.schemas import CodeIn, CreateAnnotation, SegmentIn, SeriesQuery
 from segdicom.api.validation import parse_body, parse_query
 from segdicom.auth.identity import identity
+from segdicom.db.annotation_places import AnnotationProject
 from segdicom.errors import BadInput
 from segdicom.workflows import annotations as flow
-from segdicom.workflows.tasks import check_annotation_access, visible_annotations, with_readings
+from segdicom.workflows.tasks import (
+    check_annotation_access,
+    reading_json,
+    visible_annotations,
+    with_readings,
+)
 
 NOT_FOUND = {404: "no such annotation, segment or slice"}
 HIDDEN = "another reader's annotation, or the consensus, of a blinded project case"
@@ -32,10 +38,10 @@ MASK_BODY = Body(
 )
 
 
-def guard(request: Request, annotation_id: int, write: bool) -> None:
+def guard(request: Request, annotation_id: int, write: bool) -> AnnotationProject | None:
     """403 on another reader's annotation, or the consensus, of a blinded project case, and on
-    writes to a consensus by annotators (workflows.tasks)."""
-    check_annotation_access(state(request), identity(request), annotation_id, write)
+    writes to a consensus by annotators (workflows.tasks); the annotation's project place."""
+    return check_annotation_access(state(request), identity(request), annotation_id, write)
 
 
 def _etag(version: int) -> dict[str, str]:
@@ -72,9 +78,8 @@ def list_annotations(request: Request) -> JSONResponse:
 def get_annotation(request: Request) -> JSONResponse:
     """One annotation with its segments and the slices each segment is painted on."""
     annotation_id = path_int(request, "id")
-    guard(request, annotation_id, write=False)
-    st = state(request)
-    [payload] = with_readings(st, [flow.read(st, annotation_id)])
+    place = guard(request, annotation_id, write=False)
+    payload = {**flow.read(state(request), annotation_id), "reading": reading_json(place)}
     return JSONResponse(payload, headers=_etag(payload["version"]))
 
 
@@ -153,7 +158,6 @@ async def put_mask(request: Request) -> JSONResponse:
     """Write one segment's mask on one slice; If-Match carries the version seen."""
     st = state(request)
     expected = required_version(request)
-    await run_in_threadpool(guard, request, path_int(request, "id"), True)
     write = flow.MaskWrite(
         path_int(request, "id"),
         path_int(request, "number"),
@@ -161,7 +165,12 @@ async def put_mask(request: Request) -> JSONResponse:
         await _bounded_body(request, st.settings.max_mask_bytes),
         expected,
     )
-    version = await run_in_threadpool(flow.put_mask, st, write, user(request))
+
+    def guarded() -> int:  # one trip to a request thread: the check, then the write
+        guard(request, write.annotation_id, True)
+        return flow.put_mask(st, write, user(request))
+
+    version = await run_in_threadpool(guarded)
     return JSONResponse({"version": version}, headers=_etag(version))
 
 

@@ -98,7 +98,7 @@ def read(st: AppState, annotation_id: int) -> dict[str, Any]:
     """One annotation with its segments and the slices each is painted on."""
     with st.sessions() as session:
         series_uid = repo.get(session, annotation_id).series_uid
-    slices = _slices_of(st, series_uid)
+    slices = _slices_of(st, series_uid)  # outside a session: on SQLite each holds the lock
     with st.sessions() as session:
         row = repo.get(session, annotation_id)
         return annotation_json(row, repo.painted_slices(session, annotation_id, slices))

@@ -253,7 +253,9 @@ def _export(st: AppState, task: Task, who: str) -> None:
 # -- who may see and change an annotation ---------------------------------------------
 
 
-def check_annotation_access(st: AppState, who: Identity, annotation_id: int, write: bool) -> None:
+def check_annotation_access(
+    st: AppState, who: Identity, annotation_id: int, write: bool
+) -> places.AnnotationProject | None:
     """Forbidden when `who` may not read (or write) the annotation of a project reading,
     or the consensus of a project case.
 
@@ -262,16 +264,18 @@ def check_annotation_access(st: AppState, who: Identity, annotation_id: int, wri
     admins do everything. A submitted or approved reading is closed to writes until
     a reviewer asks for changes. A consensus is the reviewers' work (they build it, edit
     it and export it); annotators never write it, nor read it in a blinded project.
-    Annotations outside projects are not restricted here.
+    Annotations outside projects are not restricted here. The annotation's place in a
+    project, None outside projects (what `reading_json` tells of it).
     """
     with st.sessions() as session:
         found = places.project_of_annotation(session, annotation_id)
     if found is None:
-        return
+        return None
     if found.task is not None:
         _check_reading(st, who, annotation_id, write, found.task, found.project)
     else:
         _check_consensus(who, annotation_id, write, found.case, found.project)
+    return found
 
 
 def _check_reading(
@@ -335,6 +339,22 @@ def with_readings(st: AppState, annotations: list[dict[str, Any]]) -> list[dict[
     with st.sessions() as session:
         found = places.readings_of(session, [a["id"] for a in annotations])
     return [{**a, "reading": _reading_json(found.get(a["id"]))} for a in annotations]
+
+
+def reading_json(place: places.AnnotationProject | None) -> dict[str, Any] | None:
+    """`with_readings`' `reading` of one annotation, from what its access check found."""
+    if place is None:
+        return None
+    task = place.task
+    return _reading_json(
+        places.ReadingOf(
+            place.project.id,
+            place.case.id,
+            None if task is None else task.id,
+            None if task is None else task.reader,
+            None if task is None else task.state,
+        )
+    )
 
 
 def _reading_json(reading: places.ReadingOf | None) -> dict[str, Any] | None:
