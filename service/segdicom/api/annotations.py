@@ -13,7 +13,7 @@ from segdicom.api.operation import BINARY, Answer, Body, documented
 from segdicom.api.schemas import CodeIn, CreateAnnotation, SegmentIn, SeriesQuery
 from segdicom.api.validation import parse_body, parse_query
 from segdicom.auth.identity import identity
-from segdicom.db.annotation_places import AnnotationProject
+from segdicom.db.annotation_places import Whereabouts
 from segdicom.errors import BadInput
 from segdicom.workflows import annotations as flow
 from segdicom.workflows.tasks import (
@@ -38,9 +38,10 @@ MASK_BODY = Body(
 )
 
 
-def guard(request: Request, annotation_id: int, write: bool) -> AnnotationProject | None:
+def guard(request: Request, annotation_id: int, write: bool) -> Whereabouts | None:
     """403 on another reader's annotation, or the consensus, of a blinded project case, and on
-    writes to a consensus by annotators (workflows.tasks); the annotation's project place."""
+    writes to a consensus by annotators (workflows.tasks); where the annotation is, None
+    when there is no such annotation (the workflow then says 404)."""
     return check_annotation_access(state(request), identity(request), annotation_id, write)
 
 
@@ -78,8 +79,8 @@ def list_annotations(request: Request) -> JSONResponse:
 def get_annotation(request: Request) -> JSONResponse:
     """One annotation with its segments and the slices each segment is painted on."""
     annotation_id = path_int(request, "id")
-    place = guard(request, annotation_id, write=False)
-    payload = {**flow.read(state(request), annotation_id), "reading": reading_json(place)}
+    where = guard(request, annotation_id, write=False)
+    payload = {**flow.read(state(request), annotation_id, where), "reading": reading_json(where)}
     return JSONResponse(payload, headers=_etag(payload["version"]))
 
 
@@ -167,8 +168,8 @@ async def put_mask(request: Request) -> JSONResponse:
     )
 
     def guarded() -> int:  # one trip to a request thread: the check, then the write
-        guard(request, write.annotation_id, True)
-        return flow.put_mask(st, write, user(request))
+        where = guard(request, write.annotation_id, True)
+        return flow.put_mask(st, write, user(request), where)
 
     version = await run_in_threadpool(guarded)
     return JSONResponse({"version": version}, headers=_etag(version))
@@ -191,7 +192,7 @@ async def _bounded_body(request: Request, limit: int) -> bytes:
 def get_mask(request: Request) -> Response:
     """One segment's mask on one slice (all zeros when nothing is painted)."""
     ids = (path_int(request, "id"), path_int(request, "number"), path_int(request, "index"))
-    guard(request, ids[0], write=False)
-    found = flow.read_mask(state(request), *ids)
+    where = guard(request, ids[0], write=False)
+    found = flow.read_mask(state(request), *ids, where)
     headers = {"X-Version": str(found.version), "Cache-Control": "no-store"}
     return Response(found.data, media_type=BINARY, headers=headers)

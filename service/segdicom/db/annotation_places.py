@@ -24,14 +24,33 @@ class AnnotationProject:
     project: Project
 
 
-def project_of_annotation(session: Session, annotation_id: int) -> AnnotationProject | None:
-    """The annotation's place in a project (one query); None outside projects."""
+@dataclass(frozen=True)
+class Whereabouts:
+    """An annotation's study and series (what its events name: db.events.OfSeries) and
+    its place in a project, None outside projects."""
+
+    study_uid: str
+    series_uid: str
+    project: AnnotationProject | None
+
+
+def whereabouts(session: Session, annotation_id: int) -> Whereabouts | None:
+    """Where the annotation is (one query): asked at every read and write of one, so that
+    what follows needs no second look at its row. None: no such annotation."""
     found = session.execute(
         statements.project_of_annotation(), {"b_annotation": annotation_id}
     ).first()
-    if found is None or found[1] is None or found[2] is None:
+    if found is None:
         return None
-    return AnnotationProject(found[0], found[1], found[2])
+    task, case, project, study_uid, series_uid = found
+    place = None if case is None or project is None else AnnotationProject(task, case, project)
+    return Whereabouts(study_uid, series_uid, place)
+
+
+def project_of_annotation(session: Session, annotation_id: int) -> AnnotationProject | None:
+    """The annotation's place in a project (one query); None outside projects."""
+    found = whereabouts(session, annotation_id)
+    return None if found is None else found.project
 
 
 @dataclass(frozen=True)

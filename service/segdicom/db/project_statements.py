@@ -22,9 +22,10 @@ LEASED = (TaskState.IN_PROGRESS,)  # an expired lease on these returns the readi
 def project_of_annotation() -> Any:
     """project_of_annotation's statement, built once (asked at every mask write): the
     annotation's reading task (or None), the case it reads or whose consensus it is,
-    and that case's project; a row of Nones for an annotation outside projects."""
+    that case's project (Nones for an annotation outside projects), and the annotation's
+    study and series; no row for no annotation."""
     return (
-        select(Task, Case, Project)
+        select(Task, Case, Project, Annotation.study_uid, Annotation.series_uid)
         .select_from(Annotation)
         .outerjoin(Task, Task.annotation_id == Annotation.id)
         .outerjoin(Case, Case.id == func.coalesce(Task.case_id, Annotation.consensus_case_id))

@@ -13,6 +13,7 @@ from pydicom.uid import generate_uid
 from segdicom.auth.identity import Identity, may_delete
 from segdicom.db import annotations as repo
 from segdicom.db import events
+from segdicom.db.events import OfSeries
 from segdicom.db.models import Annotation, Segment
 from segdicom.enums import SegmentStatus
 from segdicom.errors import BadInput, Forbidden, NotFound
@@ -94,11 +95,11 @@ def list_for_series(st: AppState, series_uid: str | None) -> list[dict[str, Any]
         return [annotation_json(r) for r in repo.list_for_series(session, series_uid)]
 
 
-def read(st: AppState, annotation_id: int) -> dict[str, Any]:
-    """One annotation with its segments and the slices each is painted on."""
-    with st.sessions() as session:
-        series_uid = repo.get(session, annotation_id).series_uid
-    slices = _slices_of(st, series_uid)  # outside a session: on SQLite each holds the lock
+def read(st: AppState, annotation_id: int, of: OfSeries | None = None) -> dict[str, Any]:
+    """One annotation with its segments and the slices each is painted on; `of`: its
+    series when the caller has read it already."""
+    # Outside a session: on SQLite each holds the write lock, which a volume rebuild needs.
+    slices = _slices_of(st, _series(st, annotation_id, of).series_uid)
     with st.sessions() as session:
         row = repo.get(session, annotation_id)
         return annotation_json(row, repo.painted_slices(session, annotation_id, slices))
@@ -112,6 +113,14 @@ def import_local_seg(st: AppState, sop_uid: str, who: str) -> dict[str, Any]:
     payload["unmatched_frames"] = imported.unmatched_frames
     payload["notes"] = list(imported.notes)
     return payload
+
+
+def _series(st: AppState, annotation_id: int, of: OfSeries | None) -> OfSeries:
+    """The annotation's study and series: `of`, else its row (404 when there is none)."""
+    if of is not None:
+        return of
+    with st.sessions() as session:
+        return repo.get(session, annotation_id)
 
 
 def _slices_of(st: AppState, series_uid: str) -> tuple[tuple[str, int], ...]:
@@ -205,10 +214,10 @@ class MaskWrite:
     expected: int
 
 
-def put_mask(st: AppState, write: MaskWrite, who: str) -> int:
-    """Write one segment's mask on one slice (an empty mask clears it): the new version."""
-    with st.sessions() as session:
-        row = repo.get(session, write.annotation_id)
+def put_mask(st: AppState, write: MaskWrite, who: str, of: OfSeries | None = None) -> int:
+    """Write one segment's mask on one slice (an empty mask clears it): the new version.
+    `of`: the annotation's series when the caller has read it already."""
+    row = _series(st, write.annotation_id, of)
     volume = volumes.load_volume(st, row.series_uid)
     volumes.check_index(volume, write.slice_index)
     empty = is_empty(decode_mask(write.body, volume.rows, volume.columns))
@@ -230,11 +239,12 @@ def put_mask(st: AppState, write: MaskWrite, who: str) -> int:
     return version
 
 
-def read_mask(st: AppState, annotation_id: int, number: int, slice_index: int) -> MaskRead:
-    """One segment's mask on one slice (all zeros when nothing is painted) and the version."""
-    with st.sessions() as session:
-        series_uid = repo.get(session, annotation_id).series_uid
-    volume = volumes.load_volume(st, series_uid)
+def read_mask(
+    st: AppState, annotation_id: int, number: int, slice_index: int, of: OfSeries | None = None
+) -> MaskRead:
+    """One segment's mask on one slice (all zeros when nothing is painted) and the version;
+    `of`: the annotation's series when the caller has read it already."""
+    volume = volumes.load_volume(st, _series(st, annotation_id, of).series_uid)
     volumes.check_index(volume, slice_index)
     slices = volumes.slice_keys(volume)
     with st.sessions() as session:

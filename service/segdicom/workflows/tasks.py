@@ -255,7 +255,7 @@ def _export(st: AppState, task: Task, who: str) -> None:
 
 def check_annotation_access(
     st: AppState, who: Identity, annotation_id: int, write: bool
-) -> places.AnnotationProject | None:
+) -> places.Whereabouts | None:
     """Forbidden when `who` may not read (or write) the annotation of a project reading,
     or the consensus of a project case.
 
@@ -264,18 +264,19 @@ def check_annotation_access(
     admins do everything. A submitted or approved reading is closed to writes until
     a reviewer asks for changes. A consensus is the reviewers' work (they build it, edit
     it and export it); annotators never write it, nor read it in a blinded project.
-    Annotations outside projects are not restricted here. The annotation's place in a
-    project, None outside projects (what `reading_json` tells of it).
+    Annotations outside projects are not restricted here. Where the annotation is (its
+    series; its project place, which `reading_json` tells), None for no such annotation.
     """
     with st.sessions() as session:
-        found = places.project_of_annotation(session, annotation_id)
+        where = places.whereabouts(session, annotation_id)
+    found = None if where is None else where.project
     if found is None:
-        return None
+        return where
     if found.task is not None:
         _check_reading(st, who, annotation_id, write, found.task, found.project)
     else:
         _check_consensus(who, annotation_id, write, found.case, found.project)
-    return found
+    return where
 
 
 def _check_reading(
@@ -341,8 +342,9 @@ def with_readings(st: AppState, annotations: list[dict[str, Any]]) -> list[dict[
     return [{**a, "reading": _reading_json(found.get(a["id"]))} for a in annotations]
 
 
-def reading_json(place: places.AnnotationProject | None) -> dict[str, Any] | None:
+def reading_json(where: places.Whereabouts | None) -> dict[str, Any] | None:
     """`with_readings`' `reading` of one annotation, from what its access check found."""
+    place = None if where is None else where.project
     if place is None:
         return None
     task = place.task
