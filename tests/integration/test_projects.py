@@ -167,6 +167,26 @@ def test_a_reader_whose_lease_ran_out_never_gets_the_case_again(team: Team) -> N
     assert next_task(bob, project["id"])["id"] == his["id"]  # type: ignore[index]
 
 
+def test_a_reader_whose_reading_was_handed_on_never_gets_the_case_again(team: Team) -> None:
+    """alice's reading goes to carol (with its masks); the case still has a free slot, which
+    alice must not take: she would read the case twice. It may come back to her."""
+    admin, alice = team.http["root"], team.http["alice"]
+    project = create_project(admin, "handed on", readers_per_case=2)
+    add_cases_directly(team.settings, project["id"], 1)
+    mine = next_task(alice, project["id"])
+    assert mine is not None
+    moved = admin.patch(f"/api/tasks/{mine['id']}", json={"assignee": "carol"})
+    assert moved.status_code == 200 and moved.json()["annotation_id"] == mine["annotation_id"]
+
+    assert next_task(alice, project["id"]) is None
+    again = admin.post("/api/tasks", json={"case_id": mine["case_id"], "assignee": "alice"})
+    assert again.status_code == 409 and "alice" in again.json()["detail"]
+    bobs = next_task(team.http["bob"], project["id"])
+    assert bobs is not None and bobs["case_id"] == mine["case_id"]  # the free slot
+    back = admin.patch(f"/api/tasks/{mine['id']}", json={"assignee": "alice"})
+    assert back.status_code == 200 and back.json()["assignee"] == "alice"
+
+
 def test_a_project_change_that_would_break_readings_taken_is_409(team: Team) -> None:
     admin, alice, bob = team.http["root"], team.http["alice"], team.http["bob"]
     project = create_project(admin, "running", readers_per_case=2)
@@ -486,6 +506,9 @@ def test_annotators_read_but_never_change_the_consensus_of_an_unblinded_case(
         headers={"If-Match": str(made.version)},
     )
     assert write.status_code == 403 and "reviewers and admins" in write.json()["detail"]
+    sent = alice.post(f"{url}/exports", json={"destination": "pacs"})
+    assert sent.status_code == 403 and "consensus" in sent.json()["detail"]
+    assert alice.post(f"{url}/exports", json={"destination": "local"}).status_code == 201
 
 
 @pytest.fixture

@@ -70,7 +70,7 @@ def _visible(request: Request, export_id: int) -> Export:
     body_required=False,
     errors={
         403: "the annotation is hidden from the caller (blinding); a project reading goes to "
-        "the PACS by approval, or later by a reviewer or admin",
+        "the PACS by approval, or later by a reviewer or admin; a consensus by them only",
         404: "no such annotation (or its series is gone)",
         409: "PACS export of a project reading that is not approved yet",
         422: "labelmap asked for, but two segments overlap (named, with a slice); or the "
@@ -88,7 +88,8 @@ async def create_export(request: Request) -> JSONResponse:
     `sr_sop_instance_uid` and GET /api/exports/{id}/sr serves it.
 
     A project reading reaches the PACS through review: its PACS export is refused
-    (409) until it is approved, and after that only reviewers and admins send it.
+    (409) until it is approved, and after that only reviewers and admins send it; a
+    case's consensus goes to the PACS by reviewers and admins only (403).
     """
     st = state(request)
     annotation_id = path_int(request, "id")

@@ -35,8 +35,13 @@ def project_of_annotation() -> Any:
 
 
 def not_read_by(reader: str, case_id: object) -> object:
+    """No reading of the case is `reader`'s, nor began as theirs: a reading an admin
+    handed to someone else keeps its first reader (its annotation's creator) out of the
+    case, so that nobody reads a case twice."""
     mine = aliased(Task)
-    return ~exists().where(mine.case_id == case_id, mine.reader == reader)
+    began = aliased(Annotation)
+    theirs = exists().where(began.id == mine.annotation_id, began.created_by == reader)
+    return ~exists().where(mine.case_id == case_id, or_(mine.reader == reader, theirs))
 
 
 @functools.cache

@@ -53,10 +53,18 @@ class Authorship:
 
 def check_pacs_export(st: AppState, who: Identity, annotation_id: int) -> None:
     """A project reading goes to the PACS once approved (409 before), sent by the approval
-    or, later, by a reviewer or admin (403 for annotators)."""
+    or, later, by a reviewer or admin (403 for annotators); so does a case's consensus,
+    which is the reviewers' work (403 for annotators, blinded project or not)."""
     with st.sessions() as session:
         found = places.project_of_annotation(session, annotation_id)
-    if found is None or found.task is None:
+    if found is None:
+        return
+    if found.task is None:
+        if who.role not in ("reviewer", "admin"):
+            raise Forbidden(
+                f"annotation {annotation_id} is the consensus of case {found.case.id}: "
+                "reviewers and admins send it to the PACS"
+            )
         return
     _check_approved(annotation_id, found.task, found.project)
     if who.role not in ("reviewer", "admin"):

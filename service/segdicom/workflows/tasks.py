@@ -150,7 +150,7 @@ def reassign(st: AppState, task_id: int, assignee: str, who: str) -> Reading:
             raise Conflict(f"task {task_id} is {task.state}: it cannot change hands")
         previous = task.reader
         if previous != assignee:
-            _check_not_reading(session, case, assignee)
+            _check_not_reading(session, case, assignee, moving=task)
         task.reader, task.lease_expires, task.updated_at = assignee, None, utcnow()
         if task.state == TaskState.IN_PROGRESS:
             task.state = TaskState.TODO
@@ -160,11 +160,16 @@ def reassign(st: AppState, task_id: int, assignee: str, who: str) -> Reading:
     return retried(st, move)
 
 
-def _check_not_reading(session: Session, case: Case, reader: str) -> None:
-    """Conflict when `reader` has a reading of the case (the unique constraint is the
-    last word, when two admins race: `retried` then runs this check again)."""
-    if any(t.reader == reader for t in repo.tasks_of_case(session, case.id)):
-        raise Conflict(f"{reader!r} reads case {case.id} already")
+def _check_not_reading(
+    session: Session, case: Case, reader: str, moving: Task | None = None
+) -> None:
+    """Conflict when `reader` has a reading of the case, or one began as theirs before it
+    was handed on (`moving`, the reading being handed, aside: it may go back). The unique
+    constraint is the last word when two admins race: `retried` then runs this again."""
+    others = [t for t in repo.tasks_of_case(session, case.id) if t is not moving]
+    began = annotation_rows.creators(session, [t.annotation_id for t in others])
+    if any(t.reader == reader for t in others) or reader in began:
+        raise Conflict(f"{reader!r} reads, or has read, case {case.id} already")
 
 
 def _check_user(st: AppState, username: str) -> None:
