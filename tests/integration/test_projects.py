@@ -167,24 +167,35 @@ def test_a_reader_whose_lease_ran_out_never_gets_the_case_again(team: Team) -> N
     assert next_task(bob, project["id"])["id"] == his["id"]  # type: ignore[index]
 
 
-def test_a_reader_whose_reading_was_handed_on_never_gets_the_case_again(team: Team) -> None:
-    """alice's reading goes to carol (with its masks); the case still has a free slot, which
-    alice must not take: she would read the case twice. It may come back to her."""
-    admin, alice = team.http["root"], team.http["alice"]
+def test_whoever_held_a_reading_handed_on_never_gets_the_case_again(team: Team) -> None:
+    """alice's reading goes to dave, then to carol (with its masks, which each saw); the
+    case still has a free slot, which neither alice nor dave may take: they would read
+    the case twice. The reading may go back to one of them."""
+    admin, alice, dave = team.http["root"], team.http["alice"], team.http["dave"]
     project = create_project(admin, "handed on", readers_per_case=2)
     add_cases_directly(team.settings, project["id"], 1)
     mine = next_task(alice, project["id"])
-    assert mine is not None
-    moved = admin.patch(f"/api/tasks/{mine['id']}", json={"assignee": "carol"})
-    assert moved.status_code == 200 and moved.json()["annotation_id"] == mine["annotation_id"]
+    assert mine is not None and mine["state"] == "in_progress"
+    same = admin.patch(f"/api/tasks/{mine['id']}", json={"assignee": "alice"})
+    assert (same.json()["state"], same.json()["lease_expires"]) == (
+        "in_progress",
+        mine["lease_expires"],
+    )
+    for holder in ("dave", "carol"):
+        moved = admin.patch(f"/api/tasks/{mine['id']}", json={"assignee": holder})
+        assert moved.status_code == 200 and moved.json()["annotation_id"] == mine["annotation_id"]
 
     assert next_task(alice, project["id"]) is None
-    again = admin.post("/api/tasks", json={"case_id": mine["case_id"], "assignee": "alice"})
-    assert again.status_code == 409 and "alice" in again.json()["detail"]
+    assert next_task(dave, project["id"]) is None
+    for name in ("alice", "dave"):
+        again = admin.post("/api/tasks", json={"case_id": mine["case_id"], "assignee": name})
+        assert again.status_code == 409 and name in again.json()["detail"]
     bobs = next_task(team.http["bob"], project["id"])
     assert bobs is not None and bobs["case_id"] == mine["case_id"]  # the free slot
-    back = admin.patch(f"/api/tasks/{mine['id']}", json={"assignee": "alice"})
-    assert back.status_code == 200 and back.json()["assignee"] == "alice"
+    onto_bob = admin.patch(f"/api/tasks/{mine['id']}", json={"assignee": "bob"})
+    assert onto_bob.status_code == 409
+    back = admin.patch(f"/api/tasks/{mine['id']}", json={"assignee": "dave"})
+    assert back.status_code == 200 and back.json()["assignee"] == "dave"
 
 
 def test_a_project_change_that_would_break_readings_taken_is_409(team: Team) -> None:
@@ -384,6 +395,7 @@ def blinded_consensus(team: Team, name: str) -> Consensus:
     assert started.status_code == 202, started.text
     job = wait_job(rita, started.json()["job_id"])
     assert job["state"] == "done", job
+    assert job["done"] == job["total"] == 2  # both readings read
     aid = job["result"]["annotation_id"]
     version = rita.get(f"/api/annotations/{aid}").json()["version"]
     return Consensus(project["id"], series_uid, readings, aid, version)

@@ -69,14 +69,6 @@ def get(session: Session, annotation_id: int) -> Annotation:
     return found(session.get(Annotation, annotation_id), f"no annotation {annotation_id}")
 
 
-def creators(session: Session, annotation_ids: Sequence[int | None]) -> set[str]:
-    """Who created the annotations (None ids ignored)."""
-    ids = [i for i in annotation_ids if i is not None]
-    if not ids:
-        return set()
-    return set(session.scalars(select(Annotation.created_by).where(Annotation.id.in_(ids))))
-
-
 def list_for_series(session: Session, series_uid: str | None) -> list[Annotation]:
     query = select(Annotation).order_by(Annotation.id)
     if series_uid:

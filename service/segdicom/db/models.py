@@ -342,6 +342,18 @@ class Task(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class TaskReader(Base):
+    """Who has held a reading: its reader now and everyone it was handed on from. Nobody
+    gets a reading of a case they have held one of (workflows/tasks.py)."""
+
+    __tablename__ = "task_readers"
+
+    task_id: Mapped[int] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    reader: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
 class Comment(Base):
     """A remark on an annotation, optionally pinned to a slice and a point (row, column)."""
 

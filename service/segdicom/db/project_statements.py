@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Integer, String, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
-from segdicom.db.models import Annotation, Case, Instance, Project, Task
+from segdicom.db.models import Annotation, Case, Instance, Project, Task, TaskReader
 from segdicom.enums import TaskState
 
 OPEN = (TaskState.TODO, TaskState.IN_PROGRESS, TaskState.CHANGES_REQUESTED)
@@ -35,13 +35,13 @@ def project_of_annotation() -> Any:
 
 
 def not_read_by(reader: str, case_id: object) -> object:
-    """No reading of the case is `reader`'s, nor began as theirs: a reading an admin
-    handed to someone else keeps its first reader (its annotation's creator) out of the
-    case, so that nobody reads a case twice."""
-    mine = aliased(Task)
-    began = aliased(Annotation)
-    theirs = exists().where(began.id == mine.annotation_id, began.created_by == reader)
-    return ~exists().where(mine.case_id == case_id, or_(mine.reader == reader, theirs))
+    """No reading of the case is `reader`'s, nor ever was (task_readers: a reading an
+    admin handed on keeps everyone who held it out of the case), so nobody reads a
+    case twice."""
+    held = aliased(Task)
+    return ~exists().where(
+        held.case_id == case_id, TaskReader.task_id == held.id, TaskReader.reader == reader
+    )
 
 
 @functools.cache

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from segdicom.db import project_statements as statements
-from segdicom.db.models import Case, Comment, Instance, Project, Segment, Task
+from segdicom.db.models import Case, Comment, Instance, Project, Segment, Task, TaskReader
 from segdicom.db.types import utcnow
 from segdicom.enums import TaskState
 from segdicom.errors import Conflict, NotFound
@@ -291,7 +291,27 @@ def add_task(
     )
     session.add(task)
     session.flush()
+    add_holder(session, task.id, reader)
     return task
+
+
+def add_holder(session: Session, task_id: int, reader: str) -> None:
+    """Note that `reader` holds (or held) the reading: they never get another of its case."""
+    if session.get(TaskReader, (task_id, reader)) is None:
+        session.add(TaskReader(task_id=task_id, reader=reader))
+        session.flush()
+
+
+def case_holders(session: Session, case_id: int, besides: int | None = None) -> set[str]:
+    """Everyone who holds or has held a reading of the case, that of task `besides` aside."""
+    query = (
+        select(TaskReader.reader)
+        .join(Task, Task.id == TaskReader.task_id)
+        .where(Task.case_id == case_id)
+    )
+    if besides is not None:
+        query = query.where(Task.id != besides)
+    return set(session.scalars(query))
 
 
 def add_segments(session: Session, annotation_id: int, labels: Sequence[dict[str, Any]]) -> None:

@@ -10,6 +10,7 @@ least 0.5. Majority: a voxel is in when more than half of the readers painted it
 """
 
 import enum
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -63,17 +64,23 @@ def _run(st: AppState, job_id: str, case_id: int, method: Method, who: str) -> N
 
     with failures_reported(report, f"consensus job {job_id}"):
         report(state=JobState.RUNNING)
-        annotation_id = build_consensus(st, case_id, method, who)
+        annotation_id = build_consensus(st, case_id, method, who, report)
         result: dict[str, object] = {"annotation_id": annotation_id, "case_id": case_id}
         report(state=JobState.DONE, result=result | {"method": str(method)})
 
 
-def build_consensus(st: AppState, case_id: int, method: Method, who: str) -> int:
+def build_consensus(
+    st: AppState, case_id: int, method: Method, who: str, report: Callable[..., None]
+) -> int:
     """The new annotation's id, holding every project label's consensus mask, linked to
-    its case (workflows/tasks.py decides who sees it)."""
+    its case (workflows/tasks.py decides who sees it). `report` is told of each reading
+    read (the job's progress: `done` of `total` readings)."""
     case, tasks, labels = case_readings(st, case_id, DEFAULT_STATES)
     volume = load_volume(st, case.series_uid)
-    readers = [reader_masks(st, volume, t) for t in tasks]
+    readers = []
+    for task in tasks:
+        readers.append(reader_masks(st, volume, task))
+        report(done=len(readers), total=len(tasks))
     combined: dict[int, dict[int, bytes | None]] = {}
     for number in range(1, len(labels) + 1):
         masks = [r.segments.get(number) for r in readers]

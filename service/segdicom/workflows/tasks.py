@@ -149,9 +149,11 @@ def reassign(st: AppState, task_id: int, assignee: str, who: str) -> Reading:
         if task.state in (TaskState.APPROVED, TaskState.RELEASED):
             raise Conflict(f"task {task_id} is {task.state}: it cannot change hands")
         previous = task.reader
-        if previous != assignee:
-            _check_not_reading(session, case, assignee, moving=task)
+        if previous == assignee:  # theirs already: nothing changes, the lease stays
+            return Reading(task, case, case.project_id)
+        _check_not_reading(session, case, assignee, moving=task)
         task.reader, task.lease_expires, task.updated_at = assignee, None, utcnow()
+        repo.add_holder(session, task.id, assignee)
         if task.state == TaskState.IN_PROGRESS:
             task.state = TaskState.TODO
         task_event(session, who, "task_reassign", case, task, f"{previous} -> {assignee}")
@@ -163,12 +165,11 @@ def reassign(st: AppState, task_id: int, assignee: str, who: str) -> Reading:
 def _check_not_reading(
     session: Session, case: Case, reader: str, moving: Task | None = None
 ) -> None:
-    """Conflict when `reader` has a reading of the case, or one began as theirs before it
-    was handed on (`moving`, the reading being handed, aside: it may go back). The unique
+    """Conflict when `reader` holds a reading of the case, or held one before it was handed
+    on (`moving`, the reading being handed, aside: it may go back to them). The unique
     constraint is the last word when two admins race: `retried` then runs this again."""
-    others = [t for t in repo.tasks_of_case(session, case.id) if t is not moving]
-    began = annotation_rows.creators(session, [t.annotation_id for t in others])
-    if any(t.reader == reader for t in others) or reader in began:
+    holders = repo.case_holders(session, case.id, None if moving is None else moving.id)
+    if reader in holders:
         raise Conflict(f"{reader!r} reads, or has read, case {case.id} already")
 
 
