@@ -40,7 +40,12 @@ class CuttingProxy:
                 limit = self.cut_after if retrieving.is_set() else None
                 if limit is not None and sent + len(data) > limit:
                     client.sendall(data[: limit - sent])
-                    return  # closing both ends: the PACS went away mid-answer
+                    # The PACS went away mid-answer: both ends see it now. A bare close
+                    # would not send the FIN while the request thread still reads the
+                    # socket, and the service would wait out its PACS timeout instead.
+                    for end in (client, upstream):
+                        end.shutdown(socket.SHUT_RDWR)
+                    return
                 sent = sent + len(data) if limit is not None else 0
                 client.sendall(data)
 

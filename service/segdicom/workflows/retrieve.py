@@ -130,7 +130,7 @@ class Pull:
         with ThreadPoolExecutor(1, thread_name_prefix="retrieve-list") as lister:
             listing = lister.submit(self._list_remote)
             try:
-                self._retrieve(set())
+                self._retrieve(set(), listing)
             except PacsRefused:  # e.g. HTTP 404: say what is missing if that is why
                 if not listing.result():
                     raise self._not_found() from None
@@ -168,15 +168,19 @@ class Pull:
         self._retrieve(held | (set(remote) - wanted))
         self.st.store.flush()
 
-    def _retrieve(self, skip: set[str]) -> None:
+    def _retrieve(self, skip: set[str], listing: Future[list[str]] | None = None) -> None:
         """Fetch and store the series less `skip`. A PACS that goes away once some
-        instances arrived fails the job in words a user acts on: how far it got."""
+        instances arrived fails the job in words a user acts on: how far it got (of how
+        many, once the `listing` asked meanwhile has answered)."""
         try:
             with StorePool(self._store, STORE_WORKERS) as pool:
                 self.pacs.retrieve_series(self.study_uid, self.series_uid, pool.submit, skip)
         except PacsUnavailable as exc:
             if self.fetched == 0 and not isinstance(exc, PacsStopped):
                 raise
+            if listing is not None:  # the job waits for it anyway; failed, no total is said
+                with contextlib.suppress(Exception):
+                    listing.result()
             raise PacsStopped(
                 f"PACS {self.pacs.name} stopped answering after {self._so_far()} instances; "
                 "retry fetches the rest",
