@@ -19,6 +19,7 @@ from segdicom.config import Settings
 from segdicom.db import jobs, make_engine, make_sessionmaker, upgrade
 from segdicom.db.engine import CONNECTIONS
 from segdicom.imaging import VolumeCache
+from segdicom.jobs import Jobs
 from segdicom.middleware import BodyLimit, SecurityHeaders
 from segdicom.observability import Observe
 from segdicom.process import is_gone
@@ -45,7 +46,12 @@ def build_state(settings: Settings) -> AppState:
     with sessions.begin() as session:  # jobs a killed process of ours left running
         jobs.fail_abandoned(session, is_gone)
     auth = Authenticator(settings, sessions)
-    state = AppState(settings, engine, sessions, store, cache, auth)
+
+    def ended(job_id: str) -> bool:
+        with sessions() as session:
+            return jobs.ended(session, job_id)
+
+    state = AppState(settings, engine, sessions, store, cache, auth, Jobs(ended))
     state.on_stop.append(store.close)
     return state
 

@@ -16,7 +16,11 @@ STOP_WAIT = 5.0  # seconds shutdown waits for running jobs to notice `stopping`
 
 
 class Jobs:
-    def __init__(self) -> None:
+    def __init__(self, ended: Callable[[str], bool] = lambda job_id: False) -> None:
+        """`ended(job_id)`: whether the job has said its last (done or failed) while its
+        thread still winds down; a request for its key then starts a new job: a retry
+        asked the moment a failure shows must not get the failed job back."""
+        self._ended = ended
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._running: dict[tuple[JobKind, str], str] = {}
@@ -28,8 +32,9 @@ class Jobs:
         """The id of the running `kind` job for `key`, or of a new one: `create()` makes
         its row and answers its id, `work(job_id)` runs on a new thread."""
         with self._lock:
-            if (kind, key) in self._running:
-                return self._running[(kind, key)]
+            running = self._running.get((kind, key))
+            if running is not None and not self._ended(running):
+                return running
             job_id = create()
             self._running[(kind, key)] = job_id
             thread = threading.Thread(
@@ -59,5 +64,6 @@ class Jobs:
             work(job_id)
         finally:
             with self._lock:
-                self._running.pop((kind, key), None)
+                if self._running.get((kind, key)) == job_id:  # not a newer job's key
+                    del self._running[(kind, key)]
                 self._threads.pop(job_id, None)

@@ -33,3 +33,25 @@ def test_stop_sets_the_event_running_jobs_watch() -> None:
     jobs.start(JobKind.IMPORT_SEG, "1.2", lambda: "j", work)
     jobs.stop()
     assert seen.is_set()
+
+
+def test_a_start_after_the_job_said_its_end_starts_a_new_job() -> None:
+    """A retry asked the moment a failure shows, while the failed job's thread winds down,
+    gets a new job, not the failed one back; the old thread's end leaves the new one be."""
+    said: set[str] = set()
+    jobs, winding, ids = Jobs(ended=said.__contains__), threading.Event(), iter(["a", "b"])
+    reported = threading.Event()
+
+    def fails(job_id: str) -> None:
+        said.add(job_id)  # reported failed
+        reported.set()
+        winding.wait(10)
+
+    first = jobs.start(JobKind.RETRIEVE, "1.2.3", lambda: next(ids), fails)
+    assert first == "a" and reported.wait(10)
+    assert jobs.running(JobKind.RETRIEVE, "1.2.3") == "a"  # its thread still runs
+    second = jobs.start(JobKind.RETRIEVE, "1.2.3", lambda: next(ids), lambda _: winding.wait(10))
+    assert second == "b"
+    winding.set()
+    jobs.stop()
+    assert jobs.running(JobKind.RETRIEVE, "1.2.3") is None

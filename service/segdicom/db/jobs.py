@@ -35,6 +35,12 @@ def get(session: Session, job_id: str) -> Job:
     return found(session.get(Job, job_id), f"no job {job_id!r}")
 
 
+def ended(session: Session, job_id: str) -> bool:
+    """Whether the job has reported its end (done or failed); an unknown job has."""
+    state = session.scalar(select(Job.state).where(Job.id == job_id))
+    return state is None or state not in _UNFINISHED
+
+
 def progress(
     session: Session,
     job_id: str,
