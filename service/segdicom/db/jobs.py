@@ -36,9 +36,9 @@ def get(session: Session, job_id: str) -> Job:
 
 
 def ended(session: Session, job_id: str) -> bool:
-    """Whether the job has reported its end (done or failed); an unknown job has."""
+    """Whether the job has reported its end (done or failed); no row says nothing."""
     state = session.scalar(select(Job.state).where(Job.id == job_id))
-    return state is None or state not in _UNFINISHED
+    return state is not None and state not in _UNFINISHED
 
 
 def progress(
