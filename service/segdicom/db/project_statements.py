@@ -6,12 +6,24 @@ runs them.
 """
 
 import functools
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Integer, String, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import (
+    Integer,
+    String,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import aliased
 
-from segdicom.db.models import Annotation, Case, Instance, Project, Task, TaskReader
+from segdicom.db.models import Annotation, Case, Instance, Project, Segment, Task, TaskReader
 from segdicom.enums import TaskState
 
 OPEN = (TaskState.TODO, TaskState.IN_PROGRESS, TaskState.CHANGES_REQUESTED)
@@ -92,3 +104,10 @@ def claim_free_case(skip_locked: bool) -> Any:
         .returning(Case)
         .execution_options(populate_existing=True, synchronize_session=False)
     )
+
+
+NEW_HOLDER = insert(cast(Table, TaskReader.__table__))  # Core: no ORM unit of work
+
+# add_segments' statement. RETURNING makes SQLAlchemy send the rows as one multi-row VALUES,
+# compiled once ("insertmanyvalues"); without it psycopg pipelines a round trip per row.
+NEW_SEGMENTS = insert(cast(Table, Segment.__table__)).returning(Segment.number)

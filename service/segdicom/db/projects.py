@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import (
     and_,
     func,
-    insert,
     select,
     update,
 )
@@ -25,7 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from segdicom.db import project_statements as statements
-from segdicom.db.models import Case, Comment, Instance, Project, Segment, Task, TaskReader
+from segdicom.db.models import Case, Comment, Instance, Project, Task, TaskReader
 from segdicom.db.types import utcnow
 from segdicom.enums import TaskState
 from segdicom.errors import Conflict, NotFound
@@ -291,7 +290,8 @@ def add_task(
     )
     session.add(task)
     session.flush()
-    add_holder(session, task.id, reader)
+    # A reading made a moment ago has no holder yet: no lookup (this runs at every `next`).
+    session.execute(statements.NEW_HOLDER, {"task_id": task.id, "reader": reader})
     return task
 
 
@@ -332,7 +332,7 @@ def add_segments(session: Session, annotation_id: int, labels: Sequence[dict[str
         for number, label in enumerate(labels, 1)
     ]
     if rows:
-        session.execute(insert(Segment), rows)
+        session.execute(statements.NEW_SEGMENTS, rows)
 
 
 def transition(
