@@ -18,6 +18,7 @@ from segdicom.api.schemas import CodeIn
 from segdicom.api.validation import parse_body, parse_query
 from segdicom.auth.identity import Identity, identity, require_admin
 from segdicom.db import projects as repo
+from segdicom.db import readings
 from segdicom.db.models import Case, Project
 from segdicom.enums import TaskState
 from segdicom.errors import BadInput, Forbidden
@@ -235,7 +236,7 @@ def list_cases(request: Request) -> JSONResponse:
     who = identity(request)
     with state(request).sessions() as session:
         repo.get_project(session, project_id)
-        rows = repo.list_tasks(session, project_id, None, None)
+        rows = readings.list_tasks(session, project_id, None, None)
         by_case: dict[int, list[dict[str, Any]]] = {}
         for task, _ in rows:
             if who.role != "annotator" or task.reader == who.username:

@@ -13,6 +13,7 @@ from segdicom.api.validation import parse_body, parse_query
 from segdicom.auth.identity import identity, require_admin
 from segdicom.db import annotations as annotation_rows
 from segdicom.db import projects as repo
+from segdicom.db import readings
 from segdicom.db.models import Comment
 from segdicom.errors import BadInput
 from segdicom.workflows import tasks as flow
@@ -73,13 +74,13 @@ def list_tasks(request: Request) -> JSONResponse:
     query = parse_query(request, schemas.TasksQuery)
     reader = flow.visible_reader(identity(request), query.assignee)
     with state(request).sessions() as session:
-        rows = repo.list_tasks(session, query.project, reader, query.state)
+        rows = readings.list_tasks(session, query.project, reader, query.state)
         return JSONResponse([task_json(flow.Reading(t, c, c.project_id)) for t, c in rows])
 
 
 def _reading(request: Request, task_id: int) -> flow.Reading:
     with state(request).sessions() as session:
-        task = repo.get_task(session, task_id)
+        task = readings.get_task(session, task_id)
         case = repo.get_case(session, task.case_id)
     flow.check_task_visible(identity(request), task)
     return flow.Reading(task, case, case.project_id)

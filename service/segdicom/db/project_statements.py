@@ -1,8 +1,8 @@
 """The statements asked at every `next` and every mask write, built once.
 
 Their values are bound parameters: building these expressions (joins, aliases,
-EXISTS) cost SQLAlchemy more than running them, at every call. db/projects.py
-runs them.
+EXISTS) cost SQLAlchemy more than running them, at every call. db/readings.py
+and db/annotation_places.py run them.
 """
 
 import functools

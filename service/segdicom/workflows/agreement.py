@@ -9,6 +9,7 @@ import numpy as np
 
 from segdicom.db import annotations as annotation_rows
 from segdicom.db import projects as repo
+from segdicom.db import readings
 from segdicom.db.models import Case, Task
 from segdicom.enums import TaskState
 from segdicom.imaging import Volume
@@ -104,7 +105,7 @@ def case_readings(
         case = repo.get_case(session, case_id)
         tasks = [
             t
-            for t in repo.tasks_of_case(session, case_id)
+            for t in readings.tasks_of_case(session, case_id)
             if t.state in states and t.annotation_id is not None
         ]
         labels = list(repo.get_project(session, case.project_id).labels)

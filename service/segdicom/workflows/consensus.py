@@ -18,8 +18,7 @@ import SimpleITK as sitk  # noqa: N813
 from pydicom.uid import generate_uid
 
 from segdicom.db import annotations as annotation_rows
-from segdicom.db import events, jobs
-from segdicom.db import projects as project_rows
+from segdicom.db import events, jobs, readings
 from segdicom.enums import JobKind, JobState
 from segdicom.errors import BadInput
 from segdicom.imaging.agreement import Cropped
@@ -91,7 +90,7 @@ def build_consensus(
         row = annotation_rows.create(session, case.series_uid, case.study_uid, who, generate_uid())
         row.description = f"{method} consensus of case {case_id}"[:64]
         row.consensus_case_id = case.id  # blinding: the case's readers may not see it
-        project_rows.add_segments(session, row.id, labels)
+        readings.add_segments(session, row.id, labels)
         for number in range(1, len(labels) + 1):
             annotation_rows.put_masks(session, row.id, number, combined[number], keys)
         annotation_rows.bump_version(session, row.id, None)

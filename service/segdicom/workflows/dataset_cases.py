@@ -7,6 +7,7 @@ from typing import Any
 
 from segdicom.db import annotations as repo
 from segdicom.db import projects as project_rows
+from segdicom.db import readings
 from segdicom.enums import TaskState
 from segdicom.errors import BadInput
 from segdicom.state import AppState
@@ -58,7 +59,7 @@ def project_cases(st: AppState, project_id: int, request: DatasetRequest) -> lis
     with st.sessions() as session:
         project_rows.get_project(session, project_id)
         for state in dict.fromkeys(states):
-            for task, case in project_rows.list_tasks(session, project_id, None, state):
+            for task, case in readings.list_tasks(session, project_id, None, state):
                 if task.annotation_id is None or (wanted and case.series_uid not in wanted):
                     continue
                 key = (task.updated_at, task.id)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from segdicom.db import events
+from segdicom.db import events, readings
 from segdicom.db import projects as repo
 from segdicom.db.models import Case, Task
 from segdicom.db.types import utcnow
@@ -49,14 +49,14 @@ def renew(st: AppState, task: Task) -> None:
     if task.lease_expires - now > half:
         return
     with st.sessions.begin() as session:
-        row = repo.get_task(session, task.id)
+        row = readings.get_task(session, task.id)
         if row.reader == task.reader and row.state == TaskState.IN_PROGRESS:
             row.lease_expires = lease_until(st, now)
 
 
 def _resume(st: AppState, task: Task, now: datetime) -> None:
     with st.sessions.begin() as session:
-        row = repo.get_task(session, task.id)
+        row = readings.get_task(session, task.id)
         if row.reader != task.reader or row.state not in (
             TaskState.CHANGES_REQUESTED,
             TaskState.TODO,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from segdicom.auth.identity import Identity
 from segdicom.db import annotation_places as places
 from segdicom.db import annotations as annotation_rows
-from segdicom.db import events, users
+from segdicom.db import events, readings, users
 from segdicom.db import projects as repo
 from segdicom.db.models import Case, Project, Task
 from segdicom.db.types import utcnow
@@ -47,7 +47,7 @@ def retried(st: AppState, work: Callable[[Session], T]) -> T:
         try:
             with st.sessions.begin() as session:
                 return work(session)
-        except (repo.Retry, IntegrityError):
+        except (readings.Retry, IntegrityError):
             continue
     raise Conflict("too many concurrent callers took the same readings; try again")
 
@@ -63,7 +63,7 @@ def next_task(st: AppState, project_id: int, who: str) -> Reading:
         project = repo.get_project(session, project_id)
         now = utcnow()
         lease = lease_until(st, now)
-        task = repo.claimable_task(session, project_id, who, now)
+        task = readings.claimable_task(session, project_id, who, now)
         detail = f"lease until {lease.isoformat()}"
         if task is None:
             action = "task_next"
@@ -89,22 +89,22 @@ def take_over(
     """A fresh reading of an abandoned reading's slot for `who`: readers never see each
     other's masks. The abandoned one is released, and stays its reader's with its
     annotation (nothing is lost; reviewers still see it), so they never read the case again."""
-    slot = repo.release(session, task, now)
+    slot = readings.release(session, task, now)
     case = repo.get_case(session, task.case_id)
     task_event(session, who, "task_release", case, task, f"lease ran out; slot {slot} to {who}")
     annotation_id = new_annotation(session, project, case, who)
-    fresh = repo.add_task(session, case, who, lease, TaskState.IN_PROGRESS, annotation_id, slot)
+    fresh = readings.add_task(session, case, who, lease, TaskState.IN_PROGRESS, annotation_id, slot)
     return fresh, case
 
 
 def new_reading(session: Session, project: Project, who: str, lease: datetime) -> tuple[Task, Case]:
-    case = repo.claim_free_case(session, project, who) or repo.claim_free_case(
+    case = readings.claim_free_case(session, project, who) or readings.claim_free_case(
         session, project, who, skip_locked=False
     )
     if case is None:
         raise NotFound(f"no case left for {who!r} in project {project.id}")
     annotation_id = new_annotation(session, project, case, who)
-    task = repo.add_task(session, case, who, lease, TaskState.IN_PROGRESS, annotation_id)
+    task = readings.add_task(session, case, who, lease, TaskState.IN_PROGRESS, annotation_id)
     return task, case
 
 
@@ -113,7 +113,7 @@ def new_annotation(session: Session, project: Project, case: Case, who: str) -> 
     annotation_id = annotation_rows.create_id(
         session, case.series_uid, case.study_uid, who, generate_uid()
     )
-    repo.add_segments(session, annotation_id, project.labels)
+    readings.add_segments(session, annotation_id, project.labels)
     return annotation_id
 
 
@@ -130,9 +130,9 @@ def assign_case(st: AppState, case_id: int, assignee: str, who: str) -> Reading:
         if case.readings >= project.readers_per_case:
             raise Conflict(f"case {case_id} has all its {project.readers_per_case} reader(s)")
         _check_not_reading(session, case, assignee)
-        repo.claim_slot(session, case)
+        readings.claim_slot(session, case)
         annotation_id = new_annotation(session, project, case, assignee)
-        task = repo.add_task(session, case, assignee, None, TaskState.TODO, annotation_id)
+        task = readings.add_task(session, case, assignee, None, TaskState.TODO, annotation_id)
         task_event(session, who, "task_assign", case, task, f"assigned to {assignee}")
         return Reading(task, case, project.id)
 
@@ -144,7 +144,7 @@ def reassign(st: AppState, task_id: int, assignee: str, who: str) -> Reading:
     _check_user(st, assignee)
 
     def move(session: Session) -> Reading:
-        task = repo.get_task(session, task_id)
+        task = readings.get_task(session, task_id)
         case = repo.get_case(session, task.case_id)
         if task.state in (TaskState.APPROVED, TaskState.RELEASED):
             raise Conflict(f"task {task_id} is {task.state}: it cannot change hands")
@@ -153,7 +153,7 @@ def reassign(st: AppState, task_id: int, assignee: str, who: str) -> Reading:
             return Reading(task, case, case.project_id)
         _check_not_reading(session, case, assignee, moving=task)
         task.reader, task.lease_expires, task.updated_at = assignee, None, utcnow()
-        repo.add_holder(session, task.id, assignee)
+        readings.add_holder(session, task.id, assignee)
         if task.state == TaskState.IN_PROGRESS:
             task.state = TaskState.TODO
         task_event(session, who, "task_reassign", case, task, f"{previous} -> {assignee}")
@@ -168,7 +168,7 @@ def _check_not_reading(
     """Conflict when `reader` holds a reading of the case, or held one before it was handed
     on (`moving`, the reading being handed, aside: it may go back to them). The unique
     constraint is the last word when two admins race: `retried` then runs this again."""
-    holders = repo.case_holders(session, case.id, None if moving is None else moving.id)
+    holders = readings.case_holders(session, case.id, None if moving is None else moving.id)
     if reader in holders:
         raise Conflict(f"{reader!r} reads, or has read, case {case.id} already")
 
@@ -192,13 +192,13 @@ def _check_user(st: AppState, username: str) -> None:
 def submit(st: AppState, task_id: int, who: Identity) -> Reading:
     """Hand the reading in: submitted, or approved at once when the project needs no review."""
     with st.sessions.begin() as session:
-        task = repo.get_task(session, task_id)
+        task = readings.get_task(session, task_id)
         case = repo.get_case(session, task.case_id)
         project = repo.get_project(session, case.project_id)
         if task.reader != who.username and not who.is_admin:
             raise Forbidden(f"task {task_id} is {task.reader!r}'s reading, not {who.username!r}'s")
         to = TaskState.SUBMITTED if project.review_required else TaskState.APPROVED
-        repo.transition(session, task, repo.OPEN, to, lease_expires=None)
+        readings.transition(session, task, readings.OPEN, to, lease_expires=None)
         task_event(session, who.username, "task_submit", case, task, f"-> {to}")
         export = project.export_on_approval and to == TaskState.APPROVED
     if export:
@@ -211,13 +211,13 @@ def review(st: AppState, task_id: int, who: Identity, approve: bool, comment: st
     if who.role not in ("reviewer", "admin"):
         raise Forbidden(f"user {who.username!r} ({who.role}) is not a reviewer")
     with st.sessions.begin() as session:
-        task = repo.get_task(session, task_id)
+        task = readings.get_task(session, task_id)
         case = repo.get_case(session, task.case_id)
         project = repo.get_project(session, case.project_id)
         if task.reader == who.username and not who.is_admin:
             raise Forbidden(f"task {task_id} is {who.username!r}'s own reading: another reviews it")
         to = TaskState.APPROVED if approve else TaskState.CHANGES_REQUESTED
-        repo.transition(session, task, (TaskState.SUBMITTED,), to, reviewed_by=who.username)
+        readings.transition(session, task, (TaskState.SUBMITTED,), to, reviewed_by=who.username)
         if comment and task.annotation_id is not None:
             repo.add_comment(
                 session, annotation_id=task.annotation_id, author=who.username, text=comment
@@ -243,7 +243,7 @@ def _export(st: AppState, task: Task, who: str) -> None:
         error = f"the SEG was not sent to the PACS: {exc.detail}"[:300]
         log.warning("approved task %d was not exported: %s", task.id, exc.detail)
     with st.sessions.begin() as session:
-        row = repo.get_task(session, task.id)
+        row = readings.get_task(session, task.id)
         row.export_id, row.export_error = export_id, error
         if error:
             events.append(
