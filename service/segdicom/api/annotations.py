@@ -16,7 +16,7 @@ from segdicom.auth.identity import identity
 from segdicom.db.annotation_places import Whereabouts
 from segdicom.errors import BadInput
 from segdicom.workflows import annotations as flow
-from segdicom.workflows.tasks import (
+from segdicom.workflows.reading_access import (
     check_annotation_access,
     reading_json,
     visible_annotations,
@@ -40,7 +40,7 @@ MASK_BODY = Body(
 
 def guard(request: Request, annotation_id: int, write: bool) -> Whereabouts | None:
     """403 on another reader's annotation, or the consensus, of a blinded project case, and on
-    writes to a consensus by annotators (workflows.tasks); where the annotation is, None
+    writes to a consensus by annotators (workflows.reading_access); where the annotation is, None
     when there is no such annotation (the workflow then says 404)."""
     return check_annotation_access(state(request), identity(request), annotation_id, write)
 

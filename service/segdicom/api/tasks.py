@@ -16,6 +16,7 @@ from segdicom.db import projects as repo
 from segdicom.db import readings
 from segdicom.db.models import Comment
 from segdicom.errors import BadInput
+from segdicom.workflows import reading_access as access
 from segdicom.workflows import tasks as flow
 from segdicom.workflows import volumes
 
@@ -72,7 +73,7 @@ async def next_task(request: Request) -> JSONResponse:
 def list_tasks(request: Request) -> JSONResponse:
     """Tasks, filtered by `project`, `assignee` and `state`; annotators see their own."""
     query = parse_query(request, schemas.TasksQuery)
-    reader = flow.visible_reader(identity(request), query.assignee)
+    reader = access.visible_reader(identity(request), query.assignee)
     with state(request).sessions() as session:
         rows = readings.list_tasks(session, query.project, reader, query.state)
         return JSONResponse([task_json(flow.Reading(t, c, c.project_id)) for t, c in rows])
@@ -82,7 +83,7 @@ def _reading(request: Request, task_id: int) -> flow.Reading:
     with state(request).sessions() as session:
         task = readings.get_task(session, task_id)
         case = repo.get_case(session, task.case_id)
-    flow.check_task_visible(identity(request), task)
+    access.check_task_visible(identity(request), task)
     return flow.Reading(task, case, case.project_id)
 
 
@@ -207,7 +208,7 @@ async def add_comment(request: Request) -> JSONResponse:
     who, author = identity(request), _caller(request)
 
     def add() -> dict[str, Any]:
-        flow.check_annotation_access(st, who, annotation_id, False)
+        access.check_annotation_access(st, who, annotation_id, False)
         if body.slice is not None:
             with st.sessions() as session:
                 series_uid = annotation_rows.get(session, annotation_id).series_uid
@@ -228,7 +229,7 @@ def list_comments(request: Request) -> JSONResponse:
     """An annotation's comments, oldest first."""
     annotation_id = path_int(request, "id")
     st = state(request)
-    flow.check_annotation_access(st, identity(request), annotation_id, False)
+    access.check_annotation_access(st, identity(request), annotation_id, False)
     with st.sessions() as session:
         annotation_rows.get(session, annotation_id)
         return JSONResponse([comment_json(c) for c in repo.comments_of(session, annotation_id)])

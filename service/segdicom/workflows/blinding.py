@@ -1,6 +1,6 @@
 """Blinding of what is made from a reading: its exports, SEG and SR files, datasets.
 
-workflows.tasks decides who may see an annotation (`check_annotation_access`,
+workflows.reading_access decides who may see an annotation (`check_annotation_access`,
 `hidden_from`); this module applies the same rule to everything derived from one,
 so that a file is never a way round a 403 on the masks it holds.
 """
@@ -14,7 +14,7 @@ from segdicom.db.models import DatasetExport, Export
 from segdicom.errors import Forbidden
 from segdicom.seg.describe import SegDescription
 from segdicom.state import AppState
-from segdicom.workflows.tasks import check_annotation_access, hidden_from
+from segdicom.workflows.reading_access import check_annotation_access, hidden_from
 
 STAFF = ("reviewer", "admin")
 E = TypeVar("E", bound=Export)

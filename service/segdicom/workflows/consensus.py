@@ -72,8 +72,8 @@ def build_consensus(
     st: AppState, case_id: int, method: Method, who: str, report: Callable[..., None]
 ) -> int:
     """The new annotation's id, holding every project label's consensus mask, linked to
-    its case (workflows/tasks.py decides who sees it). `report` is told of each reading
-    read (the job's progress: `done` of `total` readings)."""
+    its case (workflows/reading_access.py decides who sees it). `report` is told of each
+    reading read (the job's progress: `done` of `total` readings)."""
     case, tasks, labels = case_readings(st, case_id, DEFAULT_STATES)
     volume = load_volume(st, case.series_uid)
     readers = []

@@ -45,8 +45,8 @@ from segdicom.workflows.dataset_files import (
     zip_file,
 )
 from segdicom.workflows.dataset_request import MAX_LABELS, DatasetRequest
+from segdicom.workflows.reading_access import hidden_from
 from segdicom.workflows.retrieve import Stopping, failures_reported
-from segdicom.workflows.tasks import hidden_from
 from segdicom.workflows.volumes import load_volume, slice_keys
 
 PROGRESS_EVERY = 0.2  # seconds between progress writes to the jobs table

@@ -21,7 +21,7 @@ from segdicom.masks import decode_mask, encode_mask
 from segdicom.seg.codes import codes_for_label, default_color
 from segdicom.state import AppState
 from segdicom.workflows.exports import export_annotation
-from segdicom.workflows.tasks import check_annotation_access, hidden_from
+from segdicom.workflows.reading_access import check_annotation_access, hidden_from
 from segdicom.workflows.volumes import check_index, load_volume, slice_array, slice_keys
 
 MAX_SEED_SEGMENTS = 255

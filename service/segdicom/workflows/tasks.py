@@ -1,31 +1,31 @@
-"""Readings of project cases: take the next one, submit, review, assign; who may see what.
+"""Readings of project cases: take the next one, submit, review, assign (who may see
+what: workflows/reading_access.py).
 
 Every transition appends an event (who, when, from which state to which) to
 the audit log, so the CSV shows the whole history of a reading.
 """
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydicom.uid import generate_uid
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from segdicom.auth.identity import Identity
-from segdicom.db import annotation_places as places
 from segdicom.db import annotations as annotation_rows
 from segdicom.db import events, readings, users
 from segdicom.db import projects as repo
 from segdicom.db.models import Case, Project, Task
 from segdicom.db.types import utcnow
 from segdicom.enums import TaskState
-from segdicom.errors import Closed, Conflict, Forbidden, NotFound, SegDicomError
+from segdicom.errors import Conflict, Forbidden, NotFound, SegDicomError
 from segdicom.state import AppState
 from segdicom.workflows.exports import export_annotation
-from segdicom.workflows.task_leases import lease_until, renew, task_event
+from segdicom.workflows.task_leases import lease_until, task_event
 
 log = logging.getLogger("segdicom.tasks")
 MAX_ATTEMPTS = 50
@@ -254,138 +254,3 @@ def _export(st: AppState, task: Task, who: str) -> None:
                 detail=f"task {task.id}: {error}",
             )
     task.export_id, task.export_error = export_id, error
-
-
-# -- who may see and change an annotation ---------------------------------------------
-
-
-def check_annotation_access(
-    st: AppState, who: Identity, annotation_id: int, write: bool
-) -> places.Whereabouts | None:
-    """Forbidden when `who` may not read (or write) the annotation of a project reading,
-    or the consensus of a project case.
-
-    A reading is its reader's: other annotators get 403 when the project is blinded
-    (several readers per case) and may never write it; reviewers read all readings;
-    admins do everything. A submitted or approved reading is closed to writes until
-    a reviewer asks for changes. A consensus is the reviewers' work (they build it, edit
-    it and export it); annotators never write it, nor read it in a blinded project.
-    Annotations outside projects are not restricted here. Where the annotation is (its
-    series; its project place, which `reading_json` tells), None for no such annotation.
-    """
-    with st.sessions() as session:
-        where = places.whereabouts(session, annotation_id)
-    found = None if where is None else where.project
-    if found is None:
-        return where
-    if found.task is not None:
-        _check_reading(st, who, annotation_id, write, found.task, found.project)
-    else:
-        _check_consensus(who, annotation_id, write, found.case, found.project)
-    return where
-
-
-def _check_reading(
-    st: AppState, who: Identity, annotation_id: int, write: bool, task: Task, project: Project
-) -> None:
-    if task.reader == who.username:
-        if write and task.state in (TaskState.SUBMITTED, TaskState.APPROVED, TaskState.RELEASED):
-            raise Closed(f"task {task.id} is {task.state}: annotation {annotation_id} is closed")
-        if write:
-            renew(st, task)
-        return
-    if who.is_admin or (who.role == "reviewer" and not write):
-        return
-    if project.readers_per_case > 1:
-        raise Forbidden(
-            f"annotation {annotation_id} is another reader's reading in the blinded "
-            f"project {project.id}"
-        )
-    if write:
-        raise Forbidden(f"annotation {annotation_id} is {task.reader!r}'s reading")
-
-
-def _check_consensus(
-    who: Identity, annotation_id: int, write: bool, case: Case, project: Project
-) -> None:
-    if who.role in ("reviewer", "admin"):
-        return
-    if project.readers_per_case > 1:
-        raise Forbidden(
-            f"annotation {annotation_id} is the consensus of the readings of case {case.id} "
-            f"in the blinded project {project.id}: reviewers and admins only"
-        )
-    if write:
-        raise Forbidden(
-            f"annotation {annotation_id} is the consensus of case {case.id}: "
-            "reviewers and admins edit it"
-        )
-
-
-def hidden_from(session: Session, who: Identity, annotation_ids: Sequence[int]) -> set[int]:
-    """The annotations an annotator may not see: other readers' readings of blinded cases,
-    and the consensus of blinded cases."""
-    if who.role in ("reviewer", "admin") or not annotation_ids:
-        return set()
-    return places.blinded_annotations(session, annotation_ids, who.username)
-
-
-def visible_annotations(
-    st: AppState, who: Identity, annotations: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """The annotation answers `who` may see (blinded readings and consensus left out)."""
-    with st.sessions() as session:
-        hidden = hidden_from(session, who, [a["id"] for a in annotations])
-    return [a for a in annotations if a["id"] not in hidden]
-
-
-def with_readings(st: AppState, annotations: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The annotation answers, each with the project reading it is (`reading`: project,
-    case, task, reader, state; task, reader and state are null for a case's consensus),
-    null outside projects: the viewer names whose reading it shows."""
-    with st.sessions() as session:
-        found = places.readings_of(session, [a["id"] for a in annotations])
-    return [{**a, "reading": _reading_json(found.get(a["id"]))} for a in annotations]
-
-
-def reading_json(where: places.Whereabouts | None) -> dict[str, Any] | None:
-    """`with_readings`' `reading` of one annotation, from what its access check found."""
-    place = None if where is None else where.project
-    if place is None:
-        return None
-    task = place.task
-    return _reading_json(
-        places.ReadingOf(
-            place.project.id,
-            place.case.id,
-            None if task is None else task.id,
-            None if task is None else task.reader,
-            None if task is None else task.state,
-        )
-    )
-
-
-def _reading_json(reading: places.ReadingOf | None) -> dict[str, Any] | None:
-    if reading is None:
-        return None
-    return {
-        "project_id": reading.project_id,
-        "case_id": reading.case_id,
-        "task_id": reading.task_id,
-        "reader": reading.reader,
-        "state": reading.state,
-    }
-
-
-def visible_reader(who: Identity, reader: str | None) -> str | None:
-    """The assignee filter a caller may use: annotators see only their own readings."""
-    if who.role in ("reviewer", "admin"):
-        return reader
-    if reader is not None and reader != who.username:
-        raise Forbidden(f"annotators see their own tasks only, not {reader!r}'s")
-    return who.username
-
-
-def check_task_visible(who: Identity, task: Task) -> None:
-    if who.role == "annotator" and task.reader != who.username:
-        raise Forbidden(f"task {task.id} is another reader's")
