@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Table, and_, case, delete, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, case, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from segdicom.db.models import Annotation, Segment, SliceMask
@@ -114,6 +114,18 @@ def get_segment(session: Session, annotation_id: int, number: int) -> Segment:
     )
 
 
+def segment_label(session: Session, annotation_id: int, number: int) -> str:
+    """`get_segment(...).label` in one plain query (at every stroke: no ORM entity)."""
+    label = session.execute(_SEGMENT_LABEL, {"a": annotation_id, "n": number}).scalar()
+    return str(found(label, f"annotation {annotation_id} has no segment {number}"))
+
+
+_SEGMENT_LABEL = select(cast(Table, Segment.__table__).c.label).where(
+    Segment.__table__.c.annotation_id == bindparam("a"),
+    Segment.__table__.c.number == bindparam("n"),
+)
+
+
 def delete_annotation(session: Session, row: Annotation) -> None:
     """Delete an annotation with its segments and masks (the ORM cascade)."""
     session.delete(row)
@@ -175,7 +187,11 @@ def put_masks(
         if data is not None
     ]
     if rows:
-        session.execute(insert(SliceMask), rows)
+        session.execute(_NEW_MASKS, rows)
+
+
+# Core, on the table: the ORM's bulk insert path cost more than the insert, at every stroke.
+_NEW_MASKS = insert(cast(Table, SliceMask.__table__))
 
 
 def get_mask(

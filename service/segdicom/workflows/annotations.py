@@ -222,7 +222,7 @@ def put_mask(st: AppState, write: MaskWrite, who: str, of: OfSeries | None = Non
     volumes.check_index(volume, write.slice_index)
     empty = is_empty(decode_mask(write.body, volume.rows, volume.columns))
     with st.sessions.begin() as session:  # 404 here for a segment the annotation lacks
-        label = repo.get_segment(session, write.annotation_id, write.number).label
+        label = repo.segment_label(session, write.annotation_id, write.number)
         version = repo.bump_version(session, write.annotation_id, write.expected)
         data = None if empty else write.body
         slices = volumes.slice_keys(volume)
@@ -249,7 +249,7 @@ def read_mask(
     slices = volumes.slice_keys(volume)
     with st.sessions() as session:
         version = repo.get(session, annotation_id).version
-        repo.get_segment(session, annotation_id, number)
+        repo.segment_label(session, annotation_id, number)  # 404 for a segment it lacks
         data = repo.get_mask(session, annotation_id, number, slice_index, slices)
     payload = data if data is not None else empty_mask(volume.rows, volume.columns)
     return MaskRead(payload, version)
