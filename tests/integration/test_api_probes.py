@@ -76,7 +76,8 @@ def _assert_named_error(response: Any, *names: str) -> str:
 INTEGER_CASES = [
     (path, method, name, bad)
     for path, method, op in OPERATIONS
-    for name in INTEGER_PARAMS & {p["name"] for p in op["parameters"] if p["in"] == "path"}
+    # sorted: a set's order changes with the process, and pytest-xdist workers must collect alike
+    for name in sorted(INTEGER_PARAMS & {p["name"] for p in op["parameters"] if p["in"] == "path"})
     for bad in BAD_INTEGERS
 ]
 
