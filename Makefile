@@ -11,6 +11,9 @@ STAMP := $(VENV)/.installed
 NODE_PEERS := $(if $(shell command -v npm 2>/dev/null),,nodejs npm)
 DEBIAN_PEERS := orthanc orthanc-dicomweb dcmtk dicom3tools chromium postgresql $(NODE_PEERS)
 NODE_STAMP := node_modules/.installed
+# The tests without a browser run on this many workers (pytest-xdist): most of them wait on
+# Orthanc, PostgreSQL or a server process, so two overlap well on two cores.
+PYTEST_WORKERS ?= 2
 
 .PHONY: run test test-unit lint typecheck typecheck-viewer peers venv pacs bench clean
 
@@ -40,7 +43,8 @@ test: $(STAMP) peers $(NODE_STAMP)
 	$(BIN)/ruff format --check service tests bench migrations
 	$(BIN)/mypy
 	npm run --silent typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not e2e" -n $(PYTEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -m e2e
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
