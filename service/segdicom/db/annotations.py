@@ -191,7 +191,10 @@ def put_masks(
 
 
 # Core, on the table: the ORM's bulk insert path cost more than the insert, at every stroke.
-_NEW_MASKS = insert(cast(Table, SliceMask.__table__))
+# RETURNING makes SQLAlchemy send any number of rows as multi-row VALUES ("insertmanyvalues");
+# without it, a list of rows, even of one, went to psycopg's pipelined executemany.
+_MASKS = cast(Table, SliceMask.__table__)
+_NEW_MASKS = insert(_MASKS).returning(_MASKS.c.slice_index)
 
 
 def get_mask(
