@@ -5,6 +5,8 @@ A thread polls /healthz on the live server the whole time; every answer must be 
 
 import dataclasses
 import io
+import logging
+import socket
 import struct
 import threading
 import time
@@ -253,3 +255,24 @@ def test_limits_on_files_and_slices(settings: Settings) -> None:
         assert response.status_code in (413, 422), response.text
         assert "5" in response.json()["detail"]
         assert client.get("/healthz").status_code == 200
+
+
+def test_a_client_gone_before_its_mask_arrived_is_a_log_line_not_an_error(
+    live_server: LiveServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A tab closed while its write was on the wire: the service notes it and goes on."""
+    head = (
+        "PUT /api/annotations/1/segments/1/slices/0 HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{live_server.port}\r\nIf-Match: 1\r\n"
+        "Content-Type: application/octet-stream\r\nContent-Length: 1000\r\n\r\n"
+    )
+    with caplog.at_level(logging.INFO, logger="segdicom.api"):
+        with socket.create_connection(("127.0.0.1", live_server.port)) as sock:
+            sock.sendall(head.encode() + b"0123456789")  # 10 of the 1000 bytes, then gone
+        gone = poll(
+            lambda: [r for r in caplog.records if "went away" in r.getMessage()],
+            "the service's note of the client gone",
+        )
+    assert gone[0].levelno == logging.INFO and "PUT /api/annotations/1" in gone[0].getMessage()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert httpx.get(f"{live_server.url}/healthz").status_code == 200

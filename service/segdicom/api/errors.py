@@ -6,7 +6,7 @@ from http import HTTPStatus
 from typing import Any
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 
@@ -120,6 +120,15 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
     return error_response(500, "internal", "internal error; see the service log")
 
 
+async def client_gone(request: Request, exc: Exception) -> Response:
+    """The client went away before its request body arrived (a tab closed mid-write): nothing
+    was done, and there is nobody to answer; a line in the log, not an error's traceback."""
+    log.info(
+        "%s %s: the client went away before its body arrived", request.method, request.url.path
+    )
+    return error_response(400, "client_disconnected", "the request body did not arrive whole")
+
+
 async def missing_file(request: Request, exc: Exception) -> Response:
     """A file the index names is gone from the data folder (deleted by hand, a disk
     restored from an older backup): say which, and how to bring the index in line."""
@@ -136,5 +145,6 @@ HANDLERS = {
     SegDicomError: segdicom_error,
     HTTPException: http_error,
     FileNotFoundError: missing_file,
+    ClientDisconnect: client_gone,
     Exception: unexpected_error,
 }
