@@ -8,7 +8,7 @@
 
 import { request } from "./api.js";
 import { clear, h } from "./dom.js";
-import { decodeMask } from "./maskcodec.js";
+import { decodeMask, fromBase64 } from "./maskcodec.js";
 import { showError } from "./notify.js";
 import { overlapFields } from "./overlap.js";
 import { PreviewLayer } from "./previewlayer.js";
@@ -40,14 +40,6 @@ export async function runOperation(id, body, version) {
   const path = `api/annotations/${encodeURIComponent(String(id))}/operations`;
   const response = await request("POST", path, { json: body, ifMatch: version });
   return response.json();
-}
-
-/** @param {string} text base64 @returns {Uint8Array} */
-function fromBase64(text) {
-  const raw = atob(text);
-  const out = new Uint8Array(raw.length);
-  for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
-  return out;
 }
 
 /**

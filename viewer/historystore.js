@@ -10,6 +10,7 @@
  */
 
 import { History } from "./history.js";
+import { fromBase64, toBase64 } from "./maskcodec.js";
 
 /** @typedef {import("./history.js").Step} Step */
 /** @typedef {import("./history.js").SegmentState} SegmentState */
@@ -19,22 +20,6 @@ import { History } from "./history.js";
 const MAX_CHARS = 2_000_000;
 // login.js counts the waiting masks under this prefix (it loads nothing else: SECURITY.md).
 const PREFIX = "segdicom.history.";
-
-/** @param {Uint8Array | Uint32Array} bytes */
-function toBase64(bytes) {
-  const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let text = "";
-  for (let i = 0; i < view.length; i += 0x8000) text += String.fromCharCode(...view.subarray(i, i + 0x8000));
-  return btoa(text);
-}
-
-/** @param {string} text */
-function fromBase64(text) {
-  const raw = atob(text);
-  const out = new Uint8Array(raw.length);
-  for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
-  return out;
-}
 
 /** @param {SegmentState | null} s */
 const segmentOut = (s) => s && { ...s, masks: [...s.masks].map(([slice, m]) => [slice, toBase64(m)]) };
