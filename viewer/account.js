@@ -11,11 +11,17 @@ import { request } from "./api.js";
 
 /** @type {Promise<Me> | null} */
 let asked = null;
+/** the user name once the server said it ("" before) */
+let known = "";
 
 /** Who is signed in, asked once a page. @returns {Promise<Me>} */
 export function whoAmI() {
   asked ??= request("GET", "/api/auth/me").then(
-    async (response) => /** @type {Me} */ (await response.json()),
+    async (response) => {
+      const me = /** @type {Me} */ (await response.json());
+      known = me.username;
+      return me;
+    },
     (err) => {
       asked = null;
       throw err;
@@ -23,6 +29,9 @@ export function whoAmI() {
   );
   return asked;
 }
+
+/** Who is signed in, when the page already knows ("" before the server said): for pagehide. */
+export const knownUser = () => known;
 
 /**
  * @param {HTMLElement} label where the user name goes

@@ -108,7 +108,7 @@ export class AnnotationSession {
       },
     });
     this.onStatus(this.saver.status());
-    takeBack(this);
+    void takeBack(this);
     this.onChange();
   }
 

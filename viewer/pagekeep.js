@@ -1,11 +1,14 @@
 // @ts-check
 /**
  * What one page of an annotation leaves to the next: on pagehide the pending masks are written
- * with keepalive requests and the rest waits in this tab with the undo history; a reload or a
- * new login takes them back (annotation.js). And which annotation a series reopens.
+ * with keepalive requests, and kept in this browser until a next page sees them on the server
+ * (exitstore.js); the rest waits in this tab with the undo history; a reload or a new login
+ * takes them back (annotation.js). And which annotation a series reopens.
  */
 
+import { knownUser, whoAmI } from "./account.js";
 import * as api from "./api.js";
+import { dropSent, keepSent, readSent } from "./exitstore.js";
 import { keepHistory, restoreHistory } from "./historystore.js";
 import { encodeMaskNow, packBits, unpackBits } from "./maskcodec.js";
 
@@ -31,26 +34,96 @@ export function latest(list) {
 }
 
 /**
- * A reload or a new login: take back what the last page of this tab left, the masks waiting
- * to be written (written now) and the undo history (when nothing changed the annotation
- * since). When something did, the waiting masks meet the server's as a conflict, for the
- * user to decide, and the history is dropped: its steps no longer match the server.
+ * A reload, a new login or a new tab: take back what the last page left. The masks it sent as
+ * it closed that did not reach the server are written again. Then, from this tab, the masks
+ * waiting to be written (written now) and the undo history (when nothing else changed the
+ * annotation since). When something did, the waiting masks meet the server's as a conflict,
+ * for the user to decide, and the history is dropped: its steps no longer match the server.
  */
 /** @param {AnnotationSession} session */
-export function takeBack(session) {
+export async function takeBack(session) {
   const saver = /** @type {Saver} */ (session.saver);
-  const kept = restoreHistory(/** @type {number | string} */ (session.id), saver.version, session.history);
-  if (!kept) return;
-  for (const w of kept.waiting) {
-    session.masks.set(w.segment, w.slice, unpackBits(w.mask, session.pixelCount));
-    saver.markDirty(w.segment, w.slice);
+  const id = /** @type {number | string} */ (session.id);
+  const sent = await sentByMe(id);
+  if (session.saver !== saver) return; // another annotation was opened meanwhile
+  // The version the last page's history and waiting masks were made at, when only its own
+  // writes (landed or written again now) stand between it and the server's.
+  const version = sent ? resend(session, sent) : saver.version;
+  const kept = restoreHistory(id, version, session.history);
+  if (kept) {
+    for (const w of kept.waiting) {
+      session.masks.set(w.segment, w.slice, unpackBits(w.mask, session.pixelCount));
+      saver.markDirty(w.segment, w.slice);
+    }
+    if (kept.waiting.length && kept.version !== version) {
+      saver.conflict = true;
+      saver.message = `it is at version ${saver.version}; your ${kept.waiting.length} waiting changes were made on version ${kept.version}`;
+      saver.emit();
+    }
+    loadHistoryMasks(session);
   }
-  if (kept.waiting.length && kept.version !== saver.version) {
-    saver.conflict = true;
-    saver.message = `it is at version ${saver.version}; your ${kept.waiting.length} waiting changes were made on version ${kept.version}`;
-    saver.emit();
+  if (sent || kept) session.onChange();
+}
+
+/**
+ * What a closed page of this user sent for the annotation (taken out of the browser), or null.
+ * @param {number | string} id
+ */
+async function sentByMe(id) {
+  const sent = readSent(id);
+  if (!sent) return null;
+  const me = await whoAmI().catch(() => null);
+  if (!me || (sent.user && sent.user !== me.username)) return null;
+  dropSent(id);
+  return sent;
+}
+
+/**
+ * Write again what a closed page sent and the server did not get; answers the version the
+ * page was at when it closed, when the server's is one of that page's own (else the server's).
+ * @param {AnnotationSession} session
+ * @param {import("./exitstore.js").Sent} sent
+ */
+function resend(session, sent) {
+  const saver = /** @type {Saver} */ (session.saver);
+  const end = sent.start + sent.masks.length;
+  if (saver.version >= sent.base && saver.version <= end) {
+    // Each write waited for the one before: those from the server's version on did not land.
+    for (const m of sent.masks.slice(Math.max(0, saver.version - sent.start))) {
+      session.masks.set(m.segment, m.slice, unpackBits(m.mask, session.pixelCount));
+      saver.markDirty(m.segment, m.slice);
+    }
+    return end;
   }
-  loadHistoryMasks(session);
+  void compareSent(session, sent);
+  return saver.version;
+}
+
+/**
+ * Someone else wrote the annotation since the page closed: the masks it sent that are not what
+ * the server holds meet the server's as a conflict, for the user to decide.
+ * @param {AnnotationSession} session
+ * @param {import("./exitstore.js").Sent} sent
+ */
+async function compareSent(session, sent) {
+  const saver = /** @type {Saver} */ (session.saver);
+  const differ = [];
+  for (const m of sent.masks) {
+    await session.masks.load(m.segment, m.slice).catch(() => undefined);
+    const server = session.masks.get(m.segment, m.slice);
+    const mine = unpackBits(m.mask, session.pixelCount);
+    if (!server ? mine.some((v) => v) : server.some((v, i) => Boolean(v) !== Boolean(mine[i]))) differ.push({ ...m, mine });
+  }
+  if (session.saver !== saver || !differ.length) return;
+  for (const m of differ) {
+    session.masks.set(m.segment, m.slice, m.mine);
+    saver.markDirty(m.segment, m.slice);
+  }
+  saver.conflict = true;
+  const when = new Date(sent.at).toLocaleString();
+  saver.message = `${differ.length} changes you made as a page of it closed (${when}) may not have reached the server, and it has changed since (version ${saver.version})`;
+  saver.emit();
+  session.onChange();
 }
 
 /** Load, in the background, the masks the restored history flips, so undo can replay them. */
@@ -72,13 +145,22 @@ export function leavePage(session) {
   const saver = session.saver;
   if (id === null || !saver) return;
   let budget = 60 * 1024;
+  const base = saver.version;
+  /** @type {import("./exitstore.js").SentMask[]} */
+  const sent = [];
+  let start = base;
   saver.writeOnExit((segment, slice, version) => {
-    const body = encodeMaskNow(session.masks.get(segment, slice) ?? null, session.pixelCount);
+    const mask = session.masks.get(segment, slice) ?? null;
+    const body = encodeMaskNow(mask, session.pixelCount);
     if (body.length > budget) return false;
     budget -= body.length;
     api.putMaskBytes(id, segment, slice, body, version, true).catch(() => undefined);
+    if (!sent.length) start = version;
+    sent.push({ segment, slice, mask: mask ? packBits(mask) : new Uint8Array((session.pixelCount + 7) >> 3) });
     return true;
   });
+  // A browser may cut those requests off: the next page of the annotation checks (exitstore.js).
+  if (sent.length) keepSent(id, { user: knownUser(), at: Date.now(), base, start, masks: sent });
   // What could not go out (the session ended: the login is next; the budget ran out) waits
   // in this tab. A change the server refused for good makes the history wrong: not kept.
   const waiting = [...saver.dirty.values()].map(({ segment, slice }) => {
@@ -87,4 +169,3 @@ export function leavePage(session) {
   });
   keepHistory(id, saver.version, saver.diverged ? null : session.history, waiting);
 }
-

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-from playwright.sync_api import Browser, Route, expect
+from playwright.sync_api import Browser, Page, Route, expect
 from tests.e2e.viewer_pages import (
     Phantom,
     add_segment,
@@ -18,9 +18,11 @@ from tests.e2e.viewer_pages import (
     open_page,
     open_with_segment,
     saved,
+    stroke,
     to_page,
 )
 from tests.e2e.viewer_pages import phantom as phantom  # the server fixture
+from tests.helpers import poll
 
 STEPS = 55  # the issue asks for at least 50 undo steps
 
@@ -136,6 +138,68 @@ def test_a_slice_that_failed_while_the_service_was_away_loads_and_paints_when_it
     ann = annotation_id(page)
     assert phantom.mask(ann, number, 2)[200, 256] and phantom.mask(ann, number, 27)[120, 100]
     assert [e for e in errors if "Failed to load resource" not in e] == []
+
+
+def test_a_stroke_whose_write_the_browser_cut_off_as_the_tab_closed_is_written_by_the_next_tab(
+    browser: Browser, phantom: Phantom
+) -> None:
+    errors: list[str] = []
+    context = browser.new_context()  # one browser: its tabs share localStorage
+    try:
+        page = open_page(context, phantom, errors, slice_index=24)
+        number = add_segment(page, "Cut off")
+        saved(page)
+        ann = annotation_id(page)
+        # A busy machine's browser tears the closing tab down before its keepalive write is out.
+        cut_off_keepalive(page)
+        stroke(page, [(100, 400), (200, 400)])
+        expect(page.locator("#save-state")).to_have_attribute("data-state", "saving")
+        page.close()  # inside the 400 ms save debounce
+        assert not _row_painted(phantom, ann, number, 400)
+
+        # The next tab of this annotation finds the write missing and makes it.
+        again = open_page(context, phantom, errors, slice_index=24)
+        expect(again.locator("#view")).to_have_attribute("data-annotation-id", ann)
+        poll(lambda: _row_painted(phantom, ann, number, 400), "the stroke written")
+        saved(again)
+        assert again.evaluate("(id) => localStorage.getItem('segdicom.sent.' + id)", ann) is None
+
+        # A reload of a tab whose write was cut off: written again, and the undo history kept.
+        again.locator(f"[data-testid=segment-row][data-number='{number}']").click()
+        expect(again.locator("#view")).to_have_attribute("data-active-segment", str(number))
+        stroke(again, [(100, 450), (200, 450)])
+        cut_off_keepalive(again)
+        again.reload()
+        expect(again.locator("#view")).to_have_attribute("data-ready", "true")
+        poll(lambda: _row_painted(phantom, ann, number, 450), "the stroke written")
+        saved(again)
+        expect(again.locator("#undo")).to_be_enabled()
+        again.locator("#undo").click()
+        saved(again)
+        mask = phantom.mask(ann, number, 24)
+        assert mask[400, 100:201].all() and not mask[450, 100:201].any()
+        assert [e for e in errors if "Failed to load resource" not in e] == []
+    finally:
+        context.close()
+
+
+def _row_painted(phantom: Phantom, annotation: str, number: int, row: int) -> bool:
+    """Whether the server's mask of slice 24 has row `row` painted from column 100 to 200."""
+    with httpx.Client(base_url=phantom.url, timeout=10) as http:
+        stored = http.get(f"/api/annotations/{annotation}/segments/{number}/slices/24")
+    if stored.status_code != 200 or not stored.content:
+        return False
+    return bool(phantom.mask(annotation, number, 24)[row, 100:201].all())
+
+
+def cut_off_keepalive(page: Page) -> None:
+    """The page's keepalive requests never leave it, as when a busy machine's browser tears a
+    closing page down first (Playwright's routes do not see keepalive requests)."""
+    page.evaluate(
+        """() => { const send = window.fetch;
+          window.fetch = (url, init) => init?.keepalive
+            ? Promise.reject(new TypeError("cut off")) : send(url, init); }"""
+    )
 
 
 def test_conflict_between_two_pages(browser: Browser, phantom: Phantom, output_dir: Path) -> None:

@@ -12,7 +12,7 @@ import httpx
 import numpy as np
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
 from tests.conftest import LiveServer
 from tests.helpers import dicom_files
 
@@ -81,9 +81,15 @@ def phantom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Phantom]:
     yield from serve_series(tmp_path_factory.mktemp("viewer"), PHANTOM)
 
 
-def watched_page(browser: Browser, url: str, errors: list[str]) -> Page:
-    """A new page at `url` whose console errors and uncaught exceptions go to `errors`."""
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
+def watched_page(browser: Browser | BrowserContext, url: str, errors: list[str]) -> Page:
+    """A new page at `url` whose console errors and uncaught exceptions go to `errors`: in a
+    browser context of its own, or in `browser` when that is a context (their pages share
+    localStorage)."""
+    if isinstance(browser, BrowserContext):
+        page = browser.new_page()
+        page.set_viewport_size({"width": 1400, "height": 900})
+    else:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
 
     def on_console(message: ConsoleMessage) -> None:
         if message.type == "error":
@@ -96,7 +102,9 @@ def watched_page(browser: Browser, url: str, errors: list[str]) -> Page:
     return page
 
 
-def series_page(browser: Browser, series: Phantom, errors: list[str], query: str = "") -> Page:
+def series_page(
+    browser: Browser | BrowserContext, series: Phantom, errors: list[str], query: str = ""
+) -> Page:
     """A page showing the series (the link's further `query`, e.g. "&slice=3"), once its slice
     is drawn, collecting console errors."""
     page = watched_page(browser, f"{series.url}/?series={series.series_uid}{query}", errors)
@@ -104,7 +112,9 @@ def series_page(browser: Browser, series: Phantom, errors: list[str], query: str
     return page
 
 
-def open_page(browser: Browser, phantom: Phantom, errors: list[str], slice_index: int = 0) -> Page:
+def open_page(
+    browser: Browser | BrowserContext, phantom: Phantom, errors: list[str], slice_index: int = 0
+) -> Page:
     """A page showing the phantom at a slice, collecting console errors."""
     page = series_page(browser, phantom, errors)
     page.locator("#view").focus()
