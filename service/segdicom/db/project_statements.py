@@ -80,13 +80,17 @@ def claimable() -> Any:
 @functools.cache
 def claim_free_case(skip_locked: bool) -> Any:
     """claim_free_case's statement, built once: its values are bound parameters (the
-    expression over two aliases cost more to build than to run, at every `next`)."""
+    expression over two aliases cost more to build than to run, at every `next`). Core on
+    the table: the claimed case's columns and its project's labels come back from the same
+    statement, with no ORM load and no lookup of the project before it."""
+    cases = cast(Table, Case.__table__)
     inner = aliased(Case)
-    readers = bindparam("b_readers", type_=Integer)
+    project = bindparam("b_project", type_=Integer)
+    readers = select(Project.readers_per_case).where(Project.id == project).scalar_subquery()
     candidate = (
         select(inner.id)
         .where(
-            inner.project_id == bindparam("b_project", type_=Integer),
+            inner.project_id == project,
             inner.readings < readers,
             not_read_by(bindparam("b_reader", type_=String), inner.id),  # type: ignore[arg-type]
             # Its images are here (a pull that failed, or has not begun, leaves none).
@@ -97,16 +101,17 @@ def claim_free_case(skip_locked: bool) -> Any:
         .with_for_update(skip_locked=skip_locked)
         .scalar_subquery()
     )
+    labels = select(Project.labels).where(Project.id == cases.c.project_id).scalar_subquery()
     return (
-        update(Case)
-        .where(Case.id == candidate, Case.readings < readers)
-        .values(readings=Case.readings + 1)
-        .returning(Case)
-        .execution_options(populate_existing=True, synchronize_session=False)
+        update(cases)
+        .where(cases.c.id == candidate, cases.c.readings < readers)
+        .values(readings=cases.c.readings + 1)
+        .returning(*cases.c, labels.label("labels"))
     )
 
 
 NEW_HOLDER = insert(cast(Table, TaskReader.__table__))  # Core: no ORM unit of work
+NEW_TASK = insert(cast(Table, Task.__table__)).returning(Task.id)  # Core: no ORM flush
 
 # add_segments' statement. RETURNING makes SQLAlchemy send the rows as one multi-row VALUES,
 # compiled once ("insertmanyvalues"); without it psycopg pipelines a round trip per row.

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from segdicom.db import project_statements as statements
-from segdicom.db.models import Case, Project, Task, TaskReader
+from segdicom.db.models import Case, Task, TaskReader
 from segdicom.db.types import utcnow
 from segdicom.enums import TaskState
 from segdicom.errors import Conflict, NotFound
@@ -99,20 +99,24 @@ def release(session: Session, task: Task, now: datetime) -> int:
 
 
 def claim_free_case(
-    session: Session, project: Project, reader: str, skip_locked: bool = True
-) -> Case | None:
+    session: Session, project_id: int, reader: str, skip_locked: bool = True
+) -> tuple[Case, list[dict[str, Any]]] | None:
     """The first case with a free reader slot the caller has not read, its slot taken in
-    the same statement (`case.readings` is then the caller's slot); None when none is left.
+    the same statement (`case.readings` is then the caller's slot), with the project's
+    labels; None when none is left (or there is no such project).
 
     On PostgreSQL the candidate row is locked with SKIP LOCKED: concurrent callers take
     different cases instead of waiting for each other (so None may only mean that the
     free cases are being taken: ask again with `skip_locked=False` to wait for them).
+    The case is not in the session (a plain row, made an object for the callers).
     """
-    claimed = session.scalars(
-        statements.claim_free_case(skip_locked),
-        {"b_project": project.id, "b_readers": project.readers_per_case, "b_reader": reader},
-    )
-    return claimed.first()
+    values = {"b_project": project_id, "b_reader": reader}
+    row = session.execute(statements.claim_free_case(skip_locked), values).first()
+    if row is None:
+        return None
+    columns = row._asdict()
+    labels = columns.pop("labels")
+    return Case(**columns), labels
 
 
 def claim_slot(session: Session, case: Case) -> None:
@@ -140,22 +144,24 @@ def add_task(
     """The reading of the slot just claimed, or of `slot` (IntegrityError: the reader reads
     the case already)."""
     now = utcnow()
-    task = Task(
-        case_id=case.id,
-        slot=case.readings if slot is None else slot,
-        reader=reader,
-        annotation_id=annotation_id,
-        state=state,
-        lease_expires=lease,
-        reviewed_by="",
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(task)
-    session.flush()
-    # A reading made a moment ago has no holder yet: no lookup (this runs at every `next`).
-    session.execute(statements.NEW_HOLDER, {"task_id": task.id, "reader": reader})
-    return task
+    values = {
+        "case_id": case.id,
+        "slot": case.readings if slot is None else slot,
+        "reader": reader,
+        "annotation_id": annotation_id,
+        "state": state,
+        "lease_expires": lease,
+        "reviewed_by": "",
+        "export_id": None,
+        "export_error": "",
+        "created_at": now,
+        "updated_at": now,
+    }
+    # Core statements, no ORM flush (this runs at every `next`): the task is not in the
+    # session. A reading made a moment ago has no holder yet: no lookup.
+    task_id = session.execute(statements.NEW_TASK, values).scalar_one()
+    session.execute(statements.NEW_HOLDER, {"task_id": task_id, "reader": reader})
+    return Task(id=task_id, **values)
 
 
 def add_holder(session: Session, task_id: int, reader: str) -> None:

@@ -6,10 +6,10 @@ the audit log, so the CSV shows the whole history of a reading.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydicom.uid import generate_uid
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +19,7 @@ from segdicom.auth.identity import Identity
 from segdicom.db import annotations as annotation_rows
 from segdicom.db import events, readings, users
 from segdicom.db import projects as repo
-from segdicom.db.models import Case, Project, Task
+from segdicom.db.models import Case, Task
 from segdicom.db.types import utcnow
 from segdicom.enums import TaskState
 from segdicom.errors import Conflict, Forbidden, NotFound, SegDicomError
@@ -60,14 +60,13 @@ def next_task(st: AppState, project_id: int, who: str) -> Reading:
     new one of the first case with a free reader slot; leased to the caller."""
 
     def take(session: Session) -> Reading:
-        project = repo.get_project(session, project_id)
         now = utcnow()
         lease = lease_until(st, now)
         task = readings.claimable_task(session, project_id, who, now)
         detail = f"lease until {lease.isoformat()}"
         if task is None:
             action = "task_next"
-            task, case = new_reading(session, project, who, lease)
+            task, case = new_reading(session, project_id, who, lease)
         elif task.reader == who:
             action = "task_resume"
             task.state, task.lease_expires, task.updated_at = TaskState.IN_PROGRESS, lease, now
@@ -75,7 +74,7 @@ def next_task(st: AppState, project_id: int, who: str) -> Reading:
         else:
             action = "task_take_over"
             released = task
-            task, case = take_over(session, project, released, who, now, lease)
+            task, case = take_over(session, released, who, now, lease)
             detail += f"; from {released.reader} (task {released.id}, released)"
         task_event(session, who, action, case, task, detail)
         return Reading(task, case, project_id)
@@ -84,7 +83,7 @@ def next_task(st: AppState, project_id: int, who: str) -> Reading:
 
 
 def take_over(
-    session: Session, project: Project, task: Task, who: str, now: datetime, lease: datetime
+    session: Session, task: Task, who: str, now: datetime, lease: datetime
 ) -> tuple[Task, Case]:
     """A fresh reading of an abandoned reading's slot for `who`: readers never see each
     other's masks. The abandoned one is released, and stays its reader's with its
@@ -92,28 +91,31 @@ def take_over(
     slot = readings.release(session, task, now)
     case = repo.get_case(session, task.case_id)
     task_event(session, who, "task_release", case, task, f"lease ran out; slot {slot} to {who}")
-    annotation_id = new_annotation(session, project, case, who)
+    labels = repo.get_project(session, case.project_id).labels
+    annotation_id = new_annotation(session, labels, case, who)
     fresh = readings.add_task(session, case, who, lease, TaskState.IN_PROGRESS, annotation_id, slot)
     return fresh, case
 
 
-def new_reading(session: Session, project: Project, who: str, lease: datetime) -> tuple[Task, Case]:
-    case = readings.claim_free_case(session, project, who) or readings.claim_free_case(
-        session, project, who, skip_locked=False
+def new_reading(session: Session, project_id: int, who: str, lease: datetime) -> tuple[Task, Case]:
+    claimed = readings.claim_free_case(session, project_id, who) or readings.claim_free_case(
+        session, project_id, who, skip_locked=False
     )
-    if case is None:
-        raise NotFound(f"no case left for {who!r} in project {project.id}")
-    annotation_id = new_annotation(session, project, case, who)
+    if claimed is None:
+        repo.get_project(session, project_id)  # NotFound when there is no such project
+        raise NotFound(f"no case left for {who!r} in project {project_id}")
+    case, labels = claimed
+    annotation_id = new_annotation(session, labels, case, who)
     task = readings.add_task(session, case, who, lease, TaskState.IN_PROGRESS, annotation_id)
     return task, case
 
 
-def new_annotation(session: Session, project: Project, case: Case, who: str) -> int:
+def new_annotation(session: Session, labels: Sequence[dict[str, Any]], case: Case, who: str) -> int:
     """An empty annotation of the case with the project's labels as its segments."""
     annotation_id = annotation_rows.create_id(
         session, case.series_uid, case.study_uid, who, generate_uid()
     )
-    readings.add_segments(session, annotation_id, project.labels)
+    readings.add_segments(session, annotation_id, labels)
     return annotation_id
 
 
@@ -131,7 +133,7 @@ def assign_case(st: AppState, case_id: int, assignee: str, who: str) -> Reading:
             raise Conflict(f"case {case_id} has all its {project.readers_per_case} reader(s)")
         _check_not_reading(session, case, assignee)
         readings.claim_slot(session, case)
-        annotation_id = new_annotation(session, project, case, assignee)
+        annotation_id = new_annotation(session, project.labels, case, assignee)
         task = readings.add_task(session, case, assignee, None, TaskState.TODO, annotation_id)
         task_event(session, who, "task_assign", case, task, f"assigned to {assignee}")
         return Reading(task, case, project.id)
