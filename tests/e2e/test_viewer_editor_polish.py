@@ -1,6 +1,7 @@
 """The segment editor's finish in a real browser: an operation's preview drawn over the image
 until Apply or Cancel; a custom label's own colour and codes; the keys to add a segment and
-change the opacity; the right panel fitting a 1440x900 screen."""
+change the opacity; the right panel fitting a 1440x900 screen; a message over the image that
+the brush paints through."""
 
 import re
 from pathlib import Path
@@ -14,6 +15,7 @@ from tests.e2e.viewer_pages import (
     Phantom,
     add_segment,
     annotation_id,
+    click_pixel,
     go_to_slice,
     open_page,
     paint_stroke,
@@ -206,3 +208,42 @@ def test_right_panel_fits_1440_by_900(browser: Browser, phantom: Phantom, output
     scroll_w, client_w = stats.evaluate("p => [p.scrollWidth, p.clientWidth]")
     assert scroll_w <= client_w, (scroll_w, client_w)
     assert not errors, errors
+
+
+def test_a_message_over_the_image_turns_see_through_and_the_brush_paints_beneath_it(
+    browser: Browser, phantom: Phantom, output_dir: Path
+) -> None:
+    errors: list[str] = []
+    page = open_page(browser, phantom, errors, slice_index=9)
+    page.locator("#layout").select_option("1")  # one view: the image reaches the bottom
+    expect(page.locator("#view-grid")).to_have_attribute("data-layout", "1")
+    number = add_segment(page, "Under a message")
+    row = page.locator(f"[data-testid=segment-row][data-number='{number}']")
+    row.locator(".seg-lock").click()
+    click_pixel(page, 250, 250)  # on a locked segment: a message, over the bottom of the image
+    toasts, toast = page.locator("#toasts"), page.locator("[data-testid=toast]").last
+    expect(toast).to_contain_text("locked")
+    box = toast.bounding_box()
+    assert box is not None
+    x, y = box["x"] + 12, box["y"] + box["height"] / 2  # on its text, away from its ×
+    page.mouse.move(x, y)  # it stays while the pointer is on it
+    expect(toasts).to_have_class(re.compile("see-through"))
+    page.locator("#view").focus()
+    page.keyboard.press("l")  # unlock the active segment, the pointer where it is
+    expect(row).to_have_attribute("data-locked", "false")
+    page.screenshot(path=str(output_dir / "e2e-polish-see-through-message.png"))
+    page.mouse.down()
+    page.mouse.move(x + 40, y, steps=6)
+    page.mouse.up()
+    saved(page)
+    assert phantom.mask(annotation_id(page), number, 9).any()  # painted beneath the message
+    # Over its close button it is solid again, and the button closes it.
+    close = toast.locator(".toast-close")
+    spot = close.bounding_box()
+    assert spot is not None
+    page.mouse.move(spot["x"] + spot["width"] / 2, spot["y"] + spot["height"] / 2)
+    expect(toasts).not_to_have_class(re.compile("see-through"))
+    count = page.locator("[data-testid=toast]").count()
+    close.click()
+    expect(page.locator("[data-testid=toast]")).to_have_count(count - 1)
+    assert errors == []
