@@ -225,7 +225,7 @@ def test_a_message_over_the_image_turns_see_through_and_the_brush_paints_beneath
     expect(toast).to_contain_text("locked")
     box = toast.bounding_box()
     assert box is not None
-    x, y = box["x"] + 12, box["y"] + box["height"] / 2  # on its text, away from its ×
+    x, y = box["x"] + 12, box["y"] + box["height"] / 2  # on its text, away from its close button
     page.mouse.move(x, y)  # it stays while the pointer is on it
     expect(toasts).to_have_class(re.compile("see-through"))
     page.locator("#view").focus()
