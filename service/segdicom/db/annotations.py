@@ -79,11 +79,11 @@ def list_for_series(session: Session, series_uid: str | None) -> list[Annotation
 def bump_version(session: Session, annotation_id: int, expected: int | None) -> int:
     """Advance the version; with `expected`, only if it is still current. One round
     trip (RETURNING): every write of an annotation takes this step."""
-    query = update(Annotation).where(Annotation.id == annotation_id)
-    if expected is not None:
-        query = query.where(Annotation.version == expected)
-    query = query.values(version=Annotation.version + 1, updated_at=utcnow())
-    new = session.execute(query.returning(Annotation.version)).scalar()
+    values = {"a": annotation_id, "now": utcnow()}
+    if expected is None:
+        new = session.execute(_BUMP, values).scalar()
+    else:
+        new = session.execute(_BUMP_IF, {**values, "v": expected}).scalar()
     if new is None:
         current = get(session, annotation_id).version
         raise Conflict(
@@ -91,6 +91,18 @@ def bump_version(session: Session, annotation_id: int, expected: int | None) -> 
             f"this write was based on version {expected}: reload and retry"
         )
     return int(new)
+
+
+# bump_version's statements, built once on the table (every write takes this step: the ORM's
+# update path cost more than the update).
+_ANNOTATIONS = cast(Table, Annotation.__table__)
+_BUMP = (
+    update(_ANNOTATIONS)
+    .where(_ANNOTATIONS.c.id == bindparam("a"))
+    .values(version=_ANNOTATIONS.c.version + 1, updated_at=bindparam("now"))
+    .returning(_ANNOTATIONS.c.version)
+)
+_BUMP_IF = _BUMP.where(_ANNOTATIONS.c.version == bindparam("v"))
 
 
 def put_segment(session: Session, annotation_id: int, number: int, fields: SegmentFields) -> bool:
@@ -165,13 +177,7 @@ def put_masks(
     """Store masks by slice index (None removes one), each pinned to the source slice
     `slices` puts at that index; the segment's other rows move to where theirs are now."""
     _renumber(session, annotation_id, number, slices)
-    session.execute(
-        delete(SliceMask).where(
-            SliceMask.annotation_id == annotation_id,
-            SliceMask.segment_number == number,
-            SliceMask.slice_index.in_(list(masks)),
-        )
-    )
+    session.execute(_DROP_MASKS, {"a": annotation_id, "n": number, "i": list(masks)})
     now = utcnow()
     rows = [
         {
@@ -195,6 +201,13 @@ def put_masks(
 # without it, a list of rows, even of one, went to psycopg's pipelined executemany.
 _MASKS = cast(Table, SliceMask.__table__)
 _NEW_MASKS = insert(_MASKS).returning(_MASKS.c.slice_index)
+_OF_SEGMENT = (_MASKS.c.annotation_id == bindparam("a"), _MASKS.c.segment_number == bindparam("n"))
+_DROP_MASKS = delete(_MASKS).where(
+    *_OF_SEGMENT, _MASKS.c.slice_index.in_(bindparam("i", expanding=True))
+)
+_SEGMENT_PLACES = select(_MASKS.c.slice_index, _MASKS.c.sop_instance_uid, _MASKS.c.frame).where(
+    *_OF_SEGMENT
+)
 
 
 def get_mask(
@@ -271,10 +284,8 @@ def _renumber(
     """Bring one segment's stored rows in line with the current volume
     (imaging.placement.renumbering says how)."""
     where = (SliceMask.annotation_id == annotation_id, SliceMask.segment_number == number)
-    query = select(SliceMask.slice_index, SliceMask.sop_instance_uid, SliceMask.frame)
-    rows = [
-        StoredMask(number, i, key_of(uid, f)) for i, uid, f in session.execute(query.where(*where))
-    ]
+    places = session.execute(_SEGMENT_PLACES, {"a": annotation_id, "n": number})
+    rows = [StoredMask(number, i, key_of(uid, f)) for i, uid, f in places]
     plan = renumbering(rows, slices)
     if plan.shadowed:
         session.execute(delete(SliceMask).where(*where, SliceMask.slice_index.in_(plan.shadowed)))
