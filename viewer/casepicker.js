@@ -1,17 +1,18 @@
 // @ts-check
 /**
- * The admins' "Add cases" dialog: the local store's studies (a page at a time), each unfolding
- * into its image series with a checkbox; the chosen ones become cases of the project. The
- * answer (added, already cases, missing, being pulled) stays in the dialog, as does an error.
+ * The admins' "Add cases" dialog: the local store's studies (a page at a time), and the PACS's
+ * when the service has one (casepacs.js), each unfolding into its image series with a checkbox;
+ * the chosen ones become cases of the project (those of the PACS pulled as jobs). The answer
+ * (added, already cases, missing, being pulled) stays in the dialog, as does an error.
  */
 import * as api from "./api.js";
+import { CasePacs } from "./casepacs.js";
+import { lockTicked, seriesItem, studyItem } from "./caseseries.js";
 import { byId, h } from "./dom.js";
 import * as projects from "./projectapi.js";
-import { formatDate, formatName } from "./studies.js";
+import { pacsVias } from "./sources.js";
 
 const PAGE = 50;
-/** Series that are not images to read: segmentations, reports, presentation states. */
-const NOT_IMAGES = new Set(["SEG", "SR", "KO", "PR", "RTSTRUCT", "RTPLAN", "RTDOSE", "DOC"]);
 
 export class CasePicker {
   /** @param {() => void} added called when cases were added */
@@ -26,12 +27,30 @@ export class CasePicker {
     this.projectId = null;
     /** @type {Set<string>} series already cases of the project */
     this.existing = new Set();
-    /** @type {Set<string>} series ticked */
+    /** @type {Set<string>} series of the local store ticked */
     this.chosen = new Set();
     this.offset = 0;
+    this.pacs = new CasePacs(() => this.update());
     this.more.addEventListener("click", () => void this.page());
     this.addButton.addEventListener("click", () => void this.add());
     byId("cases-close", HTMLButtonElement).addEventListener("click", () => this.dialog.close());
+    void this.offerPacs();
+  }
+
+  /** The PACS tab, when the service has a PACS. */
+  async offerPacs() {
+    if (!this.pacs.offer(await pacsVias())) return;
+    const tabs = { local: byId("case-tab-local", HTMLButtonElement), pacs: byId("case-tab-pacs", HTMLButtonElement) };
+    const panels = { local: byId("case-local", HTMLElement), pacs: byId("case-pacs", HTMLElement) };
+    for (const which of /** @type {("local" | "pacs")[]} */ (["local", "pacs"])) {
+      tabs[which].addEventListener("click", () => {
+        for (const key of /** @type {("local" | "pacs")[]} */ (["local", "pacs"])) {
+          tabs[key].setAttribute("aria-selected", String(key === which));
+          panels[key].hidden = key !== which;
+        }
+      });
+    }
+    byId("case-sources", HTMLElement).hidden = false;
   }
 
   /** @param {number} projectId */
@@ -40,11 +59,14 @@ export class CasePicker {
     this.chosen.clear();
     this.offset = 0;
     this.list.replaceChildren();
+    byId("case-pacs-studies", HTMLElement).replaceChildren();
     this.say("", "");
+    this.pacs.reset(this.existing);
     this.update();
     this.dialog.showModal();
     try {
       this.existing = new Set((await projects.listCases(projectId)).map((c) => c.series_uid));
+      this.pacs.reset(this.existing);
     } catch (err) {
       this.say(message(err), "error");
     }
@@ -57,7 +79,7 @@ export class CasePicker {
     try {
       const studies = await api.listStudiesPage(PAGE, this.offset);
       this.offset += studies.length;
-      this.list.append(...studies.map((s) => this.studyItem(s)));
+      this.list.append(...studies.map((s) => studyItem(s, "case-study", () => api.listSeries(s.study_uid), (one) => this.row(one))));
       if (!this.offset) this.list.append(h("li", { class: "empty", text: "No study in the local store: upload or pull one first." }));
       this.more.hidden = studies.length < PAGE;
     } catch (err) {
@@ -67,75 +89,35 @@ export class CasePicker {
     }
   }
 
-  /** @param {api.Study} study */
-  studyItem(study) {
-    const series = h("ul", { class: "case-series" });
-    const header = h("button", { type: "button", class: "study-header", "aria-expanded": "false" }, [
-      h("span", { class: "study-patient", text: formatName(study.patient_name) }),
-      h("span", { class: "study-meta", text: [study.patient_id, formatDate(study.study_date)].filter(Boolean).join(" · ") }),
-      h("span", { class: "study-desc", text: study.description || "(no description)" }),
-    ]);
-    const item = h("li", { class: "study", "data-testid": "case-study", "data-study-uid": study.study_uid }, [header, series]);
-    header.addEventListener("click", async () => {
-      const open = !item.classList.contains("open");
-      item.classList.toggle("open", open);
-      header.setAttribute("aria-expanded", String(open));
-      if (open && !series.childElementCount) await this.loadSeries(study.study_uid, series);
-    });
-    return item;
-  }
-
-  /** @param {string} studyUid @param {HTMLElement} target */
-  async loadSeries(studyUid, target) {
-    try {
-      const list = await api.listSeries(studyUid);
-      target.replaceChildren(...list.map((s) => this.seriesItem(s)));
-    } catch (err) {
-      target.replaceChildren(h("li", { class: "empty error", text: message(err) }));
-    }
-  }
-
   /** @param {api.SeriesSummary} s */
-  seriesItem(s) {
-    const already = this.existing.has(s.series_uid);
-    const notImage = NOT_IMAGES.has(s.modality);
-    const box = h("input", {
-      type: "checkbox", "data-testid": "case-series", "data-series-uid": s.series_uid,
-      checked: already, disabled: already || notImage,
-    });
-    box.addEventListener("change", () => {
-      if (box.checked) this.chosen.add(s.series_uid);
+  row(s) {
+    return seriesItem(s, this.existing.has(s.series_uid), "case-series", (checked) => {
+      if (checked) this.chosen.add(s.series_uid);
       else this.chosen.delete(s.series_uid);
       this.update();
     });
-    const note = already ? "already a case" : notImage ? "not an image series" : `${s.num_instances} images`;
-    return h("li", {}, [
-      h("label", { class: "case-series-item" }, [
-        box,
-        h("span", { class: "series-modality", text: s.modality || "?" }),
-        h("span", { class: "series-desc", text: s.description || "(no description)" }),
-        h("span", { class: "series-count", text: note }),
-      ]),
-    ]);
   }
 
   update() {
-    this.addButton.disabled = !this.chosen.size;
-    this.addButton.textContent = this.chosen.size ? `Add ${count(this.chosen.size, "series", "series")}` : "Add series";
+    const n = this.chosen.size + this.pacs.chosen.size;
+    this.addButton.disabled = !n;
+    this.addButton.textContent = n ? `Add ${count(n, "series", "series")}` : "Add series";
   }
 
   async add() {
-    if (this.projectId === null || !this.chosen.size) return;
+    const pulled = this.pacs.items();
+    if (this.projectId === null || !(this.chosen.size + pulled.length)) return;
     this.addButton.disabled = true;
     try {
-      const answer = await projects.addCases(this.projectId, [...this.chosen]);
-      for (const uid of [...answer.added.map((c) => c.series_uid), ...answer.existing]) this.existing.add(uid);
-      for (const box of this.list.querySelectorAll("input[type=checkbox]:checked:not(:disabled)")) {
-        /** @type {HTMLInputElement} */ (box).disabled = true;
-      }
+      const via = pulled.length ? this.pacs.via() : undefined;
+      const answer = await projects.addCases(this.projectId, [...this.chosen, ...pulled], via);
+      const taken = [...answer.added.map((c) => c.series_uid), ...answer.existing, ...answer.pulling.map((p) => p.series_uid)];
+      for (const uid of taken) this.existing.add(uid);
+      lockTicked(this.dialog);
       this.chosen.clear();
+      this.pacs.chosen.clear();
       this.say(summary(answer), answer.missing.length ? "error" : "done");
-      if (answer.added.length) this.added();
+      if (answer.added.length || answer.pulling.length) this.added();
     } catch (err) {
       this.say(message(err), "error");
     } finally {

@@ -65,10 +65,13 @@ export const listCases = (id) => getJson(`api/projects/${id}/cases`);
 
 /**
  * @param {number} id
- * @param {string[]} seriesUids series of the local store
+ * @param {(string | { series_uid: string, study_uid: string })[]} series of the local store (a
+ *   UID), or to pull from the PACS `via` (with its study)
+ * @param {string} [via] "dicomweb" or "dimse"
  * @returns {Promise<CasesAdded>}
  */
-export const addCases = (id, seriesUids) => postJson(`api/projects/${id}/cases`, { series_uids: seriesUids });
+export const addCases = (id, series, via) =>
+  postJson(`api/projects/${id}/cases`, via ? { series_uids: series, via } : { series_uids: series });
 
 /**
  * The caller's next reading, or null when none is left (404).

@@ -15,7 +15,7 @@ import { showError } from "./notify.js";
  * names its DICOMweb URL in `pacs`). No probing search: its 400 would be an error in the console.
  * @returns {Promise<string[]>}
  */
-async function pacsVias() {
+export async function pacsVias() {
   try {
     const health = await api.health();
     const vias = Array.isArray(health.pacs_vias) ? health.pacs_vias.map(String) : health.pacs ? ["dicomweb"] : [];

@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.conftest import LiveServer
 from tests.e2e.conftest import OUTPUT
 from tests.e2e.viewer_pages import watched_page
-from tests.helpers import dicom_files
+from tests.helpers import dicom_files, poll
 from tests.integration.conftest import orthanc  # noqa: F401  (the module's Orthanc fixture)
 from tests.orthanc import Orthanc
 
@@ -193,3 +193,42 @@ def test_pacs_down_then_retry(
     expect(page.locator("#export-retry")).to_be_hidden()
     # The only console errors are the browser's notes on the 502 answers.
     assert [e for e in errors if "status of 502" not in e] == []
+
+
+def test_an_admin_adds_cases_from_a_pacs_search_and_they_are_pulled(
+    browser: Browser,
+    live_server: LiveServer,
+    phantom_in_pacs: pydicom.Dataset,
+    output_dir: Path,
+) -> None:
+    ds = phantom_in_pacs
+    series_uid = str(ds.SeriesInstanceUID)
+    with httpx.Client(base_url=live_server.url, timeout=30) as http:
+        body = {"name": "From the PACS", "labels": [{"label": "Liver"}]}
+        project_id = http.post("/api/projects", json=body).json()["id"]
+    errors: list[str] = []
+    page = watched_page(browser, f"{live_server.url}/projects.html?project={project_id}", errors)
+    page.locator("[data-testid=add-cases]").click()
+    page.locator("[data-testid=case-tab-pacs]").click()  # the service has a PACS
+    form = page.locator("[data-testid=case-pacs-form]")
+    form.locator("input[name=patient_id]").fill(str(ds.PatientID))
+    form.locator("[data-testid=case-pacs-search]").click()
+    study = page.locator(f"[data-testid=case-pacs-study][data-study-uid='{ds.StudyInstanceUID}']")
+    study.locator(".study-header").click()
+    series = page.locator(f"[data-testid=case-pacs-series][data-series-uid='{series_uid}']")
+    series.check()
+    page.locator("[data-testid=cases-add]").click()
+    result = page.locator("[data-testid=cases-result]")
+    expect(result).to_have_text("1 case added · 1 being pulled from the PACS")
+    expect(series).to_be_disabled()
+    page.screenshot(path=str(output_dir / "e2e-project-cases-from-pacs.png"))
+
+    def pulled() -> bool:
+        with httpx.Client(base_url=live_server.url, timeout=30) as http:
+            cases = http.get(f"/api/projects/{project_id}/cases").json()
+        return [(c["series_uid"], c["num_instances"]) for c in cases] == [(series_uid, 28)]
+
+    poll(pulled, "the case's series pulled from the PACS", timeout=60)
+    page.locator("#cases-close").click()
+    expect(page.locator("[data-testid=project-summary] li").first).to_have_text("1 case")
+    assert errors == []
