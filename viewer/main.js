@@ -325,6 +325,7 @@ function startTaskPanel({ state, view, save, reading }) {
     flush: () => save.leaveSeries(),
     showSlice: (i) => view.showSlice(i),
     taskChanged: (task) => reading.setTask(task),
+    annotation: () => ({ id: state.session?.id ?? null, version: state.session?.version ?? 0 }),
   });
   panel.start().catch((err) => showError(err, "Could not load the task"));
 }

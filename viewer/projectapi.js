@@ -103,9 +103,12 @@ export const submitTask = (id) => postJson(`api/tasks/${id}/submit`, {});
  * @param {number} id
  * @param {"approve" | "request_changes"} decision
  * @param {string} comment
+ * @param {number | null} version the annotation's version the reviewer looked at (409 when it
+ *   has changed since); null when the page shows another annotation
  * @returns {Promise<Task>}
  */
-export const reviewTask = (id, decision, comment) => postJson(`api/tasks/${id}/review`, { decision, comment });
+export const reviewTask = (id, decision, comment, version) =>
+  postJson(`api/tasks/${id}/review`, version ? { decision, comment, version } : { decision, comment });
 
 /** @param {number} annotationId @returns {Promise<Comment[]>} */
 export const listComments = (annotationId) => getJson(`api/annotations/${annotationId}/comments`);

@@ -16,7 +16,9 @@ import { exportError } from "./worklist.js";
  * @typedef {{ canvas: HTMLCanvasElement, wrap: HTMLElement, after: HTMLElement,
  *   series: () => { rows: number, columns: number } | null, slice: () => number,
  *   flush: () => Promise<boolean>, showSlice: (index: number) => void,
- *   taskChanged: (task: projects.Task) => void }} TaskParts taskChanged: its state may have changed
+ *   taskChanged: (task: projects.Task) => void,
+ *   annotation: () => { id: number | string | null, version: number } }} TaskParts taskChanged: its
+ *   state may have changed; annotation: the one on screen, at the version the page holds
  */
 
 export class TaskPanel {
@@ -119,7 +121,11 @@ export class TaskPanel {
 
   /** @param {"approve" | "request_changes"} decision @param {string} text */
   async review(decision, text) {
-    await projects.reviewTask(this.taskId, decision, text.trim());
+    // The decision is about what the reviewer saw: the server refuses it (409) when the
+    // annotation has changed since this page loaded it.
+    const shown = this.parts.annotation();
+    const version = this.task && String(shown.id) === String(this.task.annotation_id) ? shown.version : null;
+    await projects.reviewTask(this.taskId, decision, text.trim(), version);
     await this.reload();
   }
 

@@ -1,6 +1,7 @@
 """A project's review cycle in Chromium: the annotator takes the next case from the project
 page, paints and submits; the reviewer pins a comment to the image and asks for changes; the
-annotator sees the pin, fixes and resubmits; the reviewer approves."""
+annotator sees the pin, fixes and resubmits; the reviewer approves (not a version she has not
+seen)."""
 
 import re
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from tests.e2e.viewer_pages import click_pixel, go_to_slice, saved, stroke, watc
 from tests.helpers import dicom_files
 from tests.integration.auth_support import PASSWORD
 from tests.integration.project_support import LABELS, bearer, users_with_tokens
+from tests.integration.support import disc, mask_body
 
 from segdicom.config import Settings
 
@@ -21,7 +23,7 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def project_server(tmp_path: Path) -> Iterator[tuple[LiveServer, int]]:
+def project_server(tmp_path: Path) -> Iterator[tuple[LiveServer, int, str]]:
     settings = Settings(data_dir=tmp_path / "data", dicom_port=0)
     tokens = users_with_tokens(settings, alice="annotator", rita="reviewer", root="admin")
     server = LiveServer(settings).start()
@@ -32,7 +34,7 @@ def project_server(tmp_path: Path) -> Iterator[tuple[LiveServer, int]]:
             project = http.post("/api/projects", json={"name": "Liver study", "labels": LABELS})
             project_id = project.json()["id"]
             http.post(f"/api/projects/{project_id}/cases", json={"series_uids": [series_uid]})
-        yield server, project_id
+        yield server, project_id, tokens["root"]
     finally:
         server.stop()
 
@@ -52,9 +54,9 @@ def task_page(page: Page) -> None:
 
 
 def test_next_paint_submit_review_comment_fix_approve(
-    browser: Browser, project_server: tuple[LiveServer, int], output_dir: Path
+    browser: Browser, project_server: tuple[LiveServer, int, str], output_dir: Path
 ) -> None:
-    server, project_id = project_server
+    server, project_id, root = project_server
     errors: list[str] = []
     alice = logged_in(browser, server, "alice", errors)
     alice.goto(f"{server.url}/projects.html?project={project_id}")
@@ -102,8 +104,24 @@ def test_next_paint_submit_review_comment_fix_approve(
 
     rita.reload()
     task_page(rita)
+    # An admin changes the reading after rita's page loaded it: her approval is refused, and
+    # the reading stays submitted; once she has looked again, she approves what she sees.
+    aid = rita.locator("#view").get_attribute("data-annotation-id")
+    with httpx.Client(base_url=server.url, headers=bearer(root), timeout=30) as http:
+        version = http.get(f"/api/annotations/{aid}").json()["version"]
+        mask = mask_body(disc(512, 512, 100, 100, 10))
+        put = http.put(f"/api/annotations/{aid}/segments/1/slices/6", content=mask,
+                       headers={"If-Match": str(version)})  # fmt: skip
+        assert put.status_code == 200, put.text
+    rita.locator("[data-testid=approve-task]").click()
+    expect(rita.locator("[data-testid=toast]").last).to_contain_text(
+        f"you reviewed version {version}"
+    )
+    expect(rita.locator("[data-testid=task-state]")).to_have_text("submitted")
+    rita.reload()
+    task_page(rita)
     rita.locator("[data-testid=approve-task]").click()
     expect(rita.locator("[data-testid=task-state]")).to_have_text("approved")
     rita.goto(f"{server.url}/projects.html?project={project_id}")
     expect(rita.locator("[data-testid=worklist] tr[data-state=approved]")).to_have_count(1)
-    assert errors == []
+    assert [e for e in errors if "409" not in e] == []  # the refused approval's 409 only

@@ -286,6 +286,34 @@ def test_writing_after_changes_were_asked_takes_the_reading_back_in_progress(tea
     assert submit(alice, task["id"])["state"] == "submitted"
 
 
+def test_a_decision_on_a_reading_changed_since_the_reviewer_looked_is_409(team: Team) -> None:
+    admin, alice, rita = team.http["root"], team.http["alice"], team.http["rita"]
+    series_uid = upload_series(admin, "ct_philips_phantom")
+    project = create_project(admin, "as seen", readers_per_case=1)
+    admin.post(f"/api/projects/{project['id']}/cases", json={"series_uids": [series_uid]})
+    task = next_task(alice, project["id"])
+    assert task is not None
+    aid = task["annotation_id"]
+    version = alice.get(f"/api/annotations/{aid}").json()["version"]
+    put_mask(alice, aid, 1, 4, disc(512, 512, 250, 250, 40), version)
+    submit(alice, task["id"])
+    seen = rita.get(f"/api/annotations/{aid}").json()["version"]
+    put_mask(admin, aid, 1, 5, disc(512, 512, 250, 250, 40), seen)  # after rita looked
+
+    decide = f"/api/tasks/{task['id']}/review"
+    refused = rita.post(decide, json={"decision": "approve", "version": seen})
+    assert refused.status_code == 409, refused.text
+    assert f"is at version {seen + 1}; you reviewed version {seen}" in refused.json()["detail"]
+    assert alice.get(f"/api/tasks/{task['id']}").json()["state"] == "submitted"
+    bad = rita.post(decide, json={"decision": "approve", "version": "7"})
+    assert bad.status_code == 400 and "version" in bad.json()["detail"]
+
+    approved = rita.post(decide, json={"decision": "approve", "version": seen + 1})
+    assert approved.status_code == 200 and approved.json()["state"] == "approved"
+    row = next(r for r in csv.DictReader(io.StringIO(log(admin))) if r["action"] == "task_approve")
+    assert f"annotation version {seen + 1}" in row["detail"]
+
+
 def log(client: httpx.Client) -> str:
     response = client.get("/api/log.csv")
     assert response.status_code == 200, response.text

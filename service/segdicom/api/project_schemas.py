@@ -157,6 +157,11 @@ class ReviewIn(BaseModel):
     comment: Annotated[str, Text(MAX_TEXT)] = Field(
         "", description="required to request changes: what to change"
     )
+    version: Annotated[int, Field(ge=1, strict=True)] | None = Field(
+        None,
+        description="the version of the reading's annotation the reviewer looked at: 409 when "
+        "it has changed since (the decision is about what was seen)",
+    )
 
 
 class CommentIn(BaseModel):

@@ -155,7 +155,9 @@ async def review_task(request: Request) -> JSONResponse:
     """Approve a submitted reading or ask for changes (reviewers, admins).
 
     A comment is required to ask for changes. Approval sends the SEG to the PACS
-    when the project says so.
+    when the project says so. With `version`, the decision is refused (409) when the
+    annotation has changed since the reviewer looked at it; the audit log names the
+    version decided on.
     """
     task_id = path_int(request, "id")
     body = await parse_body(request, schemas.ReviewIn)
@@ -164,7 +166,7 @@ async def review_task(request: Request) -> JSONResponse:
         raise BadInput("`comment` is required to request changes: say what to change")
     approve = body.decision == "approve"
     reading = await run_in_threadpool(
-        flow.review, state(request), task_id, identity(request), approve, comment
+        flow.review, state(request), task_id, identity(request), approve, comment, body.version
     )
     return JSONResponse(task_json(reading))
 

@@ -69,6 +69,13 @@ def get(session: Session, annotation_id: int) -> Annotation:
     return found(session.get(Annotation, annotation_id), f"no annotation {annotation_id}")
 
 
+def locked_version(session: Session, annotation_id: int) -> int:
+    """The annotation's version, its row locked to the end of the transaction (PostgreSQL;
+    SQLite has one writer at a time): no write changes it before the transaction ends."""
+    query = select(Annotation.version).where(Annotation.id == annotation_id).with_for_update()
+    return int(found(session.execute(query).scalar(), f"no annotation {annotation_id}"))
+
+
 def list_for_series(session: Session, series_uid: str | None) -> list[Annotation]:
     query = select(Annotation).order_by(Annotation.id)
     if series_uid:

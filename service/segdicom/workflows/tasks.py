@@ -208,8 +208,17 @@ def submit(st: AppState, task_id: int, who: Identity) -> Reading:
     return Reading(task, case, case.project_id)
 
 
-def review(st: AppState, task_id: int, who: Identity, approve: bool, comment: str) -> Reading:
-    """A reviewer approves a submitted reading (and sends it out) or asks for changes."""
+def review(
+    st: AppState,
+    task_id: int,
+    who: Identity,
+    approve: bool,
+    comment: str,
+    version: int | None = None,
+) -> Reading:
+    """A reviewer approves a submitted reading (and sends it out) or asks for changes; with
+    `version`, only while the annotation is at the version the reviewer looked at (its row
+    is locked meanwhile: no write slips in before the decision)."""
     if who.role not in ("reviewer", "admin"):
         raise Forbidden(f"user {who.username!r} ({who.role}) is not a reviewer")
     with st.sessions.begin() as session:
@@ -218,6 +227,7 @@ def review(st: AppState, task_id: int, who: Identity, approve: bool, comment: st
         project = repo.get_project(session, case.project_id)
         if task.reader == who.username and not who.is_admin:
             raise Forbidden(f"task {task_id} is {who.username!r}'s own reading: another reviews it")
+        seen = _decided_version(session, task, version)
         to = TaskState.APPROVED if approve else TaskState.CHANGES_REQUESTED
         readings.transition(session, task, (TaskState.SUBMITTED,), to, reviewed_by=who.username)
         if comment and task.annotation_id is not None:
@@ -225,11 +235,26 @@ def review(st: AppState, task_id: int, who: Identity, approve: bool, comment: st
                 session, annotation_id=task.annotation_id, author=who.username, text=comment
             )
         action = "task_approve" if approve else "task_request_changes"
-        task_event(session, who.username, action, case, task, comment)
+        detail = "; ".join(part for part in (seen, comment) if part)
+        task_event(session, who.username, action, case, task, detail)
         export = approve and project.export_on_approval
     if export:
         _export(st, task, who.username)
     return Reading(task, case, case.project_id)
+
+
+def _decided_version(session: Session, task: Task, version: int | None) -> str:
+    """What the audit says was decided on ("annotation version 7"); Conflict when the
+    reviewer looked at another version than the annotation's now."""
+    if task.annotation_id is None:
+        return ""
+    now = annotation_rows.locked_version(session, task.annotation_id)
+    if version is not None and version != now:
+        raise Conflict(
+            f"annotation {task.annotation_id} is at version {now}; you reviewed version "
+            f"{version}: look at it again before you decide"
+        )
+    return f"annotation version {now}"
 
 
 def _export(st: AppState, task: Task, who: str) -> None:
