@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * The admins' "New project" and "Edit project" form, in a dialog: name, description, labels
- * (from the presets or custom), readers per case, review and export, C-STORE rules. An edit
+ * (from the presets or custom, with their codes under "#"), readers per case, review and export, C-STORE rules. An edit
  * sends only what changed; the server's refusal (400 naming the field, 409 when the change
  * would break readings already taken) stays next to the form until the next try.
  */
@@ -101,7 +101,16 @@ export class ProjectForm {
       if (preset && !color.dataset.chosen) color.value = preset;
     });
     const remove = h("button", { type: "button", class: "secondary row-remove", "aria-label": "Remove label", text: "×" });
-    const row = h("div", { class: "label-row", "data-testid": "label-row" }, [color, name, remove]);
+    const codes = codeFields(label);
+    const toggle = h("button", {
+      type: "button", class: "secondary label-codes-toggle", "data-testid": "label-codes-toggle", "aria-expanded": "false",
+      title: "The label's codes (type and category: code, scheme, meaning) that the SEG carries", text: "#",
+    });
+    toggle.addEventListener("click", () => {
+      codes.hidden = !codes.hidden;
+      toggle.setAttribute("aria-expanded", String(!codes.hidden));
+    });
+    const row = h("div", { class: "label-row", "data-testid": "label-row" }, [color, name, toggle, remove, codes]);
     remove.addEventListener("click", () => row.remove());
     if (label) labelOf.set(row, label);
     return row;
@@ -159,6 +168,50 @@ export class ProjectForm {
 /** @type {WeakMap<Element, projects.ProjectLabel>} the label a row was made from */
 const labelOf = new WeakMap();
 
+const CODE_PARTS = /** @type {const} */ (["code", "scheme", "meaning"]);
+
+/**
+ * The codes of a label under its row, hidden until "#": type and category, each a code, its
+ * scheme and meaning; those of an existing label filled in.
+ * @param {projects.ProjectLabel} [label]
+ */
+function codeFields(label) {
+  const line = (/** @type {"type" | "category"} */ which, /** @type {string} */ title) =>
+    h("div", { class: "code-line" }, [
+      h("span", { text: title }),
+      ...CODE_PARTS.map((part) =>
+        h("input", {
+          "data-code": `${which}-${part}`, "data-testid": `label-${which}-${part}`, maxlength: part === "meaning" ? 64 : 16,
+          placeholder: part, "aria-label": `${title} ${part}`, value: label?.[which]?.[part] ?? "",
+        }),
+      ),
+    ]);
+  return h("div", { class: "label-codes", hidden: true }, [
+    line("type", "Type"),
+    line("category", "Category"),
+    h("p", { class: "hint", text: "Left empty: a preset label takes its codes, another label a generic tissue code." }),
+  ]);
+}
+
+/**
+ * The codes typed for a label, null when none were (the server codes it).
+ * @param {HTMLElement} row
+ * @param {string} label its name, for the error
+ * @returns {{ category: projects.Code, type: projects.Code } | null}
+ */
+function typedCodes(row, label) {
+  /** @type {Record<string, string>} */
+  const typed = {};
+  for (const input of row.querySelectorAll("[data-code]")) {
+    typed[String(/** @type {HTMLInputElement} */ (input).dataset.code)] = /** @type {HTMLInputElement} */ (input).value.trim();
+  }
+  const values = Object.values(typed);
+  if (values.every((v) => !v)) return null;
+  if (values.some((v) => !v)) throw new Error(`label "${label}": fill in every code (code, scheme and meaning of type and category), or none`);
+  const code = (/** @type {string} */ which) => ({ code: typed[`${which}-code`], scheme: typed[`${which}-scheme`], meaning: typed[`${which}-meaning`] });
+  return { category: code("category"), type: code("type") };
+}
+
 /** @param {HTMLElement} row */
 function labelValue(row) {
   const label = /** @type {HTMLInputElement} */ (row.querySelector(".label-name")).value.trim();
@@ -167,10 +220,20 @@ function labelValue(row) {
   /** @type {{ label: string, color?: string, category?: projects.Code, type?: projects.Code }} */
   const value = { label };
   if (color.dataset.chosen || before) value.color = color.value;
-  // Its codes go back unchanged while the name stays: renamed, the server codes it afresh.
-  if (before && before.label === label) Object.assign(value, { category: before.category, type: before.type });
+  const codes = typedCodes(row, label);
+  // Codes as typed; an existing label's go back unchanged while its name stays (renamed, the
+  // server codes it afresh, unless codes were typed).
+  if (codes && !(before && before.label !== label && sameCodes(codes, before))) Object.assign(value, codes);
+  else if (before && before.label === label) Object.assign(value, { category: before.category, type: before.type });
   return value;
 }
+
+/**
+ * @param {{ category: projects.Code, type: projects.Code }} codes
+ * @param {projects.ProjectLabel} label
+ */
+const sameCodes = (codes, label) =>
+  JSON.stringify([codes.category, codes.type]) === JSON.stringify([label.category, label.type].map((c) => c && { code: c.code, scheme: c.scheme, meaning: c.meaning }));
 
 /** @param {Element} row @returns {projects.Rule} the fields filled in */
 function ruleValue(row) {

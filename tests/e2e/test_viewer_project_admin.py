@@ -167,3 +167,44 @@ def test_the_worklist_matches_part_of_a_name_keeps_its_filters_and_tells_cases_a
     expect(bob.locator("[data-testid=worklist] tbody tr")).to_have_count(1)
     expect(bob.locator("[data-testid=export-error]")).to_have_count(0)  # reviewers and admins
     assert errors == []
+
+
+def test_an_admin_codes_a_custom_label_of_a_new_project(
+    browser: Browser, site: Site, output_dir: Path
+) -> None:
+    errors: list[str] = []
+    page = signed_in(browser, site, "root", errors, f"projects.html?project={site.project_id}")
+    page.locator("[data-testid=new-project]").click()
+    form = page.locator("[data-testid=project-form]")
+    form.locator("[data-testid=project-name-input]").fill("Lesion study")
+    form.locator("[data-testid=label-name]").fill("Target lesion")
+    form.locator("[data-testid=label-codes-toggle]").click()
+    typed = {"type-code": "52988006", "type-scheme": "SCT", "type-meaning": "Lesion"}
+    for field, value in typed.items():
+        form.locator(f"[data-testid=label-{field}]").fill(value)
+    form.locator("[data-testid=project-save]").click()  # the category is missing
+    refusal = page.locator("[data-testid=project-form-error]")
+    expect(refusal).to_contain_text('label "Target lesion": fill in every code')
+    category = {
+        "code": "49755003",
+        "scheme": "SCT",
+        "meaning": "Morphologically abnormal structure",
+    }
+    for part, value in category.items():
+        form.locator(f"[data-testid=label-category-{part}]").fill(value)
+    page.screenshot(path=str(output_dir / "e2e-project-label-codes.png"))
+    form.locator("[data-testid=project-save]").click()
+    expect(page.locator("[data-testid=project-dialog]")).to_be_hidden()
+    expect(page.locator("#project-name")).to_have_text("Lesion study")
+
+    project_id = int((page.url.split("project=")[1]).split("&")[0])
+    with httpx.Client(base_url=site.server.url, timeout=30) as http:
+        http.post("/api/auth/login", json={"username": "root", "password": PASSWORD})
+        [label] = http.get(f"/api/projects/{project_id}").json()["labels"]
+    assert label["type"] == {"code": "52988006", "scheme": "SCT", "meaning": "Lesion"}
+    assert label["category"] == category
+    # Opened again, the form shows the codes the project keeps.
+    page.locator("[data-testid=edit-project]").click()
+    form.locator("[data-testid=label-codes-toggle]").click()
+    expect(form.locator("[data-testid=label-type-code]")).to_have_value("52988006")
+    assert errors == []
