@@ -7,7 +7,17 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictBool, Ta
 
 from segdicom.api.answers import Code
 from segdicom.api.schemas import CodeIn, Color, Username
-from segdicom.api.validation import MEMBER, NO_MEMBER, Id, Index, Line, Text, Uid, without_null
+from segdicom.api.validation import (
+    MAX_ID,
+    MEMBER,
+    NO_MEMBER,
+    Id,
+    Index,
+    Line,
+    Text,
+    Uid,
+    without_null,
+)
 from segdicom.enums import TaskState, Via
 
 MAX_LABELS = 255
@@ -157,7 +167,7 @@ class ReviewIn(BaseModel):
     comment: Annotated[str, Text(MAX_TEXT)] = Field(
         "", description="required to request changes: what to change"
     )
-    version: Annotated[int, Field(ge=1, strict=True)] | None = Field(
+    version: Annotated[int, Field(ge=1, le=MAX_ID, strict=True)] | None = Field(
         None,
         description="the version of the reading's annotation the reviewer looked at: 409 when "
         "it has changed since (the decision is about what was seen)",
