@@ -5,6 +5,7 @@ from typing import Any
 import httpx
 from pydicom.uid import generate_uid
 from tests.integration.auth_support import add_users
+from tests.integration.support import disc, put_mask, upload_series
 
 from segdicom.auth.secrets import digest, new_api_token
 from segdicom.config import Settings
@@ -116,3 +117,18 @@ def review(client: httpx.Client, task_id: int, decision: str, comment: str = "")
     assert response.status_code == 200, response.text
     task: dict[str, Any] = response.json()
     return task
+
+
+def painted_reading(
+    admin: httpx.Client, reader: httpx.Client, name: str, **fields: Any
+) -> tuple[dict[str, Any], int]:
+    """A one-case project `name` on the CT phantom whose reading `reader` took and painted
+    (a disc on slice 4): the task and the annotation's version after the stroke."""
+    series_uid = upload_series(admin, "ct_philips_phantom")
+    project = create_project(admin, name, **fields)
+    admin.post(f"/api/projects/{project['id']}/cases", json={"series_uids": [series_uid]})
+    task = next_task(reader, project["id"])
+    assert task is not None
+    aid = task["annotation_id"]
+    version = reader.get(f"/api/annotations/{aid}").json()["version"]
+    return task, put_mask(reader, aid, 1, 4, disc(512, 512, 250, 250, 40), version)

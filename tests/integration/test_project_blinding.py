@@ -11,7 +11,13 @@ import httpx
 import pydicom
 import pytest
 from tests.helpers import poll
-from tests.integration.project_support import create_project, next_task, review, submit
+from tests.integration.project_support import (
+    create_project,
+    next_task,
+    painted_reading,
+    review,
+    submit,
+)
 from tests.integration.support import disc, put_mask, upload_series, wait_job
 from tests.integration.test_projects import Team, start_team
 from tests.orthanc import Orthanc
@@ -155,14 +161,8 @@ def test_a_project_reading_reaches_the_pacs_only_after_approval_naming_reader_an
 ) -> None:
     team = pacs_team
     admin, alice, rita = team.http["root"], team.http["alice"], team.http["rita"]
-    series_uid = upload_series(admin, "ct_philips_phantom")
-    project = create_project(admin, "reviewed, sent by hand", review_required=True)
-    admin.post(f"/api/projects/{project['id']}/cases", json={"series_uids": [series_uid]})
-    task = next_task(alice, project["id"])
-    assert task is not None
+    task, _ = painted_reading(admin, alice, "reviewed, sent by hand", review_required=True)
     aid = task["annotation_id"]
-    version = alice.get(f"/api/annotations/{aid}").json()["version"]
-    put_mask(alice, aid, 1, 4, disc(512, 512, 250, 250, 40), version)
 
     early = pacs_export(alice, aid)
     assert early.status_code == 409, early.text

@@ -23,6 +23,7 @@ from tests.integration.project_support import (
     http_clients,
     made_up_instance,
     next_task,
+    painted_reading,
     review,
     submit,
     users_with_tokens,
@@ -269,14 +270,8 @@ def test_a_case_without_images_waits_until_they_come(team: Team) -> None:
 
 def test_writing_after_changes_were_asked_takes_the_reading_back_in_progress(team: Team) -> None:
     admin, alice, rita = team.http["root"], team.http["alice"], team.http["rita"]
-    series_uid = upload_series(admin, "ct_philips_phantom")
-    project = create_project(admin, "fixes", readers_per_case=1)
-    admin.post(f"/api/projects/{project['id']}/cases", json={"series_uids": [series_uid]})
-    task = next_task(alice, project["id"])
-    assert task is not None
+    task, version = painted_reading(admin, alice, "fixes", readers_per_case=1)
     aid = task["annotation_id"]
-    version = alice.get(f"/api/annotations/{aid}").json()["version"]
-    version = put_mask(alice, aid, 1, 4, disc(512, 512, 250, 250, 40), version)
     submit(alice, task["id"])
     assert review(rita, task["id"], "request_changes", "larger")["state"] == "changes_requested"
 
@@ -288,14 +283,8 @@ def test_writing_after_changes_were_asked_takes_the_reading_back_in_progress(tea
 
 def test_a_decision_on_a_reading_changed_since_the_reviewer_looked_is_409(team: Team) -> None:
     admin, alice, rita = team.http["root"], team.http["alice"], team.http["rita"]
-    series_uid = upload_series(admin, "ct_philips_phantom")
-    project = create_project(admin, "as seen", readers_per_case=1)
-    admin.post(f"/api/projects/{project['id']}/cases", json={"series_uids": [series_uid]})
-    task = next_task(alice, project["id"])
-    assert task is not None
+    task, _ = painted_reading(admin, alice, "as seen", readers_per_case=1)
     aid = task["annotation_id"]
-    version = alice.get(f"/api/annotations/{aid}").json()["version"]
-    put_mask(alice, aid, 1, 4, disc(512, 512, 250, 250, 40), version)
     submit(alice, task["id"])
     seen = rita.get(f"/api/annotations/{aid}").json()["version"]
     put_mask(admin, aid, 1, 5, disc(512, 512, 250, 250, 40), seen)  # after rita looked
