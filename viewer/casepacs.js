@@ -9,6 +9,10 @@ import { byId } from "./dom.js";
 import { seriesItem, studyItem } from "./caseseries.js";
 
 const PAGE = 25;
+const POLL_MS = 500;
+
+/** @param {number} ms */
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class CasePacs {
   /** @param {() => void} changed the ticked series changed */
@@ -95,6 +99,37 @@ export class CasePacs {
       else this.chosen.delete(s.series_uid);
       this.changed();
     });
+  }
+
+  /**
+   * Follow the pulls the service started in `line` until each is done or failed, while
+   * `current` says the dialog still shows them; then `ended`.
+   * @param {{ series_uid: string, job_id: string }[]} pulls
+   * @param {HTMLElement} line
+   * @param {() => boolean} current
+   * @param {() => void} ended
+   */
+  async followPulls(pulls, line, current, ended) {
+    line.hidden = false;
+    for (;;) {
+      const jobs = await Promise.all(
+        pulls.map((p) => api.getJob(p.job_id).catch((err) => ({ state: "failed", done: 0, total: 0, error: String(err?.message ?? err) }))),
+      );
+      if (!current()) return;
+      const done = jobs.reduce((n, j) => n + j.done, 0);
+      const total = jobs.reduce((n, j) => n + j.total, 0);
+      const failed = jobs.filter((j) => j.state === "failed");
+      const running = jobs.length - failed.length - jobs.filter((j) => j.state === "done").length;
+      line.dataset.state = running ? "busy" : failed.length ? "error" : "done";
+      line.textContent = running
+        ? `Pulling from the PACS: ${done} of ${total || "?"} images`
+        : failed.length
+          ? `${failed.length} of ${pulls.length} pulls failed: ${failed.map((j) => j.error).join("; ")}`
+          : `Pulled from the PACS: ${pulls.length} series, ${done} images`;
+      if (!running) break;
+      await sleep(POLL_MS);
+    }
+    ended();
   }
 
   /** @param {string} text @param {string} state */

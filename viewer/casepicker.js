@@ -30,6 +30,8 @@ export class CasePicker {
     /** @type {Set<string>} series of the local store ticked */
     this.chosen = new Set();
     this.offset = 0;
+    /** counts the dialog's openings: a pull followed for an earlier one stops showing */
+    this.opened = 0;
     this.pacs = new CasePacs(() => this.update());
     this.more.addEventListener("click", () => void this.page());
     this.addButton.addEventListener("click", () => void this.add());
@@ -56,6 +58,8 @@ export class CasePicker {
   /** @param {number} projectId */
   async open(projectId) {
     this.projectId = projectId;
+    this.opened += 1;
+    byId("cases-pulls", HTMLElement).hidden = true;
     this.chosen.clear();
     this.offset = 0;
     this.list.replaceChildren();
@@ -118,6 +122,10 @@ export class CasePicker {
       this.pacs.chosen.clear();
       this.say(summary(answer), answer.missing.length ? "error" : "done");
       if (answer.added.length || answer.pulling.length) this.added();
+      if (answer.pulling.length) {
+        const opened = this.opened;
+        void this.pacs.followPulls(answer.pulling, byId("cases-pulls", HTMLElement), () => opened === this.opened, this.added);
+      }
     } catch (err) {
       this.say(message(err), "error");
     } finally {

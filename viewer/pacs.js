@@ -212,7 +212,7 @@ export class PacsBrowser {
    */
   async follow(jobId, unit, onUpdate) {
     for (;;) {
-            const job = await api.getJob(jobId);
+      const job = await api.getJob(jobId);
       this.showProgress(job.done, job.total, `${job.done} / ${job.total || "?"} ${unit}`, job.state);
       if (job.state === "failed") throw new Error(job.error || "The job failed.");
       await onUpdate(job);

@@ -221,6 +221,9 @@ def test_an_admin_adds_cases_from_a_pacs_search_and_they_are_pulled(
     result = page.locator("[data-testid=cases-result]")
     expect(result).to_have_text("1 case added · 1 being pulled from the PACS")
     expect(series).to_be_disabled()
+    pulls = page.locator("[data-testid=cases-pulls]")  # the dialog follows the pull's job
+    expect(pulls).to_have_attribute("data-state", "done", timeout=60_000)
+    expect(pulls).to_have_text("Pulled from the PACS: 1 series, 28 images")
     page.screenshot(path=str(output_dir / "e2e-project-cases-from-pacs.png"))
 
     def pulled() -> bool:
