@@ -106,6 +106,7 @@ def test_next_paint_submit_review_comment_fix_approve(
     task_page(rita)
     # An admin changes the reading after rita's page loaded it: her approval is refused, and
     # the reading stays submitted; once she has looked again, she approves what she sees.
+    expect(rita.locator("#view")).to_have_attribute("data-annotation-id", re.compile(r"^\d+$"))
     aid = rita.locator("#view").get_attribute("data-annotation-id")
     with httpx.Client(base_url=server.url, headers=bearer(root), timeout=30) as http:
         version = http.get(f"/api/annotations/{aid}").json()["version"]
