@@ -79,17 +79,12 @@ export class CasePacs {
     try {
       const studies = await api.searchPacsStudies(this.query, PAGE, this.offset);
       this.offset += studies.length;
-      this.list.append(...studies.map((study) => studyItem(study, "case-pacs-study", () => this.series(study.study_uid), (s) => this.row(study.study_uid, s))));
+      this.list.append(...studies.map((study) => studyItem(study, "case-pacs-study", () => api.listPacsSeries(study.study_uid), (s) => this.row(study.study_uid, s))));
       this.say(this.offset ? `${this.offset} ${this.offset === 1 ? "study" : "studies"}` : "No study matches.", "done");
       this.more.hidden = studies.length < PAGE;
     } catch (err) {
       this.say(err instanceof Error ? err.message : String(err), "error");
     }
-  }
-
-  /** @param {string} studyUid */
-  async series(studyUid) {
-    return api.listPacsSeries(studyUid);
   }
 
   /** @param {string} studyUid @param {import("./caseseries.js").SeriesFields} s */

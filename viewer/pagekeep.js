@@ -51,10 +51,7 @@ export async function takeBack(session) {
   const version = sent ? resend(session, sent) : saver.version;
   const kept = restoreHistory(id, version, session.history);
   if (kept) {
-    for (const w of kept.waiting) {
-      session.masks.set(w.segment, w.slice, unpackBits(w.mask, session.pixelCount));
-      saver.markDirty(w.segment, w.slice);
-    }
+    for (const w of kept.waiting) writeAgain(session, w.segment, w.slice, unpackBits(w.mask, session.pixelCount));
     if (kept.waiting.length && kept.version !== version) {
       saver.conflict = true;
       saver.message = `it is at version ${saver.version}; your ${kept.waiting.length} waiting changes were made on version ${kept.version}`;
@@ -90,8 +87,7 @@ function resend(session, sent) {
   if (saver.version >= sent.base && saver.version <= end) {
     // Each write waited for the one before: those from the server's version on did not land.
     for (const m of sent.masks.slice(Math.max(0, saver.version - sent.start))) {
-      session.masks.set(m.segment, m.slice, unpackBits(m.mask, session.pixelCount));
-      saver.markDirty(m.segment, m.slice);
+      writeAgain(session, m.segment, m.slice, unpackBits(m.mask, session.pixelCount));
     }
     return end;
   }
@@ -115,16 +111,28 @@ async function compareSent(session, sent) {
     if (!server ? mine.some((v) => v) : server.some((v, i) => Boolean(v) !== Boolean(mine[i]))) differ.push({ ...m, mine });
   }
   if (session.saver !== saver || !differ.length) return;
-  for (const m of differ) {
-    session.masks.set(m.segment, m.slice, m.mine);
-    saver.markDirty(m.segment, m.slice);
-  }
+  for (const m of differ) writeAgain(session, m.segment, m.slice, m.mine);
   saver.conflict = true;
   const when = new Date(sent.at).toLocaleString();
   saver.message = `${differ.length} changes you made as a page of it closed (${when}) may not have reached the server, and it has changed since (version ${saver.version})`;
   saver.emit();
   session.onChange();
 }
+
+/**
+ * A mask the last page had and the server may not: shown, and written soon.
+ * @param {AnnotationSession} session
+ * @param {number} segment
+ * @param {number} slice
+ * @param {Uint8Array} mask
+ */
+function writeAgain(session, segment, slice, mask) {
+  session.masks.set(segment, slice, mask);
+  /** @type {Saver} */ (session.saver).markDirty(segment, slice);
+}
+
+/** A mask of the page, packed 8 pixels a byte (all zeros for none). @param {AnnotationSession} session @param {Uint8Array | null | undefined} mask */
+const packed = (session, mask) => (mask ? packBits(mask) : new Uint8Array((session.pixelCount + 7) >> 3));
 
 /** Load, in the background, the masks the restored history flips, so undo can replay them. */
 /** @param {AnnotationSession} session */
@@ -156,16 +164,17 @@ export function leavePage(session) {
     budget -= body.length;
     api.putMaskBytes(id, segment, slice, body, version, true).catch(() => undefined);
     if (!sent.length) start = version;
-    sent.push({ segment, slice, mask: mask ? packBits(mask) : new Uint8Array((session.pixelCount + 7) >> 3) });
+    sent.push({ segment, slice, mask: packed(session, mask) });
     return true;
   });
   // A browser may cut those requests off: the next page of the annotation checks (exitstore.js).
   if (sent.length) keepSent(id, { user: knownUser(), at: Date.now(), base, start, masks: sent });
   // What could not go out (the session ended: the login is next; the budget ran out) waits
   // in this tab. A change the server refused for good makes the history wrong: not kept.
-  const waiting = [...saver.dirty.values()].map(({ segment, slice }) => {
-    const mask = session.masks.get(segment, slice);
-    return { segment, slice, mask: mask ? packBits(mask) : new Uint8Array((session.pixelCount + 7) >> 3) };
-  });
+  const waiting = [...saver.dirty.values()].map(({ segment, slice }) => ({
+    segment,
+    slice,
+    mask: packed(session, session.masks.get(segment, slice)),
+  }));
   keepHistory(id, saver.version, saver.diverged ? null : session.history, waiting);
 }
