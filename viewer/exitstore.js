@@ -3,9 +3,10 @@
  * The masks a closing page sent in keepalive requests (pagekeep.js leavePage), kept in this
  * browser (localStorage, one key per annotation) until the next page of that annotation, in any
  * tab, has seen whether they arrived. A browser may cut such a request off when it tears a page
- * down on a busy machine, and a closed tab's sessionStorage goes with it. Kept with the user who
- * sent them (another user's page leaves them be) and with versions: the writes go one after the
- * other, each If-Match the one before, so the server's version says how many of them landed.
+ * down on a busy machine, and a closed tab's sessionStorage goes with it. Kept per user who sent
+ * them (another user's page leaves them be; two users of one browser each keep their own) and
+ * with versions: the writes go one after the other, each If-Match the one before, so the
+ * server's version says how many of them landed.
  */
 
 import { fromBase64, toBase64 } from "./maskcodec.js";
@@ -22,6 +23,13 @@ const PREFIX = "segdicom.sent.";
 const MAX_AGE_MS = 30 * 24 * 3600 * 1000;
 
 /**
+ * The key of an annotation's record for a user ("" when the page did not know who).
+ * @param {number | string} id
+ * @param {string} user
+ */
+const keyOf = (id, user) => `${PREFIX}${id}/${user}`;
+
+/**
  * Keep what a closing page sent.
  * @param {number | string} id
  * @param {Sent} sent
@@ -30,7 +38,7 @@ export function keepSent(id, sent) {
   const masks = sent.masks.map((m) => ({ segment: m.segment, slice: m.slice, mask: toBase64(m.mask) }));
   try {
     dropStale(sent.at);
-    localStorage.setItem(PREFIX + id, JSON.stringify({ ...sent, masks }));
+    localStorage.setItem(keyOf(id, sent.user), JSON.stringify({ ...sent, masks }));
   } catch {
     // Storage full or off: the keepalive requests are all there is, as before.
   }
@@ -47,13 +55,14 @@ function dropStale(now) {
 }
 
 /**
- * What a page that closed sent for an annotation, or null.
+ * What a page of this user that closed sent for an annotation, or null.
  * @param {number | string} id
+ * @param {string} user
  * @returns {Sent | null}
  */
-export function readSent(id) {
+export function readSent(id, user) {
   try {
-    const text = localStorage.getItem(PREFIX + id);
+    const text = localStorage.getItem(keyOf(id, user));
     if (!text) return null;
     const kept = JSON.parse(text);
     const masks = kept.masks.map((/** @type {any} */ m) => ({ segment: m.segment, slice: m.slice, mask: fromBase64(m.mask) }));
@@ -63,10 +72,10 @@ export function readSent(id) {
   }
 }
 
-/** @param {number | string} id */
-export function dropSent(id) {
+/** @param {number | string} id @param {string} user */
+export function dropSent(id, user) {
   try {
-    localStorage.removeItem(PREFIX + id);
+    localStorage.removeItem(keyOf(id, user));
   } catch {
     // Storage off: nothing was kept.
   }

@@ -10,7 +10,7 @@ import { knownUser, whoAmI } from "./account.js";
 import * as api from "./api.js";
 import { dropSent, keepSent, readSent } from "./exitstore.js";
 import { keepHistory, restoreHistory } from "./historystore.js";
-import { encodeMaskNow, packBits, unpackBits } from "./maskcodec.js";
+import { deflate, encodeMaskNow, packBits, unpackBits } from "./maskcodec.js";
 
 /** @typedef {import("./annotation.js").AnnotationSession} AnnotationSession */
 /** @typedef {import("./saver.js").Saver} Saver */
@@ -67,12 +67,16 @@ export async function takeBack(session) {
  * @param {number | string} id
  */
 async function sentByMe(id) {
-  const sent = readSent(id);
-  if (!sent) return null;
   const me = await whoAmI().catch(() => null);
-  if (!me || (sent.user && sent.user !== me.username)) return null;
-  dropSent(id);
-  return sent;
+  if (!me) return null;
+  // "": a page that closed before the server had said who was signed in.
+  for (const user of new Set([me.username, ""])) {
+    const sent = readSent(id, user);
+    if (!sent) continue;
+    dropSent(id, user);
+    return sent;
+  }
+  return null;
 }
 
 /**
@@ -84,15 +88,54 @@ async function sentByMe(id) {
 function resend(session, sent) {
   const saver = /** @type {Saver} */ (session.saver);
   const end = sent.start + sent.masks.length;
-  if (saver.version >= sent.base && saver.version <= end) {
-    // Each write waited for the one before: those from the server's version on did not land.
-    for (const m of sent.masks.slice(Math.max(0, saver.version - sent.start))) {
-      writeAgain(session, m.segment, m.slice, unpackBits(m.mask, session.pixelCount));
-    }
-    return end;
+  if (saver.version < sent.base || saver.version > end) {
+    void compareSent(session, sent);
+    return saver.version;
   }
-  void compareSent(session, sent);
-  return saver.version;
+  // Each write waited for the one before: those from the server's version on did not land.
+  const rest = sent.masks.slice(Math.max(0, saver.version - sent.start));
+  for (const m of rest) session.masks.set(m.segment, m.slice, unpackBits(m.mask, session.pixelCount));
+  if (rest.length) saver.enqueue((version) => writeSent(session, sent, version)).catch(() => undefined);
+  return end;
+}
+
+/**
+ * Write the sent masks the server lacks, one after the other, from `version`. A 409 that the
+ * closed page's own write explains, arriving late (the server moved on within that page's
+ * versions), skips what it wrote: the same masks. Any other 409 is a conflict, the masks left
+ * waiting for the user's choice; so is a version outside the page's (a stroke written first).
+ * @param {AnnotationSession} session
+ * @param {import("./exitstore.js").Sent} sent
+ * @param {number} version
+ * @returns {Promise<{ version: number }>}
+ */
+async function writeSent(session, sent, version) {
+  const id = /** @type {number | string} */ (session.id);
+  const end = sent.start + sent.masks.length;
+  const own = (/** @type {number} */ v) => v >= sent.base && v <= end;
+  let at = version;
+  let next = Math.max(0, at - sent.start);
+  const waitRest = () => {
+    for (const m of sent.masks.slice(next)) writeAgain(session, m.segment, m.slice, unpackBits(m.mask, session.pixelCount));
+  };
+  if (!own(at)) waitRest();
+  while (own(at) && next < sent.masks.length) {
+    const m = sent.masks[next];
+    try {
+      at = (await api.putMaskBytes(id, m.segment, m.slice, await deflate(m.mask), at, false)).version;
+      next += 1;
+    } catch (error) {
+      const stale = error instanceof api.ApiError && error.status === 409 && error.error !== "closed";
+      const server = stale ? await api.getAnnotation(id).then((a) => Number(a.version), () => NaN) : NaN;
+      if (server > at && own(server)) {
+        [at, next] = [server, Math.max(next, server - sent.start)];
+        continue;
+      }
+      if (!(error instanceof api.ApiError && error.retryable)) waitRest(); // else tried again
+      throw error;
+    }
+  }
+  return { version: at };
 }
 
 /**

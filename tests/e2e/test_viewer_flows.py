@@ -1,6 +1,8 @@
 """The annotator's flows in a real browser: undo/redo across slices, autosave states, two pages
 on one annotation, the reformatted views and the shortcut overlay."""
 
+import base64
+import zlib
 from pathlib import Path
 
 import httpx
@@ -162,7 +164,7 @@ def test_a_stroke_whose_write_the_browser_cut_off_as_the_tab_closed_is_written_b
         expect(again.locator("#view")).to_have_attribute("data-annotation-id", ann)
         poll(lambda: _row_painted(phantom, ann, number, 400), "the stroke written")
         saved(again)
-        assert again.evaluate("(id) => localStorage.getItem('segdicom.sent.' + id)", ann) is None
+        assert _sent_records(again, ann) == {}
 
         # A reload of a tab whose write was cut off: written again, and the undo history kept.
         again.locator(f"[data-testid=segment-row][data-number='{number}']").click()
@@ -181,6 +183,54 @@ def test_a_stroke_whose_write_the_browser_cut_off_as_the_tab_closed_is_written_b
         assert [e for e in errors if "Failed to load resource" not in e] == []
     finally:
         context.close()
+
+
+def test_a_closing_tab_s_write_that_lands_late_is_no_conflict_for_the_next_tab(
+    browser: Browser, phantom: Phantom
+) -> None:
+    errors: list[str] = []
+    context = browser.new_context()
+    try:
+        page = open_page(context, phantom, errors, slice_index=24)
+        number = add_segment(page, "Late")
+        saved(page)
+        ann = annotation_id(page)
+        cut_off_keepalive(page)
+        stroke(page, [(100, 420), (200, 420)])
+        keeper = context.new_page()  # reads the closed tab's record: same origin, same storage
+        keeper.goto(f"{phantom.url}/healthz")
+        page.close()
+        [sent] = _sent_records(keeper, ann).values()
+
+        def late(route: Route) -> None:
+            """The closed tab's write lands just after the next tab read the version."""
+            answer = route.fetch()
+            headers = {"If-Match": str(sent["start"]), "Content-Type": "application/octet-stream"}
+            body = zlib.compress(base64.b64decode(sent["masks"][0]["mask"]))
+            url = f"{phantom.url}/api/annotations/{ann}/segments/{number}/slices/24"
+            httpx.put(url, content=body, headers=headers).raise_for_status()
+            route.fulfill(response=answer)
+
+        context.route(f"{phantom.url}/api/annotations/{ann}", late, times=1)
+        again = open_page(context, phantom, errors, slice_index=24)
+        saved(again)  # the next tab's own write of it got 409, which the late write explains
+        expect(again.locator("#conflict-banner")).to_be_hidden()
+        assert _row_painted(phantom, ann, number, 420)
+        version = httpx.get(f"{phantom.url}/api/annotations/{ann}").json()["version"]
+        assert version == sent["start"] + 1  # written once
+        assert _sent_records(keeper, ann) == {}
+    finally:
+        context.close()
+
+
+def _sent_records(page: Page, annotation: str) -> dict[str, dict]:
+    """The records of closed pages' writes this browser keeps for an annotation, by key."""
+    return page.evaluate(
+        """(id) => Object.fromEntries(Object.keys(localStorage)
+          .filter((k) => k.startsWith(`segdicom.sent.${id}/`))
+          .map((k) => [k, JSON.parse(localStorage.getItem(k))]))""",
+        annotation,
+    )
 
 
 def _row_painted(phantom: Phantom, annotation: str, number: int, row: int) -> bool:
