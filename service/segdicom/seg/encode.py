@@ -101,7 +101,7 @@ def encode_seg(
         device_serial_number=device_serial_number,
     )
     seg = build(layout, ordered, ident, segmentation_type)
-    finish(seg, layout)
+    finish(seg, layout, resolved)
     return seg
 
 
