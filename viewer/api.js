@@ -20,7 +20,7 @@
  *   slices: { sop_instance_uid: string, position: number[], slice_location?: number | null }[],
  *   windows: WindowPreset[], invert?: boolean,
  *   geometry?: import("./orientation.js").Geometry,
- *   excluded?: { sop_instance_uid: string, reason: string }[],
+ *   excluded?: { sop_instance_uid: string, reason: string, detail?: string, frames?: number[] }[],
  *   reformat?: { sagittal?: import("./patientspace.js").Planes, coronal?: import("./patientspace.js").Planes } }} SeriesInfo
  * @typedef {{ code?: string, scheme?: string, meaning?: string, [k: string]: unknown }} Code
  * @typedef {{ number: number, label: string, color: string, category?: Code, type?: Code,

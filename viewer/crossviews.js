@@ -9,7 +9,7 @@ import * as api from "./api.js";
 import { toRgb } from "./colors.js";
 import { byId } from "./dom.js";
 import { showError } from "./notify.js";
-import { edgeLetters, geometryBadge, leftOutText, sharedPositions, sliceSpacing, spacingNotice, spacingRange } from "./orientation.js";
+import { edgeLetters, geometryBadge, leftOutDetails, leftOutText, sharedPositions, sliceSpacing, spacingNotice, spacingRange } from "./orientation.js";
 import { crossingLine, planeIndexAt, planesOf, pointAt, sourceGeometry, sourcePixel } from "./patientspace.js";
 import { planesLayout, screenDirections } from "./planes.js";
 import { dot } from "./vec3.js";
@@ -63,7 +63,7 @@ function showBadge(series, range, shared) {
   const titles = [
     irregular ? "The slices are not an even stack: the sagittal and coronal views are resampled at each slice's true position, so shapes and distances in them are true." : "",
     assumed ? "The images carry no Pixel Spacing: lengths, areas and volumes are in pixels (1 pixel = 1 mm), not true millimetres." : "",
-    leftOut ? "Images of another size or orientation (e.g. a localizer) are not part of the volume and cannot be annotated here." : "",
+    leftOut ? `Images left out are not part of the volume and cannot be annotated here: another size or orientation (e.g. a localizer), or a second image at a position (another echo, time point or image type; the volume shows one image per position). ${leftOutDetails(series?.excluded)}` : "",
   ];
   badge.title = titles.filter(Boolean).join(" ");
   byId("pane-info", HTMLElement).textContent = series ? geometrySummary(series, range, shared) : "";
@@ -92,6 +92,8 @@ function geometrySummary(series, range, shared) {
   }
   const leftOut = leftOutText(series.excluded);
   if (leftOut) lines.push(leftOut);
+  const details = leftOutDetails(series.excluded);
+  if (details) lines.push(`Left out: ${details}`);
   return lines.join("\n");
 }
 

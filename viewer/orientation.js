@@ -110,17 +110,33 @@ export function sliceSpacing(g, range) {
   };
 }
 
+/** @typedef {{ reason: string, detail?: string, frames?: number[] }} LeftOut */
+
 /**
  * The images the server left out of the volume, in words ("" when none), e.g.
  * "2 images left out: other orientation" or "3 images left out: 2 other size, 1 other orientation".
- * @param {{ reason: string }[] | undefined} excluded
+ * A frame of a multi-frame image counts as an image.
+ * @param {LeftOut[] | undefined} excluded
  */
 export function leftOutText(excluded) {
   if (!excluded?.length) return "";
   /** @type {Map<string, number>} */
   const counts = new Map();
-  for (const e of excluded) counts.set(e.reason, (counts.get(e.reason) ?? 0) + 1);
-  const n = excluded.length;
+  let n = 0;
+  for (const e of excluded) {
+    const images = e.frames?.length || 1;
+    counts.set(e.reason, (counts.get(e.reason) ?? 0) + images);
+    n += images;
+  }
   const why = counts.size === 1 ? [...counts.keys()][0] : [...counts].map(([reason, k]) => `${k} ${reason}`).join(", ");
   return `${n} image${n === 1 ? "" : "s"} left out: ${why}`;
+}
+
+/**
+ * What sets the left-out stacks apart from the one shown, each once ("" when nothing does),
+ * e.g. "echo number 2, not 1; echo number 3, not 1".
+ * @param {LeftOut[] | undefined} excluded
+ */
+export function leftOutDetails(excluded) {
+  return [...new Set((excluded ?? []).map((e) => e.detail ?? "").filter(Boolean))].join("; ");
 }

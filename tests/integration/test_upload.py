@@ -109,12 +109,13 @@ def test_other_cornerstone_files(client: TestClient) -> None:
 
 
 def test_enhanced_multiframe_become_volumes(client: TestClient) -> None:
+    # (frames in the volume, frames at a position another one holds: left out)
     cases = {
-        "mr_philips_achieva": 64,
-        "mr_siemens_xa10": 24,
-        "ct_nema_supplemental": 2,
+        "mr_philips_achieva": (32, 32),  # magnitude and field map at each position
+        "mr_siemens_xa10": (6, 18),  # four time points in four files
+        "ct_nema_supplemental": (2, 0),
     }
-    for folder, frames in cases.items():
+    for folder, (frames, left_out) in cases.items():
         paths = dicom_files("enhanced_multiframe", folder)
         response = upload(client, paths)
         assert response.status_code == 200, response.text
@@ -131,13 +132,15 @@ def test_enhanced_multiframe_become_volumes(client: TestClient) -> None:
             (s["sop_instance_uid"], tuple(round(v, 3) for v in s["position"]))
             for s in info["slices"]
         }
-        assert served == expected, folder
-        if info["orientation"] and len({p for _, p in served}) == frames:
+        assert served <= expected, folder
+        assert len({p for _, p in served}) == frames, folder  # one frame per position
+        if info["orientation"]:
             assert np.all(np.diff(_depths(info)) > 0), folder
-        # Frames at a position already used (the Philips series holds two per position).
-        shared = frames - len({p for _, p in served})
-        assert info["geometry"]["shared_positions"] == shared, folder
-        assert shared == 0 or info["geometry"]["regular"] is False
+        excluded = info["excluded"]
+        # A whole image left out (frames: []) of the Siemens series holds 6 frames.
+        assert sum(len(e["frames"]) or 6 for e in excluded) == left_out, folder
+        assert all(e["reason"] == "another image at its position" and e["detail"] for e in excluded)
+        assert info["geometry"]["shared_positions"] == 0
         assert slice_values(client, info, frames - 1).shape == (info["rows"], info["columns"])
 
 

@@ -181,8 +181,8 @@ class Geometry(BaseModel):
     spacing_max: float = Field(description="largest step between slices along the normal, mm")
     missing_slices: int
     shared_positions: int = Field(
-        description="frames at the position of another (echoes or phases): each is a slice of "
-        "its own, so volumes count a structure painted on several of them once per frame"
+        description="frames of the volume at the position of another: 0, since the volume keeps "
+        "one image per position and leaves the others out (`excluded`)"
     )
     pixel_spacing_known: bool = Field(
         description="false when no image has a usable Pixel Spacing: 1 mm is assumed, so "
@@ -195,6 +195,14 @@ class ExcludedImage(BaseModel):
 
     sop_instance_uid: Uid
     reason: LeftOut
+    detail: str = Field(
+        description="for another image at its position: what sets its stack apart from the "
+        "one in the volume, e.g. 'echo number 2, not 1'; else empty"
+    )
+    frames: list[int] = Field(
+        description="the frames left out (1-based) of a multi-frame image whose other frames "
+        "are in the volume; empty: the whole image"
+    )
 
 
 class Planes(BaseModel):
@@ -235,7 +243,9 @@ class Series(BaseModel):
     geometry: Geometry
     reformat: Reformats
     excluded: list[ExcludedImage] = Field(
-        description="images of the series left out of the volume (another size or orientation)"
+        description="images of the series left out of the volume: another size or orientation, "
+        "or another image at their position (a series with two echoes, time points or image "
+        "types at each position: the volume keeps one stack, the most images, the first on a tie)"
     )
 
 

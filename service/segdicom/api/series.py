@@ -59,7 +59,12 @@ def series_info(request: Request) -> JSONResponse:
             ],
             "geometry": geometry_json(volume),
             "excluded": [
-                {"sop_instance_uid": e.sop_instance_uid, "reason": e.reason.value}
+                {
+                    "sop_instance_uid": e.sop_instance_uid,
+                    "reason": e.reason.value,
+                    "detail": e.detail,
+                    "frames": list(e.frames),
+                }
                 for e in volume.excluded
             ],
             "reformat": {axis: planes_json(volume.grid.axis(axis)) for axis in AXES},

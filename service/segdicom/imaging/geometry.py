@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydicom.dataset import Dataset
 
+from segdicom.imaging.stacks import Stack, frame_stack, image_stack
+
 Vector3 = tuple[float, float, float]
 Orientation = tuple[float, float, float, float, float, float]
 ORIENTATION_TOLERANCE = 1e-3
@@ -33,6 +35,7 @@ class FrameRef:
     intercept: float = 0.0
     windows: tuple[tuple[float, float, str], ...] = field(default=())
     slice_location: float | None = None  # (0020,1041), informative only (PS3.3 C.7.6.2.1)
+    stack: Stack = ()  # what tells its stack apart from others at its position (imaging/stacks.py)
 
 
 def frames_of(ds: Dataset, path: str) -> list[FrameRef]:
@@ -40,8 +43,9 @@ def frames_of(ds: Dataset, path: str) -> list[FrameRef]:
     uid = str(ds.SOPInstanceUID)
     number = _int(ds.get("InstanceNumber"))
     count = _int(ds.get("NumberOfFrames")) or 1
+    image = image_stack(ds)
     if "PerFrameFunctionalGroupsSequence" in ds or "SharedFunctionalGroupsSequence" in ds:
-        return [_enhanced_frame(ds, path, uid, number, i) for i in range(count)]
+        return [_enhanced_frame(ds, path, uid, number, i, image) for i in range(count)]
     base = FrameRef(
         path=path,
         sop_instance_uid=uid,
@@ -55,6 +59,7 @@ def frames_of(ds: Dataset, path: str) -> list[FrameRef]:
         slope=_float(ds.get("RescaleSlope")) or 1.0,
         intercept=_float(ds.get("RescaleIntercept")) or 0.0,
         windows=_windows(ds),
+        stack=image,
     )
     # A legacy multi-frame object without functional groups (e.g. NM, US cine)
     # has one geometry for all frames; keep them in stored order.
@@ -67,7 +72,9 @@ def _replace_frame(ref: FrameRef, index: int) -> FrameRef:
     return replace(ref, frame=index)
 
 
-def _enhanced_frame(ds: Dataset, path: str, uid: str, number: int | None, i: int) -> FrameRef:
+def _enhanced_frame(
+    ds: Dataset, path: str, uid: str, number: int | None, i: int, image: Stack
+) -> FrameRef:
     """PS3.3 C.7.6.16: per-frame groups override the shared ones."""
     groups = _groups(ds, i)
     position = _from_groups(groups, "PlanePositionSequence", "ImagePositionPatient")
@@ -90,6 +97,7 @@ def _enhanced_frame(ds: Dataset, path: str, uid: str, number: int | None, i: int
         slope=_float(slope) or _float(ds.get("RescaleSlope")) or 1.0,
         intercept=_float(intercept) or _float(ds.get("RescaleIntercept")) or 0.0,
         windows=_windows(voi[0]) if voi else _windows(ds),
+        stack=frame_stack(groups, image),
     )
 
 

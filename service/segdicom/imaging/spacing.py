@@ -124,7 +124,7 @@ def slice_thicknesses(
         return np.full(count, spacing, dtype=np.float64)
     along = depths(frames, orientation)
     new_position = np.abs(np.diff(along, prepend=np.inf)) > SAME_POSITION_MM
-    group = np.cumsum(new_position) - 1  # each frame's position, 0-based
+    group = position_numbers(frames, orientation)
     if group[-1] == 0:
         return np.full(count, spacing, dtype=np.float64)
     steps = np.abs(np.diff(along[new_position]))
@@ -132,6 +132,16 @@ def slice_thicknesses(
     after = np.concatenate([steps, steps[-1:]])
     thickness: np.ndarray = ((before + after) / 2)[group]
     return thickness
+
+
+def position_numbers(frames: Sequence[FrameRef], orientation: Orientation | None) -> np.ndarray:
+    """Each frame's position, numbered from 0 along the normal (frames sorted along it): frames
+    closer than SAME_POSITION_MM share a number. Without positions, each frame its own."""
+    if orientation is None or any(f.position is None for f in frames):
+        return np.arange(len(frames))
+    new_position = np.abs(np.diff(depths(frames, orientation), prepend=np.inf)) > SAME_POSITION_MM
+    numbers: np.ndarray = np.cumsum(new_position) - 1
+    return numbers
 
 
 def patient_points(

@@ -19,7 +19,13 @@ from pydicom.pixels.utils import pixel_array
 from segdicom.errors import TooLarge, Unprocessable
 from segdicom.imaging.geometry import FrameRef, Orientation, frames_of, slice_spacing, sort_frames
 from segdicom.imaging.grid import ReformatGrid, reformat_grid
-from segdicom.imaging.spacing import SeriesGeometry, series_geometry, slice_thicknesses
+from segdicom.imaging.spacing import (
+    SeriesGeometry,
+    position_numbers,
+    series_geometry,
+    slice_thicknesses,
+)
+from segdicom.imaging.stacks import Stack, one_per_position
 from segdicom.imaging.windows import Window, presets
 
 DTYPES = ("uint8", "int16", "uint16", "int32", "float32")
@@ -30,12 +36,15 @@ class LeftOut(StrEnum):
 
     OTHER_SIZE = "other size"  # rows x columns differ from those of most of the series' frames
     OTHER_ORIENTATION = "other orientation"  # e.g. a localizer among axial slices
+    SAME_POSITION = "another image at its position"  # a second echo, time point, type ...
 
 
 @dataclass(frozen=True)
 class ExcludedImage:
     sop_instance_uid: str
     reason: LeftOut
+    detail: str = ""  # e.g. what sets its stack apart: "echo number 2, not 1"
+    frames: tuple[int, ...] = ()  # 1-based, when other frames of the image are in the volume
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,9 @@ def build_volume(
     frames = [f for p, ds in sized for f in frames_of(ds, p)]
     ordered, orientation = sort_frames(frames)
     excluded = _left_out(headers, frames, ordered, rows, columns)
+    split = one_per_position(ordered, position_numbers(ordered, orientation).tolist(), _stack_of)
+    ordered = split.kept
+    excluded += _same_position(split.left_out, ordered)
     if len(ordered) > max_slices:
         raise TooLarge(f"series has {len(ordered)} slices, more than the limit of {max_slices}")
     pixel = ordered[0].pixel_spacing or (1.0, 1.0)
@@ -148,6 +160,26 @@ def _left_out(
         if uid not in kept
     ]
     return tuple(other_size + other_orientation)
+
+
+def _stack_of(frame: FrameRef) -> Stack:
+    return frame.stack
+
+
+def _same_position(
+    left_out: Sequence[tuple[FrameRef, str]], kept: Sequence[FrameRef]
+) -> tuple[ExcludedImage, ...]:
+    """One entry per image and reason; the frame numbers when the image is also in the volume."""
+    in_volume = {f.sop_instance_uid for f in kept}
+    grouped: dict[tuple[str, str], list[int]] = {}
+    for frame, why in left_out:
+        grouped.setdefault((frame.sop_instance_uid, why), []).append(frame.frame + 1)
+    return tuple(
+        ExcludedImage(
+            uid, LeftOut.SAME_POSITION, why, tuple(sorted(numbers)) if uid in in_volume else ()
+        )
+        for (uid, why), numbers in grouped.items()
+    )
 
 
 def read_slice(volume: Volume, index: int, resolve: Callable[[str], Path]) -> np.ndarray:
