@@ -207,3 +207,33 @@ def _content_items(ds: pydicom.Dataset) -> Iterator[pydicom.Dataset]:
     for item in ds.get("ContentSequence", []):
         yield item
         yield from _content_items(item)
+
+
+def test_a_blinded_reader_sees_no_one_elses_annotation_of_the_series_in_any_project(
+    team: Team,
+) -> None:
+    """Bob reads the series blinded in one project; Alice's reading of it in an unblinded
+    project, and the admin's annotation outside projects, are hidden from him too."""
+    admin, alice, bob = team.http["root"], team.http["alice"], team.http["bob"]
+    series_uid = upload_series(admin, "ct_philips_phantom")
+    blinded = create_project(admin, "blinded twin", readers_per_case=2)
+    solo = create_project(admin, "solo twin", readers_per_case=1)
+    for project in (blinded, solo):
+        admin.post(f"/api/projects/{project['id']}/cases", json={"series_uids": [series_uid]})
+    hers = next_task(alice, solo["id"])
+    own = admin.post("/api/annotations", json={"series_uid": series_uid}).json()["id"]
+    assert hers
+    listed = {
+        a["id"] for a in bob.get("/api/annotations", params={"series_uid": series_uid}).json()
+    }
+    assert {hers["annotation_id"], own} <= listed  # before he reads it: others' work is his to see
+    assert next_task(bob, blinded["id"])
+    for aid in (hers["annotation_id"], own):
+        answer = bob.get(f"/api/annotations/{aid}")
+        assert answer.status_code == 403, answer.text
+        assert "which you read in a blinded project" in answer.json()["detail"]
+        assert bob.get(f"/api/annotations/{aid}/segments/1/slices/3").status_code == 403
+    listed = bob.get("/api/annotations", params={"series_uid": series_uid}).json()
+    assert [a["reading"]["reader"] for a in listed] == ["bob"]
+    assert alice.get(f"/api/annotations/{hers['annotation_id']}").status_code == 200
+    assert admin.get(f"/api/annotations/{hers['annotation_id']}").status_code == 200

@@ -6,12 +6,13 @@ single-annotation statement is built once (db/project_statements.py).
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select, union
+from sqlalchemy import Select, and_, select, union
 from sqlalchemy.orm import Session
 
 from segdicom.db import project_statements as statements
-from segdicom.db.models import Annotation, Case, Project, Task
+from segdicom.db.models import Annotation, Case, Project, Task, TaskReader
 
 
 @dataclass(frozen=True)
@@ -26,12 +27,13 @@ class AnnotationProject:
 
 @dataclass(frozen=True)
 class Whereabouts:
-    """An annotation's study and series (what its events name: db.events.OfSeries) and
-    its place in a project, None outside projects."""
+    """An annotation's study and series (what its events name: db.events.OfSeries), its
+    creator and its place in a project, None outside projects."""
 
     study_uid: str
     series_uid: str
     project: AnnotationProject | None
+    created_by: str = ""
 
 
 def whereabouts(session: Session, annotation_id: int) -> Whereabouts | None:
@@ -42,9 +44,9 @@ def whereabouts(session: Session, annotation_id: int) -> Whereabouts | None:
     ).first()
     if found is None:
         return None
-    task, case, project, study_uid, series_uid = found
+    task, case, project, study_uid, series_uid, created_by = found
     place = None if case is None or project is None else AnnotationProject(task, case, project)
-    return Whereabouts(study_uid, series_uid, place)
+    return Whereabouts(study_uid, series_uid, place, created_by)
 
 
 def project_of_annotation(session: Session, annotation_id: int) -> AnnotationProject | None:
@@ -87,7 +89,9 @@ def readings_of(session: Session, annotation_ids: Sequence[int]) -> dict[int, Re
 
 def blinded_annotations(session: Session, annotation_ids: Sequence[int], reader: str) -> set[int]:
     """Those of `annotation_ids` that are other readers' readings of blinded projects, or
-    consensus annotations of their cases."""
+    consensus annotations of their cases; and every annotation not `reader`'s own of a series
+    that `reader` reads (or has read) in a blinded project: another project's reading, a
+    consensus or an annotation outside projects would show them the others' work too."""
     readings = (
         select(Task.annotation_id)
         .join(Case, Case.id == Task.case_id)
@@ -104,4 +108,28 @@ def blinded_annotations(session: Session, annotation_ids: Sequence[int], reader:
         .join(Project, Project.id == Case.project_id)
         .where(Annotation.id.in_(annotation_ids), Project.readers_per_case > 1)
     )
-    return {int(a) for a in session.scalars(union(readings, consensus)) if a is not None}
+    statement = union(readings, consensus, _others_on_blind_series(annotation_ids, reader))
+    return {int(a) for a in session.scalars(statement) if a is not None}
+
+
+def _others_on_blind_series(annotation_ids: Sequence[int], reader: str) -> Select[Any]:
+    blind_series = (
+        select(Case.series_uid)
+        .join(Task, Task.case_id == Case.id)
+        .join(TaskReader, TaskReader.task_id == Task.id)
+        .join(Project, Project.id == Case.project_id)
+        .where(TaskReader.reader == reader, Project.readers_per_case > 1)
+    )
+    read = select(Task.annotation_id).where(Task.annotation_id.is_not(None))
+    own_readings = read.where(Task.reader == reader)
+    own_free = and_(
+        Annotation.created_by == reader,
+        Annotation.consensus_case_id.is_(None),
+        Annotation.id.not_in(read),
+    )
+    return select(Annotation.id).where(
+        Annotation.id.in_(annotation_ids),
+        Annotation.series_uid.in_(blind_series),
+        Annotation.id.not_in(own_readings),
+        ~own_free,
+    )

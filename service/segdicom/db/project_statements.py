@@ -35,9 +35,11 @@ def project_of_annotation() -> Any:
     """project_of_annotation's statement, built once (asked at every mask write): the
     annotation's reading task (or None), the case it reads or whose consensus it is,
     that case's project (Nones for an annotation outside projects), and the annotation's
-    study and series; no row for no annotation."""
+    study, series and creator; no row for no annotation."""
     return (
-        select(Task, Case, Project, Annotation.study_uid, Annotation.series_uid)
+        select(
+            Task, Case, Project, Annotation.study_uid, Annotation.series_uid, Annotation.created_by
+        )
         .select_from(Annotation)
         .outerjoin(Task, Task.annotation_id == Annotation.id)
         .outerjoin(Case, Case.id == func.coalesce(Task.case_id, Annotation.consensus_case_id))

@@ -30,19 +30,38 @@ def check_annotation_access(
     admins do everything. A submitted or approved reading is closed to writes until
     a reviewer asks for changes. A consensus is the reviewers' work (they build it, edit
     it and export it); annotators never write it, nor read it in a blinded project.
-    Annotations outside projects are not restricted here. Where the annotation is (its
-    series; its project place, which `reading_json` tells), None for no such annotation.
+    An annotator who reads a series in a blinded project sees no one else's annotation of
+    it, in any project or outside projects. Where the annotation is (its series; its project
+    place, which `reading_json` tells), None for no such annotation.
     """
     with st.sessions() as session:
         where = places.whereabouts(session, annotation_id)
     found = None if where is None else where.project
-    if found is None:
-        return where
-    if found.task is not None:
+    if found is not None and found.task is not None:
         _check_reading(st, who, annotation_id, write, found.task, found.project)
-    else:
+    elif found is not None:
         _check_consensus(who, annotation_id, write, found.case, found.project)
+    if where is not None and who.role == "annotator" and not _own(who, where):
+        _check_series_not_blind(st, who, annotation_id, where.series_uid)
     return where
+
+
+def _own(who: Identity, where: places.Whereabouts) -> bool:
+    """The caller's reading, or their annotation outside projects."""
+    place = where.project
+    if place is None:
+        return where.created_by == who.username
+    return place.task is not None and place.task.reader == who.username
+
+
+def _check_series_not_blind(st: AppState, who: Identity, annotation_id: int, series: str) -> None:
+    with st.sessions() as session:
+        hidden = places.blinded_annotations(session, [annotation_id], who.username)
+    if hidden:
+        raise Forbidden(
+            f"annotation {annotation_id} is another user's annotation of series {series}, "
+            "which you read in a blinded project"
+        )
 
 
 def _check_reading(
