@@ -189,7 +189,6 @@ def test_bad_selections_are_refused_with_a_reason(client: TestClient, ct: dict[s
     cases = [
         ({"format": "onnx", "series_uids": [uid]}, "`format` must be one of"),
         ({"format": "nnunet"}, "series_uids must name at least one series"),
-        ({"format": "nnunet", "series_uids": ["1.2.3.999"]}, "has no annotation"),
         ({"format": "nnunet", "series_uids": [uid], "labels": ["Spleen"]}, "['Spleen']"),
         ({"format": "nnunet", "series_uids": [uid], "states": ["approved"]}, "give project_id"),
         ({"format": "nnunet", "series_uids": [uid], "label": ["Liver"]}, "`label`"),
@@ -198,6 +197,13 @@ def test_bad_selections_are_refused_with_a_reason(client: TestClient, ct: dict[s
         answer = client.post("/api/datasets", json=body)
         assert answer.status_code == 400, (body, answer.text)
         assert reason in answer.json()["detail"], (body, answer.json())
+    unknown = client.post("/api/datasets", json={"format": "nnunet", "series_uids": ["1.2.3.999"]})
+    assert unknown.status_code == 404, unknown.text
+    assert unknown.json()["detail"] == "series 1.2.3.999 is not in the local store"
+    bare = upload_series(client, "dcmqi_seg/ct-3slice")  # stored, never annotated
+    unpainted = client.post("/api/datasets", json={"format": "nnunet", "series_uids": [bare]})
+    assert unpainted.status_code == 400
+    assert unpainted.json()["detail"] == f"series {bare} has no annotation to export"
 
 
 def test_a_project_dataset_takes_each_case_once_with_its_approved_reading(
@@ -264,7 +270,7 @@ def test_cli_writes_the_same_dataset_into_a_folder(
         text=True,
         timeout=120,
     )
-    assert bad.returncode == 1 and "series 1.2.3.4 has no annotation" in bad.stderr
+    assert bad.returncode == 1 and "series 1.2.3.4 is not in the local store" in bad.stderr
 
 
 def test_a_request_after_an_edit_gets_a_new_job_not_the_one_running_since_before_it(

@@ -27,6 +27,7 @@ OTHERS = {403: "an annotator asking for another user's dataset (it may hold blin
     errors={
         400: "bad format, no series, a series without annotation, unknown labels",
         403: "an annotator asking for masks they may not see (blinded readings, consensus)",
+        404: "a series not in the local store, or no such project",
     },
 )
 async def create_dataset(request: Request) -> JSONResponse:

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from segdicom.db import annotations as repo
+from segdicom.db import instances as index
 from segdicom.db import projects as project_rows
 from segdicom.db import readings
 from segdicom.enums import TaskState
-from segdicom.errors import BadInput
+from segdicom.errors import BadInput, NotFound
 from segdicom.state import AppState
 from segdicom.workflows.dataset_request import DatasetRequest
 
@@ -38,6 +39,8 @@ def select_cases(st: AppState, request: DatasetRequest) -> list[Case]:
     with st.sessions() as session:
         for number, series_uid in enumerate(request.series_uids, start=1):
             found = repo.list_for_series(session, series_uid)
+            if not found and index.series_state(session, series_uid)[0] == 0:
+                raise NotFound(f"series {series_uid} is not in the local store")
             if not found:
                 raise BadInput(f"series {series_uid} has no annotation to export")
             latest = max(found, key=lambda a: (a.updated_at, a.id))
