@@ -221,6 +221,9 @@ def test_cli_users_and_refusal_to_serve_open(
     assert main(["serve", "--host", "0.0.0.0", "--port", "18998"]) == 2
     err = capsys.readouterr().err
     assert "refusing to listen on '0.0.0.0' with no users" in err and "users add" in err
+    assert main(["users", "list"]) == 0
+    listed = capsys.readouterr()
+    assert listed.out == "" and "no users yet" in listed.err
     monkeypatch.setattr("sys.stdin", _Lines(PASSWORD + "\n"))
     assert main(["users", "add", "bob", "--role", "reviewer", "--password-stdin"]) == 0
     assert main(["users", "add", "bob", "--password-stdin"]) == 1

@@ -50,9 +50,15 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         sessions = make_sessionmaker(engine)
         if args.action == "list":
             with sessions() as session:
-                for u in repo.list_all(session):
+                found = repo.list_all(session)
+                for u in found:
                     state = "disabled" if u.disabled else "enabled"
                     print(f"{u.username}\t{u.role}\t{state}")
+            if not found:  # stdout stays a table (empty) for scripts; a person reads this
+                print(
+                    "no users yet: add one with `segdicom users add NAME --role admin`",
+                    file=sys.stderr,
+                )
             return 0
         username = check_username(args.username)
         with sessions.begin() as session:
