@@ -165,8 +165,8 @@ def test_slices_that_do_not_fit_the_series_are_listed_as_left_out(client: TestCl
     info = series_info(client, str(uids[1]))
     assert info["num_slices"] == 5
     assert sorted(info["excluded"], key=lambda e: e["reason"]) == [
-        {"sop_instance_uid": uid_of[5], "reason": "other orientation"},
-        {"sop_instance_uid": uid_of[6], "reason": "other size"},
+        {"sop_instance_uid": uid_of[5], "reason": "other orientation", "detail": "", "frames": []},
+        {"sop_instance_uid": uid_of[6], "reason": "other size", "detail": "", "frames": []},
     ]
 
 

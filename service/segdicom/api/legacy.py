@@ -4,7 +4,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from segdicom.api import answers as out
+from segdicom.api import legacy_answers as out
 from segdicom.api.common import path_int, path_uid, state
 from segdicom.api.operation import Answer, documented
 from segdicom.api.schemas import LegacySaveIn
