@@ -193,9 +193,10 @@ def _from_sources(
     exact = _Exact(np.argwhere(sources) * pixel, pixel)
     for k, shift in zip(targets, shifts, strict=True):
         normal2 = float(place.along[k, 0] - place.along[j, 0]) ** 2
-        value = np.sqrt(normal2 + _rounded_distance2(nearest, shift, pad, pixel)) - gap / 2
+        inplane = np.sqrt(_rounded_distance2(nearest, shift, pad, pixel))
+        value = np.sqrt(normal2 + inplane**2) - gap / 2
         if np.abs(shift - np.rint(shift)).max() > WHOLE:
-            exact.refine(value, best[k], shift, normal2, gap, reach)
+            exact.refine(value, inplane, best[k], shift, normal2, gap, reach)
         np.minimum(best[k], value, out=best[k])
 
 
@@ -229,6 +230,7 @@ class _Exact:
     def refine(
         self,
         value: np.ndarray,
+        inplane: np.ndarray,
         best: np.ndarray,
         shift: np.ndarray,
         normal2: float,
@@ -236,11 +238,15 @@ class _Exact:
         reach: float,
     ) -> None:
         """Replace `value` by the exact distance where it may decide the threshold: above
-        `reach` by less than the bound, where no other source has reached the pixel yet."""
-        undecided = (value > reach + SAME) & (value <= reach + SAME + self.bound)
-        rows, columns = np.nonzero(undecided & (best > reach + SAME))
+        `reach`, but within it were `inplane` (the rounded in-plane distance) shorter by the
+        bound, where no other source has reached the pixel yet. Beyond `reach` the exact
+        search stops: such a pixel gets inf."""
+        lowest = np.sqrt(normal2 + np.maximum(inplane - self.bound, 0.0) ** 2) - gap / 2
+        undecided = (value > reach + SAME) & (lowest <= reach + SAME) & (best > reach + SAME)
+        rows, columns = np.nonzero(undecided)
         if rows.size == 0:
             return
         moved = np.stack([rows + shift[0], columns + shift[1]], axis=1) * self.pixel
-        inplane, _ = self.tree.query(moved)
-        value[rows, columns] = np.sqrt(normal2 + inplane**2) - gap / 2
+        radius = math.sqrt(max((reach + SAME + gap / 2) ** 2 - normal2, 0.0)) + SAME
+        exact, _ = self.tree.query(moved, distance_upper_bound=radius)
+        value[rows, columns] = np.sqrt(normal2 + exact**2) - gap / 2
