@@ -241,12 +241,12 @@ class _Exact:
         `reach`, but within it were `inplane` (the rounded in-plane distance) shorter by the
         bound, where no other source has reached the pixel yet. Beyond `reach` the exact
         search stops: such a pixel gets inf."""
-        lowest = np.sqrt(normal2 + np.maximum(inplane - self.bound, 0.0) ** 2) - gap / 2
-        undecided = (value > reach + SAME) & (lowest <= reach + SAME) & (best > reach + SAME)
+        # value > reach is inplane > radius; were inplane shorter by the bound, within it.
+        radius = math.sqrt(max((reach + SAME + gap / 2) ** 2 - normal2, 0.0))
+        undecided = (inplane > radius) & (inplane <= radius + self.bound) & (best > reach + SAME)
         rows, columns = np.nonzero(undecided)
         if rows.size == 0:
             return
         moved = np.stack([rows + shift[0], columns + shift[1]], axis=1) * self.pixel
-        radius = math.sqrt(max((reach + SAME + gap / 2) ** 2 - normal2, 0.0)) + SAME
-        exact, _ = self.tree.query(moved, distance_upper_bound=radius)
+        exact, _ = self.tree.query(moved, distance_upper_bound=radius + SAME)
         value[rows, columns] = np.sqrt(normal2 + exact**2) - gap / 2
