@@ -12,6 +12,7 @@ from segdicom.db import events
 from segdicom.errors import BadInput, Conflict, NotFound
 from segdicom.imaging import editing
 from segdicom.imaging.editing import Box, Logic
+from segdicom.imaging.margin_geometry import margin_box, margin_in_space, true_placement
 from segdicom.imaging.seeds import grow_from_seeds
 from segdicom.masks import encode_mask
 from segdicom.seg.codes import default_color
@@ -120,9 +121,7 @@ def compute(st: AppState, stored: StoredMasks, op: Operation) -> dict[int, Edit]
     if found is None:
         return {}
     if isinstance(op, Margin):
-        box = grow_box(found, _reach(op.mm, sampling), stored.shape) if op.mm > 0 else found
-        new = editing.margin(stored.crop(op.segment, box), op.mm, sampling)
-        return {op.segment: Edit(box, new)}
+        return {op.segment: _margin(stored, op, found, sampling)}
     if isinstance(op, Smooth):
         ball = editing.ellipsoid(op.kernel_mm, sampling)
         box = grow_box(found, [2 * (n // 2) + 1 for n in ball.shape], stored.shape)
@@ -150,6 +149,18 @@ def restrict(
         blocked &= ~stored.crop(number, edit.box)
         out[number] = Edit(edit.box, edit.mask & ~blocked)
     return out
+
+
+def _margin(stored: StoredMasks, op: Margin, found: Box, sampling: editing.Sampling) -> Edit:
+    """On a regular stack the index grid with its one step; otherwise each slice's true
+    position (uneven spacing, a missing slice or a gantry tilt move the voxels off that grid)."""
+    stack = true_placement(stored.volume)
+    if stack is None:
+        box = grow_box(found, _reach(op.mm, sampling), stored.shape) if op.mm > 0 else found
+        return Edit(box, editing.margin(stored.crop(op.segment, box), op.mm, sampling))
+    box = margin_box(found, op.mm, stack, stored.shape) if op.mm > 0 else found
+    place = stack.around(box[0].start, box[0].stop)
+    return Edit(box, margin_in_space(stored.crop(op.segment, box), op.mm, place))
 
 
 def _reach(mm: float, sampling: editing.Sampling) -> list[int]:
