@@ -137,7 +137,20 @@ def test_an_expired_lease_returns_the_case_to_the_pool(team: Team) -> None:
     released = alice.get(f"/api/tasks/{first['id']}").json()
     assert (released["state"], released["assignee"]) == ("released", "alice")
     assert released["annotation_id"] == first["annotation_id"]  # kept, with her masks
-    assert submit_status(alice, first["id"]) == 409
+    # Her page writes on, then submits: refused as closed, saying what happened in words.
+    aid = first["annotation_id"]
+    late = alice.put(
+        f"/api/annotations/{aid}/segments/1/slices/0",
+        content=mask_body(disc(4, 4, 2, 2, 1)),
+        headers={"If-Match": "0"},  # made-up series: the refusal comes first
+    )
+    refused = alice.post(f"/api/tasks/{first['id']}/submit")
+    for answer in (late, refused):
+        assert answer.status_code == 409 and answer.json()["error"] == "closed", answer.text
+        assert (
+            "lease on task" in answer.json()["detail"]
+            and "another reader" in answer.json()["detail"]
+        )
     log = team.http["root"].get("/api/log.csv").text
     rows = list(csv.DictReader(io.StringIO(log)))
     take = next(r for r in rows if r["action"] == "task_take_over")
