@@ -17,6 +17,24 @@ const CLOSED = {
   released: "Released — its lease ran out and the case went to another reader",
 };
 
+/** What a reader is told when a change of theirs was refused because the reading closed meanwhile. @type {Record<string, string>} */
+const REFUSED = {
+  released:
+    "Your lease on this case ran out and it went to another reader; your changes here were not saved. " +
+    "Take your next case from the project page.",
+  submitted: "This reading was submitted meanwhile; your changes here were not saved. It takes changes again if a reviewer asks for them.",
+  approved: "This reading was approved meanwhile; your changes here were not saved.",
+};
+
+/**
+ * The notice of a change refused as closed, by the reading's state now.
+ * @param {Reading | null | undefined} reading
+ * @param {string} why the server's detail, said when the state tells nothing
+ */
+export function closedNotice(reading, why) {
+  return REFUSED[reading?.state ?? ""] ?? `Your changes here were not saved: ${why}`;
+}
+
 /**
  * Why `me` may not change the annotation now; "" when they may.
  * @param {Reading | null | undefined} reading the project reading the annotation is, if any

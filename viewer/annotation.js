@@ -9,6 +9,7 @@
 
 import { whoAmI } from "./account.js";
 import * as api from "./api.js";
+import { readingClosed } from "./closedreading.js";
 import { linkedAnnotation } from "./tasklink.js";
 import { toHex } from "./colors.js";
 import { History, segmentBody } from "./history.js";
@@ -16,7 +17,6 @@ import { latest, takeBack } from "./pagekeep.js";
 import { readLocks, writeLocks } from "./locks.js";
 import { anySet, decodeMask, encodeMask, packBits, unpackBits } from "./maskcodec.js";
 import { MaskStore } from "./masks.js";
-import { showError } from "./notify.js";
 import { Saver } from "./saver.js";
 
 /** @typedef {import("./api.js").Code} Code */
@@ -102,10 +102,8 @@ export class AnnotationSession {
     this.saver = new Saver({
       version: Number(info.version) || 0,
       writeMask: (segment, slice, version) => this.writeMask(segment, slice, version),
-      onChange: (status) => {
-        this.onStatus(status);
-        if (status.state === "closed") void this.closedByServer(status.message);
-      },
+      onChange: (status) => this.onStatus(status),
+      onClosed: (why) => void readingClosed(this, why),
     });
     this.onStatus(this.saver.status());
     void takeBack(this);
@@ -358,10 +356,11 @@ export class AnnotationSession {
 
   /**
    * After a conflict: take the server's state. `keepLocal` writes the local changes over it.
+   * After a closed refusal (`closed`), the local changes are dropped and nothing more is written.
    * @param {boolean} keepLocal
    * @param {import("./api.js").AnnotationInfo} [known] the server's state, when just read
    */
-  async resolveConflict(keepLocal, known = undefined) {
+  async resolveConflict(keepLocal, known = undefined, closed = false) {
     if (this.id === null || !this.saver) return;
     const info = known ?? (await api.getAnnotation(this.id));
     this.setSegments(info.segments ?? []);
@@ -371,26 +370,9 @@ export class AnnotationSession {
       this.history.clear();
       this.fresh.clear();
     }
-    this.saver.resume(Number(info.version) || 0, keepLocal);
+    if (closed) this.saver.discard();
+    else this.saver.resume(Number(info.version) || 0, keepLocal);
     this.onChange();
-  }
-
-  /**
-   * The server refused a write because the reading is closed (submitted, approved, released
-   * meanwhile): take the server's state, which says so (this.reading), and drop what it refused.
-   * @param {string} why
-   */
-  async closedByServer(why) {
-    try {
-      const info = await api.getAnnotation(/** @type {number | string} */ (this.id));
-      this.reading = info.reading ?? null;
-      this.readingAt = performance.now();
-      this.readOnly ||= why;
-      await this.resolveConflict(false, info);
-      showError(new Error(why), "Not saved");
-    } catch (err) {
-      showError(err, "Could not reload the annotation");
-    }
   }
 
   dispose() {

@@ -327,6 +327,7 @@ function startTaskPanel({ state, view, save, reading }) {
     taskChanged: (task) => reading.setTask(task),
     annotation: () => ({ id: state.session?.id ?? null, version: state.session?.version ?? 0 }),
   });
+  reading.taskStale = () => void panel.refresh();
   panel.start().catch((err) => showError(err, "Could not load the task"));
 }
 

@@ -33,6 +33,7 @@ class ProjectPage {
     /** @type {Map<number, projects.Case>} the project's cases by id */
     this.cases = new Map();
     this.role = "annotator";
+    this.user = "";
     /** @type {ProjectForm | null} */
     this.form = null;
     /** @type {CasePicker | null} */
@@ -51,7 +52,10 @@ class ProjectPage {
       void this.renderTasks();
     });
     this.filters.addEventListener("submit", (e) => e.preventDefault());
-    this.role = String((await (await request("GET", "api/auth/me")).json()).role);
+    const me = await (await request("GET", "api/auth/me")).json();
+    this.role = String(me.role);
+    this.user = String(me.username ?? "");
+    if (this.role === "reviewer") this.next.title = "Open the reading that has waited longest for review";
     if (this.role === "admin") this.startAdmin();
     await this.fillSelect(wanted.project);
   }
@@ -121,9 +125,12 @@ class ProjectPage {
     if (!this.project) return;
     this.next.disabled = true;
     try {
-      const task = await projects.nextTask(this.project.id);
+      const reviewer = this.role === "reviewer";
+      const task = reviewer ? await this.nextToReview(this.project.id) : await projects.nextTask(this.project.id);
       if (!task) {
-        byId("next-status", HTMLElement).textContent = "No case left for you in this project.";
+        byId("next-status", HTMLElement).textContent = reviewer
+          ? "No reading waits for review in this project."
+          : "No case left for you in this project.";
         return;
       }
       location.assign(projects.taskUrl(task));
@@ -132,6 +139,17 @@ class ProjectPage {
     } finally {
       this.next.disabled = false;
     }
+  }
+
+  /**
+   * A reviewer's next case: the submitted reading of the project that has waited longest
+   * (submitted first), not their own.
+   * @param {number} projectId
+   */
+  async nextToReview(projectId) {
+    const waiting = (await projects.listTasks({ project: projectId, state: "submitted" })).filter((t) => t.assignee !== this.user);
+    waiting.sort((a, b) => Date.parse(a.updated_at) - Date.parse(b.updated_at) || a.id - b.id);
+    return waiting[0] ?? null;
   }
 
   /** @param {Record<string, Record<string, number>>} progress reader -> state -> count */

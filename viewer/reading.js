@@ -35,6 +35,9 @@ export class ReadingBar {
     this.task = null;
     /** when the task bar read it (performance.now()): it wins over an older annotation answer */
     this.taskAt = 0;
+    /** the annotation's answer is newer than the task bar's and says another state (a write
+     * refused as closed: released, submitted elsewhere): the task bar reads its task again */
+    this.taskStale = () => {};
   }
 
   start() {
@@ -63,9 +66,11 @@ export class ReadingBar {
     const who = await me();
     if (session !== this.state.session) return;
     const reading = session?.reading ?? null;
-    if (reading && this.task && reading.task_id === this.task.id && this.taskAt > (session?.readingAt ?? 0)) {
-      reading.state = this.task.state;
-      reading.reader = this.task.assignee;
+    if (reading && this.task && reading.task_id === this.task.id) {
+      if (this.taskAt > (session?.readingAt ?? 0)) {
+        reading.state = this.task.state;
+        reading.reader = this.task.assignee;
+      } else if (reading.state !== this.task.state) this.taskStale();
     }
     const opened = session && session.id !== null;
     const reason = opened ? readOnlyReason(reading, who, this.chosen.has(/** @type {number | string} */ (session.id))) : "";

@@ -6,7 +6,9 @@
  * Network and server failures retry with backoff; a 409 stops everything until the user chooses
  * to reload or to overwrite. A 401 (the session ended) stops everything too, keeping the pending
  * masks: the page goes to the login and takes them along (annotation.js leavePage). A 409 that
- * is not a stale version (error "closed": a submitted reading) is a refusal, not a conflict.
+ * is not a stale version (error "closed": a submitted reading, or one whose lease ran out) is
+ * a refusal, not a conflict: `onClosed` hears of it once, and the state stays "closed" (not
+ * saved) for good, whatever is discarded after.
  */
 
 import { ApiError } from "./api.js";
@@ -22,12 +24,14 @@ export class Saver {
   /**
    * @param {{ version: number,
    *   writeMask: (segment: number, slice: number, version: number) => Promise<{ version: number }>,
-   *   onChange: (status: SaveStatus) => void, debounceMs?: number, maxDelayMs?: number }} options
+   *   onChange: (status: SaveStatus) => void, onClosed?: (why: string) => void,
+   *   debounceMs?: number, maxDelayMs?: number }} options
    */
   constructor(options) {
     this.version = options.version;
     this.writeMask = options.writeMask;
     this.onChange = options.onChange;
+    this.onClosed = options.onClosed ?? (() => undefined);
     this.debounceMs = options.debounceMs ?? 400;
     this.maxDelayMs = options.maxDelayMs ?? 3000;
     /** @type {Op[]} */
@@ -140,6 +144,7 @@ export class Saver {
       const check = () => {
         if (this.conflict) reject(new ApiError(409, "conflict", this.message));
         else if (this.signedOut) reject(new ApiError(401, "unauthorized", this.message));
+        else if (this.closed && this.pending) reject(new ApiError(409, "closed", this.closed));
         else if (this.lastError && !this.pending) reject(new ApiError(0, "error", this.lastError));
         else resolve();
       };
@@ -187,6 +192,14 @@ export class Saver {
     }
     this.version = version;
     return sent;
+  }
+
+  /** The reading closed: drop what it refused and what waits; the state stays "closed". */
+  discard() {
+    clearTimeout(this.timer);
+    for (const op of this.ops.splice(0)) op.reject(new ApiError(409, "closed", this.closed));
+    this.dirty.clear();
+    this.emit();
   }
 
   dispose() {
@@ -282,8 +295,10 @@ export class Saver {
         if (apiError?.status === 409 && apiError.error === "closed") {
           // Not a stale version: the reading is closed; writing again, or over it, cannot help.
           this.retrying = false;
+          const first = !this.closed;
           this.closed = apiError.message;
           this.emit();
+          if (first) this.onClosed(this.closed);
           return { ok: false, error };
         }
         if (apiError?.status === 409) {

@@ -4,7 +4,7 @@
 import { byId } from "./dom.js";
 
 /** What the badge says, when it is not the state's name. @type {Record<string, string>} */
-const LABELS = { signed_out: "signed out", closed: "read-only" };
+const LABELS = { signed_out: "signed out", closed: "not saved" };
 
 /**
  * @param {import("./saver.js").SaveStatus} status

@@ -4,13 +4,21 @@
  * &task=): the task's state, Submit for its reader, Approve / Request changes for reviewers,
  * why an approved SEG did not reach the PACS (for reviewers), and the annotation's comments. A comment may be pinned to a point of the image: "Pin" and a
  * click on the image; pins of the slice on screen are drawn over the image, and clicking a comment
- * in the list shows its slice.
+ * in the list shows its slice. The reader is warned shortly before the lease of their open reading
+ * runs out (each save renews it once half of it is gone: the task is read again first), and
+ * asked before submitting a reading with nothing painted.
  */
-import { request } from "./api.js";
+import { ApiError, request } from "./api.js";
+import { askUser } from "./confirmdialog.js";
 import { h } from "./dom.js";
 import { showError, showInfo } from "./notify.js";
 import * as projects from "./projectapi.js";
+import { getStatistics } from "./stats.js";
 import { exportError } from "./worklist.js";
+
+/** How long before the lease runs out the reader is warned. */
+const LEASE_WARNING_MS = 2 * 60 * 1000;
+const OPEN = ["todo", "in_progress", "changes_requested"];
 
 /**
  * @typedef {{ canvas: HTMLCanvasElement, wrap: HTMLElement, after: HTMLElement,
@@ -37,6 +45,12 @@ export class TaskPanel {
     this.textarea = null;
     this.bar = h("div", { class: "task-bar", "data-testid": "task-bar" });
     this.layer = h("div", { class: "comment-layer", "data-testid": "comment-layer" });
+    /** @type {ReturnType<typeof setTimeout> | undefined} the next look at the lease */
+    this.leaseTimer = undefined;
+    /** the lease end the reader was warned of */
+    this.warned = "";
+    /** @type {Promise<void> | null} a reload under way */
+    this.reloading = null;
   }
 
   async start() {
@@ -57,12 +71,45 @@ export class TaskPanel {
     this.comments = this.task.annotation_id ? await projects.listComments(this.task.annotation_id) : [];
     this.render();
     this.drawPins();
+    this.watchLease();
+  }
+
+  /** Read the task again (once at a time): the reading says its state changed meanwhile. */
+  refresh() {
+    this.reloading ??= this.reload()
+      .catch((err) => showError(err, "Could not load the task"))
+      .finally(() => (this.reloading = null));
+    return this.reloading;
+  }
+
+  /**
+   * The reader's open reading: warn them LEASE_WARNING_MS before its lease runs out, and read
+   * the task again then (a save may have renewed it) and once it has run out.
+   */
+  watchLease() {
+    clearTimeout(this.leaseTimer);
+    const task = this.task;
+    if (!task?.lease_expires || task.state !== "in_progress" || task.assignee !== this.user) return;
+    const left = Date.parse(task.lease_expires) - Date.now();
+    const again = (/** @type {number} */ ms) => (this.leaseTimer = setTimeout(() => void this.refresh(), ms));
+    if (left > LEASE_WARNING_MS) return void again(left - LEASE_WARNING_MS);
+    if (left <= 0) return;
+    if (this.warned !== task.lease_expires) {
+      this.warned = task.lease_expires;
+      showError(
+        new Error(
+          `Your lease on this case runs out at ${clock(task.lease_expires)}: paint or submit before then to keep it. ` +
+            "After that, another reader may take the case, and your changes here would not be saved.",
+        ),
+      );
+    }
+    again(left + 1000);
   }
 
   render() {
     const task = this.task;
     if (!task) return;
-    const open = ["todo", "in_progress", "changes_requested"].includes(task.state);
+    const open = OPEN.includes(task.state);
     const mine = task.assignee === this.user || this.role === "admin";
     const reviewer = this.role === "reviewer" || this.role === "admin";
     const text = h("textarea", { "data-testid": "task-comment", placeholder: "Comment", maxlength: 10000 });
@@ -85,6 +132,7 @@ export class TaskPanel {
       h("strong", { text: `Task ${task.id}` }),
       h("span", { class: "state-chip", "data-testid": "task-state", "data-state": task.state, text: task.state }),
       h("span", { text: `reader ${task.assignee}` }),
+      ...(open && task.lease_expires ? [h("span", { class: "hint", "data-testid": "task-lease", text: `lease until ${clock(task.lease_expires)}` })] : []),
       // Why the approved SEG is not in the PACS: for reviewers and admins, who deliver it.
       ...(reviewer && task.export_error ? [exportError(task.export_error)] : []),
       ...actions,
@@ -114,13 +162,38 @@ export class TaskPanel {
 
   async submit() {
     if (!(await this.parts.flush())) return;
-    await projects.submitTask(this.taskId);
+    if (!(await this.paintedOrConfirmed())) return;
+    try {
+      await projects.submitTask(this.taskId);
+    } catch (err) {
+      // Closed meanwhile (released, submitted elsewhere): the bar shows it as it is now.
+      if (err instanceof ApiError && err.error === "closed") await this.refresh();
+      throw err;
+    }
     showInfo("Submitted for review.");
     await this.reload();
   }
 
+  /** True when the reading has a painted voxel, or its reader chose to submit it empty. */
+  async paintedOrConfirmed() {
+    const id = this.task?.annotation_id;
+    if (!id) return true;
+    const { segments } = await getStatistics(id);
+    if (segments.some((s) => s.voxels > 0)) return true;
+    return askUser({
+      title: "Submit an empty reading?",
+      text: "Nothing is painted in this reading: no segment has a single voxel. Submit it as it is (for a case with nothing to segment), or go back and paint?",
+      yes: "Submit empty",
+      no: "Go back",
+    });
+  }
+
   /** @param {"approve" | "request_changes"} decision @param {string} text */
   async review(decision, text) {
+    if (decision === "request_changes" && !text.trim()) {
+      this.textarea?.focus();
+      throw new Error("write in the comment box what to change, then click Request changes again");
+    }
     // The decision is about what the reviewer saw: the server refuses it (409) when the
     // annotation has changed since this page loaded it.
     const shown = this.parts.annotation();
@@ -196,6 +269,11 @@ export class TaskPanel {
       });
     this.layer.replaceChildren(...pins);
   }
+}
+
+/** A time of day, hours and minutes. @param {string} iso */
+function clock(iso) {
+  return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
 /** The image rectangle main.js keeps on the canvas (x, y, width, height in CSS pixels). @param {HTMLCanvasElement} canvas */

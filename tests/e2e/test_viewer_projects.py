@@ -68,15 +68,29 @@ def test_next_paint_submit_review_comment_fix_approve(
     expect(labels).to_have_count(3)
     expect(labels.first).to_have_attribute("data-label", "Liver")
     task_url = alice.url
+    task_id = re.search(r"task=(\d+)", task_url).group(1)  # type: ignore[union-attr]
+    # Nothing painted yet: Submit asks first, and "Go back" leaves the reading open.
+    alice.locator("[data-testid=submit-task]").click()
+    expect(alice.locator("[data-testid=confirm-dialog]")).to_contain_text("Nothing is painted")
+    alice.locator("[data-testid=confirm-no]").click()
+    expect(alice.locator("[data-testid=confirm-dialog]")).to_have_count(0)
+    expect(alice.locator("[data-testid=task-state]")).to_have_text("in_progress")
     go_to_slice(alice, 4)
     stroke(alice, [(200, 250), (260, 250), (260, 300)])
     saved(alice)
     alice.locator("[data-testid=submit-task]").click()
     expect(alice.locator("[data-testid=task-state]")).to_have_text("submitted")
+    expect(alice.locator("[data-testid=confirm-dialog]")).to_have_count(0)
 
+    # A reviewer's "Next case" opens the reading that waits for review.
     rita = logged_in(browser, server, "rita", errors)
-    rita.goto(task_url)
+    rita.goto(f"{server.url}/projects.html?project={project_id}")
+    rita.locator("[data-testid=next-case]").click()
+    expect(rita).to_have_url(re.compile(rf"index\.html\?.*task={task_id}(&|$)"))
     task_page(rita)
+    expect(rita.locator("[data-testid=task-state]")).to_have_text("submitted")
+    rita.locator("[data-testid=request-changes]").click()  # no comment: asked for one first
+    expect(rita.locator("[data-testid=toast]").last).to_contain_text("write in the comment box")
     expect(rita.locator("[data-testid=task-state]")).to_have_text("submitted")
     go_to_slice(rita, 4)
     rita.locator("[data-testid=task-comment]").fill("the edge is further out here")
@@ -125,4 +139,8 @@ def test_next_paint_submit_review_comment_fix_approve(
     expect(rita.locator("[data-testid=task-state]")).to_have_text("approved")
     rita.goto(f"{server.url}/projects.html?project={project_id}")
     expect(rita.locator("[data-testid=worklist] tr[data-state=approved]")).to_have_count(1)
+    rita.locator("[data-testid=next-case]").click()
+    expect(rita.locator("#next-status")).to_have_text(
+        "No reading waits for review in this project."
+    )
     assert [e for e in errors if "409" not in e] == []  # the refused approval's 409 only

@@ -1,7 +1,8 @@
 """Whose work the annotator shows and saves, with real users signed in: a stroke refused
 because the session ended waits for the next login (and undo stays true to the server); a
-submitted reading is read-only; a series opened from the list is the caller's own annotation,
-and another reader's reading is opened on purpose, named and read-only."""
+reading whose lease ran out and went to another reader says so and is read-only; a series
+opened from the list is the caller's own annotation, and another reader's reading is opened
+on purpose, named and read-only."""
 
 import re
 import zlib
@@ -25,7 +26,7 @@ from tests.e2e.viewer_pages import (
 )
 from tests.helpers import dicom_files
 from tests.integration.auth_support import PASSWORD
-from tests.integration.project_support import LABELS, bearer, users_with_tokens
+from tests.integration.project_support import LABELS, bearer, set_lease, users_with_tokens
 
 from segdicom.config import Settings
 
@@ -149,43 +150,60 @@ def test_a_stroke_refused_because_the_session_ended_is_saved_after_login_and_und
     assert not_served(errors) == []
 
 
-def test_a_submitted_reading_is_read_only_and_a_closed_refusal_is_no_conflict(
+def test_a_released_reading_says_so_once_is_read_only_and_a_closed_refusal_is_no_conflict(
     browser: Browser, team: Team, output_dir: Path
 ) -> None:
     errors: list[str] = []
     with team.http("alice") as http:
         task = http.post(f"/api/projects/{team.project_id}/next").json()
+    set_lease(team.server.settings, task["id"], 1)  # the page warns as it opens
     path = (
         f"/index.html?series={team.series_uid}&annotation={task['annotation_id']}&task={task['id']}"
     )
     page = signed_in(browser, team, "alice", errors, path)
     expect(page.locator("[data-testid=task-state]")).to_have_text("in_progress")
+    toasts = page.locator("[data-testid=toast]")
+    expect(toasts.filter(has_text="Your lease on this case runs out at")).to_have_count(1)
     expect(page.locator("#view")).to_have_attribute("data-read-only", "false")
     go_to_slice(page, 4)
     stroke(page, [(200, 250), (260, 250)])
     saved(page)
 
-    # Submitted from elsewhere (another tab): the next write is refused as closed, not as a
-    # version conflict with "Overwrite with mine".
-    with team.http("alice") as http:
-        assert http.post(f"/api/tasks/{task['id']}/submit").status_code == 200
+    # Her lease runs out and bob takes her slot: her next write is refused as closed, not as a
+    # version conflict with "Overwrite with mine", and the page says what happened, once.
+    set_lease(team.server.settings, task["id"], -1)
+    with team.http("bob") as http:
+        taken = http.post(f"/api/projects/{team.project_id}/next").json()
+    assert taken["slot"] == task["slot"] and taken["assignee"] == "bob"
     stroke(page, [(200, 300), (260, 300)])
     expect(page.locator("#view")).to_have_attribute("data-read-only", "true")
-    expect(page.locator("#reading-text")).to_contain_text("Submitted — waiting for review")
+    expect(page.locator("#reading-text")).to_contain_text("Released — its lease ran out")
+    expect(page.locator("[data-testid=task-state]")).to_have_text("released")
+    expect(page.locator("[data-testid=submit-task]")).to_have_count(0)
+    expect(page.locator("#save-state")).to_have_attribute("data-state", "closed")
+    expect(page.locator("#save-state")).to_have_text("not saved")
+    refused = toasts.filter(
+        has_text="Your lease on this case ran out and it went to another reader"
+    )
+    expect(refused).to_have_count(1)
+    expect(refused).to_contain_text("Take your next case from the project page")
     expect(page.locator("#conflict-banner")).to_be_hidden()
+    page.screenshot(path=str(output_dir / "e2e-reading-released.png"))
+    assert toasts.filter(has_text="not saved").count() == 1
     page.reload()
     expect(page.locator("#view")).to_have_attribute("data-ready", "true")
-    expect(page.locator("[data-testid=task-state]")).to_have_text("submitted")
-    expect(page.locator("#reading-text")).to_contain_text("Submitted — waiting for review")
+    expect(page.locator("[data-testid=task-state]")).to_have_text("released")
+    expect(page.locator("#reading-text")).to_contain_text("Released — its lease ran out")
     go_to_slice(page, 4)
     version = version_of(page)
     stroke(page, [(200, 350), (260, 350)])
-    expect(page.locator("[data-testid=toast]").last).to_contain_text("Submitted")
+    expect(toasts.last).to_contain_text("Released")
     expect(page.locator("#save-state")).to_have_attribute("data-pending", "0")
     assert version_of(page) == version
     expect(page.locator("#tool-brush")).to_have_css("pointer-events", "none")
-    page.screenshot(path=str(output_dir / "e2e-reading-submitted-read-only.png"))
-    assert team.mask("alice", str(task["annotation_id"]), 1, 4)[350 - 5 : 350 + 5].sum() == 0
+    mask = team.mask("alice", str(task["annotation_id"]), 1, 4)
+    assert mask[250 - 5 : 250 + 5].any() and not mask[300 - 5 : 300 + 5].any()
+    assert not mask[350 - 5 : 350 + 5].any()
     assert not_served(errors) == []
 
 

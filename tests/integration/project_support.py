@@ -1,9 +1,11 @@
 """Helpers of the project tests: users with API tokens, projects, cases, readings."""
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
 from pydicom.uid import generate_uid
+from sqlalchemy import update
 from tests.integration.auth_support import add_users
 from tests.integration.support import disc, put_mask, upload_series
 
@@ -11,7 +13,8 @@ from segdicom.auth.secrets import digest, new_api_token
 from segdicom.config import Settings
 from segdicom.db import make_engine, make_sessionmaker, users
 from segdicom.db import projects as project_rows
-from segdicom.db.models import Instance
+from segdicom.db.models import Instance, Task
+from segdicom.db.types import utcnow
 
 CT = "1.2.840.10008.5.1.4.1.1.2"
 LABELS = [
@@ -57,6 +60,17 @@ def create_project(admin: httpx.Client, name: str, **fields: Any) -> dict[str, A
     assert response.status_code == 201, response.text
     project: dict[str, Any] = response.json()
     return project
+
+
+def set_lease(settings: Settings, task_id: int, minutes_from_now: float) -> None:
+    """Move a reading's lease (instead of waiting for it)."""
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            when = utcnow() + timedelta(minutes=minutes_from_now)
+            session.execute(update(Task).where(Task.id == task_id).values(lease_expires=when))
+    finally:
+        engine.dispose()
 
 
 def add_cases_directly(

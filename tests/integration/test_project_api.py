@@ -123,6 +123,11 @@ def test_admins_assign_and_reassign_readings(client: TestClient, tmp_path: objec
         f"/api/annotations/{task['annotation_id']}/comments", json={"text": "x", "point": [1, 2]}
     )
     assert comment.status_code == 400 and "slice" in comment.json()["detail"]
+    silent = client.post(
+        f"/api/tasks/{task['id']}/review", json={"decision": "request_changes", "comment": " "}
+    )
+    assert silent.status_code == 400  # said in words the viewer shows as they are
+    assert silent.json()["detail"].startswith("a comment is required to request changes")
 
 
 def test_writing_a_reading_renews_its_lease(client: TestClient) -> None:

@@ -6,7 +6,6 @@ import io
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from tests.integration.project_support import (
     next_task,
     painted_reading,
     review,
+    set_lease,
     submit,
     users_with_tokens,
 )
@@ -41,8 +41,7 @@ from tests.orthanc import Orthanc
 
 from segdicom.config import Settings
 from segdicom.db import make_engine, make_sessionmaker
-from segdicom.db.models import Project, Task
-from segdicom.db.types import utcnow
+from segdicom.db.models import Project
 
 pytestmark = pytest.mark.integration
 TEAM = {"alice": "annotator", "bob": "annotator", "carol": "annotator", "dave": "annotator"}
@@ -56,14 +55,7 @@ class Team:
     http: dict[str, httpx.Client]
 
     def set_lease(self, task_id: int, minutes_from_now: float) -> None:
-        """Move a reading's lease (instead of waiting for it)."""
-        engine = make_engine(self.settings.resolved_database_url)
-        try:
-            with make_sessionmaker(engine).begin() as session:
-                when = utcnow() + timedelta(minutes=minutes_from_now)
-                session.execute(update(Task).where(Task.id == task_id).values(lease_expires=when))
-        finally:
-            engine.dispose()
+        set_lease(self.settings, task_id, minutes_from_now)
 
 
 def start_team(settings: Settings) -> Team:
@@ -137,7 +129,20 @@ def test_an_expired_lease_returns_the_case_to_the_pool(team: Team) -> None:
     released = alice.get(f"/api/tasks/{first['id']}").json()
     assert (released["state"], released["assignee"]) == ("released", "alice")
     assert released["annotation_id"] == first["annotation_id"]  # kept, with her masks
-    assert submit_status(alice, first["id"]) == 409
+    # Her page writes on, then submits: refused as closed, saying what happened in words.
+    aid = first["annotation_id"]
+    late = alice.put(
+        f"/api/annotations/{aid}/segments/1/slices/0",
+        content=mask_body(disc(4, 4, 2, 2, 1)),
+        headers={"If-Match": "0"},  # made-up series: the refusal comes first
+    )
+    refused = alice.post(f"/api/tasks/{first['id']}/submit")
+    for answer in (late, refused):
+        assert answer.status_code == 409 and answer.json()["error"] == "closed", answer.text
+        assert (
+            "lease on task" in answer.json()["detail"]
+            and "another reader" in answer.json()["detail"]
+        )
     log = team.http["root"].get("/api/log.csv").text
     rows = list(csv.DictReader(io.StringIO(log)))
     take = next(r for r in rows if r["action"] == "task_take_over")

@@ -137,7 +137,12 @@ async def update_task(request: Request) -> JSONResponse:
 
 @documented(
     {200: Answer("the task submitted (approved when the project needs no review)", schemas.Task)},
-    errors={403: "not the caller's reading", 409: "not open for submission", **NO_TASK},
+    errors={
+        403: "not the caller's reading",
+        409: "not open for submission (error `closed`: submitted, approved, or released "
+        "when its lease ran out and the case went to another reader)",
+        **NO_TASK,
+    },
 )
 async def submit_task(request: Request) -> JSONResponse:
     """Hand a reading in for review (approved at once when the project needs no review)."""
@@ -163,7 +168,7 @@ async def review_task(request: Request) -> JSONResponse:
     body = await parse_body(request, schemas.ReviewIn)
     comment = body.comment.strip()
     if body.decision == "request_changes" and not comment:
-        raise BadInput("`comment` is required to request changes: say what to change")
+        raise BadInput("a comment is required to request changes: say what to change")
     approve = body.decision == "approve"
     reading = await run_in_threadpool(
         flow.review, state(request), task_id, identity(request), approve, comment, body.version

@@ -13,10 +13,9 @@ from sqlalchemy.orm import Session
 from segdicom.auth.identity import Identity
 from segdicom.db import annotation_places as places
 from segdicom.db.models import Case, Project, Task
-from segdicom.enums import TaskState
 from segdicom.errors import Closed, Forbidden
 from segdicom.state import AppState
-from segdicom.workflows.task_leases import renew
+from segdicom.workflows.task_leases import CLOSED, closed_reason, renew
 
 
 def check_annotation_access(
@@ -68,8 +67,8 @@ def _check_reading(
     st: AppState, who: Identity, annotation_id: int, write: bool, task: Task, project: Project
 ) -> None:
     if task.reader == who.username:
-        if write and task.state in (TaskState.SUBMITTED, TaskState.APPROVED, TaskState.RELEASED):
-            raise Closed(f"task {task.id} is {task.state}: annotation {annotation_id} is closed")
+        if write and task.state in CLOSED:
+            raise Closed(f"{closed_reason(task)} (annotation {annotation_id})")
         if write:
             renew(st, task)
         return

@@ -15,6 +15,22 @@ from segdicom.db.types import utcnow
 from segdicom.enums import TaskState
 from segdicom.state import AppState
 
+CLOSED = (TaskState.SUBMITTED, TaskState.APPROVED, TaskState.RELEASED)
+
+
+def closed_reason(task: Task) -> str:
+    """Why a reading takes no more changes nor a submission, in words its reader can act on
+    (the viewer shows it as it is)."""
+    if task.state == TaskState.RELEASED:
+        return (
+            f"your lease on task {task.id} ran out and the case went to another reader: "
+            "this reading is closed and takes no more changes; take your next case "
+            "from the project page"
+        )
+    if task.state == TaskState.APPROVED:
+        return f"task {task.id} is approved: this reading is final"
+    return f"task {task.id} is submitted: it is closed until a reviewer asks for changes"
+
 
 def lease_until(st: AppState, now: datetime) -> datetime:
     return now + timedelta(minutes=st.settings.task_lease_minutes)

@@ -22,10 +22,10 @@ from segdicom.db import projects as repo
 from segdicom.db.models import Case, Task
 from segdicom.db.types import utcnow
 from segdicom.enums import TaskState
-from segdicom.errors import Conflict, Forbidden, NotFound, SegDicomError
+from segdicom.errors import Closed, Conflict, Forbidden, NotFound, SegDicomError
 from segdicom.state import AppState
 from segdicom.workflows.exports import export_annotation
-from segdicom.workflows.task_leases import lease_until, task_event
+from segdicom.workflows.task_leases import CLOSED, closed_reason, lease_until, task_event
 
 log = logging.getLogger("segdicom.tasks")
 MAX_ATTEMPTS = 50
@@ -199,6 +199,8 @@ def submit(st: AppState, task_id: int, who: Identity) -> Reading:
         project = repo.get_project(session, case.project_id)
         if task.reader != who.username and not who.is_admin:
             raise Forbidden(f"task {task_id} is {task.reader!r}'s reading, not {who.username!r}'s")
+        if task.state in CLOSED:
+            raise Closed(closed_reason(task))
         to = TaskState.SUBMITTED if project.review_required else TaskState.APPROVED
         readings.transition(session, task, readings.OPEN, to, lease_expires=None)
         task_event(session, who.username, "task_submit", case, task, f"-> {to}")
