@@ -94,10 +94,17 @@ def test_admins_create_edit_and_fill_a_project_and_see_the_servers_refusals(
     page.screenshot(path=str(output_dir / "e2e-project-form-refused.png"))
     form.locator("[data-testid=label-name]").nth(1).fill("Cyst")
     form.locator("[data-testid=readers-per-case]").select_option("2")
+    shown = [c.input_value() for c in form.locator("[data-testid=label-color]").all()]
+    assert shown == ["#b96653", "#42d4f4"]  # the presets' colours
     form.locator("[data-testid=project-save]").click()
     expect(page.locator("[data-testid=project-dialog]")).to_be_hidden()
     expect(page.locator("#project-name")).to_have_text("Kidney study")
     expect(page).to_have_url(re.compile(r"project=\d+"))
+    kidney_id = int(page.url.split("project=")[1].split("&")[0])
+    with httpx.Client(base_url=site.server.url, timeout=30) as http:
+        http.post("/api/auth/login", json={"username": "root", "password": PASSWORD})
+        stored = http.get(f"/api/projects/{kidney_id}").json()["labels"]
+    assert [label["color"] for label in stored] == shown  # what the form showed, not defaults
     summary = page.locator("[data-testid=project-summary] li")
     expect(summary).to_contain_text(
         ["0 cases", "2 readers per case, blinded", "2 labels: Kidney, Cyst"]
