@@ -158,11 +158,14 @@ class ProjectPage {
       return [];
     });
     const staff = this.role !== "annotator";
-    byId("worklist", HTMLElement).replaceChildren(
-      ...tasks
-        .filter((t) => assigneeMatches(t, typed))
-        .map((t) => taskRow(t, { case: this.cases.get(t.case_id), seconds: this.seconds.get(t.id), staff })),
-    );
+    const rows = tasks
+      .filter((t) => assigneeMatches(t, typed))
+      .map((t) => taskRow(t, { case: this.cases.get(t.case_id), seconds: this.seconds.get(t.id), staff }));
+    const filtered = Boolean(typed || this.stateFilter.value);
+    const none = h("tr", { class: "worklist-empty" }, [
+      h("td", { colspan: 7, class: "hint", text: filtered ? "No reading matches the filters." : "No readings yet." }),
+    ]);
+    byId("worklist", HTMLElement).replaceChildren(...(rows.length ? rows : [none]));
   }
 
   async renderAgreement() {

@@ -100,6 +100,7 @@ def test_admins_create_edit_and_fill_a_project_and_see_the_servers_refusals(
     expect(page.locator("[data-testid=project-dialog]")).to_be_hidden()
     expect(page.locator("#project-name")).to_have_text("Kidney study")
     expect(page).to_have_url(re.compile(r"project=\d+"))
+    expect(page.locator("[data-testid=worklist] tbody")).to_have_text("No readings yet.")
     kidney_id = int(page.url.split("project=")[1].split("&")[0])
     with httpx.Client(base_url=site.server.url, timeout=30) as http:
         http.post("/api/auth/login", json={"username": "root", "password": PASSWORD})
@@ -169,6 +170,10 @@ def test_the_worklist_matches_part_of_a_name_keeps_its_filters_and_tells_cases_a
         "in progress 1, approved 1"
     )
     expect(page.locator("[data-testid=project-description]")).to_have_text(re.compile("^Portal"))
+    # The filter is dark like the other inputs (--panel-2), not the browser's light grey.
+    expect(page.locator("[data-testid=filter-assignee]")).to_have_css(
+        "background-color", "rgb(27, 31, 38)"
+    )
     page.locator("[data-testid=filter-assignee]").fill("Bo")
     expect(rows).to_have_count(1)
     expect(rows.first).to_have_attribute("data-state", "approved")
