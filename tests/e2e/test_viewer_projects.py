@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, FloatRect, Page, expect
 from tests.conftest import LiveServer
 from tests.e2e.viewer_pages import click_pixel, go_to_slice, saved, stroke, watched_page
 from tests.helpers import dicom_files
@@ -46,6 +46,15 @@ def logged_in(browser: Browser, server: LiveServer, user: str, errors: list[str]
     page.locator("#login-submit").click()
     expect(page).not_to_have_url(re.compile(r"login\.html"))
     return page
+
+
+def overlap(a: FloatRect, b: FloatRect) -> bool:
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
 
 
 def task_page(page: Page) -> None:
@@ -109,6 +118,11 @@ def test_next_paint_submit_review_comment_fix_approve(
     expect(comments.locator("li").first).not_to_be_in_viewport()
     list_box = comments.bounding_box()
     assert list_box is not None and list_box["height"] < 70, list_box
+    # The top orientation letter is clear of the corner texts, however narrow the view.
+    letter = alice.locator("#orient-view-top").bounding_box()
+    for corner in ("#info-series", "#info-slice"):
+        box = alice.locator(corner).bounding_box()
+        assert letter and box and not overlap(letter, box), (corner, letter, box)
     alice.screenshot(path=str(output_dir / "e2e-project-comment-pin.png"))
     go_to_slice(alice, 5)
     expect(alice.locator("[data-testid=comment-pin]")).to_have_count(0)  # pinned to slice 4
