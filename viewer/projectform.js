@@ -6,6 +6,7 @@
  * would break readings already taken) stays next to the form until the next try.
  */
 import { getPresets } from "./api.js";
+import { nextColor } from "./colors.js";
 import { byId, h } from "./dom.js";
 import * as projects from "./projectapi.js";
 
@@ -61,7 +62,8 @@ export class ProjectForm {
     this.field("readers_per_case").value = String(project?.readers_per_case ?? 1);
     this.check("review_required").checked = project?.review_required ?? true;
     this.check("export_on_approval").checked = project?.export_on_approval ?? false;
-    this.labels.replaceChildren(...(project?.labels ?? [undefined]).map((label) => this.labelRow(label)));
+    this.labels.replaceChildren(); // before the first new row picks a colour none of the rows has
+    this.labels.append(...(project?.labels ?? [undefined]).map((label) => this.labelRow(label)));
     this.rules.replaceChildren(...(project?.rules ?? []).map((rule) => this.ruleRow(rule)));
     this.showError("");
     this.dialog.showModal();
@@ -92,13 +94,14 @@ export class ProjectForm {
       class: "label-name", "data-testid": "label-name", list: "label-presets", maxlength: 64, required: true,
       placeholder: "Liver, or a label of your own", "aria-label": "Label", value: label?.label ?? "",
     });
-    const color = h("input", { type: "color", class: "label-color", "aria-label": "Colour", value: label?.color ?? "#808080" });
-    // A new label without a chosen colour takes its preset's (or the server's pick).
+    // The colour shown is the colour sent: a new label shows one no other row has, or its
+    // preset's once its name is a preset's, until the admin picks one.
+    const own = label?.color ?? nextColor(this.rowColors());
+    const color = h("input", { type: "color", class: "label-color", "data-testid": "label-color", "aria-label": "Colour", value: own });
     color.dataset.chosen = label ? "true" : "";
     color.addEventListener("input", () => (color.dataset.chosen = "true"));
     name.addEventListener("input", () => {
-      const preset = this.presetColors.get(name.value.trim().toLowerCase());
-      if (preset && !color.dataset.chosen) color.value = preset;
+      if (!color.dataset.chosen) color.value = this.presetColors.get(name.value.trim().toLowerCase()) ?? own;
     });
     const remove = h("button", { type: "button", class: "secondary row-remove", "aria-label": "Remove label", text: "×" });
     const codes = codeFields(label);
@@ -114,6 +117,11 @@ export class ProjectForm {
     remove.addEventListener("click", () => row.remove());
     if (label) labelOf.set(row, label);
     return row;
+  }
+
+  /** @returns {string[]} the colours of the label rows in the form */
+  rowColors() {
+    return [...this.labels.querySelectorAll(".label-color")].map((input) => /** @type {HTMLInputElement} */ (input).value);
   }
 
   /** @param {projects.Rule} [rule] */
@@ -217,9 +225,8 @@ function labelValue(row) {
   const label = /** @type {HTMLInputElement} */ (row.querySelector(".label-name")).value.trim();
   const color = /** @type {HTMLInputElement} */ (row.querySelector(".label-color"));
   const before = labelOf.get(row);
-  /** @type {{ label: string, color?: string, category?: projects.Code, type?: projects.Code }} */
-  const value = { label };
-  if (color.dataset.chosen || before) value.color = color.value;
+  /** @type {{ label: string, color: string, category?: projects.Code, type?: projects.Code }} */
+  const value = { label, color: color.value };
   const codes = typedCodes(row, label);
   // Codes as typed; an existing label's go back unchanged while its name stays (renamed, the
   // server codes it afresh, unless codes were typed).

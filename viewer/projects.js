@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * The project page: pick a project, take the next case, follow progress per state and per
- * annotator, the worklist (filtered by state and annotator, the filters kept in the URL) with
+ * annotator (progressbars.js), the worklist (filtered by state and annotator, the filters kept in the URL) with
  * the time spent on each reading (from the task events of the audit log), and the agreement
  * of the readers. Admins also create and edit projects and add cases (projectform.js,
  * casepicker.js).
@@ -12,12 +12,9 @@ import { CasePicker } from "./casepicker.js";
 import { byId, h } from "./dom.js";
 import { initNotify, showError } from "./notify.js";
 import * as projects from "./projectapi.js";
+import { renderProgress } from "./progressbars.js";
 import { ProjectForm } from "./projectform.js";
 import { assigneeMatches, filtersFrom, filtersQuery, taskRow } from "./worklist.js";
-
-const COLORS = {
-  todo: "#8a8f98", in_progress: "#3b82f6", submitted: "#f59e0b", changes_requested: "#ef4444", approved: "#22c55e", released: "#4b5563",
-};
 
 class ProjectPage {
   constructor() {
@@ -114,7 +111,9 @@ class ProjectPage {
     byId("admin-actions", HTMLElement).hidden = this.role !== "admin";
     this.next.disabled = false;
     const progress = this.project.progress ?? {};
-    this.renderProgress(progress);
+    renderProgress(this.project, {
+      overall: byId("progress-states", HTMLElement), readers: byId("progress-readers", HTMLElement), whole: this.role !== "annotator",
+    });
     byId("project-readers", HTMLElement).replaceChildren(...Object.keys(progress).sort().map((r) => h("option", { value: r })));
     await Promise.all([this.loadTimes(), this.loadCases()]);
     await this.renderTasks();
@@ -152,19 +151,6 @@ class ProjectPage {
     return waiting[0] ?? null;
   }
 
-  /** @param {Record<string, Record<string, number>>} progress reader -> state -> count */
-  renderProgress(progress) {
-    /** @type {Record<string, number>} */
-    const perState = {};
-    for (const counts of Object.values(progress)) {
-      for (const [state, n] of Object.entries(counts)) perState[state] = (perState[state] ?? 0) + n;
-    }
-    byId("progress-states", HTMLElement).replaceChildren(bar("all", perState));
-    byId("progress-readers", HTMLElement).replaceChildren(
-      ...Object.entries(progress).sort().map(([reader, counts]) => bar(reader, counts)),
-    );
-  }
-
   async loadTimes() {
     try {
       this.seconds = secondsPerTask(await projects.taskEvents());
@@ -190,11 +176,14 @@ class ProjectPage {
       return [];
     });
     const staff = this.role !== "annotator";
-    byId("worklist", HTMLElement).replaceChildren(
-      ...tasks
-        .filter((t) => assigneeMatches(t, typed))
-        .map((t) => taskRow(t, { case: this.cases.get(t.case_id), seconds: this.seconds.get(t.id), staff })),
-    );
+    const rows = tasks
+      .filter((t) => assigneeMatches(t, typed))
+      .map((t) => taskRow(t, { case: this.cases.get(t.case_id), seconds: this.seconds.get(t.id), staff }));
+    const filtered = Boolean(typed || this.stateFilter.value);
+    const none = h("tr", { class: "worklist-empty" }, [
+      h("td", { colspan: 7, class: "hint", text: filtered ? "No reading matches the filters." : "No readings yet." }),
+    ]);
+    byId("worklist", HTMLElement).replaceChildren(...(rows.length ? rows : [none]));
   }
 
   async renderAgreement() {
@@ -229,27 +218,6 @@ class ProjectPage {
       status.textContent = err instanceof Error ? err.message : String(err);
     }
   }
-}
-
-/**
- * A bar of counts by state.
- * @param {string} name
- * @param {Record<string, number>} counts
- */
-function bar(name, counts) {
-  const total = Object.values(counts).reduce((a, b) => a + b, 0) || 1;
-  const parts = projects.STATES.filter((s) => counts[s]).map((state) => {
-    const part = h("span", { class: "bar-part", title: `${state}: ${counts[state]}`, "data-state": state });
-    part.style.width = `${(100 * counts[state]) / total}%`;
-    part.style.background = COLORS[/** @type {keyof typeof COLORS} */ (state)];
-    return part;
-  });
-  const text = projects.STATES.filter((s) => counts[s]).map((s) => `${s} ${counts[s]}`).join(", ");
-  return h("div", { class: "bar-row", "data-reader": name }, [
-    h("span", { class: "bar-name", text: name }),
-    h("span", { class: "bar" }, parts),
-    h("span", { class: "bar-text", text }),
-  ]);
 }
 
 /**

@@ -3,12 +3,14 @@
  * The task bar of the viewer, shown when a project task is opened (index.html?series=&annotation=
  * &task=): the task's state, Submit for its reader, Approve / Request changes for reviewers,
  * why an approved SEG did not reach the PACS (for reviewers), and the annotation's comments. A comment may be pinned to a point of the image: "Pin" and a
- * click on the image; pins of the slice on screen are drawn over the image, and clicking a comment
- * in the list shows its slice. The reader is warned shortly before the lease of their open reading
- * runs out (each save renews it once half of it is gone: the task is read again first), and
- * asked before submitting a reading with nothing painted.
+ * click on the image; pins of the slice on screen are drawn over the image, numbered as in the list
+ * (those that would cover each other as one, commentpins.js), and clicking a comment in the list
+ * shows its slice. The reader is warned shortly before the lease of their open reading runs out
+ * (each save renews it once half of it is gone: the task is read again first), and asked before
+ * submitting a reading with nothing painted.
  */
 import { ApiError, request } from "./api.js";
+import { numbersText, pinGroups } from "./commentpins.js";
 import { askUser } from "./confirmdialog.js";
 import { h } from "./dom.js";
 import { showError, showInfo } from "./notify.js";
@@ -128,6 +130,7 @@ export class TaskPanel {
       actions.push(this.button("request-changes", "Request changes", () => this.review("request_changes", text.value)));
     }
     this.textarea = text;
+    const list = h("ol", { class: "comment-list", "data-testid": "comment-list" }, this.comments.map((c) => this.commentItem(c)));
     this.bar.replaceChildren(
       h("strong", { text: `Task ${task.id}` }),
       h("span", { class: "state-chip", "data-testid": "task-state", "data-state": task.state, text: task.state }),
@@ -140,8 +143,9 @@ export class TaskPanel {
       say,
       pin,
       h("a", { href: `projects.html?project=${task.project_id}`, text: "Project" }),
-      h("ol", { class: "comment-list", "data-testid": "comment-list" }, this.comments.map((c) => this.commentItem(c))),
+      list,
     );
+    list.scrollTop = list.scrollHeight; // the list scrolls in a few lines: the newest in view
   }
 
   /** @param {string} testId @param {string} label @param {() => Promise<void>} action */
@@ -258,15 +262,23 @@ export class TaskPanel {
     }
     const left = this.parts.canvas.offsetLeft;
     const top = this.parts.canvas.offsetTop;
-    const pins = this.comments
-      .filter((c) => c.point && c.slice === slice)
-      .map((c) => {
-        const [row, col] = /** @type {[number, number]} */ (c.point);
-        const pin = h("span", { class: "comment-pin", title: `${c.author}: ${c.text}`, "data-testid": "comment-pin" });
-        pin.style.left = `${left + rect[0] + ((col + 0.5) / series.columns) * rect[2]}px`;
-        pin.style.top = `${top + rect[1] + ((row + 0.5) / series.rows) * rect[3]}px`;
-        return pin;
+    /** @type {import("./commentpins.js").Pin[]} */
+    const points = this.comments.flatMap((c, i) => {
+      if (!c.point || c.slice !== slice) return [];
+      const [row, col] = c.point;
+      const x = left + rect[0] + ((col + 0.5) / series.columns) * rect[2];
+      const y = top + rect[1] + ((row + 0.5) / series.rows) * rect[3];
+      return [{ number: i + 1, x, y, text: `${i + 1}. ${c.author}: ${c.text}` }];
+    });
+    const pins = pinGroups(points).map((group) => {
+      const pin = h("span", {
+        class: "comment-pin", title: group.title, "data-testid": "comment-pin", "data-count": group.numbers.length,
+        text: numbersText(group.numbers),
       });
+      pin.style.left = `${group.x}px`;
+      pin.style.top = `${group.y}px`;
+      return pin;
+    });
     this.layer.replaceChildren(...pins);
   }
 }

@@ -73,7 +73,8 @@ export class WindowControl {
     this.changed(center, this.window.width, this.invertOn());
     byId("window-center", HTMLInputElement).value = formatValue(Math.round(center * 100) / 100);
     byId("window-width", HTMLInputElement).value = formatValue(Math.round(width * 100) / 100);
-    byId("info-window", HTMLElement).textContent = `W ${formatValue(Math.round(width))}  L ${formatValue(Math.round(center))}`;
+    // No-break spaces: a narrow view wraps the corner between width and level, not inside one.
+    byId("info-window", HTMLElement).textContent = `W\u00a0${formatValue(Math.round(width))}  L\u00a0${formatValue(Math.round(center))}`;
     this.state.canvas.dataset.window = `${center},${width}`;
   }
 

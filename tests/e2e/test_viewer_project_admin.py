@@ -94,10 +94,18 @@ def test_admins_create_edit_and_fill_a_project_and_see_the_servers_refusals(
     page.screenshot(path=str(output_dir / "e2e-project-form-refused.png"))
     form.locator("[data-testid=label-name]").nth(1).fill("Cyst")
     form.locator("[data-testid=readers-per-case]").select_option("2")
+    shown = [c.input_value() for c in form.locator("[data-testid=label-color]").all()]
+    assert shown == ["#b96653", "#42d4f4"]  # the presets' colours
     form.locator("[data-testid=project-save]").click()
     expect(page.locator("[data-testid=project-dialog]")).to_be_hidden()
     expect(page.locator("#project-name")).to_have_text("Kidney study")
     expect(page).to_have_url(re.compile(r"project=\d+"))
+    expect(page.locator("[data-testid=worklist] tbody")).to_have_text("No readings yet.")
+    kidney_id = int(page.url.split("project=")[1].split("&")[0])
+    with httpx.Client(base_url=site.server.url, timeout=30) as http:
+        http.post("/api/auth/login", json={"username": "root", "password": PASSWORD})
+        stored = http.get(f"/api/projects/{kidney_id}").json()["labels"]
+    assert [label["color"] for label in stored] == shown  # what the form showed, not defaults
     summary = page.locator("[data-testid=project-summary] li")
     expect(summary).to_contain_text(
         ["0 cases", "2 readers per case, blinded", "2 labels: Kidney, Cyst"]
@@ -113,6 +121,10 @@ def test_admins_create_edit_and_fill_a_project_and_see_the_servers_refusals(
     page.screenshot(path=str(output_dir / "e2e-project-add-cases.png"))
     page.locator("#cases-close").click()
     expect(summary.first).to_have_text("1 case")
+    # Out of every reading the project needs (1 case x 2 readers), though nobody took one.
+    overall = page.locator("[data-testid=progress-states]")
+    expect(overall.locator("[data-state=not_started]")).to_have_attribute("data-count", "2")
+    expect(overall.locator(".bar-text")).to_have_text("not started 2")
 
     page.locator("[data-testid=project-select]").select_option(label="Liver study")
     expect(page.locator("#project-name")).to_have_text("Liver study")
@@ -132,6 +144,10 @@ def test_admins_create_edit_and_fill_a_project_and_see_the_servers_refusals(
     expect(reader.locator("#project-name")).to_have_text("Liver study")
     for control in ("new-project", "edit-project", "add-cases"):
         expect(reader.locator(f"[data-testid={control}]")).to_be_hidden()
+    # An annotator is told only their own readings: no "not started" of the others'.
+    expect(reader.locator("[data-testid=progress-states] .bar-row")).to_have_attribute(
+        "data-reader", "yours"
+    )
     refused = [e for e in errors if "Failed to load resource" in e]  # Chromium's line per refusal
     assert [e for e in errors if e not in refused] == []
     assert ["400" in refused[0], "409" in refused[1], len(refused)] == [True, True, 2]
@@ -142,9 +158,22 @@ def test_the_worklist_matches_part_of_a_name_keeps_its_filters_and_tells_cases_a
 ) -> None:
     errors: list[str] = []
     page = signed_in(browser, site, "rita", errors, f"projects.html?project={site.project_id}")
+    page.set_viewport_size({"width": 1024, "height": 700})
     rows = page.locator("[data-testid=worklist] tbody tr")
     expect(rows).to_have_count(2)
+    # Progress: every bar spans its column (all, alice, bob), whatever its counts say.
+    bars = page.locator("[data-testid=progress-bar]")
+    expect(bars).to_have_count(3)
+    widths = {round(box["width"]) for bar in bars.all() if (box := bar.bounding_box())}
+    assert len(widths) == 1 and min(widths) > 150, widths
+    expect(page.locator("[data-testid=progress-states] .bar-text")).to_have_text(
+        "in progress 1, approved 1"
+    )
     expect(page.locator("[data-testid=project-description]")).to_have_text(re.compile("^Portal"))
+    # The filter is dark like the other inputs (--panel-2), not the browser's light grey.
+    expect(page.locator("[data-testid=filter-assignee]")).to_have_css(
+        "background-color", "rgb(27, 31, 38)"
+    )
     page.locator("[data-testid=filter-assignee]").fill("Bo")
     expect(rows).to_have_count(1)
     expect(rows.first).to_have_attribute("data-state", "approved")

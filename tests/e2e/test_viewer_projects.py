@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, FloatRect, Page, expect
 from tests.conftest import LiveServer
 from tests.e2e.viewer_pages import click_pixel, go_to_slice, saved, stroke, watched_page
 from tests.helpers import dicom_files
@@ -46,6 +46,15 @@ def logged_in(browser: Browser, server: LiveServer, user: str, errors: list[str]
     page.locator("#login-submit").click()
     expect(page).not_to_have_url(re.compile(r"login\.html"))
     return page
+
+
+def overlap(a: FloatRect, b: FloatRect) -> bool:
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
 
 
 def task_page(page: Page) -> None:
@@ -100,13 +109,34 @@ def test_next_paint_submit_review_comment_fix_approve(
     rita.locator("[data-testid=task-comment]").fill("please follow the edge")
     rita.locator("[data-testid=request-changes]").click()
     expect(rita.locator("[data-testid=task-state]")).to_have_text("changes_requested")
+    # More comments: one pinned 4 pixels from rita's pin (col 300, row 320), then many.
+    task_id = int(task_url.split("task=")[1].split("&")[0])
+    with httpx.Client(base_url=server.url, headers=bearer(root), timeout=30) as http:
+        aid = http.get(f"/api/tasks/{task_id}").json()["annotation_id"]
+        near = {"text": "and here", "slice": 4, "point": [320, 304]}
+        for body in [near] + [{"text": f"note {n}"} for n in range(6)]:
+            assert http.post(f"/api/annotations/{aid}/comments", json=body).status_code == 201
 
+    alice.set_viewport_size({"width": 1024, "height": 700})
     alice.goto(task_url)
     task_page(alice)
     go_to_slice(alice, 4)
+    # The two pins that would cover each other are one marker, numbered as in the list.
     expect(alice.locator("[data-testid=comment-pin]")).to_have_count(1)
-    expect(alice.locator("[data-testid=comment-list]")).to_contain_text("the edge is further out")
-    expect(alice.locator("[data-testid=comment-list]")).to_contain_text("please follow the edge")
+    expect(alice.locator("[data-testid=comment-pin]")).to_have_text("1,3")
+    comments = alice.locator("[data-testid=comment-list]")
+    expect(comments).to_contain_text("the edge is further out")
+    expect(comments).to_contain_text("please follow the edge")
+    # Nine comments scroll in a few lines, the newest in view, and leave the image its room.
+    expect(comments.locator("li").last).to_be_in_viewport()
+    expect(comments.locator("li").first).not_to_be_in_viewport()
+    list_box = comments.bounding_box()
+    assert list_box is not None and list_box["height"] < 70, list_box
+    # The top orientation letter is clear of the corner texts, however narrow the view.
+    letter = alice.locator("#orient-view-top").bounding_box()
+    for corner in ("#info-series", "#info-slice"):
+        box = alice.locator(corner).bounding_box()
+        assert letter and box and not overlap(letter, box), (corner, letter, box)
     alice.screenshot(path=str(output_dir / "e2e-project-comment-pin.png"))
     go_to_slice(alice, 5)
     expect(alice.locator("[data-testid=comment-pin]")).to_have_count(0)  # pinned to slice 4
