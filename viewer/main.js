@@ -102,6 +102,7 @@ function makeModules() {
     refresh,
     listed: (count) => exportPanel.setEnabled(count > 0),
     historyChanged,
+    selected: (number) => place.update({ segment: number }),
   });
   const undo = new UndoControls(state, { refresh, showSlice: (i) => view.showSlice(i), select: (n) => segments.select(n) });
   const paint = new PaintOps(state, {
@@ -307,7 +308,9 @@ function start() {
   // A link or a reload (?series=<uid>&slice=&layout=&window=, urlstate.js) reopens that place.
   const linked = m.place.initial;
   if (linked.layout) m.layout.set(linked.layout);
-  if (linked.series) void m.opener.openSeries(linked.series, false, { slice: linked.slice, window: linked.window });
+  if (linked.series) {
+    void m.opener.openSeries(linked.series, false, { slice: linked.slice, window: linked.window, segment: linked.segment });
+  }
   loadFromService(m);
   startTaskPanel(m);
 }

@@ -18,6 +18,7 @@ import { SegmentPanel } from "./segments.js";
  * @property {() => void} refresh the masks on screen may look different
  * @property {(count: number) => void} listed the panel now lists `count` segments
  * @property {() => void} historyChanged a step was added
+ * @property {(number: number | null) => void} [selected] the active segment is now `number`
  */
 /** @typedef {import("./history.js").SegmentState} SegmentState */
 
@@ -71,6 +72,7 @@ export class SegmentOps {
     ds.annotationId = session?.id === null || session?.id === undefined ? "" : String(session.id);
     ds.version = session?.saver ? String(session.saver.version) : "";
     ds.activeSegment = this.state.activeSegment === null ? "" : String(this.state.activeSegment);
+    this.handlers.selected?.(this.state.activeSegment);
     this.render();
   }
 
@@ -84,6 +86,7 @@ export class SegmentOps {
   select(number) {
     this.state.activeSegment = number;
     this.state.canvas.dataset.activeSegment = number === null ? "" : String(number);
+    this.handlers.selected?.(number);
     this.render();
   }
 

@@ -42,8 +42,8 @@ export class SeriesOpener {
   /**
    * @param {string} seriesUid
    * @param {boolean} [force] open again even when it is on screen (new slices, new annotation)
-   * @param {{ slice?: number | null, window?: { center: number, width: number } | null }} [start]
-   *   where to open it (a link or a reload): the slice, the window
+   * @param {{ slice?: number | null, window?: { center: number, width: number } | null, segment?: number | null }} [start]
+   *   where to open it (a link or a reload): the slice, the window, the segment to paint
    */
   async openSeries(seriesUid, force = false, start = {}) {
     if (this.state.series?.series_uid === seriesUid && !force) return;
@@ -59,7 +59,7 @@ export class SeriesOpener {
       if (start.window) this.parts.windows.setManual(start.window.center, start.window.width);
       const session = this.newSession(series);
       this.parts.view.showSlice(start.slice ?? 0);
-      await this.openSession(session, token);
+      await this.openSession(session, token, undefined, start.segment ?? null);
     } catch (err) {
       if (token === this.openToken) {
         this.parts.view.setMessage(this.state.series ? "" : "Could not open the series.");
@@ -74,8 +74,9 @@ export class SeriesOpener {
    * @param {AnnotationSession} session
    * @param {number} token
    * @param {number | string | "new"} [chosen] the annotation to open (annotation.js open)
+   * @param {number | null} [segment] the segment to make active, when the annotation has it
    */
-  async openSession(session, token, chosen = undefined) {
+  async openSession(session, token, chosen = undefined, segment = null) {
     try {
       await session.open(chosen);
     } catch (err) {
@@ -86,7 +87,8 @@ export class SeriesOpener {
       return;
     }
     this.state.session = session;
-    this.state.activeSegment = session.segments[0]?.number ?? null;
+    const wanted = segment !== null && session.segment(segment) ? segment : null;
+    this.state.activeSegment = wanted ?? session.segments[0]?.number ?? null;
     this.parts.sessionChanged();
     void this.parts.cross.loadPaintedMasks(session);
   }

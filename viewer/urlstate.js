@@ -1,7 +1,8 @@
 // @ts-check
 /**
  * The place on screen in the page's URL, so a reload or a shared link reopens it:
- * `?series=<uid>&slice=<0-based index>&layout=<1|1+2|2x2|1x3>&window=<center>,<width>`;
+ * `?series=<uid>&slice=<0-based index>&layout=<1|1+2|2x2|1x3>&window=<center>,<width>&segment=<n>`
+ * (the segment being painted, so a reload does not paint on another label);
  * a project task's link adds `&annotation=<id>&task=<id>` (projectapi.js taskLink, tasklink.js):
  * the annotation to open with its series, and the task whose bar the viewer shows.
  * Written with history.replaceState (no history entry a slice), a little after the last change.
@@ -10,7 +11,8 @@
 import { parseLayout } from "./layout.js";
 
 /** @typedef {{ series: string | null, slice: number | null, layout: import("./layout.js").LayoutName | null,
- *   window: { center: number, width: number } | null, annotation: number | null, task: number | null }} Place */
+ *   window: { center: number, width: number } | null, annotation: number | null, task: number | null,
+ *   segment: number | null }} Place */
 
 const DELAY_MS = 150;
 
@@ -26,6 +28,7 @@ export function readPlace(search) {
     window: Number.isFinite(center) && width > 0 ? { center, width } : null,
     annotation: positiveId(q.get("annotation")),
     task: positiveId(q.get("task")),
+    segment: positiveId(q.get("segment")),
   };
 }
 
@@ -47,7 +50,7 @@ export class PlaceInUrl {
   }
 
   write() {
-    const { series, slice, layout, window: w } = this.place;
+    const { series, slice, layout, window: w, segment } = this.place;
     const q = new URLSearchParams(location.search);
     /** @type {[string, string | null][]} */
     const parts = [
@@ -55,6 +58,7 @@ export class PlaceInUrl {
       ["slice", series && slice !== null ? String(slice) : null],
       ["layout", layout],
       ["window", series && w ? `${round(w.center)},${round(w.width)}` : null],
+      ["segment", series && segment !== null ? String(segment) : null],
       // the linked annotation is of the linked series: another series drops it
       ["annotation", series === this.initial.series && this.initial.annotation ? String(this.initial.annotation) : null],
     ];

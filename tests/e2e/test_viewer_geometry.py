@@ -278,7 +278,7 @@ def test_a_stroke_in_the_coronal_view_lands_on_the_axial_slices_it_crosses(
     assert errors == []
 
 
-def test_a_reload_reopens_the_series_slice_layout_and_window(
+def test_a_reload_reopens_the_series_slice_layout_window_and_segment(
     browser: Browser, tilted: Phantom
 ) -> None:
     errors: list[str] = []
@@ -294,14 +294,19 @@ def test_a_reload_reopens_the_series_slice_layout_and_window(
     expect(view).to_have_attribute("data-window", "120,700")
     expect(page.locator("#window-presets .preset.active")).to_have_count(0)  # a manual window
     page.locator("#layout").select_option("1x3")
+    add_segment(page, "First")
+    second = add_segment(page, "Second")  # the one painted: not the first, which opens by default
+    saved(page)
     page.wait_for_url(
         lambda url: "slice=5" in url and "window=120,700" in url and "layout=1x3" in url
-    )
+        and f"segment={second}" in url
+    )  # fmt: skip
     page.reload()
     page.wait_for_selector("#view[data-slice='5'][data-ready='true']")
     expect(view).to_have_attribute("data-series-uid", tilted.series_uid)
     expect(view).to_have_attribute("data-window", "120,700")
     expect(page.locator("#view-grid")).to_have_attribute("data-layout", "1x3")
+    expect(view).to_have_attribute("data-active-segment", str(second))
     assert errors == []
 
 
