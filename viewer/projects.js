@@ -207,8 +207,10 @@ class ProjectPage {
             h("td", { text: r.case_id }),
             h("td", { text: `${r.segment_number} ${r.label}` }),
             h("td", { text: `${r.reader_a} / ${r.reader_b}` }),
-            h("td", { text: fixed(r.dice, 3) }),
-            h("td", { text: fixed(r.hd95_mm, 1) }),
+            // Neither reader painted it: agreeing on nothing, not a perfect overlap.
+            ...(Number(r.volume_a_ml) === 0 && Number(r.volume_b_ml) === 0
+              ? [h("td", { text: "both empty" }), h("td", { text: "–" })]
+              : [h("td", { text: fixed(r.dice, 3) }), h("td", { text: fixed(r.hd95_mm, 1) })]),
             h("td", { text: fixed(r.volume_difference_ml, 2) }),
           ]),
         ),
