@@ -104,3 +104,24 @@ def test_siemens_time_points_in_four_files_become_the_first_time_point() -> None
     assert {f.sop_instance_uid for f in volume.frames} == {str(first.SOPInstanceUID)}
     assert len(volume.excluded) == 3 and all(e.frames == () for e in volume.excluded)
     assert any("temporal position 4, not 1" in e.detail for e in volume.excluded)
+
+
+def test_a_second_station_overlapping_the_first_by_two_slices_keeps_the_whole_length() -> None:
+    """Acquisition 1 covers positions 0-5, acquisition 2 positions 4-11: one volume of 12
+    slices, acquisition 1's two images where acquisition 2 is too left out."""
+    uids = new_uids()
+    headers = []
+    for acquisition, positions in ((1, range(0, 6)), (2, range(4, 12))):
+        for k in positions:
+            ds = ct_header(
+                uids, 100 * acquisition + k, patient=("P", "P^P"), position=(0, 0, 2.0 * k),
+                spacing=(1, 1), thickness=2, shape=(8, 8),
+            )  # fmt: skip
+            ds.AcquisitionNumber = acquisition
+            headers.append((f"{acquisition}-{k}.dcm", ds))
+    volume = build_volume("1.2.3", headers, 100)
+    by_uid = {str(ds.SOPInstanceUID): ds for _, ds in headers}
+    kept = [(int(by_uid[f.sop_instance_uid].AcquisitionNumber), f.position) for f in volume.frames]
+    assert [a for a, _ in kept] == [1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2]
+    assert volume.geometry.regular and volume.num_slices == 12
+    assert [e.detail for e in volume.excluded] == ["acquisition 1, not 2"] * 2

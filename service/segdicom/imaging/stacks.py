@@ -85,7 +85,9 @@ def one_per_position(
     cine loop: its frames are the series). Otherwise the stacks are told apart by the
     attributes whose values differ at some position; when none do, or they make more stacks
     than the most images at a position (a value that changes with every image), by order at
-    each position (the first image at each, the second ...).
+    each position (the first image at each, the second ...). A stack that lies mostly at
+    positions the kept one lacks (a second station overlapping the first by a few slices)
+    keeps those positions; only its images where the kept stack already is are left out.
     """
     count = len(set(position))
     if count in (0, 1, len(items)):
@@ -94,10 +96,21 @@ def one_per_position(
     groups: dict[Stack, list[int]] = defaultdict(list)
     for i, key in enumerate(keys):
         groups[key].append(i)
-    chosen = max(groups, key=lambda k: (len(groups[k]), _first_in_order(k), -groups[k][0]))
-    kept = [items[i] for i in groups[chosen]]
-    left_out = [(items[i], _why(keys[i], chosen)) for i in range(len(items)) if keys[i] != chosen]
-    return Split(kept, left_out)
+    order = sorted(groups, key=lambda k: (len(groups[k]), _first_in_order(k), -groups[k][0]))
+    chosen = order[-1]
+    covered = {position[i] for i in groups[chosen]}
+    kept = set(groups[chosen])
+    for key in reversed(order[:-1]):
+        members = groups[key]
+        shared = sum(position[i] in covered for i in members)
+        if shared * 2 >= len(members):
+            continue  # a stack beside the chosen one (another echo, time point, type)
+        # Mostly elsewhere: another station of the series (its overlap with the kept ones goes).
+        extra = [i for i in members if position[i] not in covered]
+        kept.update(extra)
+        covered.update(position[i] for i in extra)
+    left_out = [(items[i], _why(keys[i], chosen)) for i in range(len(items)) if i not in kept]
+    return Split([items[i] for i in sorted(kept)], left_out)
 
 
 def _stack_keys(
