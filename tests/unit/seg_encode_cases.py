@@ -99,6 +99,19 @@ def xa_files() -> list[Dataset]:
     return [pydicom.dcmread(path) for path in dicom_files("enhanced_multiframe", "mr_siemens_xa10")]
 
 
+def dcmqi_read(path: Path, out: Path) -> Path:
+    """dcmqi's segimage2itkimage on a SEG, writing NRRD label images (and meta.json) to `out`."""
+    tool = require_tool(str(Path(__file__).parents[2] / ".venv" / "bin" / "segimage2itkimage"))
+    done = subprocess.run(
+        [tool, "--inputDICOM", str(path), "--outputDirectory", str(out), "-t", "nrrd"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return out
+
+
 def dciodvfy_errors(path: Path) -> tuple[list[str], str]:
     result = subprocess.run(
         [require_tool("dciodvfy"), str(path)], capture_output=True, text=True, timeout=60

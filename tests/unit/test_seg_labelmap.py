@@ -12,6 +12,7 @@ import pytest
 import SimpleITK
 from pydicom.dataset import Dataset
 from tests.helpers import data_dir, require_tool
+from tests.unit.seg_encode_cases import dcmqi_read
 from tests.unit.test_seg_encode import encode, single_frames, sorted_series
 
 from segdicom.errors import Unprocessable
@@ -93,14 +94,7 @@ def test_labelmap_reads_back_identically_with_dcmqi(
 ) -> None:
     """dcmqi 1.5.7 reads LABELMAP SEGs: one label image, values are segment numbers."""
     _, path, masks = labelmap
-    tool = require_tool(str(Path(__file__).parents[2] / ".venv" / "bin" / "segimage2itkimage"))
-    done = subprocess.run(
-        [tool, "--inputDICOM", str(path), "--outputDirectory", str(tmp_path), "-t", "nrrd"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    dcmqi_read(path, tmp_path)
     meta = json.loads((tmp_path / "meta.json").read_text())
     labels = {a["SegmentLabel"]: a["labelID"] for group in meta["segmentAttributes"] for a in group}
     assert labels == {"Tumor": 1, "My region": 2}

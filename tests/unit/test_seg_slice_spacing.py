@@ -2,15 +2,13 @@
 such as dcmqi build their grid from it, so a copied wrong value moves their masks."""
 
 import copy
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 import SimpleITK
 from pydicom.dataset import Dataset
-from tests.helpers import require_tool
-from tests.unit.seg_encode_cases import SPECS, encode, single_frames
+from tests.unit.seg_encode_cases import SPECS, dcmqi_read, encode, single_frames
 from tests.unit.seg_encode_cases import ct_slices as ct_slices  # fixture
 
 STEP = 5.0  # the Philips phantom's slices are 5 mm apart
@@ -71,14 +69,7 @@ def test_dcmqi_reads_the_masks_on_their_slices_despite_a_wrong_stated_spacing(
     masks = _masks(8, shape, [1, 2, 3, 4, 6])
     path = tmp_path / "seg.dcm"
     encode(sources, single_frames(sources), masks, SPECS[:2]).save_as(path)
-    tool = require_tool(str(Path(__file__).parents[2] / ".venv" / "bin" / "segimage2itkimage"))
-    done = subprocess.run(
-        [tool, "--inputDICOM", str(path), "--outputDirectory", str(tmp_path), "-t", "nrrd"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    dcmqi_read(path, tmp_path)
     image = SimpleITK.ReadImage(str(tmp_path / "1.nrrd"))
     array = SimpleITK.GetArrayFromImage(image)
     assert image.GetSpacing()[2] == pytest.approx(STEP)
