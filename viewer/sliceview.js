@@ -32,7 +32,7 @@ function locationText(series, index) {
   const tagged = series?.slices?.[index]?.slice_location;
   if (typeof tagged === "number" && Number.isFinite(tagged)) return `\nSlice Location ${tagged.toFixed(1)} mm`;
   const along = series ? sliceLocation(series, index) : null;
-  return along === null ? "" : `\nPosition along normal ${along.toFixed(1)} mm`;
+  return along === null ? "" : `\nPosition along normal ${along.toFixed(1)}\u00a0mm`; // the value keeps its unit
 }
 
 export class SliceView {
