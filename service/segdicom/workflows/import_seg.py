@@ -67,9 +67,11 @@ def import_decoded(st: AppState, decoded: DecodedSeg, user: str) -> Imported:
     volume = _source_volume(st, decoded)
     masks, unmatched = place_masks(decoded, volume)
     if not any(masks.values()):
+        why = ", ".join(sorted({e.reason.value for e in volume.excluded}))
+        hint = f"; it may be painted on images the volume leaves out ({why})" if why else ""
         raise Unprocessable(
             f"SEG {decoded.sop_instance_uid}: none of its frames falls on a slice of series "
-            f"{volume.series_uid}"
+            f"{volume.series_uid}{hint}"
         )
     annotation_id = _write(st, decoded, volume, masks, user)
     return Imported(annotation_id, _count(masks), unmatched, decoded.notes)
