@@ -54,12 +54,28 @@ export function readOnlyReason(reading, me, chosen) {
  * @param {Reading | null | undefined} reading
  * @param {string} createdBy
  * @param {Me} me
+ * @param {boolean} [withState] false: leave the task's state out (something else beside it says it)
  */
-export function ownerLine(reading, createdBy, me) {
+export function ownerLine(reading, createdBy, me, withState = true) {
   if (!reading) return createdBy && createdBy !== me.username ? `Annotation of ${createdBy}` : "";
   if (reading.task_id === null) return `Consensus of case ${reading.case_id} (project ${reading.project_id})`;
   const whose = reading.reader === me.username ? "Your reading" : `Reading of ${reading.reader}`;
-  return `${whose} · task ${reading.task_id} · ${reading.state} (project ${reading.project_id})`;
+  const state = withState ? ` · ${reading.state}` : "";
+  return `${whose} · task ${reading.task_id}${state} (project ${reading.project_id})`;
+}
+
+/**
+ * The short name of an annotation in the annotation list, which is narrow: "bert · submitted",
+ * "mine · in progress", "consensus", "of alice"; ownerLine says it in full (the option's title).
+ * @param {{ reading?: Reading | null, created_by?: string }} annotation
+ * @param {Me} me
+ */
+export function shortOwner(annotation, me) {
+  const reading = annotation.reading;
+  if (!reading) return annotation.created_by === me.username ? "mine" : `of ${annotation.created_by}`;
+  if (reading.task_id === null) return "consensus";
+  const whose = reading.reader === me.username ? "mine" : reading.reader;
+  return `${whose} · ${String(reading.state ?? "").replaceAll("_", " ")}`;
 }
 
 /** An admin may choose to edit another reader's reading (the server lets admins write it). @param {Reading | null | undefined} reading @param {Me} me */

@@ -36,12 +36,15 @@ export function toHex(color) {
 }
 
 /**
- * The first palette colour not in use, cycling when all are.
+ * The first palette colour that is neither in use nor a preset's (a custom label would look
+ * like that preset), else the one farthest from all of them (customColor).
  * @param {string[]} used
+ * @param {string[]} avoid the presets' colours
+ * @returns {string} "#rrggbb"
  */
-export function nextColor(used) {
-  const taken = new Set(used.map((c) => toHex(c)));
-  return PALETTE.find((c) => !taken.has(c)) ?? PALETTE[used.length % PALETTE.length];
+export function freeColor(used, avoid) {
+  const taken = new Set([...used, ...avoid].map((c) => toHex(c)));
+  return PALETTE.find((c) => !taken.has(c)) ?? customColor(used, avoid);
 }
 
 /**

@@ -157,7 +157,7 @@ function makeModules() {
   };
   /** @type {SeriesOpener} */
   const opener = new SeriesOpener(state, {
-    view, windows, cross, save, studies, exportPanel, sessionChanged,
+    view, windows, cross, tools, save, studies, exportPanel, sessionChanged,
     saveStatus: (s) => {
       stats.saveStatus(s);
       outage.saveStatus(s);

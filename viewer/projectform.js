@@ -6,7 +6,7 @@
  * would break readings already taken) stays next to the form until the next try.
  */
 import { getPresets } from "./api.js";
-import { nextColor } from "./colors.js";
+import { freeColor } from "./colors.js";
 import { byId, h } from "./dom.js";
 import * as projects from "./projectapi.js";
 
@@ -94,9 +94,10 @@ export class ProjectForm {
       class: "label-name", "data-testid": "label-name", list: "label-presets", maxlength: 64, required: true,
       placeholder: "Liver, or a label of your own", "aria-label": "Label", value: label?.label ?? "",
     });
-    // The colour shown is the colour sent: a new label shows one no other row has, or its
-    // preset's once its name is a preset's, until the admin picks one.
-    const own = label?.color ?? nextColor(this.rowColors());
+    // The colour shown is the colour sent: a new label shows one no other row and no preset
+    // has (a custom label must not look like a preset), or its preset's once its name is a
+    // preset's, until the admin picks one.
+    const own = label?.color ?? freeColor(this.rowColors(), [...this.presetColors.values()]);
     const color = h("input", { type: "color", class: "label-color", "data-testid": "label-color", "aria-label": "Colour", value: own });
     color.dataset.chosen = label ? "true" : "";
     color.addEventListener("input", () => (color.dataset.chosen = "true"));

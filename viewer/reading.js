@@ -8,7 +8,7 @@
  */
 
 import { whoAmI } from "./account.js";
-import { mayChooseToEdit, ownerLine, readOnlyReason } from "./access.js";
+import { mayChooseToEdit, ownerLine, readOnlyReason, shortOwner } from "./access.js";
 import { h } from "./dom.js";
 
 /** @typedef {import("./viewstate.js").ViewState} ViewState */
@@ -74,7 +74,9 @@ export class ReadingBar {
     }
     const opened = session && session.id !== null;
     const reason = opened ? readOnlyReason(reading, who, this.chosen.has(/** @type {number | string} */ (session.id))) : "";
-    const line = opened ? ownerLine(reading, session.createdBy, who) : "";
+    // The reader's own closed reading: the reason says its state ("Submitted — waiting for review").
+    const ownClosed = Boolean(reason && reading?.reader === who.username);
+    const line = opened ? ownerLine(reading, session.createdBy, who, !ownClosed) : "";
     if (session) session.readOnly = reason;
     const { bar, text, edit } = this.parts;
     bar.hidden = !(reason || (line && !line.startsWith("Your reading")));
@@ -99,13 +101,19 @@ export class ReadingBar {
       pick.hidden = true;
       return;
     }
+    // Short texts that fit the select at 1024 px; each option's title, and the select's for
+    // the chosen one, says it in full.
     const options = session.listed.map((a) => {
-      const whose = a.reading ? ownerLine(a.reading, "", who) : a.created_by === who.username ? "mine" : `of ${a.created_by}`;
-      return h("option", { value: String(a.id), text: `#${a.id} ${whose}` });
+      const full = a.reading ? ownerLine(a.reading, "", who) : a.created_by === who.username ? "Your annotation" : `Annotation of ${a.created_by}`;
+      return h("option", { value: String(a.id), text: `#${a.id} ${shortOwner(a, who)}`, title: `#${a.id} ${full}` });
     });
-    const fresh = h("option", { value: "new", text: session.id === null ? "New annotation (made when you paint)" : "New annotation" });
+    const fresh = h("option", {
+      value: "new", text: "New annotation",
+      title: session.id === null ? "New annotation: made when you paint" : "New annotation",
+    });
     pick.replaceChildren(fresh, ...options);
     pick.value = session.id === null ? "new" : String(session.id);
+    pick.title = pick.selectedOptions[0]?.title ?? "";
     pick.hidden = false;
   }
 }

@@ -20,6 +20,7 @@ import { SliceCache } from "./slices.js";
  * @property {import("./sliceview.js").SliceView} view
  * @property {import("./windowcontrol.js").WindowControl} windows
  * @property {import("./crossviews.js").CrossViews} cross
+ * @property {import("./toolcontrols.js").ToolControls} tools
  * @property {import("./savecontrols.js").SaveControls} save
  * @property {import("./studies.js").StudyBrowser} studies
  * @property {import("./exporter.js").ExportPanel} exportPanel
@@ -135,6 +136,7 @@ export class SeriesOpener {
       numSlices: series.num_slices,
     });
     this.parts.windows.setup(series);
+    this.parts.tools.seriesOpened(series);
     this.parts.cross.setup(series);
     this.parts.studies.setCurrent(series.series_uid);
     const [rowSpacing = 1, colSpacing = 1] = series.spacing ?? [];

@@ -17,6 +17,9 @@ import { clamp, unitOf } from "./viewstate.js";
  * @property {(x: number, y: number) => { value: number } | null} valueAt the pixel value under a view point
  */
 
+/** The threshold brush's and the flood fill's range on CT, in HU: soft tissue to contrast. */
+const CT_RANGE = { low: -100, high: 300 };
+
 const BRUSH_SIZES = [0.5, 1, 1.5, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50];
 
 /** @type {[string, Parameters<typeof icon>[0]][]} */
@@ -38,7 +41,9 @@ export class ToolControls {
     /** brush diameter */
     this.brushMm = 5;
     /** the threshold brush's and the flood fill's value range (HU for CT) */
-    this.range = { low: -100, high: 300 };
+    this.range = { ...CT_RANGE };
+    /** the user typed or picked the range: it is kept across series */
+    this.rangeChosen = false;
     /** the next click on the view sets the range from the pixel under it */
     this.picking = false;
   }
@@ -55,7 +60,9 @@ export class ToolControls {
     const low = byId("threshold-low", HTMLInputElement);
     const high = byId("threshold-high", HTMLInputElement);
     const typedRange = () => {
-      if (low.value !== "" && high.value !== "") this.setRange(Number(low.value), Number(high.value));
+      if (low.value === "" || high.value === "") return;
+      this.rangeChosen = true;
+      this.setRange(Number(low.value), Number(high.value));
     };
     low.addEventListener("change", typedRange);
     high.addEventListener("change", typedRange);
@@ -114,6 +121,21 @@ export class ToolControls {
     this.state.canvas.dataset.range = `${this.range.low},${this.range.high}`;
   }
 
+  /**
+   * A series opened: unless the user chose a range, start from one that suits it. HU have a
+   * meaning, so CT keeps -100..300 (soft tissue to contrast); other values do not, so the range
+   * is the upper half of the series' default window (its first header window, else the
+   * service's auto window): tissue brighter than the background.
+   * @param {import("./api.js").SeriesInfo} series
+   */
+  seriesOpened(series) {
+    if (this.rangeChosen) return;
+    const windows = series.windows ?? [];
+    const w = windows.find((x) => x.header) ?? windows[0];
+    if (series.modality === "CT" || !w || !(w.width > 0)) this.setRange(CT_RANGE.low, CT_RANGE.high);
+    else this.setRange(Number(w.center), Number(w.center) + Number(w.width) / 2);
+  }
+
   /** @param {boolean} on */
   setPicking(on) {
     this.picking = on;
@@ -131,6 +153,7 @@ export class ToolControls {
     const at = this.handlers.valueAt(x, y);
     if (!at) return;
     const tolerance = Math.abs(Number(byId("threshold-tolerance", HTMLInputElement).value) || 0);
+    this.rangeChosen = true;
     this.setRange(at.value - tolerance, at.value + tolerance);
     const unit = unitOf(this.state.series);
     showInfo(`Range ${formatValue(this.range.low)} to ${formatValue(this.range.high)}${unit}`);

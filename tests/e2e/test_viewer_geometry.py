@@ -142,6 +142,11 @@ def test_sagittal_series_markers_follow_the_radiological_convention(
         page.locator(f"#orient-view-{e}").text_content() for e in ("left", "right", "top", "bottom")
     ] == ["A", "P", "S", "I"]
     expect(page.locator("#geometry-badge")).to_be_hidden()
+    # MR values mean nothing in HU: the threshold range starts at the upper half of the series'
+    # header window (brighter than the background), not at the CT range -100..300.
+    view = page.locator("#view")
+    center, width = (float(v) for v in (view.get_attribute("data-window") or "").split(","))
+    expect(view).to_have_attribute("data-range", f"{center:g},{center + width / 2:g}")
     assert errors == []
 
 

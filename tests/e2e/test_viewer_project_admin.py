@@ -85,6 +85,11 @@ def test_admins_create_edit_and_fill_a_project_and_see_the_servers_refusals(
     form.locator("[data-testid=project-name-input]").fill("Kidney study")
     form.locator("[data-testid=label-name]").fill("Kidney")
     form.locator("[data-testid=add-label]").click()
+    # A new row's colour is nobody's: not the first row's, and no preset's (a custom label
+    # named there would look like that preset).
+    presets = page.evaluate("fetch('api/presets').then((r) => r.json())")
+    fresh = form.locator("[data-testid=label-color]").nth(1).input_value()
+    assert fresh not in {p["color"] for p in presets} | {"#b96653"}
     form.locator("[data-testid=label-name]").nth(1).fill("kidney")
     form.locator("[data-testid=add-rule]").click()
     form.locator("[data-testid=rule-row] input[data-field=modality]").fill("CT")

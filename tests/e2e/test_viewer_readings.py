@@ -194,6 +194,7 @@ def test_a_released_reading_says_so_once_is_read_only_and_a_closed_refusal_is_no
     expect(page.locator("#view")).to_have_attribute("data-ready", "true")
     expect(page.locator("[data-testid=task-state]")).to_have_text("released")
     expect(page.locator("#reading-text")).to_contain_text("Released — its lease ran out")
+    expect(page.locator("#reading-text")).not_to_contain_text("· released")  # said once
     go_to_slice(page, 4)
     version = version_of(page)
     stroke(page, [(200, 350), (260, 350)])

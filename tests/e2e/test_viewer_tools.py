@@ -56,6 +56,7 @@ def test_threshold_brush_paints_only_the_range_into_the_seg(
     errors: list[str] = []
     page, number = open_with_segment(browser, phantom, errors, 14, "Bone threshold")
     values = phantom.slice_values(14)
+    expect(page.locator("#view")).to_have_attribute("data-range", "-100,300")  # HU on CT
 
     # "From pixel": click a shell pixel; the range becomes its value +- the tolerance.
     shell = (256, 96)
