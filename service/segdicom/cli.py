@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # alembic names each of its plugins at INFO whenever it loads: noise before every command.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     if args.command == "db":
         return _upgrade(settings)
     if args.command == "store":
