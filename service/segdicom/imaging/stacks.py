@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
 
 Stack = tuple[tuple[str, str], ...]  # (attribute, value) pairs that tell stacks apart
 T = TypeVar("T")
@@ -57,14 +58,15 @@ def frame_stack(groups: Sequence[Dataset], image: Stack) -> Stack:
             items = group.get(sequence)
             if name not in values and items and keyword in items[0]:
                 values[name] = _text(items[0].get(keyword))
-    return tuple((n, v) for n, v in values.items() if v) + image
+    own = tuple((n, v) for n, v in values.items() if v)
+    return own + tuple((n, v) for n, v in image if n not in values)
 
 
 def _text(value: object) -> str:
     if value is None:
         return ""
-    if isinstance(value, list | tuple) or type(value).__name__ == "MultiValue":
-        return "\\".join(str(v) for v in value)  # type: ignore[attr-defined]
+    if isinstance(value, list | tuple | MultiValue):
+        return "\\".join(str(v) for v in value)
     return str(value).strip()
 
 
